@@ -1,0 +1,4 @@
+/** One key factory for every client query (STYLE.md example 8). */
+export const keys = {
+  health: () => ["health"] as const,
+};

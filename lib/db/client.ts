@@ -1,0 +1,131 @@
+import "server-only";
+/**
+ * The one database client module: two pools, their timeouts, and the deadline helpers.
+ *
+ * - trading: the DistortSignals database the console watches. At most 3 connections,
+ *   application_name=recovery-console, so DBAs can see (and the kill action can exclude) us.
+ * - console: the console's own store (users, audit, incidents), kept apart so that logins
+ *   and the audit trail keep working while the trading DB is in trouble.
+ *
+ * Every session gets statement_timeout, lock_timeout and idle_in_transaction_session_timeout
+ * as startup parameters; every call also has a client-side deadline, and waiting for a free
+ * connection has its own deadline (postgres.js has none, see gate.ts).
+ *
+ * Queries are postgres.js tagged templates. drizzle-orm defines the schema (lib/db/schema),
+ * generates the migrations and runs them (migrate.ts), but is not attached to these pools:
+ * drizzle's postgres-js driver replaces the client's json and timestamp serializers and parsers
+ * with pass-throughs, which silently breaks plain postgres.js queries on the same client (a jsonb
+ * object parameter fails to bind; timestamps come back as strings). The console's queries lean
+ * on features the builder does not cover (advisory locks, SKIP LOCKED, pg_stat_activity), so
+ * one predictable client wins over two half-compatible ones.
+ */
+import postgres from "postgres";
+import { env } from "../env.ts";
+import { DbError, toDbError } from "./errors.ts";
+import { Gate, GateTimeoutError } from "./gate.ts";
+import { resolveStoreUrls } from "./urls.ts";
+
+export type Sql = postgres.Sql;
+export type StoreName = "trading" | "console";
+
+export const TRADING_APPLICATION_NAME = "recovery-console";
+export const CONSOLE_APPLICATION_NAME = "recovery-console-store";
+
+type Store = { name: StoreName; sql: Sql; gate: Gate };
+
+function createStore(name: StoreName, url: string, max: number): Store {
+  const e = env();
+  const sql = postgres(url, {
+    max,
+    idle_timeout: 60,
+    max_lifetime: 30 * 60,
+    connect_timeout: e.DB_CONNECT_TIMEOUT_S,
+    onnotice: () => {},
+    connection: {
+      application_name: name === "trading" ? TRADING_APPLICATION_NAME : CONSOLE_APPLICATION_NAME,
+      statement_timeout: e.DB_STATEMENT_TIMEOUT_MS,
+      lock_timeout: e.DB_LOCK_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: e.DB_IDLE_TX_TIMEOUT_MS,
+    },
+  });
+  return { name, sql, gate: new Gate(max) };
+}
+
+// HMR-safe singletons: dev reloads must not leak pools.
+const globalStores = globalThis as unknown as { __rcStores?: Partial<Record<StoreName, Store>>; __rcWarned?: boolean };
+
+function store(name: StoreName): Store {
+  globalStores.__rcStores ??= {};
+  const existing = globalStores.__rcStores[name];
+  if (existing) return existing;
+  const e = env();
+  const urls = resolveStoreUrls(e);
+  if (name === "console" && urls.consoleShared && !globalStores.__rcWarned) {
+    globalStores.__rcWarned = true;
+    console.warn(
+      "[recovery-console] CONSOLE_DATABASE_URL is not set: the console tables live in schema `console` on the trading server. " +
+        "A separate store is recommended so that logins and the audit trail survive trading-DB trouble.",
+    );
+  }
+  const created =
+    name === "trading" ? createStore("trading", urls.trading, e.TRADING_POOL_MAX) : createStore("console", urls.console, e.CONSOLE_POOL_MAX);
+  globalStores.__rcStores[name] = created;
+  return created;
+}
+
+export type CallOptions = {
+  /** Client-side deadline for the whole call, including the wait for a connection. */
+  timeoutMs?: number;
+};
+
+async function run<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
+  const e = env();
+  const timeoutMs = opts.timeoutMs ?? e.DB_STATEMENT_TIMEOUT_MS + 1000;
+  const started = Date.now();
+  let release: () => void;
+  try {
+    release = await s.gate.acquire(Math.min(e.DB_ACQUIRE_TIMEOUT_MS, timeoutMs));
+  } catch (err) {
+    if (err instanceof GateTimeoutError) throw new DbError("db.pool_timeout", s.name, err.message, { cause: err });
+    throw err;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const work = fn();
+  // The slot is held until the work settles, so the pool never queues behind our back;
+  // the caller is answered at the deadline regardless.
+  work.then(release, release);
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new DbError("db.timeout", s.name, `no answer within ${timeoutMs} ms`)),
+          Math.max(1, timeoutMs - (Date.now() - started)),
+        );
+      }),
+    ]);
+  } catch (err) {
+    throw toDbError(err, s.name);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Run `fn` against the trading DB under the pool gate and a deadline. */
+export function withTrading<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
+  const s = store("trading");
+  return run(s, () => fn(s.sql), opts);
+}
+
+/** Run `fn` against the console store under the pool gate and a deadline. */
+export function withConsole<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
+  const s = store("console");
+  return run(s, () => fn(s.sql), opts);
+}
+
+/** For tests and shutdown. */
+export async function closeStores(): Promise<void> {
+  const stores = globalStores.__rcStores ?? {};
+  globalStores.__rcStores = {};
+  await Promise.all(Object.values(stores).map((s) => s?.sql.end({ timeout: 2 })));
+}

@@ -1,0 +1,153 @@
+import "server-only";
+/**
+ * The one authorization helper. Every server action, route handler and server-only data
+ * function calls it: it loads the session (or a machine token), re-checks the user against
+ * the console store (disable and role changes apply within SESSION_RECHECK_SECONDS), and
+ * checks the permission table. A denial is audited with outcome `denied`.
+ */
+import { timingSafeEqual, createHash } from "node:crypto";
+import { headers } from "next/headers";
+import { auth } from "@/auth";
+import { env } from "../env.ts";
+import { getUserSessionState } from "../db/queries/users.ts";
+import { requestMetaFrom } from "../auth/request-meta.ts";
+import { appendAudit, type RequestMeta } from "./audit.ts";
+import { can, type Permission, type Role } from "./permissions.ts";
+
+export type Actor = {
+  id: string;
+  email: string;
+  role: Role;
+  /** Epoch seconds of the last interactive sign-in; 0 for machine tokens. */
+  authTime: number;
+  via: "session" | "token";
+};
+
+export class AuthzError extends Error {
+  constructor(
+    public readonly status: 401 | 403,
+    public readonly code: "auth.required" | "auth.forbidden" | "auth.revoked",
+    message: string,
+  ) {
+    super(message);
+    this.name = "AuthzError";
+  }
+}
+
+/** How long a session re-check is trusted; revocation takes effect within this (≤ 60 s). */
+const RECHECK_MS = 15_000;
+/** If the console store is down, a cached state this old is still honoured. */
+const STALE_OK_MS = 60_000;
+const READ_ONLY: ReadonlySet<Permission> = new Set(["health.read", "status.read"]);
+
+type CachedState = { at: number; state: Awaited<ReturnType<typeof getUserSessionState>> };
+const g = globalThis as unknown as { __rcSessionCache?: Map<string, CachedState> };
+const cache = (g.__rcSessionCache ??= new Map());
+
+/** For tests: forget cached session states. */
+export function clearSessionCache(): void {
+  cache.clear();
+}
+
+async function sessionState(id: string, permission: Permission) {
+  const hit = cache.get(id);
+  if (hit && Date.now() - hit.at < RECHECK_MS) return hit.state;
+  try {
+    const state = await getUserSessionState({ id });
+    cache.set(id, { at: Date.now(), state });
+    return state;
+  } catch (err) {
+    if (hit && Date.now() - hit.at < STALE_OK_MS) return hit.state;
+    // The store is down and we cannot confirm the session. Reading health is still allowed
+    // from the signed JWT (the panels must work during incidents); anything else fails closed.
+    if (READ_ONLY.has(permission)) return undefined;
+    throw err;
+  }
+}
+
+function tokenMatches(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The caller, or null when anonymous or revoked. `request` enables machine bearer tokens. */
+export async function currentActor(permission: Permission, request?: Request): Promise<Actor | null> {
+  const apiToken = env().CONSOLE_API_TOKEN;
+  const authz = request?.headers.get("authorization");
+  if (request && apiToken && authz?.startsWith("Bearer ")) {
+    // Machine tokens read health only: they act as a viewer.
+    return tokenMatches(authz.slice(7), apiToken) ? { id: "api-token", email: "api-token", role: "viewer", authTime: 0, via: "token" } : null;
+  }
+  const session = await auth();
+  const u = session?.user;
+  if (!session || !u?.id || !u.role) return null;
+  const state = await sessionState(u.id, permission);
+  if (state === null) return null;
+  if (state) {
+    if (state.disabled) return null;
+    const token = session.sv;
+    if (token !== undefined && token !== state.sessionVersion) return null;
+    return { id: u.id, email: u.email, role: state.role, authTime: session.authTime, via: "session" };
+  }
+  return { id: u.id, email: u.email, role: u.role, authTime: session.authTime, via: "session" };
+}
+
+async function metaOf(request?: Request): Promise<RequestMeta> {
+  if (request) return requestMetaFrom(request.headers, new URL(request.url).pathname);
+  return requestMetaFrom(await headers());
+}
+
+/**
+ * Load the caller and check `permission`. Throws AuthzError (401 or 403); a 403 is audited
+ * as `denied` with the action named by `opts.action` (default: the permission).
+ */
+export async function requirePermission(permission: Permission, opts: { request?: Request; action?: string } = {}): Promise<Actor> {
+  const actor = await currentActor(permission, opts.request);
+  if (!actor) throw new AuthzError(401, "auth.required", "Sign in to continue.");
+  if (!can(actor.role, permission)) {
+    await appendAudit({
+      actor,
+      action: opts.action ?? permission,
+      outcome: "denied",
+      detail: { permission, reason: `role ${actor.role} lacks ${permission}` },
+      request: await metaOf(opts.request),
+    }).catch((err) => console.error("[authz] could not audit a denial:", err));
+    throw new AuthzError(403, "auth.forbidden", `Your role (${actor.role}) may not do this (${permission}).`);
+  }
+  return actor;
+}
+
+type Handler<C> = (request: Request, ctx: C & { actor: Actor }) => Promise<Response>;
+
+/** Wrap a route handler: 401/403 as JSON before the handler runs. */
+export function withPermission<C = unknown>(permission: Permission, handler: Handler<C>, opts: { action?: string } = {}) {
+  return async (request: Request, ctx: C): Promise<Response> => {
+    let actor: Actor;
+    try {
+      actor = await requirePermission(permission, { request, action: opts.action });
+    } catch (err) {
+      if (err instanceof AuthzError) return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
+      console.error("[authz]", err);
+      return Response.json({ error: { code: "auth.unavailable", message: "Could not check your access right now; try again." } }, { status: 503 });
+    }
+    return handler(request, { ...ctx, actor });
+  };
+}
+
+/**
+ * For pages: the caller, or a redirect to /login (anonymous) or a 403 page (role lacks it).
+ * Imported lazily so route handlers do not pull in navigation helpers.
+ */
+export async function requirePageActor(permission: Permission, path: string): Promise<Actor> {
+  const { redirect, forbidden } = await import("next/navigation");
+  try {
+    return await requirePermission(permission, { action: `page:${path}` });
+  } catch (err) {
+    if (err instanceof AuthzError) {
+      if (err.status === 401) redirect(`/login?callbackUrl=${encodeURIComponent(path)}`);
+      forbidden();
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,36 @@
+import "server-only";
+/**
+ * signals_recent: runbook scenario 1 (Signal Generator Crash), symptom "No new signals in
+ * signal_outbox table for > 5 minutes", via the runbook's monitoring query "Recent signals":
+ *   SELECT COUNT(*) FROM signal_outbox WHERE created_at > NOW() - INTERVAL '5 minutes';
+ * The window is SIGNAL_SILENCE_SECONDS (default 300, the runbook's 5 minutes).
+ */
+import { env } from "../../env.ts";
+import { countRecentSignals } from "../../db/queries/trading.ts";
+import type { CheckDefinition } from "./types.ts";
+
+export const signalsRecent: CheckDefinition = {
+  id: "signals_recent",
+  title: "Recent signals",
+  scenario: 1,
+  async run() {
+    const windowSeconds = env().SIGNAL_SILENCE_SECONDS;
+    const { count, newestAgeSeconds } = await countRecentSignals({ windowSeconds });
+    const newest = newestAgeSeconds === null ? "no signal ever written" : `newest ${formatAge(newestAgeSeconds)} ago`;
+    return {
+      status: count === 0 ? "critical" : "ok",
+      value: count,
+      unit: "signals",
+      summary: count === 0 ? `No signals in the last ${formatAge(windowSeconds)}; ${newest}` : `${count} in the last ${formatAge(windowSeconds)}; ${newest}`,
+      threshold: `critical when 0 in the last ${formatAge(windowSeconds)}`,
+      detail: { windowSeconds, newestAgeSeconds },
+    };
+  },
+};
+
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}

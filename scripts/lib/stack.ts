@@ -1,0 +1,250 @@
+/**
+ * What `npm start`, `npm run demo` and the test harness share: databases (embedded by
+ * default), migrations, the production build, the Next server process, and clean shutdown.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+import { ConfigError } from "../../lib/env.ts";
+import { startEmbeddedPostgres, type EmbeddedPg } from "../../lib/db/embedded.ts";
+import { migrateConsoleStore, migrateTradingFixtures } from "../../lib/db/migrate.ts";
+import { redactUrl } from "../../lib/db/urls.ts";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export type Log = (line: string) => void;
+export const log: Log = (line) => console.log(`[recovery-console] ${line}`);
+
+/** Print a configuration problem without a stack trace and exit. */
+export function exitWithConfigError(err: unknown, prefix = "Could not start"): never {
+  if (err instanceof ConfigError) {
+    console.error(`\n${err.message}\n\nSee .env.example for every variable.`);
+  } else {
+    console.error(`\n${prefix}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  process.exit(1);
+}
+
+export async function assertPortFree(port: number, variable: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new ConfigError([`${variable}: port ${port} is already in use; stop what uses it or set ${variable} to a free port`].concat(err.code === "EADDRINUSE" ? [] : [String(err)]))),
+    );
+    srv.listen(port, "0.0.0.0", () => srv.close(() => resolve()));
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+export type Databases = {
+  tradingUrl: string;
+  consoleUrl: string;
+  embedded: EmbeddedPg | null;
+  stop(): Promise<void>;
+};
+
+/**
+ * Use TRADING_DATABASE_URL / CONSOLE_DATABASE_URL when set; otherwise start the embedded
+ * PostgreSQL with databases `distortsignals` and `console`. Migrates the console store, and the
+ * trading fixtures when `fixtures` (demo and test databases only).
+ */
+export async function prepareDatabases(opts: {
+  dataDir: string;
+  pgPort: number;
+  fixtures: boolean | "embedded-only";
+  log: Log;
+  /** For one-shot tools (user, migrate): use the embedded server a running console owns. */
+  reuseRunning?: boolean;
+}): Promise<Databases> {
+  const given = process.env.TRADING_DATABASE_URL;
+  let embedded: EmbeddedPg | null = null;
+  let tradingUrl: string;
+  let consoleUrl: string;
+  if (given) {
+    tradingUrl = given;
+    consoleUrl = process.env.CONSOLE_DATABASE_URL || given;
+    opts.log(`trading DB: ${redactUrl(tradingUrl)}`);
+    if (!process.env.CONSOLE_DATABASE_URL) {
+      opts.log("warning: CONSOLE_DATABASE_URL is not set; the console tables go in schema `console` on the trading server. A separate store is recommended.");
+    }
+  } else if (opts.reuseRunning && (await reusableEmbedded(opts.dataDir, opts.pgPort))) {
+    // The demo or `npm start` already runs the embedded server: use it (e.g. `npm run user`).
+    const url = (await reusableEmbedded(opts.dataDir, opts.pgPort))!;
+    tradingUrl = url("distortsignals");
+    consoleUrl = url("console");
+  } else {
+    opts.log(`starting embedded PostgreSQL on 127.0.0.1:${opts.pgPort} (data in ${path.relative(root, opts.dataDir) || opts.dataDir})`);
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(opts.dataDir, "pg"),
+      port: opts.pgPort,
+      databases: ["distortsignals", "console"],
+      log: opts.log,
+    });
+    tradingUrl = embedded.url("distortsignals");
+    consoleUrl = embedded.url("console");
+  }
+  try {
+    await migrateConsoleStore(consoleUrl);
+    if (opts.fixtures === true || (opts.fixtures === "embedded-only" && embedded)) await migrateTradingFixtures(tradingUrl);
+  } catch (err) {
+    await embedded?.stop();
+    throw new Error(`migration failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { tradingUrl, consoleUrl, embedded, stop: async () => embedded?.stop() };
+}
+
+/** If our embedded server is already running on `port`, a URL builder for it. */
+async function reusableEmbedded(dataDir: string, port: number): Promise<((db: string) => string) | null> {
+  let password: string;
+  try {
+    password = fs.readFileSync(path.join(dataDir, "pg.password"), "utf8").trim();
+  } catch {
+    return null;
+  }
+  const url = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+  const sql = postgres(url("postgres"), { max: 1, connect_timeout: 2, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return url;
+  } catch {
+    return null;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** A secret kept in the data dir, generated on first use (demo only). */
+export function persistentSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    const s = randomBytes(32).toString("base64url");
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, `${s}\n`, { mode: 0o600 });
+    return s;
+  }
+}
+
+const BUILD_INPUTS = ["app", "components", "lib", "auth.ts", "auth.config.ts", "proxy.ts", "instrumentation.ts", "next.config.ts", "postcss.config.mjs", "tsconfig.json", "package-lock.json"];
+
+function sourceHash(): string {
+  const h = createHash("sha256");
+  const walk = (p: string) => {
+    const abs = path.join(root, p);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const e of fs.readdirSync(abs).sort()) walk(path.join(p, e));
+    } else {
+      h.update(p).update("\0").update(fs.readFileSync(abs)).update("\0");
+    }
+  };
+  BUILD_INPUTS.forEach(walk);
+  return h.digest("hex");
+}
+
+/** Build the production bundle unless the sources are unchanged since the last build. */
+export async function ensureBuild(log: Log): Promise<void> {
+  const marker = path.join(root, ".next", "rc-source-hash");
+  const hash = sourceHash();
+  if (fs.existsSync(path.join(root, ".next", "BUILD_ID")) && fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === hash) {
+    log("production build is up to date");
+    return;
+  }
+  log("building the console (next build, about 30-60 s)…");
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`next build failed:\n${out.slice(-6000)}`))));
+  });
+  fs.writeFileSync(marker, hash);
+  log(`built in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+export type ConsoleServer = { url: string; child: ChildProcess; stop(): Promise<void> };
+
+/** Start `next start` and wait until /healthz answers. */
+export async function startConsole(opts: { port: number; env: Record<string, string>; log: Log; onExit?: (code: number | null) => void }): Promise<ConsoleServer> {
+  const watchdog = path.join(root, "scripts", "lib", "parent-watchdog.cjs");
+  const child = spawn(process.execPath, ["--require", watchdog, path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(opts.port)], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, ...opts.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(opts.port) },
+  });
+  let exited = false;
+  let stopping = false;
+  child.on("exit", (code) => {
+    exited = true;
+    if (!stopping) opts.onExit?.(code);
+  });
+  const url = `http://localhost:${opts.port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error("the console server exited during start-up (see its output above)");
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error("the console server did not answer /healthz within 60 s");
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        if (exited) return resolve();
+        const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
+        child.once("exit", () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Run the cleanups once on SIGINT/SIGTERM (Ctrl-C), then exit. */
+export function onShutdown(cleanup: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const run = () => {
+    running ??= cleanup().catch((err) => console.error("shutdown error:", err));
+    return running;
+  };
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(sig, () => {
+      log(`${sig}: stopping…`);
+      void run().then(() => process.exit(0));
+    });
+  }
+  return run;
+}

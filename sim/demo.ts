@@ -1,0 +1,150 @@
+/**
+ * `npm run demo`: the console with a live demo world.
+ *
+ * Starts the embedded PostgreSQL (unless URLs are set) and migrates it, seeds one demo user per
+ * role, starts the trading-world simulator, the trade-director simulator (a real HTTP server with
+ * a circuit breaker) and a tick-factory worker simulator, builds and starts the console in
+ * production mode, and prints the URL, the logins and the trading DB URL. Ctrl-C stops it all.
+ *
+ * The demo compresses the runbook's time thresholds (e.g. 30 s of signal silence instead of
+ * 5 minutes) so that an injected scenario shows within a minute; each can be overridden by
+ * setting its variable.
+ */
+import path from "node:path";
+import { parseEnv } from "../lib/env.ts";
+import {
+  assertPortFree,
+  ensureBuild,
+  exitWithConfigError,
+  freePort,
+  log,
+  onShutdown,
+  persistentSecret,
+  prepareDatabases,
+  root,
+  startConsole,
+} from "../scripts/lib/stack.ts";
+import { startControlServer } from "./control.ts";
+import { removeSimStateFile, writeSimStateFile } from "./state-file.ts";
+import { startTradeDirector } from "./trade-director.ts";
+import { startWorkerSim } from "./worker.ts";
+import { startWorld } from "./world.ts";
+
+export const DEMO_USERS = [
+  { email: "oncall@demo.local", role: "oncall" },
+  { email: "viewer@demo.local", role: "viewer" },
+  { email: "auditor@demo.local", role: "auditor" },
+  { email: "admin@demo.local", role: "admin" },
+] as const;
+
+const COMPRESSED: Record<string, string> = {
+  SIGNAL_SILENCE_SECONDS: "30",
+  STALE_DIRECTIVE_SECONDS: "60",
+  IDLE_TX_SECONDS: "30",
+};
+
+async function seedUsers(password: string): Promise<void> {
+  const users = await import("../lib/recovery/users.ts");
+  const { getUserByEmail } = await import("../lib/db/queries/users.ts");
+  const { verifyPassword } = await import("../lib/auth/password.ts");
+  const ctx = { actor: { id: "demo-seed", email: "demo-seed", role: "admin" }, request: { userAgent: "npm run demo" } };
+  for (const u of DEMO_USERS) {
+    const existing = await getUserByEmail({ email: u.email });
+    if (!existing) await users.addUser({ email: u.email, role: u.role, password }, ctx);
+    else if (!existing.passwordHash || !(await verifyPassword(existing.passwordHash, password))) await users.resetPassword(u.email, password, ctx);
+  }
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+const shutdown = onShutdown(async () => {
+  for (const c of cleanups.reverse()) await c().catch((err) => console.error(err));
+});
+
+async function main() {
+  for (const [k, v] of Object.entries(COMPRESSED)) process.env[k] ??= v;
+  const e = parseEnv({ ...process.env, NODE_ENV: "production", AUTH_SECRET: process.env.AUTH_SECRET ?? "x".repeat(32) });
+  const dataDir = path.resolve(root, e.DATA_DIR);
+  await assertPortFree(e.PORT, "PORT");
+
+
+  const dbs = await prepareDatabases({ dataDir, pgPort: e.EMBEDDED_PG_PORT, fixtures: true, log });
+  cleanups.push(dbs.stop);
+  process.env.TRADING_DATABASE_URL = dbs.tradingUrl;
+  process.env.CONSOLE_DATABASE_URL = dbs.consoleUrl;
+
+  const password = process.env.DEMO_PASSWORD || persistentSecret(dataDir, "demo-password").slice(0, 16);
+  if (password.length < 12) throw new Error("DEMO_PASSWORD: must be at least 12 characters");
+  await seedUsers(password);
+  const { closeStores } = await import("../lib/db/client.ts");
+  await closeStores();
+
+  const authSecret = process.env.AUTH_SECRET || persistentSecret(dataDir, "auth-secret");
+  const apiToken = process.env.CONSOLE_API_TOKEN || persistentSecret(dataDir, "api-token");
+  const heartbeatToken = process.env.EA_HEARTBEAT_TOKEN || persistentSecret(dataDir, "ea-heartbeat-token");
+  const consoleUrl = `http://localhost:${e.PORT}`;
+
+  const director = await startTradeDirector({ port: Number(process.env.TRADE_DIRECTOR_PORT ?? 0) || (await freePort()), token: process.env.TRADE_DIRECTOR_TOKEN });
+  cleanups.push(() => director.close());
+  const worker = await startWorkerSim({ port: await freePort(), name: "tick-factory" });
+  cleanups.push(() => worker.close());
+  const world = await startWorld({
+    tradingUrl: dbs.tradingUrl,
+    director,
+    worker,
+    consoleUrl,
+    heartbeatToken,
+    log: (line) => console.log(`[sim] ${line}`),
+  });
+  cleanups.push(() => world.stop());
+  const control = await startControlServer({ port: Number(process.env.SIM_CONTROL_PORT ?? 0) || (await freePort()), world });
+  cleanups.push(() => control.close());
+  const stateFile = process.env.SIM_STATE_FILE ? path.resolve(process.env.SIM_STATE_FILE) : path.join(dataDir, "sim.json");
+  await writeSimStateFile({ controlUrl: control.url }, stateFile);
+  cleanups.push(() => removeSimStateFile(stateFile));
+
+  await ensureBuild(log);
+  const server = await startConsole({
+    port: e.PORT,
+    log,
+    env: {
+      TRADING_DATABASE_URL: dbs.tradingUrl,
+      CONSOLE_DATABASE_URL: dbs.consoleUrl,
+      AUTH_SECRET: authSecret,
+      CONSOLE_API_TOKEN: apiToken,
+      EA_HEARTBEAT_TOKEN: heartbeatToken,
+      TRADE_DIRECTOR_URL: director.url,
+      WORKER_PROBES: process.env.WORKER_PROBES ?? `tick-factory=${worker.url}/health`,
+      RECOVERY_ACTIONS_ENABLED: process.env.RECOVERY_ACTIONS_ENABLED ?? "1",
+      ...Object.fromEntries(Object.keys(COMPRESSED).map((k) => [k, process.env[k]!])),
+    },
+    onExit: (code) => {
+      log(`console server exited (${code}); stopping the demo`);
+      void shutdown().then(() => process.exit(code ?? 1));
+    },
+  });
+  cleanups.push(server.stop);
+
+  const thresholds = Object.keys(COMPRESSED).map((k) => `${k}=${process.env[k]}`).join(" ");
+  console.log(`
+──────────────────────────────────────────────────────────────────────────────
+  Recovery Console demo is running:  ${server.url}
+
+  Sign in as (password: ${password})
+${DEMO_USERS.map((u) => `    ${u.email.padEnd(22)} ${u.role}`).join("\n")}
+
+  Trading DB (for the runbook's psql steps):
+    psql "${dbs.tradingUrl}"
+  Trade director (simulated):  ${director.url}   e.g. curl ${director.url}/admin/circuit
+  Break and heal the world:    npm run sim -- list | scenario <name> | heal
+  Demo thresholds (compressed; set the variables to override): ${thresholds}
+
+  Ctrl-C stops everything (console, simulator and PostgreSQL). Data stays in ${path.relative(root, dataDir) || dataDir}/.
+──────────────────────────────────────────────────────────────────────────────
+`);
+}
+
+main().catch(async (err) => {
+  // Whatever was started (PostgreSQL above all) is stopped before we exit.
+  await shutdown();
+  exitWithConfigError(err);
+});
