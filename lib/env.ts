@@ -111,3 +111,9 @@ export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
 }
+
+/** Re-read process.env (tests, after changing a variable). */
+export function reloadEnv(): Env {
+  cached = undefined;
+  return env();
+}

@@ -19,18 +19,6 @@ export function sendJson(
   res.end(text);
 }
 
-/** Reads (and discards beyond `limit`) a request body; the sims never need a large one. */
-export async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size <= limit) chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 export function listen(server: Server, port: number, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);

@@ -21,7 +21,7 @@ import "server-only";
  */
 import postgres from "postgres";
 import { env } from "../env.ts";
-import { DbError, toDbError } from "./errors.ts";
+import { DbError, isDriverError, toDbError } from "./errors.ts";
 import { Gate, GateTimeoutError } from "./gate.ts";
 import { resolveStoreUrls } from "./urls.ts";
 
@@ -105,7 +105,8 @@ async function run<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promis
       }),
     ]);
   } catch (err) {
-    throw toDbError(err, s.name);
+    // Driver and server errors become typed DbErrors; the caller's own errors pass through.
+    throw isDriverError(err) ? toDbError(err, s.name) : err;
   } finally {
     clearTimeout(timer);
   }

@@ -47,6 +47,14 @@ const CONNECTION_CODES = new Set([
   "53300", // too_many_connections
 ]);
 
+/** True for errors raised by the driver or the server (not the caller's own errors). */
+export function isDriverError(err: unknown): boolean {
+  if (err instanceof DbError || err instanceof AggregateError) return true;
+  const e = err as { name?: unknown; code?: unknown; errno?: unknown } | null;
+  if (!e) return false;
+  return e.name === "PostgresError" || typeof e.errno === "number" || (typeof e.code === "string" && CONNECTION_CODES.has(e.code));
+}
+
 /** Map a postgres.js / node error to a DbError, keeping the original as the cause. */
 export function toDbError(err: unknown, store: "trading" | "console"): DbError {
   if (err instanceof DbError) return err;

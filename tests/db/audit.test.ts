@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appendAudit } from "@/lib/recovery/audit";
+import { verifyChain } from "@/lib/recovery/audit-chain";
+import { streamAuditRecords } from "@/lib/db/queries/audit-records";
+import { closeStores } from "@/lib/db/client";
+import { connect, type Sql } from "../support/db";
+
+let app: Sql;
+let superuser: Sql;
+
+beforeAll(() => {
+  // The console's own connection, and a DBA's superuser connection that can disable triggers.
+  app = connect("console");
+  superuser = connect("console");
+});
+
+afterAll(async () => {
+  await app.end();
+  await superuser.end();
+  await closeStores();
+});
+
+const actor = { id: "u-1", email: "oncall@example.com", role: "oncall" };
+
+describe("audit log", () => {
+  it("chains entries: each links to the previous hash and the chain verifies", async () => {
+    const a = await appendAudit({ actor, action: "test.first", outcome: "succeeded", params: { n: 1, at: new Date("2026-01-01T00:00:00Z") } });
+    const b = await appendAudit({ actor, action: "test.second", outcome: "failed", detail: { error: "x" } });
+    expect(b.seq).toBe(a.seq + 1);
+    expect(b.prevHash).toBe(a.hash);
+    const result = await verifyChain(streamAuditRecords(app));
+    expect(result).toMatchObject({ ok: true, head: { seq: b.seq, hash: b.hash } });
+  });
+
+  it("keeps seq gap-free and the chain unforked with 20 concurrent writers", async () => {
+    const [{ max: before }] = await app<[{ max: number }]>`select coalesce(max(seq), 0)::int as max from console.audit_log`;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => appendAudit({ actor, action: "test.concurrent", outcome: "succeeded", params: { i } })));
+    const rows = await app<{ seq: string }[]>`select seq from console.audit_log where seq > ${before} order by seq`;
+    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 20 }, (_, i) => before + i + 1));
+    expect((await verifyChain(streamAuditRecords(app))).ok).toBe(true);
+  });
+
+  it("rejects UPDATE, DELETE and TRUNCATE through the app's connection", async () => {
+    await expect(app`update console.audit_log set reason = 'edited' where seq = 1`).rejects.toThrow(/append-only/);
+    await expect(app`delete from console.audit_log where seq = 1`).rejects.toThrow(/append-only/);
+    await expect(app`truncate console.audit_log`).rejects.toThrow(/append-only/);
+    const [{ count }] = await app<[{ count: number }]>`select count(*)::int as count from console.audit_log where reason = 'edited'`;
+    expect(count).toBe(0);
+  });
+
+  it("detects a modified row even when the trigger was bypassed", async () => {
+    await superuser.begin(async (tx) => {
+      await tx`alter table console.audit_log disable trigger audit_log_no_update_delete`;
+      await tx`update console.audit_log set action = 'test.forged' where seq = 2`;
+      await tx`alter table console.audit_log enable trigger audit_log_no_update_delete`;
+    });
+    const result = await verifyChain(streamAuditRecords(app));
+    expect(result).toMatchObject({ ok: false, kind: "modified", brokenSeq: 2 });
+  });
+});
