@@ -1,17 +1,10 @@
 /**
- * Runs once when the Node server starts: validate the configuration and fail fast with a
- * message that names the variable, rather than a stack trace on the first request.
+ * Runs once when a server starts. The Node-only start-up lives in lib/server-start.ts, imported
+ * only on the Node runtime (the Edge bundle must not see process.exit and friends).
  */
 export async function register() {
-  if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { parseEnv, ConfigError } = await import("./lib/env.ts");
-  try {
-    parseEnv(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`\n[recovery-console] ${err.message}\n\nSee .env.example for every variable.\n`);
-      process.exit(1);
-    }
-    throw err;
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { startServer } = await import("./lib/server-start.ts");
+    await startServer();
   }
 }

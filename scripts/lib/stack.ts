@@ -164,9 +164,10 @@ function sourceHash(): string {
 
 /** Build the production bundle unless the sources are unchanged since the last build. */
 export async function ensureBuild(log: Log): Promise<void> {
-  const marker = path.join(root, ".next", "rc-source-hash");
+  const distDir = path.join(root, process.env.NEXT_DIST_DIR || ".next");
+  const marker = path.join(distDir, "rc-source-hash");
   const hash = sourceHash();
-  if (fs.existsSync(path.join(root, ".next", "BUILD_ID")) && fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === hash) {
+  if (fs.existsSync(path.join(distDir, "BUILD_ID")) && fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === hash) {
     log("production build is up to date");
     return;
   }
