@@ -5,6 +5,7 @@
  * It ends with one line: `N passed, N failed`.
  *
  *   --only <typecheck|lint|unit|db|e2e>[,...]   run a subset
+ *   e2e/some.spec.ts ...                        only these Playwright specs
  * TEST_DATABASE_URL points the DB suites at an existing server (CI's second pass).
  */
 import { spawn } from "node:child_process";
@@ -72,7 +73,8 @@ async function e2e(): Promise<Result> {
     const env = await ensureChromium();
     await ensureBuild(log);
     const out = path.join(tmp, "playwright.json");
-    const code = await run(bin("playwright"), ["test"], {
+    const specs = process.argv.slice(2).filter((a) => a.endsWith(".spec.ts"));
+    const code = await run(bin("playwright"), ["test", ...specs], {
       ...env,
       PLAYWRIGHT_JSON_OUTPUT_NAME: out,
       E2E_PORT: String(await freePort()),
