@@ -1,22 +1,36 @@
 /**
  * The edge-safe half of the next-auth config: no DB imports, so the proxy can load it.
- * The Credentials provider (which needs the DB) is added in auth.ts.
+ * The providers (Credentials and OIDC, which need the DB) are added in auth.ts.
+ *
+ * Sessions are JWTs in an HttpOnly, SameSite=Lax cookie, Secure when the console's public URL
+ * is https (or, with none configured, when the request came over https). Their life:
+ *   - idle: SESSION_IDLE_MINUTES (30) without a request ends it: the cookie's and the token's
+ *     expiry, renewed on use, plus `lastSeen` checked here;
+ *   - absolute: SESSION_MAX_HOURS (12) after sign-in, however active (`startedAt`);
+ *   - revocation: the user's session version, re-checked by lib/recovery/authz.ts.
+ * The rules are pure functions of time in lib/auth/session-policy.ts.
  */
 import type { NextAuthConfig } from "next-auth";
 import type { Role } from "./lib/db/schema/console.ts";
+import { verifyReauthTicket } from "./lib/auth/reauth-ticket.ts";
+import { epochSeconds, secureCookiesFromEnv, sessionPolicyFromEnv, sessionVerdict, type AuthMethod } from "./lib/auth/session-policy.ts";
 
-const idleMinutes = Number(process.env.SESSION_IDLE_MINUTES ?? 30) || 30;
-const maxHours = Number(process.env.SESSION_MAX_HOURS ?? 12) || 12;
+export const sessionPolicy = sessionPolicyFromEnv();
 
 declare module "next-auth" {
   interface User {
     role?: Role;
     sessionVersion?: number;
+    authMethod?: AuthMethod;
+    /** Epoch seconds the identity provider says the user authenticated (OIDC auth_time). */
+    authTime?: number;
   }
   interface Session {
     user: { id: string; email: string; name?: string | null; role: Role };
-    /** Epoch seconds of the last interactive sign-in (sudo mode). */
+    /** Epoch seconds of the last interactive sign-in or re-authentication (sudo mode). */
     authTime: number;
+    /** How the user last proved who they are. */
+    authMethod?: AuthMethod;
     /** The user's session version when signed in; compared on each request (revocation). */
     sv?: number;
   }
@@ -27,37 +41,58 @@ declare module "@auth/core/jwt" {
     role?: Role;
     sv?: number;
     authTime?: number;
+    startedAt?: number;
+    lastSeen?: number;
+    amr?: AuthMethod;
   }
 }
 
-export const sessionPolicy = {
-  idleSeconds: idleMinutes * 60,
-  absoluteSeconds: maxHours * 3600,
-};
+/** A clock the tests can move (vi.setSystemTime); production reads Date.now(). */
+const nowSeconds = () => epochSeconds(Date.now());
+
+const useSecureCookies = secureCookiesFromEnv();
 
 export default {
   trustHost: true,
-  pages: { signIn: "/login" },
-  // JWT sessions; the cookie's life is the idle timeout and is renewed as the user works.
-  // The absolute limit is enforced in the jwt callback from authTime.
-  session: { strategy: "jwt", maxAge: sessionPolicy.idleSeconds, updateAge: 60 },
+  pages: { signIn: "/login", error: "/login" },
+  // The cookie and the token expire after the idle timeout and are renewed as the user works.
+  session: { strategy: "jwt", maxAge: sessionPolicy.idleSeconds },
+  ...(useSecureCookies === undefined ? {} : { useSecureCookies }),
   providers: [],
   callbacks: {
-    jwt({ token, user }) {
+    async jwt({ token, user, trigger, session }) {
+      const now = nowSeconds();
       if (user) {
+        // A sign-in (password or SSO): a fresh session.
         token.sub = user.id;
         token.role = user.role;
         token.sv = user.sessionVersion;
-        token.authTime = Math.floor(Date.now() / 1000);
+        token.amr = user.authMethod ?? "password";
+        const idpTime = user.authTime;
+        token.authTime = typeof idpTime === "number" && idpTime <= now + 60 ? Math.min(idpTime, now) : now;
+        token.startedAt = now;
+        token.lastSeen = now;
+        // Keep the token small and free of provider data.
+        delete token.picture;
       }
-      // Absolute session lifetime: a token older than SESSION_MAX_HOURS is dropped.
-      if (token.authTime && Date.now() / 1000 - token.authTime > sessionPolicy.absoluteSeconds) return null;
+      if (trigger === "update") {
+        // Only a server-minted re-authentication ticket may move authTime; whatever else the
+        // client sends with an update is ignored (lib/auth/reauth-ticket.ts).
+        const reauth = await verifyReauthTicket((session as { reauth?: unknown } | undefined)?.reauth, token.sub, now);
+        if (reauth) {
+          token.authTime = reauth.authTime;
+          token.amr = reauth.method;
+        }
+      }
+      if (!sessionVerdict(token, now, sessionPolicy).ok) return null;
+      token.lastSeen = now;
       return token;
     },
     session({ session, token }) {
       session.user.id = token.sub ?? "";
       session.user.role = token.role as Role;
       session.authTime = token.authTime ?? 0;
+      session.authMethod = token.amr;
       session.sv = token.sv;
       return session;
     },

@@ -1,14 +1,23 @@
 /**
- * next-auth v5: the config from auth.config.ts plus the Credentials provider against
- * console.users. Every sign-in success and failure is audited; the failure message never
- * says whether the email exists.
+ * next-auth v5: the config from auth.config.ts plus the providers.
+ *
+ * - Credentials against console.users (argon2id), throttled per account and per client
+ *   (lib/auth/login-throttle.ts). Every success, failure and throttled attempt is audited; the
+ *   message never says whether the email exists.
+ * - OIDC single sign-on when OIDC_ISSUER is set (lib/auth/oidc.ts): the role claim is mapped to a
+ *   console role and the user upserted into console.users (lib/auth/sso.ts); no mapped role, no
+ *   access (an audited denial).
  */
 import NextAuth, { CredentialsSignin } from "next-auth";
+import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import authConfig from "./auth.config.ts";
+import { beginLoginAttempt, finishLoginAttempt, type AttemptTicket } from "./lib/auth/login-throttle.ts";
+import { oidcConfigFromEnv } from "./lib/auth/oidc.ts";
 import { dummyHash, verifyPassword } from "./lib/auth/password.ts";
 import { requestMetaFrom } from "./lib/auth/request-meta.ts";
+import { completeSsoSignIn } from "./lib/auth/sso.ts";
 import { getUserByEmail, markLoggedIn, normalizeEmail } from "./lib/db/queries/users.ts";
 import { appendAudit } from "./lib/recovery/audit.ts";
 
@@ -18,31 +27,53 @@ class InvalidLogin extends CredentialsSignin {
 class LoginUnavailable extends CredentialsSignin {
   code = "unavailable";
 }
+class LoginThrottled extends CredentialsSignin {
+  code = "throttled";
+}
 
 const credentialsSchema = z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) });
 
-export const { handlers, auth, signIn, signOut } = NextAuth({
-  ...authConfig,
-  logger: {
-    // A wrong password is an expected event (audited), not an error stack in the logs.
-    error(error) {
-      if (error instanceof CredentialsSignin || (error as { type?: string }).type === "CredentialsSignin") return;
-      console.error("[auth]", error);
-    },
-  },
-  providers: [
+/** The id of the SSO provider in URLs (/api/auth/signin/oidc, /api/auth/callback/oidc). */
+export const SSO_PROVIDER_ID = "oidc";
+
+export const oidc = oidcConfigFromEnv();
+
+function providers(): Provider[] {
+  const list: Provider[] = [
     Credentials({
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
       async authorize(raw, request) {
         const parsed = credentialsSchema.safeParse(raw);
+        // Malformed input tests no password: refused without counting or auditing.
         if (!parsed.success) throw new InvalidLogin();
         const email = normalizeEmail(parsed.data.email);
         const meta = requestMetaFrom(request.headers, "/login");
+
+        let attempt: AttemptTicket;
+        try {
+          const { decision, attempt: a } = await beginLoginAttempt({ account: email, client: meta.ip ?? null });
+          if (decision.throttled) {
+            await appendAudit({
+              actor: { email },
+              action: "auth.login",
+              outcome: "throttled",
+              detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds },
+              request: meta,
+            });
+            throw new LoginThrottled();
+          }
+          attempt = a;
+        } catch (err) {
+          if (err instanceof LoginThrottled) throw err;
+          console.error("[auth] console store unavailable during sign-in:", err instanceof Error ? err.message : err);
+          throw new LoginUnavailable();
+        }
+
         let user;
         try {
           user = await getUserByEmail({ email });
         } catch (err) {
-          console.error("[auth] console store unavailable during sign-in:", err);
+          console.error("[auth] console store unavailable during sign-in:", err instanceof Error ? err.message : err);
           throw new LoginUnavailable();
         }
         const ok = user?.passwordHash
@@ -50,22 +81,80 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
           : (await verifyPassword(await dummyHash(), parsed.data.password), false);
         const active = ok && user && !user.disabledAt;
         try {
+          await finishLoginAttempt(attempt, Boolean(active));
           await appendAudit({
             actor: user ? { id: user.id, email: user.email, role: user.role } : { email },
             action: "auth.login",
             outcome: active ? "succeeded" : "failed",
-            detail: active ? { method: "password" } : { method: "password", reason: user?.disabledAt ? "disabled" : "invalid_credentials" },
+            detail: active ? { method: "password" } : { method: "password", reason: user?.disabledAt && ok ? "disabled" : "invalid_credentials" },
             request: meta,
           });
         } catch (err) {
           // No audit, no session: a sign-in we cannot record does not happen.
-          console.error("[auth] could not audit sign-in:", err);
+          console.error("[auth] could not audit sign-in:", err instanceof Error ? err.message : err);
           throw new LoginUnavailable();
         }
         if (!active || !user) throw new InvalidLogin();
         await markLoggedIn({ id: user.id }).catch(() => {});
-        return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
+        return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion, authMethod: "password" as const };
       },
     }),
-  ],
+  ];
+  if (oidc) {
+    list.push({
+      id: SSO_PROVIDER_ID,
+      name: oidc.displayName,
+      type: "oidc",
+      issuer: oidc.issuer,
+      clientId: oidc.clientId,
+      clientSecret: oidc.clientSecret,
+      checks: ["pkce", "state", "nonce"],
+      authorization: { params: { scope: "openid email profile" } },
+      // The console user is resolved in the signIn callback; the profile only carries claims.
+      profile(profile) {
+        return { id: String(profile.sub), email: typeof profile.email === "string" ? profile.email : null, name: typeof profile.name === "string" ? profile.name : null };
+      },
+    });
+  }
+  return list;
+}
+
+export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth({
+  ...authConfig,
+  logger: {
+    // A wrong password is an expected event (audited), not an error stack in the logs. Other
+    // errors are logged by name and message only: causes can carry request bodies or tokens.
+    error(error) {
+      if (error instanceof CredentialsSignin || (error as { type?: string }).type === "CredentialsSignin") return;
+      const cause = (error as { cause?: { err?: unknown } }).cause?.err;
+      console.error(`[auth] ${error.name}: ${error.message}${cause instanceof Error ? ` (${cause.name}: ${cause.message})` : ""}`);
+    },
+    warn(code) {
+      console.warn(`[auth] warning: ${code}`);
+    },
+    debug() {},
+  },
+  providers: providers(),
+  callbacks: {
+    ...authConfig.callbacks,
+    async signIn({ user, account, profile }) {
+      if (account?.provider !== SSO_PROVIDER_ID) return true;
+      if (!oidc || !profile) return false;
+      const { headers } = await import("next/headers");
+      const meta = requestMetaFrom(await headers(), "/api/auth/callback/oidc");
+      const result = await completeSsoSignIn({ claims: profile as Record<string, unknown>, config: oidc, request: meta });
+      if (!result.ok) return `/login?error=sso_${result.reason}`;
+      // next-auth hands this same object to the jwt callback: it becomes the console user.
+      Object.assign(user, {
+        id: result.user.id,
+        email: result.user.email,
+        name: result.user.name,
+        role: result.user.role,
+        sessionVersion: result.user.sessionVersion,
+        authMethod: "sso",
+        authTime: typeof profile.auth_time === "number" ? profile.auth_time : undefined,
+      });
+      return true;
+    },
+  },
 });

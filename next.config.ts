@@ -1,11 +1,24 @@
 import type { NextConfig } from "next";
+import { STATIC_SECURITY_HEADERS } from "./lib/auth/security-headers.ts";
 
-const securityHeaders = [
-  { key: "X-Content-Type-Options", value: "nosniff" },
-  { key: "Referrer-Policy", value: "same-origin" },
-  { key: "X-Frame-Options", value: "DENY" },
-  { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
-];
+/**
+ * Headers listed here are fixed at build time (they go into the routes manifest), so only the
+ * static ones are: the proxy (proxy.ts) adds the per-request CSP nonce and HSTS, which depend on
+ * the request and the runtime configuration. These also cover what the proxy does not see
+ * (/_next/static), where a restrictive CSP costs nothing.
+ */
+const staticHeaders = Object.entries(STATIC_SECURITY_HEADERS).map(([key, value]) => ({ key, value }));
+
+/** Server actions from the public origin are allowed when a proxy rewrites the Host header. */
+function allowedOrigins(): string[] | undefined {
+  const origin = process.env.CONSOLE_PUBLIC_URL || process.env.AUTH_URL;
+  if (!origin) return undefined;
+  try {
+    return [new URL(origin).host];
+  } catch {
+    return undefined;
+  }
+}
 
 const nextConfig: NextConfig = {
   // Separate build dirs let parallel test runs (and a running demo) coexist.
@@ -17,9 +30,13 @@ const nextConfig: NextConfig = {
   experimental: {
     // forbidden() renders a real 403 from pages and actions.
     authInterrupts: true,
+    serverActions: { allowedOrigins: allowedOrigins() },
   },
   async headers() {
-    return [{ source: "/:path*", headers: securityHeaders }];
+    return [
+      { source: "/:path*", headers: staticHeaders },
+      { source: "/_next/static/:path*", headers: [{ key: "Content-Security-Policy", value: "default-src 'none'; frame-ancestors 'none'" }] },
+    ];
   },
 };
 

@@ -14,6 +14,15 @@ export const e2eEnv = {
   baseURL: `http://localhost:${port}`,
   simStateFile: path.join(dataDir, "sim.json"),
   password: process.env.E2E_DEMO_PASSWORD ?? "e2e-demo-password-123",
+  dataDir,
+  pgPort: Number(process.env.E2E_PG_PORT ?? 54339),
+  /** The test OIDC provider (e2e/support/oidc-provider.ts), started by the SSO spec on this port. */
+  oidc: {
+    port: Number(process.env.E2E_OIDC_PORT ?? 3190),
+    clientId: "recovery-console-e2e",
+    clientSecret: "e2e-oidc-client-secret",
+    roleMap: "ops-oncall=oncall,execs=viewer,audit=auditor,console-admins=admin",
+  },
 };
 
 function chromiumPath(): string | undefined {
@@ -32,7 +41,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? [["list"], ["json"]] : [["list"]],
-  outputDir: "test-results",
+  // Overridable so that concurrent runs (one per working copy or engineer) do not clean each other's artifacts.
+  outputDir: process.env.E2E_OUTPUT_DIR || "test-results",
   use: {
     baseURL: e2eEnv.baseURL,
     trace: "retain-on-failure",
@@ -55,7 +65,7 @@ export default defineConfig({
     env: {
       PORT: String(port),
       DATA_DIR: dataDir,
-      EMBEDDED_PG_PORT: process.env.E2E_PG_PORT ?? "54339",
+      EMBEDDED_PG_PORT: String(e2eEnv.pgPort),
       SIM_STATE_FILE: e2eEnv.simStateFile,
       DEMO_PASSWORD: e2eEnv.password,
       // Compressed time so scenarios show within seconds.
@@ -63,6 +73,19 @@ export default defineConfig({
       SIGNAL_SILENCE_SECONDS: "4",
       STALE_DIRECTIVE_SECONDS: "5",
       IDLE_TX_SECONDS: "3",
+      // Health panels (e2e/health.spec.ts): the sim's EAs beat every 5 s; probe the worker every
+      // refresh; a 429 counts for 5 s after recovery; the sim's ~5 % failed executions stay a warning.
+      EA_HEARTBEAT_STALE_SECONDS: "10",
+      WORKER_PROBE_INTERVAL_SECONDS: "1",
+      WORKER_RATE_LIMIT_WINDOW_SECONDS: "5",
+      EXECUTIONS_FAILED_CRITICAL: "1000",
+      // Single sign-on against the test provider (the SSO spec starts it on this port).
+      OIDC_ISSUER: `http://localhost:${e2eEnv.oidc.port}`,
+      OIDC_CLIENT_ID: e2eEnv.oidc.clientId,
+      OIDC_CLIENT_SECRET: e2eEnv.oidc.clientSecret,
+      OIDC_ROLE_CLAIM: "groups",
+      OIDC_ROLE_MAP: e2eEnv.oidc.roleMap,
+      OIDC_DISPLAY_NAME: "Test IdP",
     },
   },
 });

@@ -20,6 +20,9 @@ export default defineConfig({
         test: {
           name: "db",
           include: ["tests/db/**/*.test.ts"],
+          // next-auth imports "next/server" without an extension, which Node's ESM resolver refuses;
+          // let Vite resolve it (authz.ts, used by the guarded actions, imports next-auth).
+          server: { deps: { inline: ["next-auth", "@auth/core"] } },
           environment: "node",
           globalSetup: ["tests/support/db-global-setup.ts"],
           setupFiles: ["tests/support/db-setup.ts"],

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { Actor } from "@/lib/recovery/authz";
 import { signOutAction } from "@/app/actions/session";
+import { can } from "@/lib/recovery/permissions";
 
 export function AppHeader({ actor }: { actor: Actor }) {
   return (
@@ -10,6 +11,19 @@ export function AppHeader({ actor }: { actor: Actor }) {
           <Link href="/" className="font-semibold">
             Recovery Console
           </Link>
+          <Link href="/status" className="text-sm hover:underline">
+            Status
+          </Link>
+          {can(actor.role, "audit.read") ? (
+            <Link href="/audit" className="text-sm hover:underline">
+              Audit
+            </Link>
+          ) : null}
+          {can(actor.role, "users.manage") ? (
+            <Link href="/admin/users" className="text-sm hover:underline">
+              Users
+            </Link>
+          ) : null}
         </nav>
         <div className="flex items-center gap-3 text-sm">
           <span data-testid="whoami">

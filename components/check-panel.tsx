@@ -1,37 +1,99 @@
 "use client";
+import dynamic from "next/dynamic";
+import { PanelActions } from "@/components/actions/panel-actions";
 import type { CheckResult } from "@/lib/recovery/checks/types";
-import { StatusBadge, statusBorder } from "./status-badge";
-import { useNow } from "./use-now";
+import { CheckDetails } from "./check-details";
+import { formatClock, formatDuration } from "./format";
+import type { SparklineData } from "./sparkline";
+import { StatusBadge, statusBorder, statusLabel } from "./status-badge";
 
-export function CheckPanel({ check, stale }: { check: CheckResult; stale: boolean }) {
-  const now = useNow(1000);
+// uPlot is loaded on the client only, after the first paint; the box keeps its height meanwhile.
+const Sparkline = dynamic(() => import("./sparkline").then((m) => m.Sparkline), {
+  ssr: false,
+  loading: () => <div className="h-10 w-full" aria-hidden="true" />,
+});
+
+/** "Critical since 14:02 (12 min)", or "since at least" when it began before the console was watching. */
+export function sinceText(check: CheckResult, now: number): string | null {
+  if (!check.since || check.status === "ok" || check.detail.configured === false) return null;
+  const minutes = formatDuration((now - Date.parse(check.since.at)) / 1000);
+  return `${statusLabel[check.status]} since ${check.since.exact ? "" : "at least "}${formatClock(check.since.at)} (${minutes})`;
+}
+
+export function CheckPanel({
+  check,
+  stale,
+  now,
+  trend,
+  canAct,
+}: {
+  check: CheckResult;
+  stale: boolean;
+  now: number;
+  trend: { data: SparklineData; label: string } | null;
+  canAct: boolean;
+}) {
   const age = Math.max(0, Math.round((now - Date.parse(check.observedAt)) / 1000));
+  const since = sinceText(check, now);
+  const notConfigured = check.detail.configured === false;
   return (
     <section
+      id={`panel-${check.id}`}
       aria-labelledby={`check-${check.id}-title`}
       data-testid={`panel-${check.id}`}
       data-status={check.status}
-      className={`rounded-lg border border-l-8 border-zinc-200 bg-white p-4 shadow-sm dark:border-zinc-800 dark:bg-zinc-900 ${statusBorder[check.status]} ${stale ? "opacity-70" : ""}`}
+      data-stale={stale ? "true" : "false"}
+      className={`flex min-w-0 flex-col rounded-lg border border-l-8 border-zinc-200 bg-white p-4 shadow-sm dark:border-zinc-800 dark:bg-zinc-900 ${statusBorder[check.status]} ${
+        stale ? "border-dashed opacity-75" : ""
+      }`}
     >
       <div className="flex items-start justify-between gap-2">
-        <h2 id={`check-${check.id}-title`} className="font-semibold">
-          {check.title}
-        </h2>
+        <div className="min-w-0">
+          <h2 id={`check-${check.id}-title`} className="font-semibold">
+            {check.title}
+          </h2>
+          {check.scenario ? <p className="text-xs text-zinc-600 dark:text-zinc-400">Runbook scenario {check.scenario}</p> : null}
+        </div>
         <StatusBadge status={check.status} />
       </div>
+
       <p className="mt-2 text-3xl font-bold tabular-nums" data-testid="value">
         {check.value ?? "—"}
-        {check.value !== null && <span className="ml-1 text-sm font-normal text-zinc-500 dark:text-zinc-400">{check.unit}</span>}
+        {check.value !== null && check.unit ? <span className="ml-1 text-sm font-normal text-zinc-600 dark:text-zinc-400">{check.unit}</span> : null}
       </p>
-      <p className="mt-1 text-sm" data-testid="summary">
+      {since ? (
+        <p className="mt-1 text-sm font-semibold" data-testid="since" suppressHydrationWarning>
+          {since}
+        </p>
+      ) : null}
+      <p className="mt-1 text-sm break-words" data-testid="summary">
         {check.summary}
       </p>
-      {check.threshold && <p className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">Threshold: {check.threshold}</p>}
-      <p className="mt-2 text-xs text-zinc-500 dark:text-zinc-400" data-testid="updated">
-        {stale ? <span className="font-semibold text-amber-700 dark:text-amber-300">Stale: refresh failing · </span> : null}
+      {check.status === "unknown" && check.lastKnown ? (
+        <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400" data-testid="last-known" suppressHydrationWarning>
+          Last known at {formatClock(check.lastKnown.observedAt)}: {statusLabel[check.lastKnown.status]}, {check.lastKnown.value ?? "—"} {check.lastKnown.unit} ({check.lastKnown.summary})
+        </p>
+      ) : null}
+      {check.error && !notConfigured ? (
+        <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400" data-testid="error">
+          Error code <code>{check.error.code}</code>
+        </p>
+      ) : null}
+
+      {trend && !notConfigured ? (
+        <div className="mt-2">
+          <Sparkline data={trend.data} tone={check.status} label={trend.label} testId="sparkline" />
+        </div>
+      ) : null}
+
+      {check.threshold ? <p className="mt-2 text-xs text-zinc-600 dark:text-zinc-400">Threshold: {check.threshold}</p> : null}
+      <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400" data-testid="updated" suppressHydrationWarning>
+        {stale ? <span className="font-semibold text-amber-800 dark:text-amber-300">⚠ Stale: refresh failing · </span> : null}
         updated {age} s ago
-        {check.scenario ? <> · runbook scenario {check.scenario}</> : null}
       </p>
+
+      <CheckDetails check={check} />
+      <PanelActions check={check} canAct={canAct} />
     </section>
   );
 }

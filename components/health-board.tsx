@@ -1,25 +1,81 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useEffect } from "react";
-import type { Snapshot } from "@/lib/recovery/snapshot";
+import { useEffect, useMemo } from "react";
+import type { CheckResult } from "@/lib/recovery/checks/types";
+import type { HealthHistory, Snapshot } from "@/lib/recovery/snapshot";
 import { SignedOutError, useHealth } from "./data/health-query";
+import { useHealthHistory } from "./data/history-query";
 import { CheckPanel } from "./check-panel";
+import { formatDuration } from "./format";
+import { HealthSummary } from "./health-summary";
+import type { SparklineData } from "./sparkline";
+import { useNow } from "./use-now";
 
-export function HealthBoard({ initial }: { initial: Snapshot }) {
-  const { data, isError, error } = useHealth(initial);
+const LEVEL = { ok: 0, warn: 1, critical: 2, unknown: null } as const;
+
+/** The sparkline for one check: the last hour from history, then the live value. */
+function trendOf(check: CheckResult, history: HealthHistory): { data: SparklineData; label: string } | null {
+  if (check.id === "signals_recent" && history.signalsPerMinute) {
+    const points = history.signalsPerMinute;
+    const ys = points.map((p) => p.count);
+    const last = ys[ys.length - 1] ?? 0;
+    return {
+      data: { xs: points.map((p) => Date.parse(p.minute) / 1000), ys },
+      label: `Signals per minute over the last hour: between ${Math.min(...ys)} and ${Math.max(...ys)}, ${last} this minute`,
+    };
+  }
+  const buckets = history.checks[check.id] ?? [];
+  const numeric = typeof check.value === "number" || buckets.some((b) => b.value !== null);
+  const xs = buckets.map((b) => Date.parse(b.t) / 1000);
+  // Non-numeric checks (the circuit's state) plot their status level: 0 ok, 1 warn, 2 critical.
+  const ys = buckets.map((b) => (numeric ? b.value : LEVEL[b.status]));
+  const t = Date.parse(check.observedAt) / 1000;
+  if (!xs.length || t > xs[xs.length - 1]!) {
+    xs.push(t);
+    ys.push(numeric ? (typeof check.value === "number" ? check.value : null) : LEVEL[check.status]);
+  }
+  if (xs.length < 2) return null;
+  const known = ys.filter((y): y is number => y !== null);
+  const span = formatDuration(xs[xs.length - 1]! - xs[0]!);
+  return {
+    data: { xs, ys },
+    label: numeric
+      ? `${check.title} over the last ${span}: between ${Math.min(...known)} and ${Math.max(...known)} ${check.unit}`
+      : `${check.title} status over the last ${span}`,
+  };
+}
+
+export function HealthBoard({ initial, initialHistory, canAct }: { initial: Snapshot; initialHistory: HealthHistory; canAct: boolean }) {
+  const { data, isError, error, dataUpdatedAt } = useHealth(initial);
+  const history = useHealthHistory(initialHistory);
+  const now = useNow(1000);
   const router = useRouter();
   useEffect(() => {
     // Session over: back through sign-in, returning here.
-    if (error instanceof SignedOutError) router.replace(`/login?callbackUrl=${encodeURIComponent(window.location.pathname)}`);
-  }, [error, router]);
+    if (error instanceof SignedOutError || history.error instanceof SignedOutError) {
+      router.replace(`/login?callbackUrl=${encodeURIComponent(window.location.pathname)}`);
+    }
+  }, [error, history.error, router]);
+
+  // Stale: the last refresh failed, or no fresh data for three intervals (a hung request).
+  const stale = isError || now - dataUpdatedAt > 3 * data.refreshSeconds * 1000;
+  const critical = data.checks.filter((c) => c.status === "critical").length;
+  useEffect(() => {
+    // The tab title carries the count, for the on-call with another tab in front.
+    document.title = critical ? `(${critical} critical) Recovery Console` : "Recovery Console";
+  }, [critical]);
+
+  const trends = useMemo(() => new Map(data.checks.map((c) => [c.id, trendOf(c, history.data)])), [data, history.data]);
+
   return (
     <div>
-      <p aria-live="polite" className="mb-3 min-h-5 text-sm text-amber-700 dark:text-amber-300" data-testid="refresh-error">
-        {isError ? `Refresh failing (${error.message}); showing the last good data.` : ""}
+      <p aria-live="polite" className="mb-2 min-h-5 text-sm font-medium text-amber-800 dark:text-amber-300" data-testid="refresh-error">
+        {stale ? `Refresh failing${error ? ` (${error.message})` : ""}; showing the last good data from ${Math.round((now - dataUpdatedAt) / 1000)} s ago.` : ""}
       </p>
+      <HealthSummary checks={data.checks} now={now} />
       <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
         {data.checks.map((c) => (
-          <CheckPanel key={c.id} check={c} stale={isError} />
+          <CheckPanel key={c.id} check={c} stale={stale} now={now} trend={trends.get(c.id) ?? null} canAct={canAct} />
         ))}
       </div>
     </div>

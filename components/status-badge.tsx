@@ -7,11 +7,17 @@ const styles: Record<CheckStatus, { label: string; icon: string; cls: string }> 
   unknown: { label: "Unknown", icon: "?", cls: "bg-unknown/15 text-zinc-700 ring-unknown/40 dark:text-zinc-300" },
 };
 
+export const statusLabel: Record<CheckStatus, string> = { ok: "OK", warn: "Warning", critical: "Critical", unknown: "Unknown" };
+
 /** Status as colour, icon and word together: never colour alone. */
-export function StatusBadge({ status }: { status: CheckStatus }) {
+export function StatusBadge({ status, size = "sm" }: { status: CheckStatus; size?: "sm" | "lg" }) {
   const s = styles[status];
   return (
-    <span data-testid="status" data-status={status} className={`inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-semibold ring-1 ${s.cls}`}>
+    <span
+      data-testid="status"
+      data-status={status}
+      className={`inline-flex shrink-0 items-center gap-1 rounded-full font-semibold ring-1 ${size === "lg" ? "px-3 py-1 text-sm" : "px-2 py-0.5 text-xs"} ${s.cls}`}
+    >
       <span aria-hidden="true">{s.icon}</span>
       {s.label}
     </span>

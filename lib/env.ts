@@ -4,6 +4,7 @@
  * the launcher scripts and next.config.ts read it too.
  */
 import { z } from "zod";
+import { parseRoleMap } from "./auth/oidc.ts";
 
 const bool = (fallback: boolean) =>
   z
@@ -36,6 +37,38 @@ const httpUrl = z
       return false;
     }
   }, "must be an http(s) URL")
+  .optional();
+
+export type WorkerProbe = { name: string; url: string };
+
+/** WORKER_PROBES: "tick-factory=http://host/health,other=https://host/health". */
+const workerProbes = z
+  .string()
+  .transform((raw, ctx): WorkerProbe[] => {
+    const probes: WorkerProbe[] = [];
+    for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const eq = part.indexOf("=");
+      const name = eq > 0 ? part.slice(0, eq).trim() : "";
+      const url = eq > 0 ? part.slice(eq + 1).trim() : "";
+      let ok = /^[A-Za-z0-9._-]{1,64}$/.test(name);
+      try {
+        const u = new URL(url);
+        ok &&= u.protocol === "http:" || u.protocol === "https:";
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        ctx.addIssue({ code: "custom", message: `"${part}" must be name=http(s)://url, e.g. tick-factory=https://tick-factory.example.workers.dev/health` });
+        return z.NEVER;
+      }
+      if (probes.some((p) => p.name === name)) {
+        ctx.addIssue({ code: "custom", message: `worker "${name}" is listed twice` });
+        return z.NEVER;
+      }
+      probes.push({ name, url });
+    }
+    return probes;
+  })
   .optional();
 
 export const envSchema = z.object({
@@ -73,8 +106,87 @@ export const envSchema = z.object({
   STALE_DIRECTIVE_SECONDS: int(600, 1),
   /** Runbook scenario 3, step 2: idle in transaction for 10 minutes. */
   IDLE_TX_SECONDS: int(600, 1),
+  /** idle_transactions turns critical at this many stale sessions (warn from 1). */
+  IDLE_TX_CRITICAL_COUNT: int(5, 1),
+  /** Runbook "Failed executions" (last hour): warn from 1, critical from this many. */
+  EXECUTIONS_FAILED_CRITICAL: int(5, 1),
+  /** Runbook scenario 3: connections in use as a share of max_connections. */
+  DB_CONNECTIONS_WARN_PERCENT: int(80, 1, 100),
+  DB_CONNECTIONS_CRITICAL_PERCENT: int(90, 1, 100),
+  /** Deadline for GET {TRADE_DIRECTOR_URL}/admin/circuit (the circuit_breaker check). */
+  CIRCUIT_TIMEOUT_MS: int(2000, 100, 60_000),
+  /** Runbook scenario 4: workers to probe, "name=url,name=url". */
+  WORKER_PROBES: workerProbes,
+  /** A worker is probed at most this often (and never before its Retry-After allows). */
+  WORKER_PROBE_INTERVAL_SECONDS: int(15, 1, 3600),
+  WORKER_PROBE_TIMEOUT_MS: int(2000, 100, 60_000),
+  /** worker_rate_limit counts the 429s received in this window. */
+  WORKER_RATE_LIMIT_WINDOW_SECONDS: int(300, 1),
+  /** Runbook scenario 5: bearer token the EA sends to POST /api/heartbeat. */
+  EA_HEARTBEAT_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** An EA instance is fresh when its last heartbeat is younger than this. */
+  EA_HEARTBEAT_STALE_SECONDS: int(60, 1),
 
   RECOVERY_ACTIONS_ENABLED: bool(true),
+  /** Guarded recovery actions (lib/recovery/guarded-action.ts). */
+  PREVIEW_TTL_SECONDS: int(120, 10, 3600),
+  ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: int(30, 0),
+  ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: int(10, 0),
+  ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: int(10, 0),
+  /** Executions per user per minute, across all actions. */
+  ACTION_RATE_LIMIT_PER_MINUTE: int(10, 1),
+  /** Two-person approval above these blast radii; unset = off. */
+  APPROVAL_THRESHOLD_ROWS: z.coerce.number().int().min(1).optional(),
+  APPROVAL_THRESHOLD_SESSIONS: z.coerce.number().int().min(1).optional(),
+  APPROVAL_TTL_SECONDS: int(300, 30, 3600),
+  /** Per attempt, for calls to the trade director's admin API (runbook scenario 2, step 3). */
+  TRADE_DIRECTOR_TIMEOUT_MS: int(3000, 100, 60_000),
+  /** Sudo mode: destructive actions need a sign-in this recent. */
+  SUDO_MAX_AGE_MINUTES: int(15, 1),
+
+  /** Incidents (lib/recovery/incidents): the background evaluator and the escalation clock. */
+  INCIDENT_EVALUATOR_ENABLED: bool(true),
+  RESOLVE_AFTER_EVALUATIONS: int(3, 1, 100),
+  ESCALATION_L2_MINUTES: z.coerce.number().positive().default(15),
+  ESCALATION_L3_MINUTES: z.coerce.number().positive().default(30),
+  /** Comma-separated webhook URLs notified on open, acknowledge, escalate and resolve. */
+  INCIDENT_WEBHOOK_URLS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ message: "each URL must be an http(s) URL" }))),
+  /** json (the console's own shape) or slack (Slack-compatible {"text": ...}). */
+  INCIDENT_WEBHOOK_FORMAT: z.enum(["json", "slack"]).default("json"),
+  /** Delivery attempts per notification, and the base of the exponential backoff between them. */
+  INCIDENT_WEBHOOK_ATTEMPTS: int(5, 1, 20),
+  INCIDENT_WEBHOOK_BACKOFF_MS: int(1000, 1, 600_000),
+  /** JSON file with the runbook's emergency contacts (see contacts.example.json). */
+  CONTACTS_FILE: z.string().optional(),
+  /** The trade director's halt endpoint, for the L3 "Halt trading" action; unset = manual. */
+  TRADE_DIRECTOR_HALT_URL: httpUrl,
+
+  /** Sign-in throttling: this many failures in the window, per account and per client. */
+  LOGIN_MAX_FAILURES: int(5, 1, 100),
+  LOGIN_WINDOW_MINUTES: int(15, 1, 24 * 60),
+  /** Which X-Forwarded-For entry, counted from the right, is the client (lib/auth/request-meta.ts). */
+  TRUSTED_PROXY_HOPS: int(1, 1, 10),
+  /** OIDC single sign-on (lib/auth/oidc.ts); SSO is on when OIDC_ISSUER is set. */
+  OIDC_ISSUER: httpUrl,
+  OIDC_CLIENT_ID: z.string().optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_ROLE_CLAIM: z.string().default("groups"),
+  OIDC_ROLE_MAP: z.string().optional(),
+  OIDC_DISPLAY_NAME: z.string().max(60).optional(),
+  /** Set by `npm run demo` only: allows the demo's well-known accounts in production mode. */
+  DEMO_MODE: bool(false),
+
+  /** Audit chain anchoring (lib/recovery/audit-anchor.ts): every N seconds; 0 turns the timer off. */
+  AUDIT_ANCHOR_SECONDS: int(900, 0),
+  /** Append-only file of anchored heads; default <DATA_DIR>/audit-anchors.ndjson. */
+  AUDIT_ANCHOR_FILE: z.string().optional(),
+  /** Also POST each anchor here (fire-and-forget, with a timeout). */
+  AUDIT_ANCHOR_WEBHOOK_URL: httpUrl,
+  AUDIT_ANCHOR_WEBHOOK_TOKEN: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -98,6 +210,21 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const problems: string[] = [];
   if (env.NODE_ENV === "production" && !env.AUTH_SECRET) {
     problems.push("AUTH_SECRET: is required in production (generate one with: openssl rand -base64 32)");
+  }
+  if (env.DB_CONNECTIONS_CRITICAL_PERCENT < env.DB_CONNECTIONS_WARN_PERCENT) {
+    problems.push("DB_CONNECTIONS_CRITICAL_PERCENT: must be at least DB_CONNECTIONS_WARN_PERCENT");
+  }
+  if (env.OIDC_ISSUER) {
+    for (const k of ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ROLE_MAP"] as const) {
+      if (!env[k]) problems.push(`${k}: is required when OIDC_ISSUER is set`);
+    }
+    if (env.OIDC_ROLE_MAP) {
+      try {
+        parseRoleMap(env.OIDC_ROLE_MAP);
+      } catch (err) {
+        problems.push(`OIDC_ROLE_MAP: ${(err as Error).message} (e.g. "ops-oncall=oncall,execs=viewer")`);
+      }
+    }
   }
   if (env.CONSOLE_DATABASE_URL && !env.TRADING_DATABASE_URL) {
     problems.push("TRADING_DATABASE_URL: must be set when CONSOLE_DATABASE_URL is set");

@@ -79,6 +79,7 @@ async function e2e(): Promise<Result> {
       PLAYWRIGHT_JSON_OUTPUT_NAME: out,
       E2E_PORT: String(await freePort()),
       E2E_PG_PORT: String(await freePort()),
+      E2E_OIDC_PORT: String(await freePort()),
       E2E_DATA_DIR: path.join(tmp, "e2e-data"),
     });
     try {

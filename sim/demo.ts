@@ -24,6 +24,7 @@ import {
   root,
   startConsole,
 } from "../scripts/lib/stack.ts";
+import { ensureAppRole } from "./app-role.ts";
 import { startControlServer } from "./control.ts";
 import { removeSimStateFile, writeSimStateFile } from "./state-file.ts";
 import { startTradeDirector } from "./trade-director.ts";
@@ -41,6 +42,13 @@ const COMPRESSED: Record<string, string> = {
   SIGNAL_SILENCE_SECONDS: "30",
   STALE_DIRECTIVE_SECONDS: "60",
   IDLE_TX_SECONDS: "30",
+  // The EAs beat every 5 s; the worker is probed every refresh, and a 429 stays on its panel for a
+  // minute after it recovers.
+  EA_HEARTBEAT_STALE_SECONDS: "20",
+  WORKER_RATE_LIMIT_WINDOW_SECONDS: "60",
+  WORKER_PROBE_INTERVAL_SECONDS: "5",
+  // The simulated EA fails ~5 % of ~1800 executions an hour: a warning, not an incident.
+  EXECUTIONS_FAILED_CRITICAL: "200",
 };
 
 async function seedUsers(password: string): Promise<void> {
@@ -87,8 +95,9 @@ async function main() {
   cleanups.push(() => director.close());
   const worker = await startWorkerSim({ port: await freePort(), name: "tick-factory" });
   cleanups.push(() => worker.close());
+  const appUrl = await ensureAppRole(dbs.tradingUrl, dataDir, log);
   const world = await startWorld({
-    tradingUrl: dbs.tradingUrl,
+    tradingUrl: appUrl,
     director,
     worker,
     consoleUrl,
@@ -113,8 +122,13 @@ async function main() {
       CONSOLE_API_TOKEN: apiToken,
       EA_HEARTBEAT_TOKEN: heartbeatToken,
       TRADE_DIRECTOR_URL: director.url,
+      TRADE_DIRECTOR_HALT_URL: process.env.TRADE_DIRECTOR_HALT_URL ?? `${director.url}/admin/halt`,
+      // The runbook's placeholders, so the console shows which contacts are not set yet.
+      CONTACTS_FILE: process.env.CONTACTS_FILE ?? path.join(root, "contacts.example.json"),
       WORKER_PROBES: process.env.WORKER_PROBES ?? `tick-factory=${worker.url}/health`,
       RECOVERY_ACTIONS_ENABLED: process.env.RECOVERY_ACTIONS_ENABLED ?? "1",
+      // The demo's well-known accounts are allowed only here (lib/auth/demo-guard.ts).
+      DEMO_MODE: "1",
       ...Object.fromEntries(Object.keys(COMPRESSED).map((k) => [k, process.env[k]!])),
     },
     onExit: (code) => {

@@ -1,6 +1,7 @@
 "use client";
 import { useActionState } from "react";
-import { loginAction, type LoginState } from "./actions";
+import { useFormStatus } from "react-dom";
+import { loginAction, ssoLoginAction, type LoginState } from "./actions";
 
 export function LoginForm({ callbackUrl }: { callbackUrl: string }) {
   const [state, action, pending] = useActionState<LoginState, FormData>(loginAction, { ok: false });
@@ -44,6 +45,29 @@ export function LoginForm({ callbackUrl }: { callbackUrl: string }) {
       >
         {pending ? "Signing in…" : "Sign in"}
       </button>
+    </form>
+  );
+}
+
+function SsoSubmit({ label }: { label: string }) {
+  const { pending } = useFormStatus();
+  return (
+    <button
+      type="submit"
+      disabled={pending}
+      className="w-full rounded-md border border-zinc-300 px-3 py-2 font-medium hover:bg-zinc-100 disabled:opacity-60 dark:border-zinc-700 dark:hover:bg-zinc-800"
+    >
+      {pending ? "Redirecting…" : label}
+    </button>
+  );
+}
+
+/** Single sign-on: a plain form, so it works before JavaScript loads. */
+export function SsoButton({ callbackUrl, label }: { callbackUrl: string; label: string }) {
+  return (
+    <form action={ssoLoginAction}>
+      <input type="hidden" name="callbackUrl" value={callbackUrl} />
+      <SsoSubmit label={label} />
     </form>
   );
 }

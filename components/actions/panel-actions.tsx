@@ -1,10 +1,55 @@
 "use client";
+import { useState } from "react";
+import {
+  cancelStaleDirectivesAction,
+  killIdleTransactionsAction,
+  previewCancelStaleDirectivesAction,
+  previewKillIdleTransactionsAction,
+  previewResetCircuitAction,
+  resetCircuitAction,
+} from "@/app/actions/recovery";
 import type { CheckResult } from "@/lib/recovery/checks/types";
+import { ActionDialog, type ActionClient } from "./action-dialog";
 
-/**
- * The recovery actions that treat a panel's symptom (issue: guarded recovery actions).
- * Rendered by CheckPanel; shows nothing until the actions land.
- */
-export function PanelActions(_props: { check: CheckResult; canAct: boolean }) {
-  return null;
+/** Each action sits on the panel of the symptom it treats, named as the runbook names it. */
+export const actionsByCheck: Record<string, ActionClient> = {
+  circuit_breaker: { title: "Reset circuit", preview: previewResetCircuitAction, confirm: resetCircuitAction },
+  directives_stale_pending: { title: "Cancel stale directives", preview: previewCancelStaleDirectivesAction, confirm: cancelStaleDirectivesAction },
+  idle_transactions: { title: "Kill idle transactions", preview: previewKillIdleTransactionsAction, confirm: killIdleTransactionsAction },
+};
+
+/** The recovery action for a panel, for roles that may act (the server checks again). */
+export function PanelActions({ check, canAct }: { check: CheckResult; canAct: boolean }) {
+  const [open, setOpen] = useState(false);
+  const action = actionsByCheck[check.id];
+  if (!action || !canAct) return null;
+  const urgent = check.status === "critical" || check.status === "warn";
+  return (
+    <>
+      <button
+        type="button"
+        onClick={() => setOpen(true)}
+        className={`mt-3 rounded-md px-3 py-1.5 text-sm font-medium ${
+          urgent ? "bg-red-700 text-white hover:bg-red-800" : "border border-zinc-300 hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800"
+        }`}
+      >
+        {action.title}
+      </button>
+      <ActionDialog action={action} open={open} onClose={() => setOpen(false)} />
+    </>
+  );
+}
+
+/** "Cancel" for one row of the stale-directives table. */
+export function CancelDirectiveButton({ id }: { id: string }) {
+  const [open, setOpen] = useState(false);
+  const action = actionsByCheck.directives_stale_pending!;
+  return (
+    <>
+      <button type="button" onClick={() => setOpen(true)} className="rounded border border-zinc-300 px-2 py-0.5 text-xs dark:border-zinc-700" aria-label={`Cancel directive ${id}`}>
+        Cancel
+      </button>
+      <ActionDialog action={{ ...action, title: `Cancel directive ${id}` }} params={{ ids: [id] }} open={open} onClose={() => setOpen(false)} />
+    </>
+  );
 }

@@ -40,6 +40,10 @@ function createStore(name: StoreName, url: string, max: number): Store {
     idle_timeout: 60,
     max_lifetime: 30 * 60,
     connect_timeout: e.DB_CONNECT_TIMEOUT_S,
+    // Reconnect backoff capped at 2 s (0.2, 0.4, 0.8, 1.6, 2, 2, …). postgres.js's default grows to
+    // 20 s after a few failed connects, so the panels would stay unknown up to 20 s after the
+    // database came back; the gate keeps attempts to at most TRADING_POOL_MAX at a time anyway.
+    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 2),
     onnotice: () => {},
     connection: {
       application_name: name === "trading" ? TRADING_APPLICATION_NAME : CONSOLE_APPLICATION_NAME,
@@ -122,6 +126,37 @@ export function withTrading<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions =
 export function withConsole<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("console");
   return run(s, () => fn(s.sql), opts);
+}
+
+/**
+ * A dedicated console-store connection held for a long time (e.g. a session-level advisory lock
+ * for leadership). It occupies one gate slot until released.
+ */
+export async function reserveConsoleConnection(): Promise<{ conn: postgres.ReservedSql; release(): void }> {
+  const s = store("console");
+  let releaseSlot: () => void;
+  try {
+    releaseSlot = await s.gate.acquire(env().DB_ACQUIRE_TIMEOUT_MS);
+  } catch (err) {
+    if (err instanceof GateTimeoutError) throw new DbError("db.pool_timeout", "console", err.message, { cause: err });
+    throw err;
+  }
+  try {
+    const conn = await s.sql.reserve();
+    let released = false;
+    return {
+      conn,
+      release() {
+        if (released) return;
+        released = true;
+        conn.release();
+        releaseSlot();
+      },
+    };
+  } catch (err) {
+    releaseSlot();
+    throw isDriverError(err) ? toDbError(err, "console") : err;
+  }
 }
 
 /** For tests and shutdown. */

@@ -11,6 +11,7 @@ import { auth } from "@/auth";
 import { env } from "../env.ts";
 import { getUserSessionState } from "../db/queries/users.ts";
 import { requestMetaFrom } from "../auth/request-meta.ts";
+import { epochSeconds, isRecentAuth, sessionPolicyFromEnv, type AuthMethod } from "../auth/session-policy.ts";
 import { appendAudit, type RequestMeta } from "./audit.ts";
 import { can, type Permission, type Role } from "./permissions.ts";
 
@@ -18,9 +19,11 @@ export type Actor = {
   id: string;
   email: string;
   role: Role;
-  /** Epoch seconds of the last interactive sign-in; 0 for machine tokens. */
+  /** Epoch seconds of the last interactive sign-in or re-authentication; 0 for machine tokens. */
   authTime: number;
   via: "session" | "token";
+  /** How the user last proved who they are (sessions only): what a re-authentication asks for. */
+  authMethod?: AuthMethod;
 };
 
 export class AuthzError extends Error {
@@ -88,9 +91,9 @@ export async function currentActor(permission: Permission, request?: Request): P
     if (state.disabled) return null;
     const token = session.sv;
     if (token !== undefined && token !== state.sessionVersion) return null;
-    return { id: u.id, email: u.email, role: state.role, authTime: session.authTime, via: "session" };
+    return { id: u.id, email: u.email, role: state.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password" };
   }
-  return { id: u.id, email: u.email, role: u.role, authTime: session.authTime, via: "session" };
+  return { id: u.id, email: u.email, role: u.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password" };
 }
 
 async function metaOf(request?: Request): Promise<RequestMeta> {
@@ -150,4 +153,55 @@ export async function requirePageActor(permission: Permission, path: string): Pr
     }
     throw err;
   }
+}
+
+/**
+ * Sudo mode: destructive actions need a sign-in (or re-authentication) within
+ * SUDO_MAX_AGE_MINUTES (15). Thrown by requireRecentAuth; the action returns it as
+ * `{ ok: false, code: "auth.reauth_required", reauth: { method } }` (see actionFailure) and the UI
+ * opens components/reauth-dialog.tsx, which asks for the password again or goes through SSO again.
+ */
+export class ReauthRequiredError extends Error {
+  readonly code = "auth.reauth_required";
+  constructor(
+    public readonly method: AuthMethod,
+    public readonly authTime: number,
+    public readonly maxAgeSeconds: number,
+  ) {
+    super(`Confirm it's you: sign in again (required within ${Math.round(maxAgeSeconds / 60)} minutes for this action).`);
+    this.name = "ReauthRequiredError";
+  }
+}
+
+/**
+ * Throw ReauthRequiredError unless `actor` proved who they are within `maxAgeSeconds`
+ * (default SUDO_MAX_AGE_MINUTES) of `now` (ms, injectable for tests). Machine tokens never pass:
+ * they cannot re-authenticate, and destructive actions are not theirs to run.
+ * Returns the auth time, for the audit entry (`auth_time`).
+ */
+export function requireRecentAuth(actor: Actor, opts: { now?: number; maxAgeSeconds?: number } = {}): { authTime: number } {
+  const maxAge = opts.maxAgeSeconds ?? sessionPolicyFromEnv().sudoSeconds;
+  if (actor.via !== "session") throw new AuthzError(403, "auth.forbidden", "Machine tokens cannot run this action.");
+  if (!isRecentAuth(actor.authTime, epochSeconds(opts.now ?? Date.now()), maxAge)) {
+    throw new ReauthRequiredError(actor.authMethod ?? "password", actor.authTime, maxAge);
+  }
+  return { authTime: actor.authTime };
+}
+
+/** The typed failure a server action returns instead of throwing across the network. */
+export type ActionFailure = {
+  ok: false;
+  code: "auth.required" | "auth.forbidden" | "auth.revoked" | "auth.reauth_required" | "auth.unavailable";
+  message: string;
+  reauth?: { method: AuthMethod };
+};
+
+/**
+ * Turn an authorization error into the action's typed result; anything else is rethrown.
+ * Use in every server action: `catch (err) { return actionFailure(err); }`.
+ */
+export function actionFailure(err: unknown): ActionFailure {
+  if (err instanceof ReauthRequiredError) return { ok: false, code: err.code, message: err.message, reauth: { method: err.method } };
+  if (err instanceof AuthzError) return { ok: false, code: err.code, message: err.message };
+  throw err;
 }

@@ -17,6 +17,8 @@ export const permissions = [
   { permission: "audit.export", description: "Export the audit trail", roles: ["auditor", "admin"] },
   { permission: "audit.verify", description: "Verify the audit hash chain", roles: ["auditor", "admin"] },
   { permission: "users.manage", description: "Add users, change roles, disable accounts", roles: ["admin"] },
+  { permission: "incidents.read", description: "See incidents, their timelines and reports", roles: ["oncall", "auditor", "admin"] },
+  { permission: "incidents.manage", description: "Acknowledge incidents, add notes, assign a commander, tick the post-incident checklist", roles: ["oncall", "admin"] },
 ] as const satisfies ReadonlyArray<{ permission: string; description: string; roles: readonly Role[] }>;
 
 export type Permission = (typeof permissions)[number]["permission"];
@@ -28,7 +30,28 @@ export function can(role: Role | null | undefined, permission: Permission): bool
   return table.get(permission)?.includes(role) ?? false;
 }
 
-/** Where a role lands after signing in. */
-export function homeFor(_role: Role): string {
-  return "/";
+const HOME: Record<Role, string> = {
+  // Stakeholders: the plain-language status page.
+  viewer: "/status",
+  // Auditors: the audit trail.
+  auditor: "/audit",
+  // On-call and admins: the dashboard, where the actions are.
+  oncall: "/",
+  admin: "/",
+};
+
+/** Where a role lands after signing in (when no other page was asked for). */
+export function homeFor(role: Role): string {
+  return HOME[role] ?? "/status";
+}
+
+/** The permission table as Markdown (the README's "Roles and permissions" section is this, checked by a test). */
+export function permissionTableMarkdown(): string {
+  const order: Role[] = ["viewer", "auditor", "oncall", "admin"];
+  const lines = [
+    `| permission | what it allows | ${order.join(" | ")} |`,
+    `| --- | --- | ${order.map(() => ":-:").join(" | ")} |`,
+    ...permissions.map((p) => `| \`${p.permission}\` | ${p.description} | ${order.map((r) => ((p.roles as readonly Role[]).includes(r) ? "✓" : "")).join(" | ")} |`),
+  ];
+  return lines.join("\n");
 }

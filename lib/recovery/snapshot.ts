@@ -9,11 +9,16 @@ import "server-only";
  * Each check runs under its own deadline and the results are combined with allSettled: a slow
  * or failing check becomes `unknown` with its error and never delays or blanks the others
  * (STYLE.md example 9).
+ *
+ * The monitor also keeps the last hour of readings per check in memory (for sparklines and for
+ * "critical since 14:02"), and a one-minute rollup of signals from SQL, fetched at most every
+ * 30 s whatever the number of viewers.
  */
 import { env } from "../env.ts";
 import { DbError } from "../db/errors.ts";
+import { getSignalsPerMinute } from "../db/queries/trading.ts";
 import { checks as defaultChecks } from "./checks/index.ts";
-import type { CheckDefinition, CheckResult } from "./checks/types.ts";
+import { severity, type CheckDefinition, type CheckResult, type CheckStatus } from "./checks/types.ts";
 
 export type Snapshot = {
   generatedAt: string;
@@ -23,12 +28,56 @@ export type Snapshot = {
 
 export type HistoryPoint = { t: string; status: CheckResult["status"]; value: CheckResult["value"] };
 
-const HISTORY_MS = 60 * 60 * 1000;
+/** One bucket of a check's history: the last numeric value in it, and the worst status. */
+export type HistoryBucket = { t: string; value: number | null; status: CheckStatus };
 
+export type SignalsPerMinute = { minute: string; count: number }[];
+
+/** `GET /api/health/history`: the sparklines' data. */
+export type HealthHistory = {
+  generatedAt: string;
+  windowSeconds: number;
+  bucketSeconds: number;
+  checks: Record<string, HistoryBucket[]>;
+  /** Signals per minute over the last hour, from SQL; null when the trading DB cannot be read. */
+  signalsPerMinute: SignalsPerMinute | null;
+  signalsPerMinuteError?: { code: string; message: string };
+};
+
+type RollupResult = { data: SignalsPerMinute | null; error?: { code: string; message: string } };
+
+const HISTORY_MS = 60 * 60 * 1000;
+/** At most this many buckets per check in the history answer (30 s each for an hour). */
+const HISTORY_BUCKETS = 120;
+/** The signals rollup is re-read at most this often. */
+const ROLLUP_TTL_MS = 30_000;
+
+/** A short, public error: typed errors keep their code, anything else is a generic check error. */
 function errorInfo(err: unknown): { code: string; message: string } {
   if (err instanceof DbError) return { code: err.code, message: err.publicMessage };
   if (err instanceof Error && err.name === "TimeoutError") return { code: "check.timeout", message: err.message };
+  const code = (err as { code?: unknown } | null)?.code;
+  // Domain errors (e.g. the trade-director client's `td.timeout`) carry a dotted code of their own.
+  if (err instanceof Error && typeof code === "string" && /^[a-z]+\.[a-z_]+$/.test(code)) return { code, message: err.message };
   return { code: "check.error", message: err instanceof Error ? err.message : String(err) };
+}
+
+function unknownResult(def: CheckDefinition, err: unknown, durationMs: number): CheckResult {
+  const info = errorInfo(err);
+  return {
+    id: def.id,
+    title: def.title,
+    scenario: def.scenario,
+    status: "unknown",
+    value: null,
+    unit: "",
+    summary: `Unknown: ${info.message}`,
+    threshold: "",
+    detail: {},
+    observedAt: new Date().toISOString(),
+    durationMs,
+    error: info,
+  };
 }
 
 export async function runCheck(def: CheckDefinition, defaultTimeoutMs: number): Promise<CheckResult> {
@@ -51,35 +100,46 @@ export async function runCheck(def: CheckDefinition, defaultTimeoutMs: number): 
     ]);
     return { ...base, ...reading, observedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - started) };
   } catch (err) {
-    const info = errorInfo(err);
-    if (!(err instanceof DbError)) console.error(`[health] check ${def.id} failed:`, err);
-    return {
-      ...base,
-      status: "unknown",
-      value: null,
-      unit: "",
-      summary: `Unknown: ${info.message}`,
-      threshold: "",
-      detail: {},
-      observedAt: new Date().toISOString(),
-      durationMs: Math.round(performance.now() - started),
-      error: info,
-    };
+    // Expected failures (a database or dependency down, a deadline) are shown on the panel;
+    // anything else is a bug and is logged in full.
+    if (errorInfo(err).code === "check.error") console.error(`[health] check ${def.id} failed:`, err);
+    return unknownResult(def, err, Math.round(performance.now() - started));
   } finally {
     clearTimeout(timer);
   }
 }
 
+/** Per check: the run of the current status, and the last reading that was not unknown. */
+type Run = {
+  status: CheckStatus;
+  since: string;
+  exact: boolean;
+  /** The run of the last known (not unknown) status, which an unknown does not interrupt. */
+  known: { status: Exclude<CheckStatus, "unknown">; since: string; exact: boolean; last: NonNullable<CheckResult["lastKnown"]> } | null;
+};
+
+export type MonitorOptions = {
+  refreshSeconds: number;
+  checkTimeoutMs: number;
+  /** The signals-per-minute rollup (defaults to the SQL query); injectable for tests. */
+  signalsPerMinute?: () => Promise<SignalsPerMinute>;
+};
+
 export class HealthMonitor {
   private current: Snapshot | null = null;
   private inFlight: Promise<Snapshot> | null = null;
   private readonly history = new Map<string, HistoryPoint[]>();
+  /** The newest result per check, with the time its run started (an older start never wins). */
+  private readonly latest = new Map<string, { started: number; result: CheckResult }>();
+  private readonly runs = new Map<string, Run>();
+  private rollup: { at: number; value: Promise<RollupResult> } | null = null;
   /** Number of evaluations run; lets tests prove single-flight. */
   evaluations = 0;
+  readonly startedAt = new Date().toISOString();
 
   constructor(
     private readonly defs: CheckDefinition[],
-    private readonly opts: { refreshSeconds: number; checkTimeoutMs: number },
+    private readonly opts: MonitorOptions,
   ) {}
 
   get refreshSeconds(): number {
@@ -105,11 +165,11 @@ export class HealthMonitor {
   async refreshCheck(id: string): Promise<CheckResult | null> {
     const def = this.defs.find((d) => d.id === id);
     if (!def) return null;
-    const result = await runCheck(def, this.opts.checkTimeoutMs);
+    const started = Date.now();
+    const result = this.fold(await runCheck(def, this.opts.checkTimeoutMs), started);
     if (this.current) {
-      this.current = { ...this.current, checks: this.current.checks.map((r) => (r.id === id ? result : r)) };
+      this.current = { ...this.current, checks: this.current.checks.map((r) => (r.id === id ? this.latest.get(id)!.result : r)) };
     }
-    this.record(result);
     return result;
   }
 
@@ -117,40 +177,108 @@ export class HealthMonitor {
     return this.history.get(id) ?? [];
   }
 
+  /** The last hour per check in at most HISTORY_BUCKETS buckets, and the signals rollup. */
+  async historySnapshot(): Promise<HealthHistory> {
+    const bucketMs = Math.max(this.opts.refreshSeconds * 1000, Math.ceil(HISTORY_MS / HISTORY_BUCKETS / 1000) * 1000);
+    const checks: Record<string, HistoryBucket[]> = {};
+    for (const def of this.defs) checks[def.id] = bucketize(this.historyOf(def.id), bucketMs);
+    const rollup = await this.signalsRollup();
+    return {
+      generatedAt: new Date().toISOString(),
+      windowSeconds: HISTORY_MS / 1000,
+      bucketSeconds: bucketMs / 1000,
+      checks,
+      signalsPerMinute: rollup.data,
+      ...(rollup.error ? { signalsPerMinuteError: rollup.error } : {}),
+    };
+  }
+
+  /** The SQL rollup, shared by every caller for ROLLUP_TTL_MS (errors included: a down DB is not hammered). */
+  private signalsRollup(): Promise<RollupResult> {
+    const load = this.opts.signalsPerMinute;
+    if (!load) return Promise.resolve({ data: null });
+    if (this.rollup && Date.now() - this.rollup.at < ROLLUP_TTL_MS) return this.rollup.value;
+    const value = load().then(
+      (data): RollupResult => ({ data }),
+      (err: unknown): RollupResult => ({ data: null, error: errorInfo(err) }),
+    );
+    this.rollup = { at: Date.now(), value };
+    return value;
+  }
+
   private async run(): Promise<Snapshot> {
     this.evaluations++;
+    const started = Date.now();
     const settled = await Promise.allSettled(this.defs.map((d) => runCheck(d, this.opts.checkTimeoutMs)));
-    const results = settled.map((s, i) =>
-      s.status === "fulfilled"
-        ? s.value
-        : ({
-            id: this.defs[i]!.id,
-            title: this.defs[i]!.title,
-            scenario: this.defs[i]!.scenario,
-            status: "unknown",
-            value: null,
-            unit: "",
-            summary: "Unknown: the check crashed",
-            threshold: "",
-            detail: {},
-            observedAt: new Date().toISOString(),
-            durationMs: 0,
-            error: errorInfo(s.reason),
-          } satisfies CheckResult),
-    );
-    for (const r of results) this.record(r);
-    const snapshot: Snapshot = { generatedAt: new Date().toISOString(), refreshSeconds: this.opts.refreshSeconds, checks: results };
+    settled.forEach((s, i) => this.fold(s.status === "fulfilled" ? s.value : unknownResult(this.defs[i]!, s.reason, 0), started));
+    const snapshot: Snapshot = {
+      generatedAt: new Date().toISOString(),
+      refreshSeconds: this.opts.refreshSeconds,
+      checks: this.defs.map((d) => this.latest.get(d.id)!.result),
+    };
     this.current = snapshot;
     return snapshot;
   }
 
-  private record(r: CheckResult): void {
-    const list = this.history.get(r.id) ?? [];
-    list.push({ t: r.observedAt, status: r.status, value: r.value });
+  /**
+   * Record a result: history, the status run ("since"), the last known reading, and the newest
+   * result per check. A result whose run started before the one already held (an evaluation that
+   * began before an action's refreshCheck) goes into history but does not replace it.
+   */
+  private fold(raw: CheckResult, started: number): CheckResult {
+    const list = this.history.get(raw.id) ?? [];
+    list.push({ t: raw.observedAt, status: raw.status, value: raw.value });
     const cutoff = Date.now() - HISTORY_MS;
     while (list.length && Date.parse(list[0]!.t) < cutoff) list.shift();
-    this.history.set(r.id, list);
+    this.history.set(raw.id, list);
+
+    const held = this.latest.get(raw.id);
+    if (held && held.started > started) return held.result;
+
+    const prev = this.runs.get(raw.id);
+    let run: Run;
+    if (raw.status === "unknown") {
+      run =
+        prev?.status === "unknown"
+          ? prev
+          : { status: "unknown", since: raw.observedAt, exact: prev !== undefined, known: prev?.known ?? null };
+    } else {
+      const status = raw.status;
+      const last = { status, value: raw.value, unit: raw.unit, summary: raw.summary, observedAt: raw.observedAt };
+      // An unknown in between does not interrupt a run of the same known status.
+      const continues = prev?.known?.status === status && (prev.status === status || prev.status === "unknown");
+      // A status first seen right after start-up or after an unknown began at or before that moment.
+      const known = continues ? { ...prev!.known!, last } : { status, since: raw.observedAt, exact: prev !== undefined && prev.status !== "unknown", last };
+      run = { status, since: known.since, exact: known.exact, known };
+    }
+    this.runs.set(raw.id, run);
+    const result: CheckResult = {
+      ...raw,
+      since: { at: run.since, exact: run.exact },
+      ...(raw.status === "unknown" && run.known ? { lastKnown: run.known.last } : {}),
+    };
+    this.latest.set(raw.id, { started, result });
+    return result;
   }
+}
+
+/** Group points into fixed buckets: the last numeric value and the worst status of each. */
+export function bucketize(points: HistoryPoint[], bucketMs: number): HistoryBucket[] {
+  const out: HistoryBucket[] = [];
+  let key = Number.NaN;
+  for (const p of points) {
+    const k = Math.floor(Date.parse(p.t) / bucketMs);
+    const value = typeof p.value === "number" ? p.value : null;
+    const last = out[out.length - 1];
+    if (k !== key || !last) {
+      out.push({ t: new Date(k * bucketMs).toISOString(), value, status: p.status });
+      key = k;
+    } else {
+      if (value !== null) last.value = value;
+      if (severity[p.status] > severity[last.status]) last.status = p.status;
+    }
+  }
+  return out;
 }
 
 const g = globalThis as unknown as { __rcHealth?: HealthMonitor };
@@ -162,7 +290,13 @@ export function healthMonitor(): HealthMonitor {
     g.__rcHealth = new HealthMonitor(defaultChecks, {
       refreshSeconds: e.HEALTH_REFRESH_SECONDS,
       checkTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS + 500, e.HEALTH_REFRESH_SECONDS * 1000),
+      signalsPerMinute: () => getSignalsPerMinute({ minutes: 60, timeoutMs: 3000 }),
     });
   }
   return g.__rcHealth;
+}
+
+/** For tests: forget the process-wide monitor (its history and snapshot), so the next call builds a new one from the current env. */
+export function resetHealthMonitor(): void {
+  g.__rcHealth = undefined;
 }

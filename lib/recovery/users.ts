@@ -25,7 +25,18 @@ export class UserError extends Error {
 
 type Ctx = { actor: AuditActor; request?: RequestMeta | null };
 
-export type UserSummary = { id: string; email: string; role: Role; disabled: boolean; lastLoginAt: string | null; createdAt: string };
+export type UserSummary = {
+  id: string;
+  email: string;
+  role: Role;
+  disabled: boolean;
+  /** Signs in with a console password. */
+  hasPassword: boolean;
+  /** Linked to a single sign-on identity. */
+  sso: boolean;
+  lastLoginAt: string | null;
+  createdAt: string;
+};
 
 async function inTx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
   return withConsole((sql) => sql.begin((tx) => fn(tx as unknown as Sql)) as Promise<T>, { timeoutMs: 10_000 });
@@ -88,14 +99,17 @@ export async function resetPassword(email: string, password: string, ctx: Ctx): 
 
 export async function listUsers(): Promise<UserSummary[]> {
   const rows = await withConsole(
-    (sql) => sql<{ id: string; email: string; role: Role; disabled_at: Date | null; last_login_at: Date | null; created_at: Date }[]>`
-      select id, email, role, disabled_at, last_login_at, created_at from console.users order by email`,
+    (sql) => sql<{ id: string; email: string; role: Role; disabled_at: Date | null; has_password: boolean; sso: boolean; last_login_at: Date | null; created_at: Date }[]>`
+      select id, email, role, disabled_at, password_hash is not null as has_password, sso_subject is not null as sso, last_login_at, created_at
+      from console.users order by email`,
   );
   return rows.map((r) => ({
     id: r.id,
     email: r.email,
     role: r.role,
     disabled: r.disabled_at !== null,
+    hasPassword: r.has_password,
+    sso: r.sso,
     lastLoginAt: r.last_login_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
   }));

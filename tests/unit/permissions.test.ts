@@ -1,5 +1,7 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { can, permissions, roles } from "@/lib/recovery/permissions";
+import { can, homeFor, permissionTableMarkdown, permissions, roles } from "@/lib/recovery/permissions";
 
 describe("permission table", () => {
   it("lets only on-call and admin act", () => {
@@ -25,5 +27,18 @@ describe("permission table", () => {
 
   it("reserves user management for admins", () => {
     expect(roles.filter((r) => can(r, "users.manage"))).toEqual(["admin"]);
+  });
+
+  it("lands each role on its home: viewers on status, auditors on the audit view, on-call and admins on the dashboard", () => {
+    expect(homeFor("viewer")).toBe("/status");
+    expect(homeFor("auditor")).toBe("/audit");
+    expect(homeFor("oncall")).toBe("/");
+    expect(homeFor("admin")).toBe("/");
+  });
+
+  it("is documented in the README exactly as in the code", () => {
+    const readme = fs.readFileSync(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
+    const block = readme.match(/<!-- permissions:start -->\n([\s\S]*?)\n<!-- permissions:end -->/)?.[1];
+    expect(block, "README.md is out of date: run `node --import tsx scripts/permissions-table.ts --write`").toBe(permissionTableMarkdown());
   });
 });

@@ -54,3 +54,11 @@ export async function* streamAuditRecords(sql: postgres.Sql, batch = 2000): Asyn
     for (const r of rows) yield toAuditRecord(r);
   }
 }
+
+export type AuditHead = { seq: number; hash: string; at: string };
+
+/** The newest entry's seq, hash and time; null for an empty chain. */
+export async function getAuditHead(sql: postgres.Sql): Promise<AuditHead | null> {
+  const [row] = await sql<{ seq: string; hash: string; at: Date }[]>`select seq, hash, at from console.audit_log order by seq desc limit 1`;
+  return row ? { seq: Number(row.seq), hash: row.hash, at: row.at.toISOString() } : null;
+}

@@ -3,7 +3,7 @@ import "server-only";
  * Narrow, named reads of the trading DB. SQL mirrors the runbook's monitoring queries so the
  * numbers equal what an engineer gets from psql at the same moment.
  */
-import { withTrading } from "../client.ts";
+import { withTrading, type Sql } from "../client.ts";
 
 /** Runbook "Recent signals", plus the age of the newest signal for the panel's detail. */
 export async function countRecentSignals({ windowSeconds }: { windowSeconds: number }): Promise<{ count: number; newestAgeSeconds: number | null }> {
@@ -69,6 +69,8 @@ export async function getStalePendingDirectives({ olderThanSeconds, limit }: { o
 export type IdleSession = {
   pid: number;
   backendStart: string;
+  /** backend_start in microseconds since the epoch, exact: identifies the session, not just the pid. */
+  backendStartUs: string;
   user: string | null;
   application: string | null;
   client: string | null;
@@ -95,6 +97,7 @@ export async function getIdleInTransactionSessions({ olderThanSeconds }: { older
       {
         pid: number;
         backend_start: Date;
+        backend_start_us: string;
         usename: string | null;
         application_name: string | null;
         client_addr: string | null;
@@ -108,7 +111,7 @@ export async function getIdleInTransactionSessions({ olderThanSeconds }: { older
         backend_type: string;
       }[]
     >`
-      select a.pid, a.backend_start, a.usename, a.application_name, a.client_addr::text as client_addr, a.state,
+      select a.pid, a.backend_start, (extract(epoch from a.backend_start) * 1000000)::bigint::text as backend_start_us, a.usename, a.application_name, a.client_addr::text as client_addr, a.state,
              extract(epoch from now() - a.state_change)::float8 as idle_s,
              extract(epoch from now() - a.xact_start)::float8 as xact_s,
              extract(epoch from now() - a.query_start)::float8 as query_s,
@@ -125,6 +128,7 @@ export async function getIdleInTransactionSessions({ olderThanSeconds }: { older
   return rows.map((r) => ({
     pid: r.pid,
     backendStart: r.backend_start.toISOString(),
+    backendStartUs: r.backend_start_us,
     user: r.usename,
     application: r.application_name,
     client: r.client_addr,
@@ -135,4 +139,120 @@ export async function getIdleInTransactionSessions({ olderThanSeconds }: { older
     query: r.query,
     excluded: r.is_console ? "console" : r.is_superuser ? "superuser" : r.backend_type !== "client backend" ? "not_client_backend" : null,
   }));
+}
+
+/**
+ * Runbook scenario 3, step 2 as written (idle measured from `query_start`), counted: shown beside
+ * our state_change-based count in the idle_transactions detail, so the two can be compared.
+ */
+export async function countIdleInTransactionByQueryStart({ olderThanSeconds }: { olderThanSeconds: number }): Promise<number> {
+  const [row] = await withTrading(
+    (sql) => sql<{ count: number }[]>`
+      select count(*)::int as count from pg_stat_activity
+      where state = 'idle in transaction' and query_start < now() - make_interval(secs => ${olderThanSeconds})`,
+  );
+  return row?.count ?? 0;
+}
+
+export type FailedExecution = { id: string; createdAt: string; ageSeconds: number; directiveId: string | null; error: string | null; status: string };
+
+/**
+ * Runbook "Failed executions":
+ *   SELECT * FROM execution_events WHERE status = 'failed' AND created_at > NOW() - INTERVAL '1 hour';
+ * The count of that query, and its latest `limit` rows (newest first), with the optional columns
+ * `directive_id` and `error` where the table has them.
+ */
+export async function getFailedExecutions({ windowSeconds, limit }: { windowSeconds: number; limit: number }): Promise<{ count: number; rows: FailedExecution[] }> {
+  const cols = await tradingColumns();
+  const directive = cols.execution_events.has("directive_id");
+  const error = cols.execution_events.has("error");
+  return withTrading(async (sql) => {
+    const [{ count }] = await sql<[{ count: number }]>`
+      select count(*)::int as count from execution_events
+      where status = 'failed' and created_at > now() - make_interval(secs => ${windowSeconds})`;
+    const rows = await sql<{ id: string; created_at: Date; age_s: number; directive_id: string | null; error: string | null; status: string }[]>`
+      select id::text as id, created_at, extract(epoch from now() - created_at)::float8 as age_s, status,
+             ${directive ? sql`directive_id::text` : sql`null::text`} as directive_id,
+             ${error ? sql`left(error::text, 300)` : sql`null::text`} as error
+      from execution_events
+      where status = 'failed' and created_at > now() - make_interval(secs => ${windowSeconds})
+      order by created_at desc
+      limit ${limit}`;
+    return {
+      count,
+      rows: rows.map((r) => ({ id: r.id, createdAt: r.created_at.toISOString(), ageSeconds: r.age_s, directiveId: r.directive_id, error: r.error, status: r.status })),
+    };
+  });
+}
+
+/** Age of the newest execution_events row (any status), or null when the table is empty. */
+export async function getNewestExecutionEventAge(): Promise<number | null> {
+  const [row] = await withTrading(
+    (sql) => sql<{ age_s: number | null }[]>`select extract(epoch from now() - max(created_at))::float8 as age_s from execution_events`,
+  );
+  return row?.age_s ?? null;
+}
+
+export type ConnectionsByState = {
+  /** The runbook's rows: `SELECT count(*), state FROM pg_stat_activity GROUP BY state`. */
+  byState: { state: string | null; count: number; clientBackends: number }[];
+  total: number;
+  maxConnections: number;
+  superuserReserved: number;
+  /**
+   * Whether our role sees every session's state. Without pg_read_all_stats (or pg_monitor),
+   * PostgreSQL hides the state of other users' sessions, and they are grouped under null.
+   */
+  seesAllSessions: boolean;
+};
+
+/**
+ * Runbook scenario 3, step 1:
+ *   SELECT count(*), state FROM pg_stat_activity GROUP BY state;
+ * plus max_connections. `count` is exactly the runbook's column; `clientBackends` is the part of
+ * it that counts against max_connections (the rest are background processes, state null).
+ */
+export async function getConnectionsByState(): Promise<ConnectionsByState> {
+  return withTrading(async (sql) => {
+    const rows = await sql<{ state: string | null; count: number; client_backends: number }[]>`
+      select state, count(*)::int as count, (count(*) filter (where backend_type = 'client backend'))::int as client_backends
+      from pg_stat_activity group by state order by count(*) desc, state`;
+    const [settings] = await sql<{ max_connections: number; reserved: number; sees_all: boolean }[]>`
+      select current_setting('max_connections')::int as max_connections,
+             current_setting('superuser_reserved_connections')::int as reserved,
+             pg_has_role('pg_read_all_stats', 'usage') as sees_all`;
+    return {
+      byState: rows.map((r) => ({ state: r.state, count: r.count, clientBackends: r.client_backends })),
+      total: rows.reduce((n, r) => n + r.count, 0),
+      maxConnections: settings!.max_connections,
+      superuserReserved: settings!.reserved,
+      seesAllSessions: settings!.sees_all,
+    };
+  });
+}
+
+/**
+ * Signals per minute over the last `minutes` minutes (the current one included), for the
+ * signals sparkline. One range scan of the created_at index, grouped with date_trunc; empty
+ * minutes are 0.
+ */
+export async function getSignalsPerMinute({ minutes, timeoutMs }: { minutes: number; timeoutMs?: number }): Promise<{ minute: string; count: number }[]> {
+  const rows = await withTrading((sql) => signalsPerMinuteQuery(sql, minutes), { timeoutMs });
+  return rows.map((r) => ({ minute: r.minute.toISOString(), count: r.count }));
+}
+
+/** The rollup's SQL (exported so a test can EXPLAIN exactly this query). */
+export function signalsPerMinuteQuery(sql: Sql, minutes: number) {
+  return sql<{ minute: Date; count: number }[]>`
+    with bounds as (select date_trunc('minute', now()) as last, date_trunc('minute', now()) - make_interval(mins => ${minutes - 1}) as first),
+    counted as (
+      select date_trunc('minute', created_at) as minute, count(*)::int as count
+      from signal_outbox
+      where created_at >= (select first from bounds)
+      group by 1
+    )
+    select m as minute, coalesce(c.count, 0)::int as count
+    from bounds, generate_series(bounds.first, bounds.last, interval '1 minute') m
+    left join counted c on c.minute = m
+    order by m`;
 }

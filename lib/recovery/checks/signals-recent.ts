@@ -7,6 +7,7 @@ import "server-only";
  */
 import { env } from "../../env.ts";
 import { countRecentSignals } from "../../db/queries/trading.ts";
+import { formatAge } from "./format.ts";
 import type { CheckDefinition } from "./types.ts";
 
 export const signalsRecent: CheckDefinition = {
@@ -28,9 +29,4 @@ export const signalsRecent: CheckDefinition = {
   },
 };
 
-export function formatAge(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
-}
+export { formatAge };

@@ -1,0 +1,25 @@
+import { withPermission } from "@/lib/recovery/authz";
+import { listPendingApprovals } from "@/lib/db/queries/actions";
+
+export const dynamic = "force-dynamic";
+
+/** Large recovery actions waiting for a second on-call's approval. */
+export const GET = withPermission("actions.approve", async (_req, { actor }) => {
+  const approvals = await listPendingApprovals();
+  return Response.json(
+    {
+      approvals: approvals.map((a) => ({
+        id: a.id,
+        action: a.action,
+        requestedBy: a.requestedByEmail,
+        mine: a.requestedBy === actor.id,
+        targetCount: a.targetCount,
+        reason: a.params.reason,
+        incidentRef: a.params.incidentRef,
+        createdAt: a.createdAt.toISOString(),
+        expiresAt: a.expiresAt.toISOString(),
+      })),
+    },
+    { headers: { "Cache-Control": "no-store" } },
+  );
+});

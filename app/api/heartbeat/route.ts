@@ -1,0 +1,9 @@
+import { handleHeartbeat } from "@/lib/recovery/heartbeat";
+
+export const dynamic = "force-dynamic";
+
+/**
+ * EA heartbeats (runbook scenario 5). Authenticated by the EA's own bearer token
+ * (EA_HEARTBEAT_TOKEN), not a user session: see lib/recovery/heartbeat.ts.
+ */
+export const POST = handleHeartbeat;

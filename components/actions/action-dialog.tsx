@@ -1,0 +1,269 @@
+"use client";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useRef, useState, useTransition } from "react";
+import type { ActionResult, ActionState, PreviewView } from "@/lib/recovery/guarded-action";
+import { keys } from "../data/keys";
+
+export type ActionClient = {
+  title: string;
+  /** Server actions (thin exports in app/actions/recovery.ts). */
+  preview: (params: unknown) => Promise<ActionState<PreviewView>>;
+  confirm: (input: unknown) => Promise<ActionState>;
+};
+
+const outcomeLabel: Record<string, string> = {
+  cancelled: "Cancelled",
+  skipped_not_pending: "Skipped: no longer pending",
+  skipped_locked: "Skipped: locked",
+  terminated: "Terminated",
+  gone: "Gone",
+  not_permitted: "Not permitted",
+  reset: "Reset",
+  timeout_unknown: "Unknown (timed out)",
+  failed: "Failed",
+};
+
+/**
+ * The confirm dialog: the preview of exactly what will be touched, a reason, the typed
+ * confirmation for destructive actions, and the result per target. A native modal <dialog>
+ * traps focus and closes on Escape.
+ */
+export function ActionDialog({ action, params, open, onClose, incidentRef }: { action: ActionClient; params?: unknown; open: boolean; onClose: () => void; incidentRef?: string }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const queryClient = useQueryClient();
+  const ids = useId();
+  const [preview, setPreview] = useState<ActionState<PreviewView> | null>(null);
+  const [state, setState] = useState<ActionState | null>(null);
+  const [loading, startLoading] = useTransition();
+  const [submitting, startSubmit] = useTransition();
+  // One key per opened dialog: a double click or a retried request runs once.
+  const [idempotencyKey, setKey] = useState("");
+
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) {
+      d.showModal();
+      setPreview(null);
+      setState(null);
+      setKey(crypto.randomUUID());
+      startLoading(async () => setPreview(await action.preview(params ?? {})));
+    } else if (!open && d.open) {
+      d.close();
+    }
+  }, [open, action, params]);
+
+  const p = preview?.ok ? preview.result : undefined;
+  const done = state?.status === "done" || state?.status === "approval_required";
+
+  function submit(form: FormData) {
+    if (!p) return;
+    startSubmit(async () => {
+      const result = await action.confirm({
+        previewToken: p.token,
+        reason: form.get("reason"),
+        incidentRef: form.get("incidentRef") || undefined,
+        confirmation: form.get("confirmation") ?? undefined,
+        idempotencyKey,
+        ...(params ? { params } : {}),
+      });
+      setState(result);
+      if (result.status === "done") await queryClient.invalidateQueries({ queryKey: keys.health() });
+    });
+  }
+
+  return (
+    <dialog
+      ref={ref}
+      onClose={onClose}
+      aria-labelledby={`${ids}-title`}
+      className="m-auto w-[min(56rem,calc(100vw-1rem))] rounded-xl border border-zinc-300 bg-white p-0 text-zinc-900 shadow-xl backdrop:bg-black/50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+    >
+      <div className="max-h-[85vh] overflow-y-auto p-5">
+        <h2 id={`${ids}-title`} className="text-lg font-semibold">
+          {action.title}
+        </h2>
+        {loading && <p className="mt-3 text-sm">Loading the preview…</p>}
+        {preview && !preview.ok && (
+          <p role="status" className="mt-3 text-sm text-red-700 dark:text-red-300" data-testid="action-error">
+            {preview.message}
+          </p>
+        )}
+        {p && (
+          <>
+            <p className="mt-3 text-sm" data-testid="preview-summary">
+              {p.summary}
+            </p>
+            {p.rows.length > 0 && <PreviewTable preview={p} />}
+            {p.excluded.length > 0 && (
+              <div className="mt-3 text-sm">
+                <p className="font-medium">Not touched:</p>
+                <ul className="list-disc pl-5" data-testid="preview-excluded">
+                  {p.excluded.map((x) => (
+                    <li key={x.target}>
+                      {x.target}: {x.reason}
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            )}
+            {p.needsApproval && (
+              <p className="mt-3 rounded-md bg-amber-100 p-2 text-sm text-amber-900 dark:bg-amber-900/40 dark:text-amber-100">
+                This is above the approval threshold: after you confirm, a second on-call must approve it.
+              </p>
+            )}
+            {!done && (
+              <form action={submit} className="mt-4 space-y-3" noValidate>
+                <div>
+                  <label htmlFor={`${ids}-reason`} className="block text-sm font-medium">
+                    Reason
+                  </label>
+                  <textarea
+                    id={`${ids}-reason`}
+                    name="reason"
+                    required
+                    minLength={10}
+                    rows={2}
+                    aria-describedby={`${ids}-reason-err`}
+                    className="mt-1 w-full rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950"
+                    placeholder="What you saw, and why this action (at least 10 characters)"
+                  />
+                  <FieldError id={`${ids}-reason-err`} messages={state?.errors?.reason} />
+                </div>
+                <div>
+                  <label htmlFor={`${ids}-ref`} className="block text-sm font-medium">
+                    Incident or ticket (optional)
+                  </label>
+                  <input id={`${ids}-ref`} name="incidentRef" defaultValue={incidentRef} className="mt-1 w-full rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950" />
+                </div>
+                {p.destructive && (
+                  <div>
+                    <label htmlFor={`${ids}-confirm`} className="block text-sm font-medium">
+                      Type {p.count} to confirm
+                    </label>
+                    <input
+                      id={`${ids}-confirm`}
+                      name="confirmation"
+                      inputMode="numeric"
+                      autoComplete="off"
+                      aria-describedby={`${ids}-confirm-err`}
+                      className="mt-1 w-32 rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950"
+                    />
+                    <FieldError id={`${ids}-confirm-err`} messages={state?.errors?.confirmation} />
+                  </div>
+                )}
+                <div className="flex flex-wrap gap-2 pt-1">
+                  <button
+                    type="submit"
+                    disabled={submitting}
+                    className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800 disabled:opacity-60"
+                  >
+                    {submitting ? "Working…" : `Confirm: ${action.title}`}
+                  </button>
+                  <button type="button" onClick={onClose} className="rounded-md border border-zinc-300 px-3 py-1.5 dark:border-zinc-700">
+                    Cancel
+                  </button>
+                </div>
+              </form>
+            )}
+          </>
+        )}
+        <div aria-live="polite" className="mt-3">
+          {state && <ResultView state={state} />}
+        </div>
+        {done && (
+          <button type="button" onClick={onClose} className="mt-4 rounded-md border border-zinc-300 px-3 py-1.5 dark:border-zinc-700">
+            Close
+          </button>
+        )}
+      </div>
+    </dialog>
+  );
+}
+
+function FieldError({ id, messages }: { id: string; messages?: string[] }) {
+  return (
+    <p id={id} className="min-h-4 text-xs text-red-700 dark:text-red-300">
+      {messages?.join(" ")}
+    </p>
+  );
+}
+
+function PreviewTable({ preview }: { preview: PreviewView }) {
+  return (
+    <div className="mt-3 max-h-64 overflow-auto rounded-md border border-zinc-200 dark:border-zinc-800">
+      <table className="w-full text-left text-xs" data-testid="preview-table">
+        <caption className="sr-only">What this action will touch</caption>
+        <thead className="sticky top-0 bg-zinc-100 dark:bg-zinc-800">
+          <tr>
+            {preview.columns.map((c) => (
+              <th key={c.key} scope="col" className="px-2 py-1 font-semibold">
+                {c.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {preview.rows.map((r, i) => (
+            <tr key={i} className="border-t border-zinc-200 dark:border-zinc-800">
+              {preview.columns.map((c) => (
+                <td key={c.key} className="max-w-[20rem] truncate px-2 py-1 font-mono">
+                  {r[c.key] ?? "—"}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ResultView({ state }: { state: ActionState }) {
+  const r: ActionResult | undefined = state.result;
+  const tone = state.status === "done" && state.ok ? "text-green-800 dark:text-green-300" : state.status === "approval_required" ? "text-amber-800 dark:text-amber-200" : "text-red-700 dark:text-red-300";
+  return (
+    <div data-testid="action-result" data-outcome={r?.outcome ?? state.code}>
+      <p className={`text-sm font-medium ${tone}`}>
+        {state.message}
+        {state.retryAfterSeconds ? ` (retry in ${state.retryAfterSeconds} s)` : ""}
+      </p>
+      {r && r.perTarget.length > 0 && (
+        <div className="mt-2 max-h-48 overflow-auto rounded-md border border-zinc-200 dark:border-zinc-800">
+          <table className="w-full text-left text-xs" data-testid="result-table">
+            <caption className="sr-only">Result per target</caption>
+            <thead className="bg-zinc-100 dark:bg-zinc-800">
+              <tr>
+                <th scope="col" className="px-2 py-1">
+                  Target
+                </th>
+                <th scope="col" className="px-2 py-1">
+                  Result
+                </th>
+                <th scope="col" className="px-2 py-1">
+                  Detail
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.perTarget.map((t) => (
+                <tr key={t.target} className="border-t border-zinc-200 dark:border-zinc-800">
+                  <td className="px-2 py-1 font-mono">{t.target}</td>
+                  <td className="px-2 py-1">{outcomeLabel[t.outcome] ?? t.outcome}</td>
+                  <td className="px-2 py-1">{t.detail ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {r?.after && (
+        <p className="mt-2 text-xs text-zinc-600 dark:text-zinc-400">
+          Panel re-checked: {r.before ? `${r.before.value ?? "—"} → ` : ""}
+          {r.after.value ?? "—"} ({r.after.status}). Audit entries #{r.intentSeq}
+          {r.outcomeSeq ? ` and #${r.outcomeSeq}` : ""}.
+        </p>
+      )}
+    </div>
+  );
+}

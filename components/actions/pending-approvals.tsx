@@ -1,0 +1,59 @@
+"use client";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, useTransition } from "react";
+import { approveRecoveryAction } from "@/app/actions/recovery";
+import type { ActionState } from "@/lib/recovery/guarded-action";
+import { keys } from "../data/keys";
+
+type Approval = { id: string; action: string; requestedBy: string; mine: boolean; targetCount: number; reason: string; incidentRef: string | null; expiresAt: string };
+
+async function fetchApprovals(signal: AbortSignal): Promise<Approval[]> {
+  const res = await fetch("/api/approvals", { signal, cache: "no-store" });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return ((await res.json()) as { approvals: Approval[] }).approvals;
+}
+
+/** Large actions waiting for a second on-call (two-person approval). */
+export function PendingApprovals() {
+  const queryClient = useQueryClient();
+  const { data } = useQuery({ queryKey: keys.approvals(), queryFn: ({ signal }) => fetchApprovals(signal), refetchInterval: 5000 });
+  const [results, setResults] = useState<Record<string, ActionState>>({});
+  const [pending, start] = useTransition();
+  if (!data?.length) return null;
+  return (
+    <section aria-labelledby="approvals-title" className="mb-4 rounded-lg border border-amber-400 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950/40">
+      <h2 id="approvals-title" className="font-semibold">
+        Waiting for approval
+      </h2>
+      <ul className="mt-2 space-y-2 text-sm">
+        {data.map((a) => (
+          <li key={a.id} data-testid={`approval-${a.id}`}>
+            <span className="font-medium">{a.action}</span> on {a.targetCount} targets, requested by {a.requestedBy}: “{a.reason}”
+            {a.incidentRef ? ` (${a.incidentRef})` : ""} · expires {new Date(a.expiresAt).toLocaleTimeString()}
+            {!a.mine && (
+              <button
+                type="button"
+                disabled={pending}
+                className="ml-2 rounded-md bg-red-700 px-2 py-0.5 text-white disabled:opacity-60"
+                onClick={() =>
+                  start(async () => {
+                    const r = await approveRecoveryAction({ approvalId: a.id, idempotencyKey: crypto.randomUUID() });
+                    setResults((x) => ({ ...x, [a.id]: r }));
+                    await queryClient.invalidateQueries({ queryKey: keys.approvals() });
+                    await queryClient.invalidateQueries({ queryKey: keys.health() });
+                  })
+                }
+              >
+                Approve and run
+              </button>
+            )}
+            {a.mine && <span className="ml-2 text-zinc-600 dark:text-zinc-400">(yours: another on-call must approve)</span>}
+            <span aria-live="polite" className="ml-2">
+              {results[a.id]?.message}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

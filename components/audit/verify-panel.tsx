@@ -1,0 +1,97 @@
+"use client";
+/**
+ * The chain's verification state: the last verification (from the UI or the CLI, read back from
+ * its audit.verify entry), the latest anchor, and "Verify now" for those who may (audit.verify).
+ */
+import Link from "next/link";
+import { useActionState } from "react";
+import { verifyAuditChainAction, type VerifyActionState } from "@/app/audit/actions";
+import { LocalTime } from "./local-time";
+
+export type VerificationSummary = {
+  seq: number;
+  at: string;
+  by: string | null;
+  via: string;
+  status: "ok" | "broken" | "error";
+  entries: number | null;
+  headSeq: number | null;
+  brokenSeq: number | null;
+  kind: string | null;
+  message: string | null;
+};
+
+export type AnchorSummary = { seq: number; anchoredAt: string } | null;
+
+const initial: VerifyActionState = { ok: false };
+
+export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: VerificationSummary | null; headSeq: number | null; anchor: AnchorSummary; canVerify: boolean }) {
+  const [state, verify, pending] = useActionState(verifyAuditChainAction, initial);
+  const status = last?.status ?? "never";
+  const tone =
+    status === "ok"
+      ? "border-green-600/40 bg-green-50 dark:bg-green-950/30"
+      : status === "never"
+        ? "border-zinc-300 bg-white dark:border-zinc-700 dark:bg-zinc-900"
+        : "border-red-600/50 bg-red-50 dark:bg-red-950/30";
+  return (
+    <section aria-labelledby="verify-title" data-testid="verify-panel" data-status={status} className={`rounded-lg border p-3 text-sm ${tone}`}>
+      <div className="flex flex-wrap items-start justify-between gap-3">
+        <div className="space-y-1">
+          <h2 id="verify-title" className="font-semibold">
+            Chain integrity
+          </h2>
+          <p data-testid="verify-last">
+            {last === null ? (
+              "Not verified yet."
+            ) : (
+              <>
+                {last.status === "ok" ? (
+                  <span className="font-medium text-green-800 dark:text-green-300">✓ Verified: {last.entries} entries up to #{last.headSeq}</span>
+                ) : last.status === "broken" ? (
+                  <span className="font-medium text-red-800 dark:text-red-300">
+                    ✕ Broken at #{last.brokenSeq} ({last.kind}){last.message ? `: ${last.message}` : ""}
+                  </span>
+                ) : (
+                  <span className="font-medium text-red-800 dark:text-red-300">✕ The last verification could not run</span>
+                )}{" "}
+                <span className="text-zinc-600 dark:text-zinc-400">
+                  · <LocalTime iso={last.at} /> by {last.by ?? "unknown"} ({last.via}) ·{" "}
+                  <Link href={`/audit/${last.seq}`} className="underline">
+                    #{last.seq}
+                  </Link>
+                </span>
+              </>
+            )}
+          </p>
+          <p className="text-zinc-600 dark:text-zinc-400">
+            Head #{headSeq ?? 0}
+            {last?.status === "ok" && last.headSeq !== null && headSeq !== null && headSeq > last.headSeq ? ` (${headSeq - last.headSeq} entries since the last verification)` : ""}
+            {" · "}
+            {anchor ? (
+              <>
+                latest anchor #{anchor.seq} at <LocalTime iso={anchor.anchoredAt} />
+              </>
+            ) : (
+              "no anchor recorded yet"
+            )}
+          </p>
+        </div>
+        {canVerify ? (
+          <form action={verify}>
+            <button
+              type="submit"
+              disabled={pending}
+              className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800 disabled:cursor-wait disabled:opacity-60"
+            >
+              {pending ? "Verifying…" : "Verify now"}
+            </button>
+          </form>
+        ) : null}
+      </div>
+      <p aria-live="polite" data-testid="verify-result" data-ok={state.message ? String(state.ok) : undefined} className="mt-2 empty:hidden">
+        {state.message ?? ""}
+      </p>
+    </section>
+  );
+}

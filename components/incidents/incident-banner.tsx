@@ -1,0 +1,102 @@
+"use client";
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import type { IncidentView } from "@/lib/recovery/incidents/view";
+import { formatClock, formatDuration } from "@/lib/recovery/escalation";
+import { keys } from "../data/keys";
+import { useNow } from "../use-now";
+import { HaltTradingButton } from "../actions/halt-trading-button";
+import { AcknowledgeButton } from "./incident-controls";
+
+type Current = { now: string; haltConfigured: boolean; incidents: IncidentView[] };
+
+async function fetchCurrent(signal: AbortSignal): Promise<Current> {
+  const res = await fetch("/api/incidents/current", { signal, cache: "no-store" });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return (await res.json()) as Current;
+}
+
+const tone = { 1: "border-amber-500 bg-amber-50 dark:bg-amber-950/50", 2: "border-orange-600 bg-orange-50 dark:bg-orange-950/50", 3: "border-red-700 bg-red-50 dark:bg-red-950/60" } as const;
+
+/**
+ * The escalation banner: incident, scenario, elapsed time counting live, the level and what it
+ * asks for, and the time left to the next level. The clock runs in the browser from the server's
+ * start time, corrected by the server's clock.
+ */
+export function IncidentBanner({ initial, canManage, canAct }: { initial: Current | null; canManage: boolean; canAct: boolean }) {
+  const { data } = useQuery({
+    queryKey: keys.incidents(),
+    queryFn: ({ signal }) => fetchCurrent(signal),
+    initialData: initial ?? undefined,
+    refetchInterval: 5000,
+    refetchIntervalInBackground: false,
+  });
+  const now = useNow(1000);
+  if (!data?.incidents.length) return null;
+  // Server clock minus browser clock, so a skewed laptop still shows the right elapsed time.
+  const skew = Date.parse(data.now) - Date.now();
+  return (
+    <div className="mb-4 space-y-2">
+      {data.incidents.map((i) => {
+        const elapsed = now + skew - Date.parse(i.startedAt);
+        const l2 = i.elapsedMs + (i.nextLevelInMs ?? 0);
+        const toNext = i.nextLevelInMs === null ? null : Math.max(0, l2 - elapsed);
+        return (
+          <section
+            key={i.id}
+            role="region"
+            aria-label={`Incident ${i.ref}`}
+            data-testid="incident-banner"
+            data-level={i.currentLevel}
+            className={`rounded-lg border-l-8 p-4 shadow-sm ${tone[i.currentLevel]}`}
+          >
+            <div className="flex flex-wrap items-baseline justify-between gap-2">
+              <h2 className="text-lg font-bold">
+                <Link href={`/incidents/${i.id}`} className="underline">
+                  {i.ref}
+                </Link>{" "}
+                {i.scenarioTitle}
+              </h2>
+              <span className="font-mono text-2xl font-bold tabular-nums" aria-label={`elapsed ${formatDuration(elapsed)}`}>
+                {formatClock(elapsed)}
+              </span>
+            </div>
+            <p className="mt-1 text-sm">
+              Runbook scenario {i.scenario} · started {new Date(i.startedAt).toLocaleTimeString()}
+              {i.acknowledgedBy ? ` · acknowledged by ${i.acknowledgedBy}` : " · not acknowledged"}
+              {i.commander ? ` · commander ${i.commander}` : ""}
+            </p>
+            <p className="mt-2 font-semibold" data-testid="incident-level">
+              Level {i.currentLevel}: {i.asks.replace(/^L\d: /, "")}
+              {toNext !== null && <span className="font-normal"> · L{i.currentLevel + 1} in {formatDuration(toNext)}</span>}
+            </p>
+            {i.currentLevel === 3 && !data.haltConfigured && (
+              <p className="mt-1 text-sm font-semibold" data-testid="halt-manual">
+                Halt trading by hand (TRADE_DIRECTOR_HALT_URL is not configured), then notify stakeholders.
+              </p>
+            )}
+            {i.oncallContact && (
+              <p className="mt-1 text-sm" data-testid="oncall-contact">
+                On-call engineer:{" "}
+                {i.oncallContact.set ? (
+                  <>
+                    {i.oncallContact.name} {i.oncallContact.phone && <a href={`tel:${i.oncallContact.phone}`}>{i.oncallContact.phone}</a>} {i.oncallContact.email}
+                  </>
+                ) : (
+                  <span className="font-semibold text-red-700 dark:text-red-300">not set ({i.oncallContact.problem})</span>
+                )}
+              </p>
+            )}
+            <div className="mt-2 flex flex-wrap gap-2">
+              {canManage && !i.acknowledgedAt && <AcknowledgeButton incidentId={i.id} />}
+              {canAct && data.haltConfigured && <HaltTradingButton incidentRef={i.ref} />}
+              <Link href={`/incidents/${i.id}`} className="rounded-md border border-zinc-400 px-3 py-1 text-sm">
+                Timeline and runbook
+              </Link>
+            </div>
+          </section>
+        );
+      })}
+    </div>
+  );
+}

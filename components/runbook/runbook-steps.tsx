@@ -1,0 +1,35 @@
+import type { RenderedStep } from "@/lib/recovery/runbook";
+import { CopyButton } from "./copy-button";
+import { RunbookActionButton } from "./runbook-action-button";
+
+/**
+ * A scenario's recovery steps, in order. Console actions are ticked when the audit log shows them
+ * done (succeeded or partial) during the incident, and can be run from here by those who may act.
+ */
+export function RunbookSteps({ steps, done, canAct, incidentRef }: { steps: RenderedStep[]; done: ReadonlySet<string>; canAct: boolean; incidentRef?: string }) {
+  return (
+    <ol className="list-decimal space-y-2 pl-6 text-sm" data-testid="runbook-steps">
+      {steps.map((s, i) => {
+        const ticked = s.kind === "action" && s.action ? done.has(s.action) : false;
+        return (
+          <li key={i} data-kind={s.kind} data-done={ticked ? "true" : "false"}>
+            <span className={ticked ? "line-through opacity-70" : ""}>{s.text}</span>
+            {ticked && <span className="ml-2 font-semibold text-green-700 dark:text-green-400">✓ done (audit log)</span>}
+            <span className="ml-2 text-xs uppercase tracking-wide text-zinc-500">{s.kind === "action" ? "console action" : s.kind}</span>
+            {s.kind === "command" && s.command && (
+              <div className="mt-1 flex items-start gap-2">
+                <code className="block max-w-full overflow-x-auto whitespace-pre rounded bg-zinc-100 px-2 py-1 font-mono text-xs dark:bg-zinc-800">{s.command}</code>
+                <CopyButton text={s.command} />
+              </div>
+            )}
+            {s.kind === "action" && s.checkId && canAct && !ticked && (
+              <div className="mt-1">
+                <RunbookActionButton checkId={s.checkId} incidentRef={incidentRef} />
+              </div>
+            )}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

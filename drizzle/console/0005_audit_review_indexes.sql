@@ -1,0 +1,2 @@
+CREATE INDEX "audit_log_incident_idx" ON "console"."audit_log" USING btree ("incident_ref","seq") WHERE incident_ref IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "audit_log_intents_idx" ON "console"."audit_log" USING btree ("seq") WHERE phase = 'intent';

@@ -1,0 +1,55 @@
+import fs from "node:fs";
+import { expect, sim, test } from "./fixtures";
+
+test.afterEach(async () => {
+  await sim.heal();
+});
+
+test("an injected scenario raises the incident banner; on-call acknowledges, runs the runbook's action, the incident resolves and the report downloads", async ({ page, login }) => {
+  await login.signInAs("oncall");
+  await sim.inject("trade-director-stuck");
+  await page.goto("/");
+  const banner = page.getByTestId("incident-banner").filter({ hasText: "Trade Director Not Processing Directives" });
+  await expect(banner).toBeVisible({ timeout: 20_000 });
+  await expect(banner.getByTestId("incident-level")).toContainText("Level 1");
+
+  await banner.getByRole("button", { name: /Acknowledge/ }).click();
+  await expect(banner).toContainText("acknowledged by oncall@demo.local");
+
+  await banner.getByRole("link", { name: /^INC-\d+$/ }).click();
+  await expect(page).toHaveURL(/\/incidents\/\d+$/);
+  const steps = page.getByTestId("runbook-steps");
+  await expect(steps).toContainText("Reset circuit breaker");
+  await steps.getByRole("button", { name: "Reset circuit" }).click();
+  const dialog = page.getByRole("dialog", { name: "Reset circuit" });
+  await expect(dialog.getByLabel("Incident or ticket (optional)")).toHaveValue(/^INC-\d+$/);
+  await dialog.getByLabel("Reason").fill("Runbook scenario 2 step 3: circuit open, resetting");
+  await dialog.getByRole("button", { name: "Confirm: Reset circuit" }).click();
+  await expect(dialog.getByTestId("action-result")).toHaveAttribute("data-outcome", "succeeded");
+  await dialog.getByRole("button", { name: "Close" }).click();
+
+  // The incident resolves once its checks stay ok for RESOLVE_AFTER_EVALUATIONS evaluations.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("incident-status")).toContainText("Resolved", { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(page.getByTestId("runbook-steps").locator('li[data-done="true"]')).toContainText("Reset circuit breaker");
+  await expect(page.getByTestId("timeline")).toContainText("circuit.reset → succeeded by oncall@demo.local");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download report (Markdown)" }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^INC-\d+-report\.md$/);
+  const report = fs.readFileSync((await download.path())!, "utf8");
+  expect(report).toContain("## Actions taken");
+  expect(report).toMatch(/\| circuit\.reset \| succeeded \| oncall@demo\.local \|/);
+  expect(report).toContain("- [ ] Write incident report");
+});
+
+test("the runbook page lists every scenario, fills in commands and flags unset contacts", async ({ page, login }) => {
+  await login.signInAs("oncall");
+  await page.goto("/runbook");
+  for (const title of ["Signal Generator Crash", "Trade Director Not Processing Directives", "Database Connection Pool Exhaustion", "Cloudflare Worker Rate Limiting", "MT5 EA Disconnected"]) {
+    await expect(page.getByRole("heading", { name: new RegExp(title) })).toBeVisible();
+  }
+  await expect(page.locator("#trade-director-not-processing code").first()).toContainText(/curl -s http:\/\/127\.0\.0\.1:\d+\/admin\/circuit/);
+  await expect(page.getByTestId("contacts")).toContainText("Database Admin: not set (still the runbook's placeholder)");
+});

@@ -1,0 +1,186 @@
+import "server-only";
+/**
+ * Console-store bookkeeping for guarded actions: previews, idempotent runs (also the source of
+ * cooldowns and rate limits), the one-run-at-a-time lock, and two-person approvals.
+ */
+import { withConsole } from "../client.ts";
+
+export type StoredPreview<T = unknown> = {
+  id: string;
+  action: string;
+  actorId: string;
+  targets: T[];
+  excluded: unknown;
+  summary: unknown;
+  expiresAt: Date;
+};
+
+export async function createPreview<T>(p: { action: string; actorId: string; targets: T[]; excluded: unknown; summary: unknown; ttlSeconds: number }): Promise<{ id: string; expiresAt: Date }> {
+  const [row] = await withConsole(
+    (sql) => sql<{ id: string; expires_at: Date }[]>`
+      insert into console.action_previews (action, actor_id, targets, excluded, summary, expires_at)
+      values (${p.action}, ${p.actorId}, ${sql.json(p.targets as never)}, ${sql.json((p.excluded ?? null) as never)}, ${sql.json((p.summary ?? null) as never)},
+              now() + make_interval(secs => ${p.ttlSeconds}))
+      returning id, expires_at`,
+  );
+  return { id: row!.id, expiresAt: row!.expires_at };
+}
+
+export async function getPreview<T>({ id }: { id: string }): Promise<StoredPreview<T> | null> {
+  const rows = await withConsole(
+    (sql) => sql<{ id: string; action: string; actor_id: string; targets: T[]; excluded: unknown; summary: unknown; expires_at: Date }[]>`
+      select id, action, actor_id, targets, excluded, summary, expires_at from console.action_previews where id = ${id}`,
+  );
+  const r = rows[0];
+  return r ? { id: r.id, action: r.action, actorId: r.actor_id, targets: r.targets, excluded: r.excluded, summary: r.summary, expiresAt: r.expires_at } : null;
+}
+
+export async function extendPreview({ id, until }: { id: string; until: Date }): Promise<void> {
+  await withConsole((sql) => sql`update console.action_previews set expires_at = greatest(expires_at, ${until}) where id = ${id}`);
+}
+
+export type RunRow = { key: string; action: string; actorId: string; paramsHash: string; state: "running" | "done"; outcome: string | null; result: unknown };
+
+/** Claim an idempotency key: `claimed` when this request is the first with it. */
+export async function beginRun(p: { key: string; action: string; actorId: string; paramsHash: string }): Promise<{ claimed: true } | { claimed: false; existing: RunRow }> {
+  return withConsole(async (sql) => {
+    const inserted = await sql`
+      insert into console.action_runs (idempotency_key, action, actor_id, params_hash, state)
+      values (${p.key}, ${p.action}, ${p.actorId}, ${p.paramsHash}, 'running')
+      on conflict (idempotency_key) do nothing
+      returning idempotency_key`;
+    if (inserted.length) return { claimed: true };
+    const [r] = await sql<{ idempotency_key: string; action: string; actor_id: string; params_hash: string; state: "running" | "done"; outcome: string | null; result: unknown }[]>`
+      select idempotency_key, action, actor_id, params_hash, state, outcome, result from console.action_runs where idempotency_key = ${p.key}`;
+    return {
+      claimed: false,
+      existing: { key: r!.idempotency_key, action: r!.action, actorId: r!.actor_id, paramsHash: r!.params_hash, state: r!.state, outcome: r!.outcome, result: r!.result },
+    };
+  });
+}
+
+export async function markRunExecuted({ key, intentSeq }: { key: string; intentSeq: number }): Promise<void> {
+  await withConsole((sql) => sql`update console.action_runs set executed = 1, intent_seq = ${intentSeq} where idempotency_key = ${key}`);
+}
+
+export async function finishRun({ key, outcome, result }: { key: string; outcome: string; result: unknown }): Promise<void> {
+  await withConsole(
+    (sql) => sql`
+      update console.action_runs set state = 'done', outcome = ${outcome}, result = ${sql.json(result as never)}, finished_at = now()
+      where idempotency_key = ${key}`,
+  );
+}
+
+/** Seconds until the action's cooldown ends (0 when none), and this user's executions in the last minute. */
+export async function getRunPressure({ action, actorId, cooldownSeconds }: { action: string; actorId: string; cooldownSeconds: number }): Promise<{ cooldownLeft: number; recentByActor: number; oldestRecentAgeSeconds: number }> {
+  const [row] = await withConsole(
+    (sql) => sql<{ cooldown_left: number; recent: number; oldest_age: number | null }[]>`
+      select
+        coalesce((select greatest(0, ${cooldownSeconds} - extract(epoch from now() - max(started_at)))
+                  from console.action_runs where action = ${action} and executed = 1), 0)::float8 as cooldown_left,
+        (select count(*) from console.action_runs where actor_id = ${actorId} and executed = 1 and started_at > now() - interval '60 seconds')::int as recent,
+        (select extract(epoch from now() - min(started_at)) from console.action_runs
+          where actor_id = ${actorId} and executed = 1 and started_at > now() - interval '60 seconds')::float8 as oldest_age`,
+  );
+  return { cooldownLeft: Math.ceil(row?.cooldown_left ?? 0), recentByActor: row?.recent ?? 0, oldestRecentAgeSeconds: row?.oldest_age ?? 0 };
+}
+
+/**
+ * Run `fn` while holding a session-level advisory lock named after the action, in the console
+ * store: one run at a time per action across every console instance. Never waits: when another
+ * run holds it, resolves to `{ locked: false }`. A crashed holder's lock ends with its session.
+ */
+export async function withActionLock<T>(action: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<{ locked: true; value: T } | { locked: false }> {
+  return withConsole(
+    async (sql) => {
+      const conn = await sql.reserve();
+      try {
+        const [{ ok }] = await conn<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${`recovery-console:action:${action}`})) as ok`;
+        if (!ok) return { locked: false as const };
+        try {
+          return { locked: true as const, value: await fn() };
+        } finally {
+          await conn`select pg_advisory_unlock(hashtext(${`recovery-console:action:${action}`}))`.catch(() => {});
+        }
+      } finally {
+        conn.release();
+      }
+    },
+    { timeoutMs },
+  );
+}
+
+export type Approval = {
+  id: string;
+  action: string;
+  previewId: string;
+  requestedBy: string;
+  requestedByEmail: string;
+  params: { params: unknown; reason: string; incidentRef: string | null };
+  targetCount: number;
+  state: string;
+  createdAt: Date;
+  expiresAt: Date;
+};
+
+type ApprovalRow = {
+  id: string;
+  action: string;
+  preview_id: string;
+  requested_by: string;
+  requested_by_email: string;
+  params: Approval["params"];
+  target_count: number;
+  state: string;
+  created_at: Date;
+  expires_at: Date;
+};
+
+const toApproval = (r: ApprovalRow): Approval => ({
+  id: r.id,
+  action: r.action,
+  previewId: r.preview_id,
+  requestedBy: r.requested_by,
+  requestedByEmail: r.requested_by_email,
+  params: r.params,
+  targetCount: r.target_count,
+  state: r.state,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+export async function createApproval(p: Omit<Approval, "id" | "state" | "createdAt" | "expiresAt"> & { ttlSeconds: number }): Promise<Approval> {
+  const [row] = await withConsole(
+    (sql) => sql<ApprovalRow[]>`
+      insert into console.action_approvals (action, preview_id, requested_by, requested_by_email, params, target_count, expires_at)
+      values (${p.action}, ${p.previewId}, ${p.requestedBy}, ${p.requestedByEmail}, ${sql.json(p.params as never)}, ${p.targetCount},
+              now() + make_interval(secs => ${p.ttlSeconds}))
+      returning *`,
+  );
+  return toApproval(row!);
+}
+
+export async function getApproval({ id }: { id: string }): Promise<Approval | null> {
+  const rows = await withConsole((sql) => sql<ApprovalRow[]>`select * from console.action_approvals where id = ${id}`);
+  return rows[0] ? toApproval(rows[0]) : null;
+}
+
+/** Atomically move a pending, unexpired approval to approved; false if someone else got there first. */
+export async function claimApproval({ id, approverId, approverEmail }: { id: string; approverId: string; approverEmail: string }): Promise<boolean> {
+  const rows = await withConsole(
+    (sql) => sql`
+      update console.action_approvals
+      set state = 'approved', approved_by = ${approverId}, approved_by_email = ${approverEmail}, decided_at = now()
+      where id = ${id} and state = 'pending' and expires_at > now() and requested_by <> ${approverId}
+      returning id`,
+  );
+  return rows.length === 1;
+}
+
+export async function listPendingApprovals(): Promise<Approval[]> {
+  const rows = await withConsole(
+    (sql) => sql<ApprovalRow[]>`
+      select * from console.action_approvals where state = 'pending' and expires_at > now() order by created_at limit 50`,
+  );
+  return rows.map(toApproval);
+}

@@ -1,0 +1,142 @@
+import "server-only";
+/** Narrow reads and writes of incidents, their timeline, check transitions and notification deliveries. */
+import { withConsole, type Sql } from "../client.ts";
+import type { CheckStatus } from "../../recovery/checks/types.ts";
+import type { Level } from "../../recovery/escalation.ts";
+
+export type IncidentRow = {
+  id: number;
+  ref: string;
+  scenario: number;
+  title: string;
+  status: "open" | "resolved";
+  startedAt: string;
+  detectedAt: string;
+  level: Level;
+  maxLevel: Level;
+  checkIds: string[];
+  okStreak: number;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  commander: string | null;
+  resolvedAt: string | null;
+  checklist: Record<string, boolean>;
+};
+
+type Raw = {
+  id: string;
+  scenario: number;
+  title: string;
+  status: "open" | "resolved";
+  started_at: Date;
+  detected_at: Date;
+  level: number;
+  max_level: number;
+  check_ids: string[];
+  ok_streak: number;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  commander: string | null;
+  resolved_at: Date | null;
+  checklist: Record<string, boolean>;
+};
+
+export const incidentRef = (id: number | string) => `INC-${id}`;
+
+export function toIncident(r: Raw): IncidentRow {
+  return {
+    id: Number(r.id),
+    ref: incidentRef(r.id),
+    scenario: r.scenario,
+    title: r.title,
+    status: r.status,
+    startedAt: r.started_at.toISOString(),
+    detectedAt: r.detected_at.toISOString(),
+    level: r.level as Level,
+    maxLevel: r.max_level as Level,
+    checkIds: r.check_ids,
+    okStreak: r.ok_streak,
+    acknowledgedAt: r.acknowledged_at?.toISOString() ?? null,
+    acknowledgedBy: r.acknowledged_by,
+    commander: r.commander,
+    resolvedAt: r.resolved_at?.toISOString() ?? null,
+    checklist: r.checklist ?? {},
+  };
+}
+
+export async function listOpenIncidents(sql?: Sql): Promise<IncidentRow[]> {
+  const q = (s: Sql) => s<Raw[]>`select * from console.incidents where status = 'open' order by started_at`;
+  const rows = sql ? await q(sql) : await withConsole(q, { timeoutMs: 3000 });
+  return rows.map(toIncident);
+}
+
+export async function listIncidents({ limit = 100 }: { limit?: number } = {}): Promise<IncidentRow[]> {
+  const rows = await withConsole((sql) => sql<Raw[]>`select * from console.incidents order by started_at desc limit ${limit}`);
+  return rows.map(toIncident);
+}
+
+export async function getIncident({ id }: { id: number }): Promise<IncidentRow | null> {
+  const rows = await withConsole((sql) => sql<Raw[]>`select * from console.incidents where id = ${id}`);
+  return rows[0] ? toIncident(rows[0]) : null;
+}
+
+export type IncidentEvent = { id: number; at: string; kind: string; actor: string | null; public: boolean; data: Record<string, unknown> | null };
+
+export async function getIncidentEvents({ id }: { id: number }): Promise<IncidentEvent[]> {
+  const rows = await withConsole(
+    (sql) => sql<{ id: string; at: Date; kind: string; actor: string | null; public: boolean; data: Record<string, unknown> | null }[]>`
+      select id, at, kind, actor, public, data from console.incident_events where incident_id = ${id} order by at, id`,
+  );
+  return rows.map((r) => ({ id: Number(r.id), at: r.at.toISOString(), kind: r.kind, actor: r.actor, public: r.public, data: r.data }));
+}
+
+export async function addIncidentEvent(tx: Sql, e: { incidentId: number; kind: string; actor?: string | null; public?: boolean; data?: unknown; at?: string }): Promise<void> {
+  await tx`
+    insert into console.incident_events (incident_id, at, kind, actor, public, data)
+    values (${e.incidentId}, ${e.at ?? new Date().toISOString()}, ${e.kind}, ${e.actor ?? null}, ${e.public ?? false}, ${e.data === undefined ? null : tx.json(e.data as never)})`;
+}
+
+/** The last recorded status of every check (to resume after a restart or a leadership change). */
+export async function latestCheckStatuses(): Promise<Map<string, CheckStatus>> {
+  const rows = await withConsole(
+    (sql) => sql<{ check_id: string; to_status: CheckStatus }[]>`
+      select distinct on (check_id) check_id, to_status from console.check_transitions order by check_id, at desc, id desc`,
+  );
+  return new Map(rows.map((r) => [r.check_id, r.to_status]));
+}
+
+export type Delivery = { id: number; event: string; url: string; attempt: number; status: string; httpStatus: number | null; error: string | null; at: string };
+
+export async function getDeliveries({ incidentId }: { incidentId: number }): Promise<Delivery[]> {
+  const rows = await withConsole(
+    (sql) => sql<{ id: string; event: string; url: string; attempt: number; status: string; http_status: number | null; error: string | null; at: Date }[]>`
+      select * from console.notification_deliveries where incident_id = ${incidentId} order by at, id`,
+  );
+  return rows.map((r) => ({ id: Number(r.id), event: r.event, url: r.url, attempt: r.attempt, status: r.status, httpStatus: r.http_status, error: r.error, at: r.at.toISOString() }));
+}
+
+export async function recordDelivery(d: { incidentId: number; event: string; url: string; attempt: number; status: string; httpStatus?: number | null; error?: string | null }): Promise<void> {
+  await withConsole(
+    (sql) => sql`
+      insert into console.notification_deliveries (incident_id, event, url, attempt, status, http_status, error)
+      values (${d.incidentId}, ${d.event}, ${d.url}, ${d.attempt}, ${d.status}, ${d.httpStatus ?? null}, ${d.error ?? null})`,
+  );
+}
+
+/** Recovery actions recorded in the audit log during an incident (or referencing it). */
+export type IncidentAction = { seq: number; at: string; action: string; phase: string; outcome: string; actor: string | null; reason: string | null; message: string | null };
+
+export async function getIncidentActions({ incident }: { incident: IncidentRow }): Promise<IncidentAction[]> {
+  const rows = await withConsole(
+    (sql) => sql<{ seq: string; at: Date; action: string; phase: string; outcome: string; actor_email: string | null; reason: string | null; message: string | null }[]>`
+      select seq, at, action, phase, outcome, actor_email, reason, detail->>'message' as message
+      from console.audit_log
+      where (incident_ref = ${incident.ref}
+             or (at >= ${incident.startedAt} and at <= coalesce(${incident.resolvedAt}::timestamptz, now())
+                 and action in ('circuit.reset', 'directives.cancel_stale', 'sessions.terminate_idle', 'trading.halt')))
+        and phase in ('outcome', 'event') and outcome <> 'denied'
+      order by seq
+      limit 500`,
+  );
+  return rows.map((r) => ({ seq: Number(r.seq), at: r.at.toISOString(), action: r.action, phase: r.phase, outcome: r.outcome, actor: r.actor_email, reason: r.reason, message: r.message }));
+}

@@ -1,0 +1,18 @@
+import "server-only";
+import type { ActionDefinition } from "../guarded-action.ts";
+import { cancelStaleDirectives } from "./cancel-stale-directives.ts";
+import { haltTrading } from "./halt-trading.ts";
+import { killIdleTransactions } from "./kill-idle-transactions.ts";
+import { resetCircuit } from "./reset-circuit.ts";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const recoveryActions: ActionDefinition<any, any>[] = [resetCircuit, cancelStaleDirectives, killIdleTransactions, haltTrading];
+
+export function actionByName(name: string) {
+  return recoveryActions.find((a) => a.name === name);
+}
+
+/** Which action treats which panel's symptom. */
+export function actionForCheck(checkId: string) {
+  return recoveryActions.find((a) => a.checkId === checkId);
+}

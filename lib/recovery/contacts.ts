@@ -1,0 +1,55 @@
+import "server-only";
+/**
+ * The runbook's emergency contacts (on-call engineer, database admin, broker support), from the
+ * JSON file at CONTACTS_FILE (see contacts.example.json). A contact still holding the runbook's
+ * placeholder ("[Your contact info]", "[DBA contact]", "[MT5 broker support]"), or missing, is
+ * flagged as not set, so nobody discovers at 3 a.m. that the number was never filled in.
+ */
+import fs from "node:fs";
+import { z } from "zod";
+import { env } from "../env.ts";
+import type { ContactKey } from "./runbook.ts";
+
+const contactSchema = z.object({ name: z.string().optional(), phone: z.string().optional(), email: z.string().optional(), notes: z.string().optional() });
+const fileSchema = z.object({ oncall: contactSchema.optional(), dba: contactSchema.optional(), broker: contactSchema.optional() });
+
+export type Contact = { key: ContactKey; role: string; name: string | null; phone: string | null; email: string | null; notes: string | null; set: boolean; problem?: string };
+
+const ROLES: Record<ContactKey, string> = { oncall: "On-Call Engineer", dba: "Database Admin", broker: "Broker Support" };
+const PLACEHOLDER = /^\s*\[.*\]\s*$/;
+
+let cache: { at: number; file: string | undefined; value: Record<ContactKey, Contact> } | null = null;
+
+function notSet(key: ContactKey, problem: string): Contact {
+  return { key, role: ROLES[key], name: null, phone: null, email: null, notes: null, set: false, problem };
+}
+
+export function loadContacts(): Record<ContactKey, Contact> {
+  const file = env().CONTACTS_FILE;
+  if (cache && cache.file === file && Date.now() - cache.at < 30_000) return cache.value;
+  const keys: ContactKey[] = ["oncall", "dba", "broker"];
+  let parsed: z.infer<typeof fileSchema> = {};
+  let fileProblem: string | undefined;
+  if (!file) fileProblem = "CONTACTS_FILE is not set";
+  else {
+    try {
+      const r = fileSchema.safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
+      if (r.success) parsed = r.data;
+      else fileProblem = `CONTACTS_FILE is not valid: ${r.error.issues[0]?.message}`;
+    } catch (err) {
+      fileProblem = `cannot read CONTACTS_FILE: ${(err as Error).message}`;
+    }
+  }
+  const value = Object.fromEntries(
+    keys.map((key) => {
+      const c = parsed[key];
+      if (!c) return [key, notSet(key, fileProblem ?? "not in the contacts file")];
+      const fields = [c.name, c.phone, c.email].filter((v): v is string => !!v && v.trim() !== "");
+      const real = fields.filter((v) => !PLACEHOLDER.test(v));
+      if (!real.length) return [key, { ...notSet(key, "still the runbook's placeholder"), name: c.name ?? null }];
+      return [key, { key, role: ROLES[key], name: c.name ?? null, phone: c.phone ?? null, email: c.email ?? null, notes: c.notes ?? null, set: true }];
+    }),
+  ) as Record<ContactKey, Contact>;
+  cache = { at: Date.now(), file, value };
+  return value;
+}

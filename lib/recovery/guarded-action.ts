@@ -1,0 +1,562 @@
+import "server-only";
+/**
+ * The one wrapper every recovery action goes through, on the server.
+ *
+ * Preview: kill switch → session → permission → the action's preview, stored with its exact
+ * target set and handed back as a signed, user- and action-bound token (2 minutes).
+ *
+ * Confirm, in order:
+ *   1. kill switch (RECOVERY_ACTIONS_ENABLED)        7. preview token (signed, bound, unexpired),
+ *   2. session                                          then 6. the typed confirmation (the count the
+ *   3. permission (actions.execute: on-call, admin)        preview showed), which needs the preview
+ *   4. zod-validated input                           · sudo mode: a sign-in within SUDO_MAX_AGE_MINUTES
+ *   5. a reason of 10+ characters, optional ref       8. idempotency key (a replay returns the first result)
+ *   9. one run at a time per action (advisory lock in the console store, across instances)
+ *  10. cooldown per action, rate limit per user
+ *  11. two-person approval above APPROVAL_THRESHOLD_ROWS / _SESSIONS
+ * then: audit intent → effect → audit outcome → re-run the related check.
+ *
+ * No effect without its audit: the intent entry is written before the effect, and if it cannot be
+ * written the effect does not happen. Every refusal and denial is an audit entry too.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { z } from "zod";
+import { env, type Env } from "../env.ts";
+import { DbError } from "../db/errors.ts";
+import {
+  beginRun,
+  claimApproval,
+  createApproval,
+  createPreview,
+  extendPreview,
+  finishRun,
+  getApproval,
+  getPreview,
+  getRunPressure,
+  markRunExecuted,
+  withActionLock,
+  type StoredPreview,
+} from "../db/queries/actions.ts";
+import { appendAudit, type AuditOutcome, type RequestMeta } from "./audit.ts";
+import { AuthzError, type Actor } from "./authz.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import type { CheckResult } from "./checks/types.ts";
+import type { Permission } from "./permissions.ts";
+import { signPreviewToken, verifyPreviewToken } from "./preview-token.ts";
+import { healthMonitor } from "./snapshot.ts";
+
+export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "trading.halt";
+
+export type TargetOutcome = { target: string; outcome: string; detail?: string };
+
+export type PreviewData<T> = {
+  /** Exactly what a confirm may touch. */
+  targets: T[];
+  /** Shown, never touched, with the reason. */
+  excluded: { target: string; reason: string }[];
+  /** The preview table: one row per target (bounded for display). */
+  columns: { key: string; label: string }[];
+  rows: Record<string, string | number | null>[];
+  summary: string;
+};
+
+export type ExecuteResult = {
+  outcome: Extract<AuditOutcome, "succeeded" | "partial" | "failed" | "timeout_unknown">;
+  perTarget: TargetOutcome[];
+  message: string;
+  detail?: Record<string, unknown>;
+  error?: string;
+};
+
+export type ActionDefinition<T, P> = {
+  name: ActionName;
+  /** As the runbook names it, e.g. "Reset circuit". */
+  title: string;
+  /** The check whose panel carries the button and whose value is recorded before and after (none for halt). */
+  checkId: string | null;
+  /** Destructive actions need the typed confirmation and a recent sign-in. */
+  destructive: boolean;
+  cooldownSeconds(e: Env): number;
+  /** Above this many targets, a second on-call must approve; undefined = never. */
+  approvalThreshold(e: Env): number | undefined;
+  /** Overrides the threshold when approval depends on more than a count (halt trading: unless L3). */
+  requiresApproval?(count: number, e: Env): Promise<boolean>;
+  params: z.ZodType<P>;
+  targetKey(t: T): string;
+  preview(params: P): Promise<PreviewData<T>>;
+  execute(targets: T[], ctx: { params: P; idempotencyKey: string; requestId: string }): Promise<ExecuteResult>;
+};
+
+/** How the wrapper learns who is calling: the real session in server actions, a stand-in in tests. */
+export type GuardContext = {
+  resolveActor(permission: Permission, action: string): Promise<Actor>;
+  request: RequestMeta;
+  now?: () => number;
+};
+
+export type PreviewView = {
+  token: string;
+  expiresAt: string;
+  count: number;
+  columns: PreviewData<unknown>["columns"];
+  rows: PreviewData<unknown>["rows"];
+  excluded: PreviewData<unknown>["excluded"];
+  summary: string;
+  needsApproval: boolean;
+  destructive: boolean;
+};
+
+export type ActionResult = ExecuteResult & { intentSeq: number; outcomeSeq: number | null; before: CheckResult | null; after: CheckResult | null; durationMs: number };
+
+/** The typed state every action returns (STYLE.md example 4). */
+export type ActionState<R = ActionResult> = {
+  ok: boolean;
+  status?: "done" | "in_progress" | "approval_required";
+  code?: string;
+  message?: string;
+  errors?: Record<string, string[]>;
+  retryAfterSeconds?: number;
+  approvalId?: string;
+  result?: R;
+};
+
+const MAX_AUDITED_TARGETS = 500;
+
+export const confirmSchema = z.object({
+  previewToken: z.string().min(1, "The preview token is missing: open the action again."),
+  reason: z
+    .string({ message: "Give a reason." })
+    .trim()
+    .min(10, "Give a reason of at least 10 characters: what you saw and why this action.")
+    .max(2000, "Keep the reason under 2000 characters."),
+  incidentRef: z
+    .string()
+    .trim()
+    .max(100, "Keep the incident or ticket reference under 100 characters.")
+    .optional()
+    .transform((v) => v || undefined),
+  confirmation: z.string().trim().max(20).optional(),
+  idempotencyKey: z.uuid({ message: "The request has no valid idempotency key." }),
+});
+
+const approveSchema = z.object({
+  approvalId: z.uuid({ message: "Unknown approval request." }),
+  idempotencyKey: z.uuid({ message: "The request has no valid idempotency key." }),
+});
+
+function fieldErrors(err: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of err.issues) {
+    const key = issue.path.join(".") || "form";
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}
+
+function authSecret(): string {
+  const s = env().AUTH_SECRET;
+  if (!s) throw new Error("AUTH_SECRET is not set: preview tokens cannot be signed");
+  return s;
+}
+
+function bounded<T>(items: T[]): { items: T[]; total: number; truncated: boolean } {
+  return { items: items.slice(0, MAX_AUDITED_TARGETS), total: items.length, truncated: items.length > MAX_AUDITED_TARGETS };
+}
+
+const STORE_DOWN: ActionState<never> = {
+  ok: false,
+  code: "audit.unavailable",
+  message: "The console store (which holds the audit log) cannot be reached, so nothing was done. Actions need their audit. Try again, or follow the runbook's manual step.",
+};
+
+type Audited = { actor: Actor | null; action: ActionName; request: RequestMeta };
+
+/** Record a refusal (a guard said no). Best effort: a refusal changes nothing either way. */
+async function refuse(a: Audited, code: string, message: string, extra: Partial<ActionState<never>> & { detail?: Record<string, unknown> } = {}): Promise<ActionState<never>> {
+  const { detail, ...state } = extra;
+  await appendAudit({
+    actor: a.actor,
+    action: a.action,
+    outcome: "refused",
+    detail: { guard: code, message, ...detail },
+    request: a.request,
+  }).catch((err) => console.error(`[actions] could not audit a refusal (${code}):`, err));
+  return { ok: false, code, message, ...state };
+}
+
+/** Steps 1-3: kill switch, session, permission. Returns the actor or the state to return. */
+async function admit(action: ActionName, permission: Permission, ctx: GuardContext): Promise<Actor | ActionState<never>> {
+  if (!env().RECOVERY_ACTIONS_ENABLED) {
+    return refuse({ actor: null, action, request: ctx.request }, "guard.kill_switch", "Recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0). Follow the runbook's manual steps.");
+  }
+  try {
+    return await ctx.resolveActor(permission, action);
+  } catch (err) {
+    if (err instanceof AuthzError) {
+      if (err.status === 401) {
+        await appendAudit({ actor: null, action, outcome: "denied", detail: { permission, reason: "no session" }, request: ctx.request }).catch(() => {});
+      }
+      // A 403 was audited as `denied` by requirePermission.
+      return { ok: false, code: err.code, message: err.message };
+    }
+    if (err instanceof DbError) return STORE_DOWN;
+    throw err;
+  }
+}
+
+/** Preview: what the action would touch now, stored and bound to a signed token. */
+export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams: unknown, ctx: GuardContext): Promise<ActionState<PreviewView>> {
+  const actor = await admit(def.name, "actions.execute", ctx);
+  if (!("id" in actor)) return actor;
+  const parsed = def.params.safeParse(rawParams ?? {});
+  if (!parsed.success) return { ok: false, code: "guard.input", message: "The request is not valid.", errors: fieldErrors(parsed.error) };
+  const e = env();
+  let data: PreviewData<T>;
+  try {
+    data = await def.preview(parsed.data);
+  } catch (err) {
+    console.error(`[actions] preview of ${def.name} failed:`, err);
+    const message = err instanceof DbError ? err.publicMessage : err instanceof Error ? err.message : String(err);
+    return { ok: false, code: "preview.failed", message: `Could not build the preview: ${message}` };
+  }
+  let stored: { id: string; expiresAt: Date };
+  try {
+    stored = await createPreview({
+      action: def.name,
+      actorId: actor.id,
+      targets: data.targets,
+      excluded: data.excluded,
+      summary: data.summary,
+      ttlSeconds: e.PREVIEW_TTL_SECONDS,
+    });
+  } catch {
+    return STORE_DOWN;
+  }
+  const token = signPreviewToken({ previewId: stored.id, action: def.name, actorId: actor.id, expiresAt: stored.expiresAt.getTime() }, authSecret());
+  const approval = await needsApproval(def, data.targets.length, e).catch(() => ({ needed: true, threshold: undefined }));
+  return {
+    ok: true,
+    result: {
+      token,
+      expiresAt: stored.expiresAt.toISOString(),
+      count: data.targets.length,
+      columns: data.columns,
+      rows: data.rows,
+      excluded: data.excluded,
+      summary: data.summary,
+      needsApproval: approval.needed,
+      destructive: def.destructive,
+    },
+  };
+}
+
+async function currentCheck(id: string | null): Promise<CheckResult | null> {
+  if (!id) return null;
+  try {
+    return (await healthMonitor().get()).checks.find((c) => c.id === id) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+type RunInput<T, P> = {
+  def: ActionDefinition<T, P>;
+  actor: Actor;
+  preview: StoredPreview<T>;
+  params: P;
+  reason: string;
+  incidentRef: string | undefined;
+  key: string;
+  request: RequestMeta;
+  extraDetail?: Record<string, unknown>;
+};
+
+/** Intent → effect → outcome → re-check. The caller holds the action lock and has claimed the key. */
+async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
+  const started = performance.now();
+  const targets = r.preview.targets;
+  const targetIds = targets.map((t) => r.def.targetKey(t));
+  const before = await currentCheck(r.def.checkId);
+  const requestId = r.request.requestId ?? randomUUID();
+  let intent;
+  try {
+    intent = await appendAudit({
+      actor: r.actor,
+      action: r.def.name,
+      phase: "intent",
+      outcome: "pending",
+      reason: r.reason,
+      incidentRef: r.incidentRef ?? null,
+      params: r.params,
+      detail: {
+        preview: { id: r.preview.id, count: targets.length, targets: bounded(targetIds), excluded: r.preview.excluded },
+        idempotencyKey: r.key,
+        authTime: r.actor.authTime ? new Date(r.actor.authTime * 1000).toISOString() : null,
+        before: before && { status: before.status, value: before.value, observedAt: before.observedAt },
+        ...r.extraDetail,
+      },
+      request: { ...r.request, requestId },
+    });
+    await markRunExecuted({ key: r.key, intentSeq: intent.seq });
+  } catch (err) {
+    // No intent, no effect.
+    console.error(`[actions] could not write the intent of ${r.def.name}; not executing:`, err);
+    await finishRun({ key: r.key, outcome: "refused", result: STORE_DOWN }).catch(() => {});
+    return STORE_DOWN;
+  }
+
+  let result: ExecuteResult;
+  try {
+    result = await r.def.execute(targets, { params: r.params, idempotencyKey: r.key, requestId });
+  } catch (err) {
+    console.error(`[actions] ${r.def.name} failed:`, err);
+    const message = err instanceof DbError ? err.publicMessage : err instanceof Error ? err.message : String(err);
+    result = { outcome: "failed", perTarget: [], message: `The action failed: ${message}`, error: message };
+  }
+
+  const after = r.def.checkId
+    ? await healthMonitor()
+        .refreshCheck(r.def.checkId)
+        .catch(() => null)
+    : null;
+  const durationMs = Math.round(performance.now() - started);
+  let outcomeSeq: number | null = null;
+  const outcomeEntry = {
+    actor: r.actor,
+    action: r.def.name,
+    phase: "outcome" as const,
+    intentSeq: intent.seq,
+    outcome: result.outcome,
+    reason: r.reason,
+    incidentRef: r.incidentRef ?? null,
+    params: r.params,
+    detail: {
+      message: result.message,
+      perTarget: bounded(result.perTarget),
+      error: result.error ?? null,
+      durationMs,
+      before: before && { status: before.status, value: before.value, observedAt: before.observedAt },
+      after: after && { status: after.status, value: after.value, observedAt: after.observedAt },
+      ...result.detail,
+    },
+    request: { ...r.request, requestId },
+  };
+  // One retry: the intent is already written, so a lost outcome shows as "outcome unknown".
+  for (let attempt = 0; attempt < 2 && outcomeSeq === null; attempt++) {
+    try {
+      outcomeSeq = (await appendAudit(outcomeEntry)).seq;
+    } catch (err) {
+      console.error(`[actions] could not write the outcome of ${r.def.name} (attempt ${attempt + 1}):`, err);
+    }
+  }
+  const state: ActionState = {
+    ok: result.outcome === "succeeded" || result.outcome === "partial",
+    status: "done",
+    code: `outcome.${result.outcome}`,
+    message: outcomeSeq === null ? `${result.message} (Warning: the outcome could not be written to the audit log; it shows as "outcome unknown".)` : result.message,
+    result: { ...result, intentSeq: intent.seq, outcomeSeq, before, after, durationMs },
+  };
+  await finishRun({ key: r.key, outcome: result.outcome, result: state }).catch((err) => console.error("[actions] could not record the run's result:", err));
+  return state;
+}
+
+async function needsApproval<T, P>(def: ActionDefinition<T, P>, count: number, e: Env): Promise<{ needed: boolean; threshold: number | undefined }> {
+  const threshold = def.approvalThreshold(e);
+  if (def.requiresApproval) return { needed: await def.requiresApproval(count, e), threshold };
+  return { needed: threshold !== undefined && count > threshold, threshold };
+}
+
+function paramsHash(v: unknown): string {
+  return createHash("sha256").update(canonicalJson(v)).digest("hex");
+}
+
+/** Step 8: claim the idempotency key, or answer as the first request with it did. */
+async function claimKey(a: Audited & { actor: Actor }, key: string, hash: string): Promise<ActionState | null> {
+  let claim;
+  try {
+    claim = await beginRun({ key, action: a.action, actorId: a.actor.id, paramsHash: hash });
+  } catch {
+    return STORE_DOWN;
+  }
+  if (claim.claimed) return null;
+  const first = claim.existing;
+  if (first.paramsHash !== hash || first.action !== a.action || first.actorId !== a.actor.id) {
+    return refuse(a, "guard.idempotency_mismatch", "This idempotency key was already used for a different request. Nothing was done; open the action again.");
+  }
+  if (first.state === "running") {
+    return { ok: false, status: "in_progress", code: "guard.in_progress", message: "This request is already running; its result will show when it finishes." };
+  }
+  await appendAudit({ actor: a.actor, action: a.action, outcome: "refused", detail: { guard: "idempotency_replay", message: "duplicate request; the first result was returned" }, request: a.request }).catch(() => {});
+  return first.result as ActionState;
+}
+
+/** Steps 9-10 inside the lock: cooldown and rate limit. */
+async function pressureCheck(a: Audited & { actor: Actor }, cooldownSeconds: number): Promise<ActionState | null> {
+  const e = env();
+  const p = await getRunPressure({ action: a.action, actorId: a.actor.id, cooldownSeconds });
+  if (p.cooldownLeft > 0) {
+    return refuse(a, "guard.cooldown", `This action ran moments ago; it may run again in ${p.cooldownLeft} s. Check whether the last run worked before repeating it.`, {
+      retryAfterSeconds: p.cooldownLeft,
+    });
+  }
+  if (p.recentByActor >= e.ACTION_RATE_LIMIT_PER_MINUTE) {
+    const wait = Math.max(1, Math.ceil(60 - p.oldestRecentAgeSeconds));
+    return refuse(a, "guard.rate_limit", `You ran ${p.recentByActor} actions in the last minute (limit ${e.ACTION_RATE_LIMIT_PER_MINUTE}). Wait ${wait} s.`, { retryAfterSeconds: wait });
+  }
+  return null;
+}
+
+async function finishRefused(key: string, state: ActionState): Promise<ActionState> {
+  await finishRun({ key, outcome: "refused", result: state }).catch(() => {});
+  return state;
+}
+
+/** Confirm: execute exactly the previewed set, behind every guard. */
+export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unknown, ctx: GuardContext): Promise<ActionState> {
+  const admitted = await admit(def.name, "actions.execute", ctx);
+  if (!("id" in admitted)) return admitted;
+  const actor = admitted;
+  const a = { actor, action: def.name, request: ctx.request };
+  const e = env();
+  const now = ctx.now?.() ?? Date.now();
+
+  // 4-5. Input and reason.
+  const input = confirmSchema.extend({ params: def.params.optional() }).safeParse(raw);
+  if (!input.success) return refuse(a, "guard.input", "Some fields need attention.", { errors: fieldErrors(input.error) });
+  const { previewToken, reason, incidentRef, confirmation, idempotencyKey } = input.data;
+  const params = (input.data.params ?? {}) as P;
+
+  // 7. The preview token and the stored preview it names.
+  const verified = verifyPreviewToken(previewToken, { action: def.name, actorId: actor.id, now }, authSecret());
+  if (!verified.ok) return refuse(a, verified.problem.code, verified.problem.message);
+  let preview: StoredPreview<T> | null;
+  try {
+    preview = await getPreview<T>({ id: verified.claims.previewId });
+  } catch {
+    return STORE_DOWN;
+  }
+  if (!preview || preview.action !== def.name || preview.actorId !== actor.id) {
+    return refuse(a, "preview.invalid", "The preview no longer exists. Open the action again.");
+  }
+
+  // 6. Typed confirmation: the number of targets the preview showed.
+  if (def.destructive && confirmation !== String(preview.targets.length)) {
+    return refuse(a, "guard.confirmation", `Type ${preview.targets.length} (the number of targets in the preview) to confirm.`, {
+      errors: { confirmation: [`Type ${preview.targets.length} to confirm.`] },
+    });
+  }
+
+  // Sudo mode: destructive actions need a recent interactive sign-in.
+  if (def.destructive && actor.via === "session" && now / 1000 - actor.authTime > e.SUDO_MAX_AGE_MINUTES * 60) {
+    return refuse(a, "auth.reauth_required", `Confirm it's you: sign in again (required within ${e.SUDO_MAX_AGE_MINUTES} minutes for destructive actions).`);
+  }
+
+  // 8. Idempotency.
+  const hash = paramsHash({ action: def.name, previewId: preview.id, params, reason, incidentRef: incidentRef ?? null, confirmation: confirmation ?? null });
+  const replay = await claimKey(a, idempotencyKey, hash);
+  if (replay) return replay;
+
+  // 9. One run at a time per action, across instances.
+  let locked;
+  try {
+    locked = await withActionLock(def.name, async () => {
+      // 10. Cooldown and rate limit.
+      const pressure = await pressureCheck(a, def.cooldownSeconds(e));
+      if (pressure) return finishRefused(idempotencyKey, pressure);
+      // 11. Two-person approval above the blast radius.
+      const { needed, threshold } = await needsApproval(def, preview.targets.length, e);
+      if (needed) {
+        const approval = await createApproval({
+          action: def.name,
+          previewId: preview.id,
+          requestedBy: actor.id,
+          requestedByEmail: actor.email,
+          params: { params, reason, incidentRef: incidentRef ?? null },
+          targetCount: preview.targets.length,
+          ttlSeconds: e.APPROVAL_TTL_SECONDS,
+        });
+        await extendPreview({ id: preview.id, until: approval.expiresAt });
+        await appendAudit({
+          actor,
+          action: def.name,
+          outcome: "pending",
+          reason,
+          incidentRef: incidentRef ?? null,
+          params,
+          detail: { guard: "approval", approvalId: approval.id, count: preview.targets.length, threshold, expiresAt: approval.expiresAt.toISOString() },
+          request: ctx.request,
+        });
+        const minutes = Math.round(e.APPROVAL_TTL_SECONDS / 60);
+        return finishRefused(idempotencyKey, {
+          ok: true,
+          status: "approval_required",
+          code: "guard.approval_required",
+          approvalId: approval.id,
+          message: `${threshold !== undefined ? `${preview.targets.length} targets is above the approval threshold (${threshold}).` : "This action needs two people."} A second on-call must approve within ${minutes} minutes from their own session.`,
+        });
+      }
+      return runEffect({ def, actor, preview, params, reason, incidentRef, key: idempotencyKey, request: ctx.request });
+    });
+  } catch (err) {
+    if (err instanceof DbError) return finishRefused(idempotencyKey, STORE_DOWN);
+    throw err;
+  }
+  if (!locked.locked) {
+    return finishRefused(
+      idempotencyKey,
+      await refuse(a, "guard.busy", "Another run of this action is in progress (perhaps by a colleague). Wait for it to finish and check its result before trying again."),
+    );
+  }
+  return locked.value;
+}
+
+/** A second on-call approves a pending large action; it then runs under the approver's session. */
+export async function approveAction<T, P>(lookup: (name: string) => ActionDefinition<T, P> | undefined, raw: unknown, ctx: GuardContext): Promise<ActionState> {
+  const parsed = approveSchema.safeParse(raw);
+  const pending = parsed.success ? await getApproval({ id: parsed.data.approvalId }).catch(() => null) : null;
+  const def = pending ? lookup(pending.action) : undefined;
+  const actionName = (def?.name ?? "directives.cancel_stale") as ActionName;
+  const admitted = await admit(actionName, "actions.approve", ctx);
+  if (!("id" in admitted)) return admitted;
+  const actor = admitted;
+  const a = { actor, action: actionName, request: ctx.request };
+  if (!parsed.success) return refuse(a, "guard.input", "The approval request is not valid.", { errors: fieldErrors(parsed.error) });
+  if (!pending || !def) return refuse(a, "approval.not_found", "This approval request does not exist.");
+  if (pending.requestedBy === actor.id) return refuse(a, "approval.self", "You cannot approve your own request: a second on-call must approve it.");
+  if (pending.state !== "pending" || pending.expiresAt.getTime() < (ctx.now?.() ?? Date.now())) {
+    return refuse(a, "approval.closed", `This request is ${pending.state === "pending" ? "expired" : pending.state}. Ask the requester to preview again.`);
+  }
+  const preview = await getPreview<T>({ id: pending.previewId }).catch(() => null);
+  if (!preview) return refuse(a, "preview.invalid", "The approved preview no longer exists.");
+
+  const key = parsed.data.idempotencyKey;
+  const replay = await claimKey(a, key, paramsHash({ approvalId: pending.id }));
+  if (replay) return replay;
+  const e = env();
+  let locked;
+  try {
+    locked = await withActionLock(def.name, async () => {
+      const pressure = await pressureCheck(a, def.cooldownSeconds(e));
+      if (pressure) return finishRefused(key, pressure);
+      if (!(await claimApproval({ id: pending.id, approverId: actor.id, approverEmail: actor.email }))) {
+        return finishRefused(key, await refuse(a, "approval.closed", "Someone else approved it first, or it expired."));
+      }
+      return runEffect({
+        def,
+        actor,
+        preview,
+        params: pending.params.params as P,
+        reason: pending.params.reason,
+        incidentRef: pending.params.incidentRef ?? undefined,
+        key,
+        request: ctx.request,
+        extraDetail: { approval: { id: pending.id, requestedBy: pending.requestedByEmail, approvedBy: actor.email } },
+      });
+    });
+  } catch (err) {
+    if (err instanceof DbError) return finishRefused(key, STORE_DOWN);
+    throw err;
+  }
+  if (!locked.locked) return finishRefused(key, await refuse(a, "guard.busy", "Another run of this action is in progress. Try again when it finishes."));
+  return locked.value;
+}

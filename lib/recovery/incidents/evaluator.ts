@@ -1,0 +1,216 @@
+import "server-only";
+/**
+ * The background evaluator: started from instrumentation.ts in every Node server process, it
+ * evaluates the checks every HEALTH_REFRESH_SECONDS whether or not a browser is open (keeping the
+ * shared snapshot fresh), and the one instance that leads does the incident bookkeeping.
+ *
+ * Leadership is a session-level advisory lock held on a dedicated console-store connection: exactly
+ * one process holds it; when the leader dies its session ends, the lock is released, and another
+ * instance takes over at its next tick (within one interval).
+ */
+import type postgres from "postgres";
+import { env } from "../../env.ts";
+import { reserveConsoleConnection, withConsole, type Sql } from "../../db/client.ts";
+import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
+import { appendAudit } from "../audit.ts";
+import type { CheckResult, CheckStatus } from "../checks/types.ts";
+import { scenarioByNumber } from "../runbook.ts";
+import { healthMonitor } from "../snapshot.ts";
+import { decide, type Decision } from "./decide.ts";
+import { notify, type NotifyEvent } from "./notify.ts";
+
+const LOCK = "recovery-console:incident-evaluator";
+const SYSTEM = { id: "system:evaluator", email: "system:evaluator", role: "system" };
+
+export type EvaluatorOptions = {
+  intervalMs?: number;
+  now?: () => number;
+  /** Where the checks come from; the shared snapshot by default. */
+  evaluate?: () => Promise<CheckResult[]>;
+  log?: (line: string) => void;
+};
+
+export class IncidentEvaluator {
+  private leaderConn: { conn: postgres.ReservedSql; release(): void } | null = null;
+  private previous: Map<string, CheckStatus> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  readonly intervalMs: number;
+  private readonly now: () => number;
+  private readonly evaluate: () => Promise<CheckResult[]>;
+  private readonly log: (line: string) => void;
+
+  constructor(opts: EvaluatorOptions = {}) {
+    this.intervalMs = opts.intervalMs ?? env().HEALTH_REFRESH_SECONDS * 1000;
+    this.now = opts.now ?? Date.now;
+    this.evaluate = opts.evaluate ?? (async () => (await healthMonitor().evaluate()).checks);
+    this.log = opts.log ?? ((l) => console.log(`[incidents] ${l}`));
+  }
+
+  get isLeader(): boolean {
+    return this.leaderConn !== null;
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .then(() => undefined)
+        .catch((err) => console.error("[incidents] evaluation failed:", err))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.intervalMs);
+          this.timer?.unref();
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.resign();
+  }
+
+  /** One evaluation: refresh the checks; the leader then records transitions and incidents. */
+  async tick(checks?: CheckResult[]): Promise<Decision | null> {
+    const results = checks ?? (await this.evaluate());
+    if (!(await this.lead())) return null;
+    try {
+      return await this.apply(results);
+    } catch (err) {
+      // The store may be down; keep leadership only if our session is still alive.
+      await this.verifyLeadership();
+      throw err;
+    }
+  }
+
+  private async lead(): Promise<boolean> {
+    if (this.leaderConn) return this.verifyLeadership();
+    let reserved;
+    try {
+      reserved = await reserveConsoleConnection();
+    } catch {
+      return false;
+    }
+    try {
+      const [{ ok }] = await reserved.conn<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${LOCK})) as ok`;
+      if (!ok) {
+        reserved.release();
+        return false;
+      }
+    } catch {
+      reserved.release();
+      return false;
+    }
+    this.leaderConn = reserved;
+    this.previous = await latestCheckStatuses().catch(() => new Map());
+    this.log(`this instance (pid ${process.pid}) now leads incident evaluation`);
+    return true;
+  }
+
+  private async verifyLeadership(): Promise<boolean> {
+    if (!this.leaderConn) return false;
+    try {
+      await this.leaderConn.conn`select 1`;
+      return true;
+    } catch {
+      this.log("lost the leadership connection; another instance may take over");
+      this.leaderConn.release();
+      this.leaderConn = null;
+      return false;
+    }
+  }
+
+  private async resign(): Promise<void> {
+    if (!this.leaderConn) return;
+    await this.leaderConn.conn`select pg_advisory_unlock(hashtext(${LOCK}))`.catch(() => {});
+    this.leaderConn.release();
+    this.leaderConn = null;
+  }
+
+  private async apply(checks: CheckResult[]): Promise<Decision> {
+    const e = env();
+    const now = this.now();
+    const notifications: Array<[NotifyEvent, number]> = [];
+    const decision = await withConsole(
+      (sql) =>
+        sql.begin(async (tx) => {
+          const t = tx as unknown as Sql;
+          const open = await listOpenIncidents(t);
+          const d = decide({
+            previous: this.previous ?? new Map(),
+            checks,
+            open,
+            now,
+            policy: { l2Minutes: e.ESCALATION_L2_MINUTES, l3Minutes: e.ESCALATION_L3_MINUTES },
+            resolveAfter: e.RESOLVE_AFTER_EVALUATIONS,
+          });
+          for (const tr of d.transitions) {
+            await t`
+              insert into console.check_transitions (check_id, at, from_status, to_status, value, summary)
+              values (${tr.checkId}, ${tr.at}, ${tr.from}, ${tr.to}, ${t.json(tr.value as never)}, ${tr.summary})`;
+            for (const inc of open.filter((i) => i.checkIds.includes(tr.checkId))) {
+              await addIncidentEvent(t, { incidentId: inc.id, kind: "transition", at: tr.at, data: tr });
+            }
+          }
+          for (const o of d.open) {
+            const scenario = scenarioByNumber(o.scenario);
+            const title = scenario ? `${scenario.title}: ${scenario.symptoms}` : `Runbook scenario ${o.scenario}`;
+            const [row] = await t<{ id: string }[]>`
+              insert into console.incidents (scenario, title, started_at, check_ids)
+              values (${o.scenario}, ${title}, ${o.startedAt}, ${t.json(o.checkIds)})
+              returning id`;
+            const id = Number(row!.id);
+            await addIncidentEvent(t, { incidentId: id, kind: "opened", at: o.startedAt, data: { trigger: o.trigger, checkIds: o.checkIds } });
+            await addIncidentEvent(t, { incidentId: id, kind: "transition", at: o.trigger.at, data: o.trigger });
+            await appendAudit({ actor: SYSTEM, action: "incident.open", outcome: "succeeded", incidentRef: `INC-${id}`, detail: { scenario: o.scenario, title, startedAt: o.startedAt, checkIds: o.checkIds } }, { tx: t });
+            notifications.push(["opened", id]);
+          }
+          for (const j of d.join) {
+            await t`update console.incidents set check_ids = check_ids || ${t.json([j.checkId])} where id = ${j.incidentId}`;
+            await addIncidentEvent(t, { incidentId: j.incidentId, kind: "joined", at: j.trigger.at, data: j.trigger });
+          }
+          for (const s of d.streaks) await t`update console.incidents set ok_streak = ${s.okStreak} where id = ${s.incidentId}`;
+          for (const l of d.levels) {
+            await t`update console.incidents set level = ${l.to}, max_level = greatest(max_level, ${l.to}) where id = ${l.incidentId}`;
+            await addIncidentEvent(t, { incidentId: l.incidentId, kind: "level", at: new Date(now).toISOString(), data: { from: l.from, to: l.to } });
+            await appendAudit({ actor: SYSTEM, action: "incident.escalate", outcome: "succeeded", incidentRef: `INC-${l.incidentId}`, detail: { from: l.from, to: l.to } }, { tx: t });
+            notifications.push(["escalated", l.incidentId]);
+          }
+          for (const r of d.resolve) {
+            await t`update console.incidents set status = 'resolved', resolved_at = ${r.at} where id = ${r.incidentId}`;
+            await addIncidentEvent(t, { incidentId: r.incidentId, kind: "resolved", at: r.at, data: { afterOkEvaluations: e.RESOLVE_AFTER_EVALUATIONS } });
+            await appendAudit({ actor: SYSTEM, action: "incident.resolve", outcome: "succeeded", incidentRef: `INC-${r.incidentId}` }, { tx: t });
+            notifications.push(["resolved", r.incidentId]);
+          }
+          return d;
+        }) as Promise<Decision>,
+      { timeoutMs: 10_000 },
+    );
+    // Committed: now it is safe to remember the statuses and to tell the world.
+    this.previous = new Map(checks.map((c) => [c.id, c.status]));
+    if (notifications.length) {
+      const rows = await withConsole((sql) => sql`select * from console.incidents where id = any(${notifications.map(([, id]) => id)}::bigint[])`).catch(() => []);
+      const byId = new Map<number, IncidentRow>(rows.map((r) => [Number(r.id), toIncident(r as never)]));
+      for (const [event, id] of notifications) {
+        const inc = byId.get(id);
+        if (inc) notify(event, inc);
+      }
+    }
+    return decision;
+  }
+}
+
+const g = globalThis as unknown as { __rcEvaluator?: IncidentEvaluator };
+
+/** Start the process-wide evaluator once (instrumentation.ts). */
+export function startIncidentEvaluator(): IncidentEvaluator | null {
+  if (!env().INCIDENT_EVALUATOR_ENABLED) return null;
+  if (!g.__rcEvaluator) {
+    g.__rcEvaluator = new IncidentEvaluator();
+    g.__rcEvaluator.start();
+  }
+  return g.__rcEvaluator;
+}

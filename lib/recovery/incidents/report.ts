@@ -1,0 +1,106 @@
+/**
+ * The drafted incident report (runbook "Post-Incident", step 1: write incident report), as
+ * Markdown: summary, impact window, detection, acknowledgement and recovery times, the timeline,
+ * the actions taken with their outcomes, the levels reached, and the post-incident checklist.
+ * Pure: the page, the download route and tests share it.
+ */
+import type { IncidentAction, IncidentEvent, IncidentRow, Delivery } from "../../db/queries/incidents.ts";
+import { formatDuration, LEVEL_ASKS, type Level } from "../escalation.ts";
+import { postIncidentChecklist, scenarioByNumber } from "../runbook.ts";
+
+export type ReportInput = { incident: IncidentRow; events: IncidentEvent[]; actions: IncidentAction[]; deliveries: Delivery[]; now: number };
+
+export type IncidentTimes = {
+  detectionMs: number;
+  acknowledgeMs: number | null;
+  recoverMs: number | null;
+  durationMs: number;
+};
+
+export function incidentTimes(i: IncidentRow, now: number): IncidentTimes {
+  const start = Date.parse(i.startedAt);
+  return {
+    detectionMs: Math.max(0, Date.parse(i.detectedAt) - start),
+    acknowledgeMs: i.acknowledgedAt ? Math.max(0, Date.parse(i.acknowledgedAt) - start) : null,
+    recoverMs: i.resolvedAt ? Math.max(0, Date.parse(i.resolvedAt) - start) : null,
+    durationMs: Math.max(0, (i.resolvedAt ? Date.parse(i.resolvedAt) : now) - start),
+  };
+}
+
+const iso = (s: string) => s.replace("T", " ").replace(/\.\d+Z$/, " UTC");
+const cell = (s: unknown) => String(s ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+export function describeEvent(e: IncidentEvent): string {
+  const d = (e.data ?? {}) as Record<string, unknown>;
+  switch (e.kind) {
+    case "opened":
+      return "Incident opened";
+    case "transition":
+      return `Check ${d.checkId}: ${d.from ?? "—"} → ${d.to} (${d.summary ?? d.value ?? ""})`;
+    case "joined":
+      return `Check ${d.checkId} joined the incident (${d.to})`;
+    case "level":
+      return `Escalated to level ${d.to}: ${LEVEL_ASKS[d.to as Level] ?? ""}`;
+    case "acknowledged":
+      return `Acknowledged by ${e.actor}`;
+    case "note":
+      return `Note by ${e.actor}${e.public ? " (public)" : ""}: ${d.text}`;
+    case "commander":
+      return `Commander: ${d.commander} (set by ${e.actor})`;
+    case "notification":
+      return `Notification ${d.event} to ${d.url}: ${d.status}${d.error ? ` (${d.error})` : ""}`;
+    case "checklist":
+      return `Checklist "${d.item}" ${d.done ? "done" : "reopened"} by ${e.actor}`;
+    case "resolved":
+      return "Resolved (all checks ok)";
+    default:
+      return e.kind;
+  }
+}
+
+export function draftReport({ incident: i, events, actions, deliveries, now }: ReportInput): string {
+  const t = incidentTimes(i, now);
+  const scenario = scenarioByNumber(i.scenario);
+  const levels = [...new Set([1, ...events.filter((e) => e.kind === "level").map((e) => (e.data as { to: number }).to)])].sort();
+  const failedDeliveries = deliveries.filter((d) => d.status === "gave_up");
+  const lines = [
+    `# Incident report: ${i.ref}, ${i.title}`,
+    "",
+    `*Drafted by Recovery Console on ${iso(new Date(now).toISOString())}. Edit before publishing.*`,
+    "",
+    "## Summary",
+    "",
+    `- **Scenario:** runbook scenario ${i.scenario}${scenario ? `, ${scenario.title}` : ""}`,
+    `- **Symptom:** ${scenario?.symptoms ?? i.title}`,
+    `- **Status:** ${i.status}${i.commander ? `, commander ${i.commander}` : ""}`,
+    `- **Impact window:** ${iso(i.startedAt)} → ${i.resolvedAt ? iso(i.resolvedAt) : "ongoing"} (${formatDuration(t.durationMs)})`,
+    `- **Detection time:** ${formatDuration(t.detectionMs)} after the first critical observation`,
+    `- **Time to acknowledge:** ${t.acknowledgeMs === null ? "not acknowledged" : `${formatDuration(t.acknowledgeMs)}${i.acknowledgedBy ? ` (${i.acknowledgedBy})` : ""}`}`,
+    `- **Time to recover:** ${t.recoverMs === null ? "not recovered yet" : formatDuration(t.recoverMs)}`,
+    `- **Highest level reached:** L${i.maxLevel} (${LEVEL_ASKS[i.maxLevel]})`,
+    `- **Checks involved:** ${i.checkIds.join(", ")}`,
+    "",
+    "## Levels reached",
+    "",
+    ...levels.map((l) => `- L${l}: ${LEVEL_ASKS[l as Level]}`),
+    "",
+    "## Actions taken",
+    "",
+    ...(actions.length
+      ? ["| time (UTC) | action | outcome | by | reason / result |", "| --- | --- | --- | --- | --- |", ...actions.map((a) => `| ${iso(a.at)} | ${cell(a.action)} | ${cell(a.outcome)} | ${cell(a.actor)} | ${cell(a.message ?? a.reason)} |`)]
+      : ["No recovery action was taken from the console."]),
+    "",
+    "## Timeline",
+    "",
+    "| time (UTC) | event |",
+    "| --- | --- |",
+    ...events.map((e) => `| ${iso(e.at)} | ${cell(describeEvent(e))} |`),
+    "",
+    ...(failedDeliveries.length ? ["## Notification failures", "", ...failedDeliveries.map((d) => `- ${d.event} to ${d.url}: ${d.error ?? d.httpStatus}`), ""] : []),
+    "## Post-incident checklist",
+    "",
+    ...postIncidentChecklist.map((c) => `- [${i.checklist[c.key] ? "x" : " "}] ${c.text}`),
+    "",
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,464 @@
+/**
+ * Guarded recovery actions against a real PostgreSQL and a real trade-director HTTP server:
+ * every guard, the effects, and the two-phase audit.
+ */
+import { randomUUID } from "node:crypto";
+import postgres from "postgres";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { closeStores } from "@/lib/db/client";
+import { cancelStaleDirectives } from "@/lib/recovery/actions/cancel-stale-directives";
+import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transactions";
+import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
+import { haltTrading } from "@/lib/recovery/actions/halt-trading";
+import { actionByName } from "@/lib/recovery/actions";
+import { appendAudit } from "@/lib/recovery/audit";
+import { AuthzError, type Actor } from "@/lib/recovery/authz";
+import { approveAction, confirmAction, previewAction, type ActionDefinition, type ActionState, type GuardContext, type PreviewView } from "@/lib/recovery/guarded-action";
+import { can, type Role } from "@/lib/recovery/permissions";
+import { startTradeDirector, type TradeDirectorSim } from "@/sim/trade-director";
+import { connect, resetTrading, withEnv, type Sql } from "../support/db";
+
+let trading: Sql;
+let store: Sql;
+let director: TradeDirectorSim;
+
+const actors: Record<string, Actor> = {};
+function actor(role: Role, name: string = role): Actor {
+  actors[name] ??= { id: randomUUID(), email: `${name}@example.com`, role, authTime: Math.floor(Date.now() / 1000), via: "session" };
+  return actors[name]!;
+}
+
+/** Stands in for the session: the same permission table and the same audited denial as requirePermission. */
+function ctxFor(a: Actor | null, now?: () => number): GuardContext {
+  return {
+    request: { requestId: randomUUID(), ip: "127.0.0.1", userAgent: "vitest" },
+    now,
+    async resolveActor(permission, action) {
+      if (!a) throw new AuthzError(401, "auth.required", "Sign in to continue.");
+      if (!can(a.role, permission)) {
+        await appendAudit({ actor: a, action, outcome: "denied", detail: { permission } });
+        throw new AuthzError(403, "auth.forbidden", `Your role (${a.role}) may not do this (${permission}).`);
+      }
+      return a;
+    },
+  };
+}
+
+async function previewFor<T, P>(def: ActionDefinition<T, P>, a: Actor, params: unknown = {}): Promise<PreviewView> {
+  const p = await previewAction(def, params, ctxFor(a));
+  expect(p, p.message).toMatchObject({ ok: true });
+  return p.result!;
+}
+
+function confirmInput(p: PreviewView, extra: Record<string, unknown> = {}) {
+  return { previewToken: p.token, reason: "Backlog after the director outage, per runbook", confirmation: String(p.count), idempotencyKey: randomUUID(), ...extra };
+}
+
+async function auditSince(seq: number) {
+  return store<{ seq: string; action: string; phase: string; outcome: string; intent_seq: string | null; detail: Record<string, unknown> | null; actor_email: string | null }[]>`
+    select seq, action, phase, outcome, intent_seq, detail, actor_email from console.audit_log where seq > ${seq} order by seq`;
+}
+
+async function headSeq(): Promise<number> {
+  const [r] = await store<[{ s: number }]>`select coalesce(max(seq), 0)::int as s from console.audit_log`;
+  return r.s;
+}
+
+async function insertDirectives(ages: Array<{ ageSeconds: number; status?: string }>): Promise<string[]> {
+  const rows = await trading<{ id: string }[]>`
+    insert into trade_directives (symbol, status, created_at)
+    select 'EURUSD', s, now() - make_interval(secs => a)
+    from unnest(${ages.map((x) => x.ageSeconds)}::int[], ${ages.map((x) => x.status ?? "pending")}::text[]) as t(a, s)
+    returning id::text as id`;
+  return rows.map((r) => r.id);
+}
+
+async function statusOf(ids: string[]): Promise<Record<string, string>> {
+  const rows = await trading<{ id: string; status: string }[]>`select id::text as id, status from trade_directives where id = any(${ids}::bigint[])`;
+  return Object.fromEntries(rows.map((r) => [r.id, r.status]));
+}
+
+beforeAll(async () => {
+  trading = connect("trading");
+  store = connect("console");
+  director = await startTradeDirector({ port: 0 });
+  await closeStores();
+  await withEnv({
+    AUTH_SECRET: "test-secret-test-secret-test-secret!!",
+    TRADE_DIRECTOR_URL: director.url,
+    TRADE_DIRECTOR_TIMEOUT_MS: "600",
+    STALE_DIRECTIVE_SECONDS: "60",
+    IDLE_TX_SECONDS: "1",
+    ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: "30",
+    ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
+    ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
+    ACTION_RATE_LIMIT_PER_MINUTE: "1000",
+    RECOVERY_ACTIONS_ENABLED: "1",
+  });
+});
+
+beforeEach(async () => {
+  await resetTrading(trading);
+  // Cooldowns and rate limits count earlier runs; each test starts from none.
+  await store`delete from console.action_runs`;
+  director.mode = "normal";
+  director.state = "closed";
+});
+
+afterAll(async () => {
+  await director.close();
+  await trading.end();
+  await store.end();
+  await closeStores();
+});
+
+describe("cancel stale directives", () => {
+  it("cancels exactly the previewed ids that still match: a processed one is skipped, a locked one is reported locked within the lock timeout", async () => {
+    const [a, b, c] = await insertDirectives([{ ageSeconds: 900 }, { ageSeconds: 800 }, { ageSeconds: 700 }]);
+    const [fresh] = await insertDirectives([{ ageSeconds: 5 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    expect(p.count).toBe(3);
+    expect(p.rows.map((r) => r.id)).toEqual([a, b, c]);
+    // Between preview and confirm: the director processes one, and another transaction locks one.
+    await trading`update trade_directives set status = 'executed' where id = ${b!}`;
+    const locker = postgres(inject("tradingUrl"), { max: 1, onnotice: () => {} });
+    const holder = await locker.reserve();
+    await holder`begin`;
+    await holder`select id from trade_directives where id = ${c!} for update`;
+    const seq = await headSeq();
+    try {
+      const started = Date.now();
+      const state = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor("oncall")));
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(state).toMatchObject({ ok: true, status: "done", result: { outcome: "partial" } });
+      expect(Object.fromEntries(state.result!.perTarget.map((t) => [t.target, t.outcome]))).toEqual({
+        [a!]: "cancelled",
+        [b!]: "skipped_not_pending",
+        [c!]: "skipped_locked",
+      });
+    } finally {
+      await holder`rollback`;
+      holder.release();
+      await locker.end();
+    }
+    expect(await statusOf([a!, b!, c!, fresh!])).toEqual({ [a!]: "cancelled", [b!]: "executed", [c!]: "pending", [fresh!]: "pending" });
+    // Two-phase audit: an intent before, an outcome after that points at it.
+    const entries = (await auditSince(seq)).filter((e) => e.action === "directives.cancel_stale");
+    expect(entries.map((e) => [e.phase, e.outcome])).toEqual([
+      ["intent", "pending"],
+      ["outcome", "partial"],
+    ]);
+    expect(Number(entries[1]!.intent_seq)).toBe(Number(entries[0]!.seq));
+    expect(entries[1]!.detail).toMatchObject({ perTarget: { total: 3 }, before: { value: expect.anything() }, after: expect.anything() });
+  });
+
+  it("cancels a single directive from the stale table", async () => {
+    const [a, b] = await insertDirectives([{ ageSeconds: 900 }, { ageSeconds: 800 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"), { ids: [b] });
+    expect(p.count).toBe(1);
+    const state = await confirmAction(cancelStaleDirectives, confirmInput(p, { params: { ids: [b] } }), ctxFor(actor("oncall")));
+    expect(state.result?.perTarget).toEqual([{ target: b, outcome: "cancelled" }]);
+    expect(await statusOf([a!, b!])).toEqual({ [a!]: "pending", [b!]: "cancelled" });
+  });
+});
+
+describe("kill idle transactions", () => {
+  it("terminates real idle-in-transaction sessions one by one, and skips the console's own and superuser backends with reasons", async () => {
+    const admin = connect("admin");
+    const role = `rc_app_${process.pid}`;
+    await admin.unsafe(`drop role if exists ${role}`);
+    await admin.unsafe(`create role ${role} login password 'app-password'`);
+    await admin.unsafe(`grant connect on database ${new URL(inject("tradingUrl")).pathname.slice(1)} to ${role}`);
+    const url = new URL(inject("tradingUrl"));
+    url.username = role;
+    url.password = "app-password";
+    const open = async (appName: string, asUrl: string) => {
+      const c = postgres(asUrl, { max: 1, onnotice: () => {}, connection: { application_name: appName } });
+      const r = await c.reserve();
+      await r`begin`;
+      await r`select 1`;
+      return { c, r };
+    };
+    const app1 = await open("distortsignals-api", url.toString());
+    const app2 = await open("distortsignals-api", url.toString());
+    const mimic = await open("recovery-console-test", url.toString());
+    const superuser = await open("dba-psql", inject("tradingUrl"));
+    try {
+      const pidOf = async (s: { r: postgres.ReservedSql }) => (await s.r<[{ pid: number }]>`select pg_backend_pid() as pid`)[0].pid;
+      const [p1, p2, pm, ps] = [await pidOf(app1), await pidOf(app2), await pidOf(mimic), await pidOf(superuser)];
+      let p: PreviewView | undefined;
+      await expect
+        .poll(async () => {
+          p = await previewFor(killIdleTransactions, actor("oncall"));
+          return p.count;
+        }, { timeout: 10_000, interval: 200 })
+        .toBe(2);
+      expect(p!.rows.map((r) => r.pid).sort()).toEqual([p1, p2].sort());
+      expect(p!.excluded).toEqual(
+        expect.arrayContaining([
+          { target: String(pm), reason: expect.stringMatching(/console/) },
+          { target: String(ps), reason: expect.stringMatching(/superuser/) },
+        ]),
+      );
+      // A pid can be reused by a new session between preview and confirm: the same pid with
+      // another backend_start is reported gone and left alone.
+      const reused = await killIdleTransactions.execute([{ pid: p1, backendStartUs: "1" }], { params: {}, idempotencyKey: randomUUID(), requestId: randomUUID() });
+      expect(reused.perTarget).toEqual([{ target: String(p1), outcome: "gone", detail: expect.any(String) }]);
+      expect(await trading`select pid from pg_stat_activity where pid = ${p1} and state = 'idle in transaction'`).toHaveLength(1);
+
+      const state = await confirmAction(killIdleTransactions, confirmInput(p!), ctxFor(actor("oncall")));
+      expect(state).toMatchObject({ ok: true, result: { outcome: "succeeded" } });
+      expect(Object.fromEntries(state.result!.perTarget.map((t) => [t.target, t.outcome]))).toEqual({ [p1]: "terminated", [p2]: "terminated" });
+      // Seen from a DBA's connection: the two targets are gone, the excluded sessions untouched.
+      // (Not by querying the killed connections: postgres.js 3.4.9 crashes on a query sent over a
+      // reserved connection whose backend was terminated.)
+      await expect
+        .poll(async () => (await trading<{ pid: number }[]>`select pid from pg_stat_activity where pid = any(${[p1, p2, pm, ps]}::int[])`).map((r) => r.pid).sort(), { timeout: 5000 })
+        .toEqual([pm, ps].sort());
+      expect(await mimic.r`select 1 as ok`).toEqual([{ ok: 1 }]);
+      expect(await superuser.r`select 1 as ok`).toEqual([{ ok: 1 }]);
+    } finally {
+      for (const s of [mimic, superuser]) await s.r`rollback`.catch(() => {});
+      for (const s of [app1, app2, mimic, superuser]) {
+        s.r.release();
+        await s.c.end({ timeout: 1 }).catch(() => {});
+      }
+      await admin.unsafe(`drop owned by ${role}`).catch(() => {});
+      await admin.unsafe(`drop role if exists ${role}`).catch(() => {});
+      await admin.end();
+    }
+  });
+});
+
+describe("reset circuit against the trade-director simulator", () => {
+  it("closes an open circuit, sending X-Request-Id and Idempotency-Key, and records before and after", async () => {
+    director.open();
+    const p = await previewFor(resetCircuit, actor("oncall"));
+    expect(p.summary).toMatch(/open/);
+    const input = confirmInput(p);
+    const state = await confirmAction(resetCircuit, input, ctxFor(actor("oncall")));
+    expect(state).toMatchObject({ ok: true, result: { outcome: "succeeded", detail: { stateBefore: "open", stateAfter: "closed" } } });
+    expect(director.state).toBe("closed");
+    const post = director.requests.filter((r) => r.path === "/admin/reset-circuit").at(-1)!;
+    expect(post.headers["idempotency-key"]).toBe(input.idempotencyKey);
+    expect(post.headers["x-request-id"]).toMatch(/[0-9a-f-]{36}/);
+  });
+
+  it("records a 500 as failed", async () => {
+    director.open();
+    const p = await previewFor(resetCircuit, actor("oncall", "oncall-500"));
+    director.mode = "error500";
+    const state = await confirmAction(resetCircuit, confirmInput(p), ctxFor(actor("oncall", "oncall-500")));
+    expect(state).toMatchObject({ ok: false, status: "done", result: { outcome: "failed" } });
+    expect(state.message).toMatch(/HTTP 500/);
+  });
+
+  it("ends a hung director within the timeout as timeout_unknown, and reads the state again instead of retrying", async () => {
+    director.open();
+    const p = await previewFor(resetCircuit, actor("oncall", "oncall-hang"));
+    director.mode = "hang";
+    const before = director.requests.filter((r) => r.path === "/admin/reset-circuit").length;
+    const seq = await headSeq();
+    const started = Date.now();
+    const state = await confirmAction(resetCircuit, confirmInput(p), ctxFor(actor("oncall", "oncall-hang")));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(state).toMatchObject({ status: "done", result: { outcome: "timeout_unknown" } });
+    expect(director.requests.filter((r) => r.path === "/admin/reset-circuit").length - before).toBe(1);
+    const outcome = (await auditSince(seq)).find((e) => e.phase === "outcome");
+    expect(outcome?.outcome).toBe("timeout_unknown");
+  });
+});
+
+describe("guards", () => {
+  it("runs two on-call users' simultaneous confirms exactly once", async () => {
+    director.open();
+    const [pa, pb] = [await previewFor(resetCircuit, actor("oncall", "alice")), await previewFor(resetCircuit, actor("oncall", "bob"))];
+    const resetsBefore = director.resetCount;
+    const [ra, rb] = await Promise.all([
+      confirmAction(resetCircuit, confirmInput(pa), ctxFor(actor("oncall", "alice"))),
+      confirmAction(resetCircuit, confirmInput(pb), ctxFor(actor("oncall", "bob"))),
+    ]);
+    expect(director.resetCount - resetsBefore).toBe(1);
+    const codes = [ra.code, rb.code].sort();
+    expect(codes[0]).toMatch(/^guard\.(busy|cooldown)$/);
+    expect(codes[1]).toBe("outcome.succeeded");
+  });
+
+  it("runs the same idempotency key once, returns the first result, and refuses the key with other parameters", async () => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    const input = confirmInput(p);
+    const [first, second] = await Promise.all([confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall"))), confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")))]);
+    const states = [first, second];
+    // One ran; the duplicate either saw it in progress or got its result.
+    expect(states.filter((s) => s.result?.intentSeq !== undefined).length).toBeGreaterThanOrEqual(1);
+    const third = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
+    expect(third.result?.intentSeq).toBe((first.result ?? second.result)!.intentSeq);
+    const [{ n }] = await store<[{ n: number }]>`select count(*)::int as n from console.audit_log where action = 'directives.cancel_stale' and phase = 'intent' and detail->>'idempotencyKey' = ${input.idempotencyKey}`;
+    expect(n).toBe(1);
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled" });
+    const mismatch = await confirmAction(cancelStaleDirectives, { ...input, reason: "A different reason for the same key" }, ctxFor(actor("oncall")));
+    expect(mismatch).toMatchObject({ ok: false, code: "guard.idempotency_mismatch" });
+  });
+
+  it.each([["viewer"], ["auditor"]] as const)("refuses a %s's direct request, changes nothing, and audits it as denied", async (role) => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    const seq = await headSeq();
+    const state = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor(role)));
+    expect(state).toMatchObject({ ok: false, code: "auth.forbidden" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
+    expect(await auditSince(seq)).toEqual([expect.objectContaining({ action: "directives.cancel_stale", outcome: "denied", actor_email: `${role}@example.com` })]);
+    expect(await previewAction(cancelStaleDirectives, {}, ctxFor(actor(role)))).toMatchObject({ ok: false, code: "auth.forbidden" });
+  });
+
+  it("refuses an anonymous request and audits it", async () => {
+    const seq = await headSeq();
+    expect(await confirmAction(cancelStaleDirectives, {}, ctxFor(null))).toMatchObject({ ok: false, code: "auth.required" });
+    expect(await auditSince(seq)).toEqual([expect.objectContaining({ outcome: "denied", actor_email: null })]);
+  });
+
+  it("refuses an expired or tampered preview token, a missing reason and a wrong confirmation, changing nothing", async () => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }, { ageSeconds: 800 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    const cases: Array<[string, unknown, GuardContext, string]> = [
+      ["expired", confirmInput(p), ctxFor(actor("oncall"), () => Date.now() + 3 * 60_000), "preview.expired"],
+      ["tampered", confirmInput(p, { previewToken: p.token.replace(/.$/, (c) => (c === "A" ? "B" : "A")) }), ctxFor(actor("oncall")), "preview.invalid"],
+      ["another user's", confirmInput(p), ctxFor(actor("oncall", "mallory")), "preview.mismatch"],
+      ["no reason", confirmInput(p, { reason: "" }), ctxFor(actor("oncall")), "guard.input"],
+      ["short reason", confirmInput(p, { reason: "because" }), ctxFor(actor("oncall")), "guard.input"],
+      ["wrong confirmation", confirmInput(p, { confirmation: "3" }), ctxFor(actor("oncall")), "guard.confirmation"],
+      ["no idempotency key", confirmInput(p, { idempotencyKey: undefined }), ctxFor(actor("oncall")), "guard.input"],
+    ];
+    for (const [name, input, ctx, code] of cases) {
+      const seq = await headSeq();
+      const state = await confirmAction(cancelStaleDirectives, input, ctx);
+      expect(state, name).toMatchObject({ ok: false, code });
+      expect(await auditSince(seq), name).toEqual([expect.objectContaining({ outcome: "refused", detail: expect.objectContaining({ guard: code }) })]);
+    }
+    const short = await confirmAction(cancelStaleDirectives, confirmInput(p, { reason: "because" }), ctxFor(actor("oncall")));
+    expect(short.errors?.reason?.[0]).toMatch(/at least 10 characters/);
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending", [ids[1]!]: "pending" });
+  });
+
+  it("asks for a fresh sign-in for destructive actions after the sudo window", async () => {
+    const stale = { ...actor("oncall"), id: actor("oncall").id, authTime: Math.floor(Date.now() / 1000) - 16 * 60 };
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, stale);
+    expect(await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(stale))).toMatchObject({ ok: false, code: "auth.reauth_required" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
+  });
+
+  it("answers a second reset within the cooldown with the time to wait", async () => {
+    director.open();
+    const first = await previewFor(resetCircuit, actor("oncall", "carol"));
+    expect((await confirmAction(resetCircuit, confirmInput(first), ctxFor(actor("oncall", "carol")))).code).toBe("outcome.succeeded");
+    director.open();
+    const second = await previewFor(resetCircuit, actor("oncall", "carol"));
+    const state = await confirmAction(resetCircuit, confirmInput(second), ctxFor(actor("oncall", "carol")));
+    expect(state).toMatchObject({ ok: false, code: "guard.cooldown", retryAfterSeconds: expect.any(Number) });
+    expect(state.retryAfterSeconds).toBeGreaterThan(20);
+    expect(director.state).toBe("open");
+  });
+
+  it("limits each user's executions per minute", async () => {
+    await withEnv({ ACTION_RATE_LIMIT_PER_MINUTE: "1" });
+    try {
+      await insertDirectives([{ ageSeconds: 900 }, { ageSeconds: 800 }]);
+      const p1 = await previewFor(cancelStaleDirectives, actor("oncall", "dave"), {});
+      const one = p1.rows[0]!.id as string;
+      const pOne = await previewFor(cancelStaleDirectives, actor("oncall", "dave"), { ids: [one] });
+      expect((await confirmAction(cancelStaleDirectives, confirmInput(pOne, { params: { ids: [one] } }), ctxFor(actor("oncall", "dave")))).code).toBe("outcome.succeeded");
+      const p2 = await previewFor(cancelStaleDirectives, actor("oncall", "dave"));
+      expect(await confirmAction(cancelStaleDirectives, confirmInput(p2), ctxFor(actor("oncall", "dave")))).toMatchObject({ code: "guard.rate_limit", retryAfterSeconds: expect.any(Number) });
+    } finally {
+      await withEnv({ ACTION_RATE_LIMIT_PER_MINUTE: "1000" });
+    }
+  });
+
+  it("turns every action off with the kill switch", async () => {
+    await withEnv({ RECOVERY_ACTIONS_ENABLED: "0" });
+    try {
+      const seq = await headSeq();
+      expect(await previewAction(resetCircuit, {}, ctxFor(actor("oncall")))).toMatchObject({ ok: false, code: "guard.kill_switch" });
+      expect(await confirmAction(resetCircuit, {}, ctxFor(actor("oncall")))).toMatchObject({ ok: false, code: "guard.kill_switch" });
+      expect((await auditSince(seq)).map((e) => e.outcome)).toEqual(["refused", "refused"]);
+    } finally {
+      await withEnv({ RECOVERY_ACTIONS_ENABLED: "1" });
+    }
+  });
+
+  it("needs a second on-call's approval above the blast radius, never the requester's own", async () => {
+    await withEnv({ APPROVAL_THRESHOLD_ROWS: "1" });
+    try {
+      const ids = await insertDirectives([{ ageSeconds: 900 }, { ageSeconds: 800 }]);
+      const p = await previewFor(cancelStaleDirectives, actor("oncall", "erin"));
+      expect(p.needsApproval).toBe(true);
+      const requested = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor("oncall", "erin")));
+      expect(requested).toMatchObject({ ok: true, status: "approval_required", approvalId: expect.any(String) });
+      expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending", [ids[1]!]: "pending" });
+      const self = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "erin")));
+      expect(self).toMatchObject({ ok: false, code: "approval.self" });
+      const viewer = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("viewer")));
+      expect(viewer).toMatchObject({ ok: false, code: "auth.forbidden" });
+      const approved = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "frank")));
+      expect(approved).toMatchObject({ ok: true, status: "done", result: { outcome: "succeeded" } });
+      expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled", [ids[1]!]: "cancelled" });
+      const again = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "grace")));
+      expect(again).toMatchObject({ ok: false, code: "approval.closed" });
+    } finally {
+      await withEnv({ APPROVAL_THRESHOLD_ROWS: undefined });
+    }
+  });
+});
+
+describe("when the audit store is unreachable", () => {
+  it("refuses the action and changes nothing", async () => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    await closeStores();
+    await withEnv({ CONSOLE_DATABASE_URL: "postgres://postgres@127.0.0.1:1/console", DB_CONNECT_TIMEOUT_S: "1" });
+    let state: ActionState;
+    try {
+      state = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor("oncall")));
+    } finally {
+      await closeStores();
+      await withEnv({ CONSOLE_DATABASE_URL: inject("consoleUrl"), DB_CONNECT_TIMEOUT_S: undefined });
+    }
+    expect(state).toMatchObject({ ok: false, code: "audit.unavailable" });
+    expect(state.message).toMatch(/nothing was done/);
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
+  });
+});
+
+describe("halt trading (runbook level 3)", () => {
+  beforeAll(async () => {
+    await withEnv({ TRADE_DIRECTOR_HALT_URL: `${director.url}/admin/halt` });
+  });
+  afterAll(async () => {
+    await withEnv({ TRADE_DIRECTOR_HALT_URL: undefined });
+  });
+  beforeEach(async () => {
+    await store`delete from console.incident_events`;
+    await store`delete from console.incidents`;
+    director.processing = true;
+  });
+
+  it("needs a second on-call before level 3", async () => {
+    const p = await previewFor(haltTrading, actor("oncall", "henry"));
+    expect(p.needsApproval).toBe(true);
+    const state = await confirmAction(haltTrading, confirmInput(p), ctxFor(actor("oncall", "henry")));
+    expect(state).toMatchObject({ ok: true, status: "approval_required" });
+    expect(director.processing).toBe(true);
+  });
+
+  it("halts at once when an incident is at level 3", async () => {
+    await store`insert into console.incidents (scenario, title, started_at, check_ids) values (2, 'stuck', now() - interval '31 minutes', '["circuit_breaker"]')`;
+    const p = await previewFor(haltTrading, actor("oncall", "ivy"));
+    expect(p.needsApproval).toBe(false);
+    const state = await confirmAction(haltTrading, confirmInput(p), ctxFor(actor("oncall", "ivy")));
+    expect(state).toMatchObject({ ok: true, status: "done", result: { outcome: "succeeded" } });
+    expect(director.processing).toBe(false);
+  });
+});
+

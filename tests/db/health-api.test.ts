@@ -1,0 +1,120 @@
+/**
+ * The health API through its route handlers, with the real monitor and all eight real checks:
+ * real PostgreSQL, the trade-director and worker simulators as real HTTP servers.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { GET as getHealth } from "@/app/api/health/route";
+import { GET as getHistory } from "@/app/api/health/history/route";
+import { GET as getMetrics } from "@/app/api/metrics/route";
+import { closeStores } from "@/lib/db/client";
+import { healthMonitor, resetHealthMonitor, type HealthHistory, type Snapshot } from "@/lib/recovery/snapshot";
+import { startTradeDirector, type TradeDirectorSim } from "@/sim/trade-director";
+import { startWorkerSim, type WorkerSim } from "@/sim/worker";
+import { connect, resetTrading, withEnv, type Sql } from "../support/db";
+
+const API_TOKEN = "console-api-token-for-tests";
+const IDS = ["signals_recent", "directives_stale_pending", "circuit_breaker", "executions_failed", "db_connections", "idle_transactions", "worker_rate_limit", "ea_heartbeat"];
+let sql: Sql;
+let director: TradeDirectorSim;
+let worker: WorkerSim;
+
+const request = (path: string, token = API_TOKEN) => new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${token}` } });
+
+beforeAll(async () => {
+  sql = connect("trading");
+  director = await startTradeDirector({ port: 0 });
+  worker = await startWorkerSim({ port: 0, name: "tick-factory" });
+  await withEnv({
+    CONSOLE_API_TOKEN: API_TOKEN,
+    TRADE_DIRECTOR_URL: director.url,
+    WORKER_PROBES: `tick-factory=${worker.url}/health`,
+    EA_HEARTBEAT_TOKEN: "ea-heartbeat-token-for-tests",
+    HEALTH_REFRESH_SECONDS: "60",
+  });
+});
+beforeEach(async () => {
+  await resetTrading(sql);
+  resetHealthMonitor();
+});
+afterAll(async () => {
+  resetHealthMonitor();
+  await sql.end();
+  await director.close();
+  await worker.close();
+  await closeStores();
+  await withEnv({ CONSOLE_API_TOKEN: undefined, TRADE_DIRECTOR_URL: undefined, WORKER_PROBES: undefined, EA_HEARTBEAT_TOKEN: undefined, HEALTH_REFRESH_SECONDS: undefined });
+});
+
+describe("GET /api/health", () => {
+  it("serves 50 concurrent requests from exactly one evaluation (single-flight)", async () => {
+    const circuitCalls = () => director.requests.filter((r) => r.path === "/admin/circuit").length;
+    const circuitBefore = circuitCalls();
+    const workerBefore = worker.requestCount;
+    const responses = await Promise.all(Array.from({ length: 50 }, () => getHealth(request("/api/health"), {})));
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as Snapshot[];
+    expect(new Set(bodies.map((b) => b.generatedAt)).size).toBe(1);
+    expect(healthMonitor().evaluations).toBe(1);
+    // The dependencies saw one evaluation's worth of requests, not fifty.
+    expect(circuitCalls() - circuitBefore).toBe(1);
+    expect(worker.requestCount - workerBefore).toBe(1);
+    expect(responses[0]!.headers.get("cache-control")).toBe("no-store");
+
+    const snap = bodies[0]!;
+    expect(snap.refreshSeconds).toBe(60);
+    expect(snap.checks.map((c) => c.id)).toEqual(IDS);
+    for (const c of snap.checks) {
+      expect(c).toMatchObject({ id: expect.any(String), title: expect.any(String), status: expect.stringMatching(/^(ok|warn|critical|unknown)$/), observedAt: expect.any(String), durationMs: expect.any(Number) });
+      expect(c.since).toEqual({ at: c.observedAt, exact: false });
+    }
+    const byId = Object.fromEntries(snap.checks.map((c) => [c.id, c]));
+    expect(byId.circuit_breaker).toMatchObject({ status: "ok", value: "closed" });
+    expect(byId.worker_rate_limit).toMatchObject({ status: "ok", value: 0 });
+    expect(byId.signals_recent).toMatchObject({ status: "critical", value: 0 });
+    expect(byId.ea_heartbeat).toMatchObject({ status: "critical", value: null });
+    expect(byId.db_connections!.status).toBe("ok");
+  });
+
+  // (Anonymous requests without any token need Next's request context for the session lookup;
+  // the e2e suite covers them against the running server.)
+  it("refuses a wrong bearer token with 401, before evaluating anything", async () => {
+    for (const handler of [getHealth, getHistory, getMetrics]) {
+      expect((await handler(request("/api/x", "wrong-token-wrong-token"), {})).status).toBe(401);
+    }
+    expect(healthMonitor().evaluations).toBe(0);
+  });
+});
+
+describe("GET /api/health/history", () => {
+  it("returns the last hour per check and the signals rollup", async () => {
+    await sql`insert into signal_outbox (created_at) values (now() - interval '30 seconds'), (now() - interval '90 seconds')`;
+    await healthMonitor().evaluate();
+    const res = await getHistory(request("/api/health/history"), {});
+    expect(res.status).toBe(200);
+    const history = (await res.json()) as HealthHistory;
+    expect(history).toMatchObject({ windowSeconds: 3600, bucketSeconds: 60 });
+    expect(Object.keys(history.checks)).toEqual(IDS);
+    expect(history.checks.signals_recent).toEqual([{ t: expect.any(String), value: 2, status: "ok" }]);
+    expect(history.signalsPerMinute).toHaveLength(60);
+    expect(history.signalsPerMinute!.reduce((n, m) => n + m.count, 0)).toBe(2);
+  });
+});
+
+describe("GET /api/metrics", () => {
+  it("exposes the snapshot in the Prometheus text format", async () => {
+    director.open();
+    try {
+      const res = await getMetrics(request("/api/metrics"), {});
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+      const text = await res.text();
+      for (const id of IDS) expect(text).toContain(`recovery_console_check_status{check="${id}"`);
+      expect(text).toContain('recovery_console_check_status{check="circuit_breaker",scenario="2"} 2');
+      expect(text).toContain('recovery_console_check_state{check="circuit_breaker",state="critical"} 1');
+      expect(text).toContain('recovery_console_check_value{check="signals_recent",unit="signals"} 0');
+      expect(text).toContain("recovery_console_health_evaluations_total 1");
+    } finally {
+      director.closeCircuit();
+    }
+  });
+});
