@@ -2,7 +2,14 @@ import { AppHeader } from "@/components/app-header";
 import { HealthBoard } from "@/components/health-board";
 import { Providers } from "@/components/providers";
 import { requirePageActor } from "@/lib/recovery/authz";
+import { IncidentBanner } from "@/components/incidents/incident-banner";
+import { PendingApprovals } from "@/components/actions/pending-approvals";
+import { RunbookProvider, type RunbookData } from "@/components/runbook/runbook-context";
+import { env } from "@/lib/env";
+import { loadContacts } from "@/lib/recovery/contacts";
+import { currentIncidents } from "@/lib/recovery/incidents/view";
 import { can } from "@/lib/recovery/permissions";
+import { renderSteps, runbookConfig, scenarios } from "@/lib/recovery/runbook";
 import { healthMonitor } from "@/lib/recovery/snapshot";
 
 export const dynamic = "force-dynamic";
@@ -11,13 +18,33 @@ export default async function DashboardPage() {
   const actor = await requirePageActor("health.read", "/");
   // Server-render the current snapshot and history: the page is useful before JavaScript loads.
   const monitor = healthMonitor();
-  const [snapshot, history] = await Promise.all([monitor.get(), monitor.historySnapshot()]);
+  const [snapshot, history, incidents] = await Promise.all([
+    monitor.get(),
+    monitor.historySnapshot(),
+    // The console store may be down: the panels still render, the banner catches up when it is back.
+    Promise.race([
+      currentIncidents({ withContacts: can(actor.role, "incidents.read") }),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 1500)),
+    ]).catch(() => null),
+  ]);
+  const e = env();
+  const config = runbookConfig({ tradingDatabaseUrl: e.TRADING_DATABASE_URL, tradeDirectorUrl: e.TRADE_DIRECTOR_URL });
+  const contacts = loadContacts();
+  const runbook: RunbookData = {
+    steps: Object.fromEntries(scenarios.map((s) => [s.number, renderSteps(s, config)])),
+    titles: Object.fromEntries(scenarios.map((s) => [s.number, s.title])),
+    contacts: Object.fromEntries(scenarios.map((s) => [s.number, s.contacts.map((k) => contacts[k])])),
+  };
   return (
     <Providers>
       <AppHeader actor={actor} />
       <main className="mx-auto max-w-7xl p-4">
         <h1 className="sr-only">Dashboard</h1>
-        <HealthBoard initial={snapshot} initialHistory={history} canAct={can(actor.role, "actions.execute")} />
+        <IncidentBanner initial={incidents} canManage={can(actor.role, "incidents.manage")} canAct={can(actor.role, "actions.execute")} />
+        {can(actor.role, "actions.approve") && <PendingApprovals />}
+        <RunbookProvider value={runbook}>
+          <HealthBoard initial={snapshot} initialHistory={history} canAct={can(actor.role, "actions.execute")} />
+        </RunbookProvider>
       </main>
     </Providers>
   );

@@ -14,6 +14,14 @@ export function AppHeader({ actor }: { actor: Actor }) {
           <Link href="/status" className="text-sm hover:underline">
             Status
           </Link>
+          {can(actor.role, "incidents.read") ? (
+            <Link href="/incidents" className="text-sm hover:underline">
+              Incidents
+            </Link>
+          ) : null}
+          <Link href="/runbook" className="text-sm hover:underline">
+            Runbook
+          </Link>
           {can(actor.role, "audit.read") ? (
             <Link href="/audit" className="text-sm hover:underline">
               Audit

@@ -9,6 +9,7 @@ import type { HeartbeatRow } from "@/lib/db/queries/heartbeats";
 import type { CheckResult } from "@/lib/recovery/checks/types";
 import type { WorkerView } from "@/lib/recovery/checks/worker-rate-limit";
 import { formatDateTime, formatDuration, formatValue } from "./format";
+import { CancelDirectiveButton } from "./actions/panel-actions";
 
 type Column<T> = { label: string; cell: (row: T) => React.ReactNode; className?: string };
 
@@ -59,7 +60,7 @@ function Facts({ items }: { items: Array<[string, React.ReactNode]> }) {
 
 const age = (s: number | null | undefined) => (s === null || s === undefined ? "—" : formatDuration(s));
 
-function Body({ check }: { check: CheckResult }) {
+function Body({ check, canAct }: { check: CheckResult; canAct: boolean }) {
   const d = check.detail;
   switch (check.id) {
     case "directives_stale_pending": {
@@ -79,6 +80,8 @@ function Body({ check }: { check: CheckResult }) {
               { label: "symbol", cell: (r) => r.symbol ?? "—" },
               { label: "created", cell: (r) => <span suppressHydrationWarning>{formatDateTime(r.createdAt)}</span> },
               { label: "pending for", cell: (r) => age(r.ageSeconds) },
+              // A single directive can be cancelled from here (the same guarded action, narrowed to one id).
+              ...(canAct ? [{ label: "action", cell: (r: StaleDirective) => <CancelDirectiveButton id={r.id} /> }] : []),
             ]}
           />
         </>
@@ -248,7 +251,7 @@ function rowCount(check: CheckResult): number | null {
   return Array.isArray(list) ? list.length : null;
 }
 
-export function CheckDetails({ check }: { check: CheckResult }) {
+export function CheckDetails({ check, canAct = false }: { check: CheckResult; canAct?: boolean }) {
   const configured = check.detail.configured !== false;
   if (!configured) {
     return <p className="mt-2 text-xs text-zinc-600 dark:text-zinc-400">To enable: {String(check.detail.hint ?? "see the README")}.</p>;
@@ -261,7 +264,7 @@ export function CheckDetails({ check }: { check: CheckResult }) {
         Details{n !== null ? ` (${n} ${n === 1 ? "row" : "rows"})` : ""}
       </summary>
       <div className="mt-2 space-y-2">
-        <Body check={check} />
+        <Body check={check} canAct={canAct} />
       </div>
     </details>
   );

@@ -1,6 +1,7 @@
 "use client";
 import dynamic from "next/dynamic";
 import { PanelActions } from "@/components/actions/panel-actions";
+import { PanelRunbook } from "@/components/runbook/panel-runbook";
 import type { CheckResult } from "@/lib/recovery/checks/types";
 import { CheckDetails } from "./check-details";
 import { formatClock, formatDuration } from "./format";
@@ -92,8 +93,9 @@ export function CheckPanel({
         updated {age} s ago
       </p>
 
-      <CheckDetails check={check} />
+      <CheckDetails check={check} canAct={canAct} />
       <PanelActions check={check} canAct={canAct} />
+      <PanelRunbook check={check} canAct={canAct} />
     </section>
   );
 }

@@ -8,7 +8,7 @@ test.afterEach(async () => {
 
 /** Open an action from its panel, give a reason, type the count if asked, and confirm. */
 async function runAction(page: Page, panel: Panel, title: string) {
-  await panel.root.getByRole("button", { name: title }).click();
+  await panel.root.getByRole("button", { name: title, exact: true }).click();
   const dialog = page.getByRole("dialog", { name: title });
   await expect(dialog.getByTestId("preview-summary")).toBeVisible();
   await dialog.getByLabel("Reason").fill("E2E: on-call following the runbook for this symptom");
@@ -40,11 +40,13 @@ test("Reset circuit: the trade director's open circuit is closed from the panel"
 
 test("Cancel stale directives: the backlog is cancelled and the panel turns green", async ({ page, login }) => {
   await asOncall(login);
-  // No new signals, so no new directives; the director stuck, so the pending ones go stale.
-  await sim.inject("signal-generator-crash");
+  // The director is stuck, so new directives stay pending and go stale.
   await sim.inject("trade-director-stuck");
   const directives = new Panel(page, "directives_stale_pending");
   await directives.expectStatus("critical");
+  // Stop new signals (so no new directives), and wait until the last one is stale too.
+  await sim.inject("signal-generator-crash");
+  await expect.poll(async () => Date.now() - Date.parse((await sim.state()).lastSignalAt ?? "0"), { timeout: 20_000 }).toBeGreaterThan(8_000);
   const { dialog, result } = await runAction(page, directives, "Cancel stale directives");
   await expect(result).toContainText(/cancelled/);
   await expect(dialog.getByTestId("result-table")).toContainText("Cancelled");
@@ -73,7 +75,6 @@ test("a viewer sees no action controls", async ({ page, login }) => {
 });
 
 test("a viewer replaying an action request by hand is refused, and nothing changes", async ({ page, login }) => {
-  await sim.inject("signal-generator-crash");
   await sim.inject("trade-director-stuck");
   await login.signInAs("oncall");
   const directives = new Panel(page, "directives_stale_pending");

@@ -52,6 +52,10 @@ export const sim = {
     const res = await fetch(`${this.url()}/scenario/${name}`, { method: "POST" });
     expect(res.status, await res.text()).toBe(200);
   },
+  async state(): Promise<{ lastSignalAt: string | null; active: string[] }> {
+    const res = await fetch(`${this.url()}/state`);
+    return (await res.json()) as { lastSignalAt: string | null; active: string[] };
+  },
   async heal() {
     const res = await fetch(`${this.url()}/heal`, { method: "POST" });
     expect(res.status).toBe(200);

@@ -68,7 +68,7 @@ test("the viewer sees the status and no action controls anywhere, while on-call 
   const oncall = await signedInPage(browser, "oncall");
   const circuitForOncall = new Panel(oncall, "circuit_breaker");
   await circuitForOncall.expectStatus("critical");
-  await expect(circuitForOncall.root.getByRole("button", { name: "Reset circuit" })).toBeVisible();
+  await expect(circuitForOncall.root.getByRole("button", { name: "Reset circuit" }).first()).toBeVisible();
 
   const viewer = await signedInPage(browser, "viewer");
   await expect(viewer).toHaveURL(/\/status$/);
@@ -147,11 +147,15 @@ test.describe("sign-in throttling", () => {
       const page = await context.newPage();
       const login = new LoginPage(page);
       await login.goto();
-      // Each try waits for the server's answer: the message is the same five times.
+      // Each try waits for the server's whole answer and for the form to settle (React resets it
+      // after the action): the message is the same five times, so it cannot be what we wait on.
+      const submit = page.getByRole("button", { name: "Sign in", exact: true });
       const attempt = async (pw: string) => {
         const answered = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/login");
         await login.signIn(who, pw);
-        await answered;
+        await (await answered).finished();
+        await expect(submit).toBeEnabled();
+        await expect(page.getByLabel("Password")).toHaveValue("");
       };
       for (let i = 1; i <= 5; i++) {
         await attempt(`wrong password number ${i}`);

@@ -23,8 +23,6 @@ const PERSONAS: Persona[] = ["viewer", "auditor", "oncall", "admin"];
 const CVE_HEADER = { "x-middleware-subrequest": "proxy:proxy:proxy:proxy:proxy" };
 const EFFECT_OUTCOMES = ["succeeded", "pending", "partial", "timeout_unknown"];
 
-test.describe.configure({ mode: "serial" });
-
 let sql: Sql;
 const storage = {} as Record<Persona, StorageState>;
 

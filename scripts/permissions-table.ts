@@ -13,7 +13,7 @@ const table = permissionTableMarkdown();
 if (process.argv.includes("--write")) {
   const readme = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "README.md");
   const text = fs.readFileSync(readme, "utf8");
-  const re = /<!-- permissions:start -->\n[\s\S]*?\n<!-- permissions:end -->/;
+  const re = /<!-- permissions:start -->[\s\S]*?<!-- permissions:end -->/;
   if (!re.test(text)) throw new Error("README.md has no <!-- permissions:start --> … <!-- permissions:end --> markers");
   fs.writeFileSync(readme, text.replace(re, `<!-- permissions:start -->\n${table}\n<!-- permissions:end -->`));
   console.log("README.md updated");

@@ -7,7 +7,7 @@ import { ViewerTimeZone } from "@/components/audit/local-time";
 import { VerifyPanel, type AnchorSummary, type VerificationSummary } from "@/components/audit/verify-panel";
 import { DbError } from "@/lib/db/errors";
 import { getHead, getLatestVerification, listAuditEntries, listAuditFacets, type AuditList } from "@/lib/db/queries/audit";
-import { readLatestAnchor, anchorFilePath } from "@/lib/recovery/audit-anchor";
+import { anchorFilePath, readLatestAnchorCached } from "@/lib/recovery/audit-anchor";
 import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit-filters";
 import type { AuditRecord } from "@/lib/recovery/audit-hash";
 import { requirePageActor } from "@/lib/recovery/authz";
@@ -65,7 +65,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
     orElse(getLatestVerification(), null, "the last verification"),
     orElse(listAuditFacets(), { actors: [], actions: [] }, "the filter suggestions"),
     orElse(
-      readLatestAnchor(anchorFilePath()).then((a): AnchorSummary => (a.anchor ? { seq: a.anchor.seq, anchoredAt: a.anchor.anchoredAt } : null)),
+      readLatestAnchorCached(anchorFilePath()).then((a): AnchorSummary => (a.anchor ? { seq: a.anchor.seq, anchoredAt: a.anchor.anchoredAt } : null)),
       null,
       "the anchor file",
     ),

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { requestTime } from "@/lib/time";
 import Link from "next/link";
 import { AppHeader } from "@/components/app-header";
 import { listIncidents } from "@/lib/db/queries/incidents";
@@ -12,7 +13,7 @@ export const dynamic = "force-dynamic";
 export default async function IncidentsPage() {
   const actor = await requirePageActor("incidents.read", "/incidents");
   const incidents = await listIncidents({ limit: 200 });
-  const now = Date.now();
+  const now = requestTime();
   return (
     <>
       <AppHeader actor={actor} />

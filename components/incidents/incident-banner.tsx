@@ -1,14 +1,14 @@
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
-import type { IncidentView } from "@/lib/recovery/incidents/view";
+import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
 import { formatClock, formatDuration } from "@/lib/recovery/escalation";
 import { keys } from "../data/keys";
 import { useNow } from "../use-now";
 import { HaltTradingButton } from "../actions/halt-trading-button";
 import { AcknowledgeButton } from "./incident-controls";
 
-type Current = { now: string; haltConfigured: boolean; incidents: IncidentView[] };
+type Current = CurrentIncidents;
 
 async function fetchCurrent(signal: AbortSignal): Promise<Current> {
   const res = await fetch("/api/incidents/current", { signal, cache: "no-store" });
@@ -24,7 +24,7 @@ const tone = { 1: "border-amber-500 bg-amber-50 dark:bg-amber-950/50", 2: "borde
  * start time, corrected by the server's clock.
  */
 export function IncidentBanner({ initial, canManage, canAct }: { initial: Current | null; canManage: boolean; canAct: boolean }) {
-  const { data } = useQuery({
+  const { data, dataUpdatedAt } = useQuery({
     queryKey: keys.incidents(),
     queryFn: ({ signal }) => fetchCurrent(signal),
     initialData: initial ?? undefined,
@@ -34,7 +34,7 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
   const now = useNow(1000);
   if (!data?.incidents.length) return null;
   // Server clock minus browser clock, so a skewed laptop still shows the right elapsed time.
-  const skew = Date.parse(data.now) - Date.now();
+  const skew = Date.parse(data.now) - dataUpdatedAt;
   return (
     <div className="mb-4 space-y-2">
       {data.incidents.map((i) => {

@@ -6,7 +6,20 @@ import { RunbookActionButton } from "./runbook-action-button";
  * A scenario's recovery steps, in order. Console actions are ticked when the audit log shows them
  * done (succeeded or partial) during the incident, and can be run from here by those who may act.
  */
-export function RunbookSteps({ steps, done, canAct, incidentRef }: { steps: RenderedStep[]; done: ReadonlySet<string>; canAct: boolean; incidentRef?: string }) {
+export function RunbookSteps({
+  steps,
+  done,
+  canAct,
+  incidentRef,
+  panelCheckId,
+}: {
+  steps: RenderedStep[];
+  done: ReadonlySet<string>;
+  canAct: boolean;
+  incidentRef?: string;
+  /** On a panel, its own action already has a button: the step points to it instead of repeating it. */
+  panelCheckId?: string;
+}) {
   return (
     <ol className="list-decimal space-y-2 pl-6 text-sm" data-testid="runbook-steps">
       {steps.map((s, i) => {
@@ -22,7 +35,8 @@ export function RunbookSteps({ steps, done, canAct, incidentRef }: { steps: Rend
                 <CopyButton text={s.command} />
               </div>
             )}
-            {s.kind === "action" && s.checkId && canAct && !ticked && (
+            {s.kind === "action" && s.checkId && canAct && !ticked && s.checkId === panelCheckId && <span className="ml-2 text-xs">(the button above)</span>}
+            {s.kind === "action" && s.checkId && canAct && !ticked && s.checkId !== panelCheckId && (
               <div className="mt-1">
                 <RunbookActionButton checkId={s.checkId} incidentRef={incidentRef} />
               </div>

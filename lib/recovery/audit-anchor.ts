@@ -92,6 +92,26 @@ export async function readLatestAnchor(file: string, opts: { notAfter?: string }
   return { anchor: latest, count, skipped, file };
 }
 
+type CachedAnchor = { size: number; mtimeMs: number; latest: LatestAnchor };
+const gCache = globalThis as unknown as { __rcAnchorCache?: Map<string, CachedAnchor> };
+
+/** readLatestAnchor for pages: re-read only when the file's size or mtime changed. */
+export async function readLatestAnchorCached(file: string): Promise<LatestAnchor> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { anchor: null, count: 0, skipped: 0, file };
+    throw err;
+  }
+  const cache = (gCache.__rcAnchorCache ??= new Map());
+  const hit = cache.get(file);
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.latest;
+  const latest = await readLatestAnchor(file);
+  cache.set(file, { size: st.size, mtimeMs: st.mtimeMs, latest });
+  return latest;
+}
+
 /** POST the anchor to the webhook with a deadline. Resolves either way; failures are logged. */
 export async function postAnchorWebhook(url: string, anchor: AnchorLine, token?: string, timeoutMs = WEBHOOK_TIMEOUT_MS): Promise<boolean> {
   try {

@@ -97,7 +97,7 @@ export const endpoints: Endpoint[] = [
   route("app/api/incidents/current/route.ts", "GET", "/api/incidents/current", perm("health.read")),
   // No such incident: an allowed caller gets 404, and no download is recorded.
   route("app/api/incidents/[id]/report/route.ts", "GET", "/api/incidents/999999999/report", perm("incidents.read")),
-  route("app/healthz/route.ts", "GET", "/healthz", perm("users.manage")),
+  route("app/healthz/route.ts", "GET", "/healthz", { kind: "public", why: "liveness for load balancers; carries no data" }),
   route("app/api/auth/[...nextauth]/route.ts", "GET", "/api/auth/session", { kind: "public", why: "next-auth: reads the caller's own session" }),
   // Without next-auth's CSRF token the update is refused; with it, only a server-minted ticket
   // could move authTime (tests in e2e/identity.spec.ts and tests/unit/session-policy.test.ts).
@@ -117,7 +117,7 @@ export const endpoints: Endpoint[] = [
   action("app/actions/session.ts", "signOutAction", { kind: "session", why: "ends the caller's own session" }, [], {
     effectWhenAllowed: "records auth.logout for the caller",
   }),
-  action("app/admin/users/actions.ts", "addUserAction", perm("status.read"), [{ ok: false }, form({ email: "not-an-email", role: "admin", password: "" })]),
+  action("app/admin/users/actions.ts", "addUserAction", perm("users.manage"), [{ ok: false }, form({ email: "not-an-email", role: "admin", password: "" })]),
   action("app/admin/users/actions.ts", "setRoleAction", perm("users.manage"), [{ ok: false }, form({ email: NOBODY, role: "superuser" })]),
   action("app/admin/users/actions.ts", "setDisabledAction", perm("users.manage"), [{ ok: false }, form({ email: NOBODY, disabled: "maybe" })]),
   action("app/admin/users/actions.ts", "resetPasswordAction", perm("users.manage"), [{ ok: false }, form({ email: NOBODY, password: "short" })]),

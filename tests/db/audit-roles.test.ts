@@ -42,13 +42,14 @@ beforeAll(async () => {
   } finally {
     await admin.end();
   }
-  // As the owner: the migrations, then the app role's grants (the README's SQL, verbatim in spirit).
+  // As the owner: the migrations, then the app role's grants (the README's SQL).
   await migrateConsoleStore(urlFor(owner));
   const own = postgres(urlFor(owner), { max: 1, onnotice: () => {} });
   try {
     await own.unsafe(`
       grant usage on schema console to ${appRole};
       grant select, insert, update, delete on all tables in schema console to ${appRole};
+      grant usage, select on all sequences in schema console to ${appRole};
       revoke update, delete, truncate on console.audit_log from ${appRole};
       grant select, insert on console.audit_log to ${appRole};
       revoke all on console.__migrations from ${appRole};

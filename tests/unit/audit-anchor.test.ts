@@ -4,7 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseEnv } from "@/lib/env";
-import { anchorFilePath, appendAnchorLine, postAnchorWebhook, readLatestAnchor, recordAnchor, startAnchoring, stopAnchoring } from "@/lib/recovery/audit-anchor";
+import {
+  anchorFilePath,
+  appendAnchorLine,
+  postAnchorWebhook,
+  readLatestAnchor,
+  readLatestAnchorCached,
+  recordAnchor,
+  startAnchoring,
+  stopAnchoring,
+} from "@/lib/recovery/audit-anchor";
 
 let dir: string;
 beforeEach(() => {
@@ -38,6 +47,15 @@ describe("audit anchors", () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     // An export taken at 10:10 is checked against the anchors that existed then.
     expect((await readLatestAnchor(file, { notAfter: "2026-01-03T10:10:00.000Z" })).anchor).toMatchObject({ seq: 10 });
+  });
+
+  it("serves the audit page's read from a cache that a new anchor invalidates", async () => {
+    const file = path.join(dir, "cached.ndjson");
+    expect((await readLatestAnchorCached(file)).anchor).toBeNull();
+    await appendAnchorLine(file, line(3, h("a"), "2026-01-03T10:00:00.000Z"));
+    expect((await readLatestAnchorCached(file)).anchor).toMatchObject({ seq: 3 });
+    await appendAnchorLine(file, line(4, h("b"), "2026-01-03T10:15:00.000Z"));
+    expect((await readLatestAnchorCached(file)).anchor).toMatchObject({ seq: 4 });
   });
 
   it("posts an anchor to the webhook, and gives up on one that does not answer without throwing", async () => {

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { requestTime } from "@/lib/time";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { AppHeader } from "@/components/app-header";
@@ -34,7 +35,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   const incident = await getIncident({ id });
   if (!incident) notFound();
   const [events, actions, deliveries] = await Promise.all([getIncidentEvents({ id }), getIncidentActions({ incident }), getDeliveries({ incidentId: id })]);
-  const now = Date.now();
+  const now = requestTime();
   const view = viewIncident(incident, now, { withContacts: true });
   const times = incidentTimes(incident, now);
   const scenario = scenarioByNumber(incident.scenario);

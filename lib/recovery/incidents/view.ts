@@ -1,7 +1,7 @@
 import "server-only";
 /** Incident data shaped for the UI: escalation computed on the server from the configured policy. */
 import { env } from "../../env.ts";
-import type { IncidentRow } from "../../db/queries/incidents.ts";
+import { getIncidentActions, listOpenIncidents, type IncidentRow } from "../../db/queries/incidents.ts";
 import { escalation, policyFrom } from "../escalation.ts";
 import { loadContacts, type Contact } from "../contacts.ts";
 import { scenarioByNumber } from "../runbook.ts";
@@ -28,5 +28,29 @@ export function viewIncident(i: IncidentRow, now: number, opts: { withContacts: 
     currentLevel: level,
     nextLevelInMs: i.status === "open" ? esc.nextLevelInMs : null,
     oncallContact: opts.withContacts && level >= 2 ? loadContacts().oncall : null,
+  };
+}
+
+export type CurrentIncidents = { now: string; haltConfigured: boolean; incidents: Array<IncidentView & { doneActions: string[] }> };
+
+/** Open incidents for the banner and the panels: escalation, contacts, and the runbook actions done (ticks). */
+export async function currentIncidents(opts: { withContacts: boolean; now?: number }): Promise<CurrentIncidents> {
+  const now = opts.now ?? Date.now();
+  const open = await listOpenIncidents();
+  return {
+    now: new Date(now).toISOString(),
+    haltConfigured: !!env().TRADE_DIRECTOR_HALT_URL,
+    incidents: await Promise.all(
+      open.map(async (i) => ({
+        ...viewIncident(i, now, { withContacts: opts.withContacts }),
+        doneActions: [
+          ...new Set(
+            (await getIncidentActions({ incident: i }))
+              .filter((a) => a.phase === "outcome" && (a.outcome === "succeeded" || a.outcome === "partial"))
+              .map((a) => a.action),
+          ),
+        ],
+      })),
+    ),
   };
 }

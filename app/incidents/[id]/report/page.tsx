@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { requestTime } from "@/lib/time";
 import { notFound } from "next/navigation";
 import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents } from "@/lib/db/queries/incidents";
 import { requirePageActor } from "@/lib/recovery/authz";
@@ -15,7 +16,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
   const incident = await getIncident({ id });
   if (!incident) notFound();
   const [events, actions, deliveries] = await Promise.all([getIncidentEvents({ id }), getIncidentActions({ incident }), getDeliveries({ incidentId: id })]);
-  const md = draftReport({ incident, events, actions, deliveries, now: Date.now() });
+  const md = draftReport({ incident, events, actions, deliveries, now: requestTime() });
   return (
     <main className="mx-auto max-w-4xl bg-white p-6 text-black print:p-0">
       <p className="mb-4 text-sm print:hidden">

@@ -1,0 +1,17 @@
+"use client";
+import { createContext, useContext } from "react";
+import type { Contact } from "@/lib/recovery/contacts";
+import type { RenderedStep } from "@/lib/recovery/runbook";
+
+/** The runbook as the server rendered it (commands filled in from configuration), and the contacts per scenario. */
+export type RunbookData = { steps: Record<number, RenderedStep[]>; titles: Record<number, string>; contacts: Record<number, Contact[]> };
+
+const RunbookContext = createContext<RunbookData | null>(null);
+
+export function RunbookProvider({ value, children }: { value: RunbookData; children: React.ReactNode }) {
+  return <RunbookContext.Provider value={value}>{children}</RunbookContext.Provider>;
+}
+
+export function useRunbook(): RunbookData | null {
+  return useContext(RunbookContext);
+}
