@@ -7,7 +7,9 @@
  *   - idle: SESSION_IDLE_MINUTES (30) without a request ends it: the cookie's and the token's
  *     expiry, renewed on use, plus `lastSeen` checked here;
  *   - absolute: SESSION_MAX_HOURS (12) after sign-in, however active (`startedAt`);
- *   - revocation: the user's session version, re-checked by lib/recovery/authz.ts.
+ *   - revocation: the user's session version, re-checked by lib/recovery/authz.ts;
+ *   - sign-out: the session id (`sid`) is recorded as ended, so the token is refused even if a
+ *     copy of the cookie survives.
  * The rules are pure functions of time in lib/auth/session-policy.ts.
  */
 import type { NextAuthConfig } from "next-auth";
@@ -33,6 +35,8 @@ declare module "next-auth" {
     authMethod?: AuthMethod;
     /** The user's session version when signed in; compared on each request (revocation). */
     sv?: number;
+    /** This session's id: signing out records it as ended (console.ended_sessions). */
+    sid?: string;
   }
 }
 
@@ -44,6 +48,7 @@ declare module "@auth/core/jwt" {
     startedAt?: number;
     lastSeen?: number;
     amr?: AuthMethod;
+    sid?: string;
   }
 }
 
@@ -72,6 +77,7 @@ export default {
         token.authTime = typeof idpTime === "number" && idpTime <= now + 60 ? Math.min(idpTime, now) : now;
         token.startedAt = now;
         token.lastSeen = now;
+        token.sid = crypto.randomUUID();
         // Keep the token small and free of provider data.
         delete token.picture;
       }
@@ -94,6 +100,7 @@ export default {
       session.authTime = token.authTime ?? 0;
       session.authMethod = token.amr;
       session.sv = token.sv;
+      session.sid = token.sid;
       return session;
     },
   },

@@ -155,7 +155,7 @@ for (const e of endpoints) {
     });
     continue;
   }
-  test(`${e.id} (${e.access.kind === "permission" ? e.access.permission : e.access.kind})`, async ({ playwright }) => {
+  test(`${e.id} (${e.access.kind === "permission" ? e.access.permission : e.access.kind})`, async ({ playwright, browser }) => {
     const results: string[] = [];
     for (const who of ["anonymous", ...PERSONAS] as Who[]) {
       const r = await check(playwright, e, who);
@@ -164,6 +164,16 @@ for (const e of endpoints) {
     // CVE-2025-29927: the header that skipped middleware changes nothing.
     await check(playwright, e, "anonymous", CVE_HEADER);
     test.info().annotations.push({ type: "matrix", description: results.join("; ") });
+    if (e.kind === "action" && e.endsSession) {
+      // Signed out for real: the personas' sessions are refused from now on...
+      for (const who of PERSONAS) {
+        const ctx = await playwright.request.newContext({ baseURL: e2eEnv.baseURL, storageState: storage[who] });
+        expect.soft((await ctx.get("/api/status")).status(), `${who} signed out`).toBe(401);
+        await ctx.dispose();
+      }
+      // ...so the next endpoints get fresh ones.
+      await signInAll(browser);
+    }
   });
 }
 

@@ -66,7 +66,9 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
           </p>
           <p className="text-zinc-600 dark:text-zinc-400">
             Head #{headSeq ?? 0}
-            {last?.status === "ok" && last.headSeq !== null && headSeq !== null && headSeq > last.headSeq ? ` (${headSeq - last.headSeq} entries since the last verification)` : ""}
+            {last?.status === "ok" && last.headSeq !== null && headSeq !== null && headSeq > last.headSeq
+              ? ` (${headSeq - last.headSeq} ${headSeq - last.headSeq === 1 ? "entry" : "entries"} after the verified head)`
+              : ""}
             {" · "}
             {anchor ? (
               <>

@@ -24,6 +24,8 @@ export type Actor = {
   via: "session" | "token";
   /** How the user last proved who they are (sessions only): what a re-authentication asks for. */
   authMethod?: AuthMethod;
+  /** The session's id (sessions only): what signing out ends. */
+  sid?: string;
 };
 
 export class AuthzError extends Error {
@@ -52,12 +54,20 @@ export function clearSessionCache(): void {
   cache.clear();
 }
 
-async function sessionState(id: string, permission: Permission) {
-  const hit = cache.get(id);
+/** Forget one session's cached state (after signing it out here, so this instance refuses it at once). */
+export function forgetSession(id: string, sid?: string | null): void {
+  cache.delete(`${id}|${sid ?? ""}`);
+}
+
+async function sessionState(id: string, sid: string | undefined, permission: Permission) {
+  const key = `${id}|${sid ?? ""}`;
+  const hit = cache.get(key);
   if (hit && Date.now() - hit.at < RECHECK_MS) return hit.state;
   try {
-    const state = await getUserSessionState({ id });
-    cache.set(id, { at: Date.now(), state });
+    const state = await getUserSessionState({ id, sid });
+    cache.set(key, { at: Date.now(), state });
+    // One entry per session: drop the ones too old to be used before the map grows large.
+    if (cache.size > 2000) for (const [k, v] of cache) if (Date.now() - v.at > STALE_OK_MS) cache.delete(k);
     return state;
   } catch (err) {
     if (hit && Date.now() - hit.at < STALE_OK_MS) return hit.state;
@@ -85,15 +95,15 @@ export async function currentActor(permission: Permission, request?: Request): P
   const session = await auth();
   const u = session?.user;
   if (!session || !u?.id || !u.role) return null;
-  const state = await sessionState(u.id, permission);
+  const state = await sessionState(u.id, session.sid, permission);
   if (state === null) return null;
   if (state) {
-    if (state.disabled) return null;
+    if (state.disabled || state.ended) return null;
     const token = session.sv;
     if (token !== undefined && token !== state.sessionVersion) return null;
-    return { id: u.id, email: u.email, role: state.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password" };
+    return { id: u.id, email: u.email, role: state.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password", sid: session.sid };
   }
-  return { id: u.id, email: u.email, role: u.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password" };
+  return { id: u.id, email: u.email, role: u.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password", sid: session.sid };
 }
 
 async function metaOf(request?: Request): Promise<RequestMeta> {

@@ -47,6 +47,8 @@ export type ActionEndpoint = {
   access: Access;
   example: { args: Array<unknown | FormArg> };
   effectWhenAllowed?: string;
+  /** Calling it ends the caller's session (the matrix signs its personas in again afterwards). */
+  endsSession?: boolean;
 };
 
 export type Endpoint = RouteEndpoint | ActionEndpoint;
@@ -115,7 +117,8 @@ export const endpoints: Endpoint[] = [
   action("app/login/reauth-actions.ts", "reauthPasswordAction", { kind: "session", why: "sudo mode: confirms the caller's own password" }, [{ ok: false }, form({ password: "" })]),
   action("app/login/reauth-actions.ts", "reauthSsoAction", { kind: "session", why: "sudo mode: back through single sign-on" }, [form({ callbackUrl: "/" })]),
   action("app/actions/session.ts", "signOutAction", { kind: "session", why: "ends the caller's own session" }, [], {
-    effectWhenAllowed: "records auth.logout for the caller",
+    effectWhenAllowed: "ends the caller's session and records auth.logout",
+    endsSession: true,
   }),
   action("app/admin/users/actions.ts", "addUserAction", perm("users.manage"), [{ ok: false }, form({ email: "not-an-email", role: "admin", password: "" })]),
   action("app/admin/users/actions.ts", "setRoleAction", perm("users.manage"), [{ ok: false }, form({ email: NOBODY, role: "superuser" })]),

@@ -10,7 +10,8 @@ vi.mock("@/auth", () => ({ auth: async () => session.current }));
 vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "authz-test", "x-forwarded-for": "198.51.100.7" }) }));
 
 import { closeStores } from "@/lib/db/client";
-import { actionFailure, AuthzError, clearSessionCache, currentActor, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "@/lib/recovery/authz";
+import { actionFailure, AuthzError, clearSessionCache, currentActor, forgetSession, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "@/lib/recovery/authz";
+import { endSession } from "@/lib/db/queries/users";
 import { addUser, setDisabled, setRole } from "@/lib/recovery/users";
 import { connect, type Sql } from "../support/db";
 
@@ -28,8 +29,8 @@ async function headSeq(): Promise<string | null> {
   return row!.max;
 }
 
-function signedInAs(u: { id: string; email: string }, role: string, sv: number, authTime = Math.floor(Date.now() / 1000)) {
-  session.current = { user: { id: u.id, email: u.email, role }, sv, authTime, authMethod: "password" };
+function signedInAs(u: { id: string; email: string }, role: string, sv: number, authTime = Math.floor(Date.now() / 1000), sid?: string) {
+  session.current = { user: { id: u.id, email: u.email, role }, sv, authTime, authMethod: "password", sid };
 }
 
 beforeAll(async () => {
@@ -74,6 +75,18 @@ describe("revocation", () => {
     // A new sign-in carries the new version and the new role.
     signedInAs(user, "viewer", sv + 1);
     expect(await currentActor("health.read")).toMatchObject({ role: "viewer" });
+  });
+
+  it("refuses a signed-out session at once, even if its cookie comes back, and only that session", async () => {
+    const sv = await sessionVersion();
+    signedInAs(user, "viewer", sv, undefined, "session-a");
+    const actor = await currentActor("health.read");
+    expect(actor).toMatchObject({ sid: "session-a" });
+    await endSession({ sid: "session-a", userId: user.id, validForSeconds: 3600 });
+    forgetSession(user.id, "session-a");
+    expect(await currentActor("health.read")).toBeNull();
+    signedInAs(user, "viewer", sv, undefined, "session-b");
+    expect(await currentActor("health.read")).toMatchObject({ sid: "session-b" });
   });
 
   it("takes the role from the store, not from the token", async () => {

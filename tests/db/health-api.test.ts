@@ -15,6 +15,7 @@ import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 const API_TOKEN = "console-api-token-for-tests";
 const IDS = ["signals_recent", "directives_stale_pending", "circuit_breaker", "executions_failed", "db_connections", "idle_transactions", "worker_rate_limit", "ea_heartbeat"];
 let sql: Sql;
+let store: Sql;
 let director: TradeDirectorSim;
 let worker: WorkerSim;
 
@@ -22,6 +23,7 @@ const request = (path: string, token = API_TOKEN) => new Request(`http://localho
 
 beforeAll(async () => {
   sql = connect("trading");
+  store = connect("console");
   director = await startTradeDirector({ port: 0 });
   worker = await startWorkerSim({ port: 0, name: "tick-factory" });
   await withEnv({
@@ -34,11 +36,14 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   await resetTrading(sql);
+  // Other suites share the console store: start from no EA heartbeats.
+  await store`delete from console.ea_heartbeats`;
   resetHealthMonitor();
 });
 afterAll(async () => {
   resetHealthMonitor();
   await sql.end();
+  await store.end();
   await director.close();
   await worker.close();
   await closeStores();

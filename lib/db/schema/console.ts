@@ -157,6 +157,22 @@ export const eaHeartbeats = consoleSchema.table(
 );
 
 /**
+ * Sessions ended by signing out. A session is a JWT the console cannot delete, so its id (`sid`)
+ * is recorded here and refused from then on, even if a copy of the cookie (or a response that was
+ * in flight) brings it back. Rows expire with the longest a session can live (SESSION_MAX_HOURS).
+ */
+export const endedSessions = consoleSchema.table(
+  "ended_sessions",
+  {
+    sid: text("sid").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("ended_sessions_expires_idx").on(t.expiresAt)],
+);
+
+/**
  * Sign-in attempts, for throttling (5 failures in 15 minutes per account and per client).
  * `succeeded` is null while the password is being checked, so a burst of parallel guesses
  * counts against the limit before any of them finishes. Rows older than a day are purged.

@@ -1,0 +1,12 @@
+import { startBenchServer } from "./lib/pg.ts";
+import { tradingDatabase, rowCounts } from "./lib/seed.ts";
+import { connect } from "./lib/pg.ts";
+const server = await startBenchServer({ dataDir: "/tmp/rc-bench-scratch", log: console.log });
+console.log(server.versionText, server.adminUrl);
+const t = performance.now();
+const db = await tradingDatabase(server, Number(process.argv[2] ?? 1_000_000), { cache: true });
+console.log("seed ms", Math.round(performance.now() - t), db);
+const sql = connect(db.url);
+console.log(await rowCounts(sql));
+await sql.end();
+await server.stop();

@@ -1,0 +1,23 @@
+import { startBenchServer, createDatabase } from "./lib/pg.ts";
+import { migrateConsoleStore } from "../lib/db/migrate.ts";
+import { p95, p50, percentile } from "./lib/stats.ts";
+const server = await startBenchServer({ dataDir: "/tmp/rc-bench-scratch", log: console.log });
+await createDatabase(server, "rc_bench_console");
+await migrateConsoleStore(server.url("rc_bench_console"));
+process.env.CONSOLE_DATABASE_URL = server.url("rc_bench_console");
+process.env.TRADING_DATABASE_URL = server.url("rc_bench_trading_1000000");
+process.env.CONSOLE_POOL_MAX = "8";
+const { appendAudit } = await import("../lib/recovery/audit.ts");
+const { closeStores } = await import("../lib/db/client.ts");
+const actor = { id: "bench", email: "bench@example.com", role: "oncall" };
+for (let i = 0; i < 50; i++) await appendAudit({ actor, action: "bench.warmup", outcome: "succeeded", params: { i } });
+const solo: number[] = [];
+for (let i = 0; i < 300; i++) { const t = performance.now(); await appendAudit({ actor, action: "bench.solo", outcome: "succeeded", params: { i }, detail: { a: 1 } }); solo.push(performance.now() - t); }
+console.log("solo p50", p50(solo).toFixed(2), "p95", p95(solo).toFixed(2));
+const lat: number[] = [];
+const t0 = performance.now();
+await Promise.all(Array.from({ length: 8 }, async (_, w) => { for (let i = 0; i < 150; i++) { const t = performance.now(); await appendAudit({ actor, action: "bench.append", outcome: "succeeded", params: { w, i }, detail: { a: 1 } }); lat.push(performance.now() - t); } }));
+const el = performance.now() - t0;
+console.log("8 writers tight: n", lat.length, "p50", p50(lat).toFixed(2), "p95", p95(lat).toFixed(2), "p99", percentile(lat, 99).toFixed(2), "throughput/s", (lat.length / el * 1000).toFixed(0));
+await closeStores();
+await server.stop();

@@ -1,0 +1,13 @@
+import { startBenchServer, connect } from "./lib/pg.ts";
+import { p95, p50 } from "./lib/stats.ts";
+const server = await startBenchServer({ dataDir: "/tmp/rc-bench-scratch", log: console.log });
+const sql = connect(server.url("rc_bench_console"));
+await sql`create table if not exists t (id serial primary key, v text)`;
+const m = async (name: string, fn: () => Promise<unknown>, n = 200) => { const a: number[] = []; for (let i = 0; i < n; i++) { const t = performance.now(); await fn(); a.push(performance.now() - t); } console.log(name, "p50", p50(a).toFixed(2), "p95", p95(a).toFixed(2)); };
+await m("select 1", () => sql`select 1`);
+await m("insert autocommit", () => sql`insert into t (v) values ('x')`);
+await m("insert sync off", () => sql.begin(async (tx) => { await tx`set local synchronous_commit = off`; await tx`insert into t (v) values ('x')`; }));
+await m("begin/insert/commit", () => sql.begin(async (tx) => { await tx`insert into t (v) values ('x')`; }));
+console.log(await sql`select name, setting from pg_settings where name in ('wal_sync_method','fsync','synchronous_commit','commit_delay','wal_writer_delay')`);
+await sql.end();
+await server.stop();

@@ -1,0 +1,15 @@
+import { startBenchServer, connect } from "./lib/pg.ts";
+import { p95, p50 } from "./lib/stats.ts";
+const server = await startBenchServer({ dataDir: "/tmp/rc-bench-scratch", log: console.log });
+const sql = connect(server.url("rc_bench_console"));
+await sql`create table if not exists t (id serial primary key, v text)`;
+const m = async (name: string, fn: () => Promise<unknown>, n = 300) => { const a: number[] = []; for (let i = 0; i < n; i++) { const t = performance.now(); await fn(); a.push(performance.now() - t); } console.log(name.padEnd(30), "p50", p50(a).toFixed(2), "p95", p95(a).toFixed(2)); };
+await m("select 1", () => sql`select 1`);
+await m("begin;commit", () => sql.begin(async (tx) => { await tx`select 1`; }));
+await m("begin;lock+head;commit", () => sql.begin(async (tx) => { await Promise.all([tx`select pg_advisory_xact_lock(1)`, tx`select seq, hash from console.audit_log order by seq desc limit 1`]); }));
+await m("insert t autocommit", () => sql`insert into t (v) values ('x')`);
+await m("begin;insert t;commit", () => sql.begin(async (tx) => { await tx`insert into t (v) values ('x')`; }));
+console.log(await sql`select count(*) from console.audit_log`);
+console.log(await sql`select indexrelid::regclass, pg_relation_size(indexrelid) from pg_index where indrelid = 'console.audit_log'::regclass`);
+await sql.end();
+await server.stop();
