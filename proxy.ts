@@ -12,7 +12,8 @@ import { isHttps, newNonce, securityHeaders } from "./lib/auth/security-headers.
 
 const { auth } = NextAuth(authConfig);
 
-const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/_next\//, /^\/favicon/];
+// /reference: a static page and route with no data, the baselines `npm run bench` compares against.
+const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/reference(\/|$)/, /^\/_next\//, /^\/favicon/];
 
 /** The SSO provider's origin: a sign-in form redirects there (CSP form-action). */
 const formActionOrigins = (() => {

@@ -6,6 +6,7 @@ import { IncidentBanner } from "@/components/incidents/incident-banner";
 import { PendingApprovals } from "@/components/actions/pending-approvals";
 import { RunbookProvider, type RunbookData } from "@/components/runbook/runbook-context";
 import { env } from "@/lib/env";
+import { orNullAfter } from "@/lib/time";
 import { loadContacts } from "@/lib/recovery/contacts";
 import { currentIncidents } from "@/lib/recovery/incidents/view";
 import { can } from "@/lib/recovery/permissions";
@@ -22,10 +23,7 @@ export default async function DashboardPage() {
     monitor.get(),
     monitor.historySnapshot(),
     // The console store may be down: the panels still render, the banner catches up when it is back.
-    Promise.race([
-      currentIncidents({ withContacts: can(actor.role, "incidents.read") }),
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), 1500)),
-    ]).catch(() => null),
+    orNullAfter(currentIncidents({ withContacts: can(actor.role, "incidents.read") }), 1500),
   ]);
   const e = env();
   const config = runbookConfig({ tradingDatabaseUrl: e.TRADING_DATABASE_URL, tradeDirectorUrl: e.TRADE_DIRECTOR_URL });

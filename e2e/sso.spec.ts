@@ -7,7 +7,7 @@ import { e2eEnv } from "../playwright.config";
 import { expect, test } from "./fixtures";
 import { auditHead, auditSince, consoleDb, userByEmail, type Sql } from "./support/console-db";
 import { startTestIdp, type TestIdp } from "./support/oidc-provider";
-import { mintSessionCookie, nowSeconds } from "./support/session";
+import { mintSessionCookie, nowSeconds, SESSION_COOKIE } from "./support/session";
 import type { Page } from "@playwright/test";
 
 test.describe.configure({ mode: "serial" });
@@ -97,6 +97,8 @@ test("sudo mode sends an SSO admin back through the provider, which is asked to 
   const dave = (await userByEmail(sql, "dave@sso.example.com"))!;
   // Make the sign-in 20 minutes old: past the sudo window.
   const now = nowSeconds();
+  // Replace the session cookie the sign-in set (never two of them side by side).
+  await page.context().clearCookies({ name: SESSION_COOKIE });
   await page.context().addCookies([
     { ...(await mintSessionCookie({ sub: dave.id, email: dave.email, role: "admin", sv: dave.session_version, startedAt: now - 20 * 60, lastSeen: now - 60, amr: "sso" })), expires: now + 3600 },
   ]);

@@ -5,6 +5,8 @@ import { StatusView } from "@/components/status/status-view";
 import { requirePageActor } from "@/lib/recovery/authz";
 import { healthMonitor } from "@/lib/recovery/snapshot";
 import { buildStatus } from "@/lib/recovery/status";
+import { statusIncident } from "@/lib/recovery/incidents/view";
+import { orNullAfter } from "@/lib/time";
 
 export const metadata: Metadata = { title: "Status" };
 export const dynamic = "force-dynamic";
@@ -14,7 +16,8 @@ export default async function StatusPage() {
   const actor = await requirePageActor("status.read", "/status");
   // Built on the server: the browser never receives the full snapshot here.
   const monitor = healthMonitor();
-  const initial = buildStatus(await monitor.get(), { history: (id) => monitor.historyOf(id) });
+  const [snapshot, incident] = await Promise.all([monitor.get(), orNullAfter(statusIncident(), 1500)]);
+  const initial = buildStatus(snapshot, { history: (id) => monitor.historyOf(id), incident });
   return (
     <Providers>
       <AppHeader actor={actor} />

@@ -56,6 +56,54 @@ export async function tradingDatabase(server: BenchServer, signals: number, opts
   return { name, url, signals, base, cached, seedMs: performance.now() - t0 };
 }
 
+/**
+ * Rows k = from..to (0 = oldest) of a `signals`-long history, with ids k + 1: row k is at
+ * anchor - (signals - 1 - k) * STEP_S seconds. Every directive of the history was processed
+ * (5 % failed), and each has its execution event.
+ */
+function historySql(table: (typeof TABLES)[number], h: { signals: number; anchor: string; from: number; to: number }): string {
+  const at = (delta: string) => `'${h.anchor}'::timestamptz - make_interval(secs => (${h.signals - 1} - k) * ${STEP_S})${delta}`;
+  const series = `generate_series(${h.from}, ${h.to}) k`;
+  switch (table) {
+    case "signal_outbox":
+      return `
+        insert into signal_outbox (id, created_at, symbol, side, strength, payload)
+        select k + 1, ${at("")}, (${SYMBOLS})[1 + k % 5], case when k % 2 = 0 then 'buy' else 'sell' end,
+               round(0.5 + (k % 500) / 1000.0, 3), jsonb_build_object('source', 'bench', 'model', 'distort-v3', 'k', k)
+        from ${series}`;
+    case "trade_directives":
+      return `
+        insert into trade_directives (id, signal_id, symbol, side, status, created_at, updated_at)
+        select k + 1, k + 1, (${SYMBOLS})[1 + k % 5], case when k % 2 = 0 then 'buy' else 'sell' end,
+               case when k % 20 = 3 then 'failed' else 'executed' end, ${at(" + interval '100 milliseconds'")}, ${at(" + interval '1 second'")}
+        from ${series}`;
+    case "execution_events":
+      return `
+        insert into execution_events (id, directive_id, status, error, created_at)
+        select k + 1, k + 1, case when k % 20 = 3 then 'failed' else 'filled' end,
+               case when k % 20 = 3 then 'TRADE_RETCODE_REJECT' end, ${at(" + interval '500 milliseconds'")}
+        from ${series}`;
+  }
+}
+
+/**
+ * The same shape on an existing connection, in one go (no index juggling): for test-sized tables.
+ * Empties the three tables first; analyzes them after.
+ */
+export async function seedTradingTables(sql: Sql, signals: number): Promise<void> {
+  const base = Math.max(0, signals - WINDOW_ROWS);
+  await sql`truncate signal_outbox, trade_directives, execution_events restart identity`;
+  if (base > 0) {
+    const [{ anchor }] = await sql<[{ anchor: string }]>`select now()::text as anchor`;
+    for (const t of TABLES) {
+      await sql.unsafe(historySql(t, { signals, anchor, from: 0, to: base - 1 }));
+      await sql.unsafe(`select setval(pg_get_serial_sequence('${t}', 'id'), ${base})`);
+    }
+  }
+  await insertWindow(sql, Math.min(signals, WINDOW_ROWS));
+  for (const t of TABLES) await sql.unsafe(`analyze ${t}`);
+}
+
 /** The history: ids 1..base, ending where the window starts. Indexes are built after the load. */
 async function seedBase(url: string, signals: number, base: number): Promise<void> {
   const admin = connect(url);
@@ -67,25 +115,6 @@ async function seedBase(url: string, signals: number, base: number): Promise<voi
   const [{ anchor }] = await admin<[{ anchor: string }]>`select now()::text as anchor`;
   await admin.end({ timeout: 2 });
 
-  // Row k (0 = oldest) of the whole history is at anchor - (signals - 1 - k) * STEP_S seconds.
-  const at = (delta: string) => `'${anchor}'::timestamptz - make_interval(secs => (${signals - 1} - k) * ${STEP_S})${delta}`;
-  const statements: Record<(typeof TABLES)[number], (from: number, to: number) => string> = {
-    signal_outbox: (from, to) => `
-      insert into signal_outbox (id, created_at, symbol, side, strength, payload)
-      select k + 1, ${at("")}, (${SYMBOLS})[1 + k % 5], case when k % 2 = 0 then 'buy' else 'sell' end,
-             round(0.5 + (k % 500) / 1000.0, 3), jsonb_build_object('source', 'bench', 'model', 'distort-v3', 'k', k)
-      from generate_series(${from}, ${to}) k`,
-    trade_directives: (from, to) => `
-      insert into trade_directives (id, signal_id, symbol, side, status, created_at, updated_at)
-      select k + 1, k + 1, (${SYMBOLS})[1 + k % 5], case when k % 2 = 0 then 'buy' else 'sell' end,
-             case when k % 20 = 3 then 'failed' else 'executed' end, ${at(" + interval '100 milliseconds'")}, ${at(" + interval '1 second'")}
-      from generate_series(${from}, ${to}) k`,
-    execution_events: (from, to) => `
-      insert into execution_events (id, directive_id, status, error, created_at)
-      select k + 1, k + 1, case when k % 20 = 3 then 'failed' else 'filled' end,
-             case when k % 20 = 3 then 'TRADE_RETCODE_REJECT' end, ${at(" + interval '500 milliseconds'")}
-      from generate_series(${from}, ${to}) k`,
-  };
   const done: Record<string, number> = { signal_outbox: 0, trade_directives: 0, execution_events: 0 };
   const tick = ticker("", 5000);
   const report = () => tick(TABLES.map((t) => `${t} ${(done[t]! / 1e6).toFixed(1)}M`).join(", ") + ` of ${(base / 1e6).toFixed(1)}M rows`);
@@ -96,7 +125,7 @@ async function seedBase(url: string, signals: number, base: number): Promise<voi
       try {
         for (let from = 0; from < base; from += CHUNK) {
           const to = Math.min(base, from + CHUNK) - 1;
-          await sql.unsafe(statements[table](from, to));
+          await sql.unsafe(historySql(table, { signals, anchor, from, to }));
           done[table] = to + 1;
           report();
         }
@@ -120,33 +149,38 @@ export async function rebuildWindow(url: string, base: number): Promise<void> {
   try {
     await sql.begin(async (tx) => {
       for (const t of [...TABLES].reverse()) await tx.unsafe(`delete from ${t} where id > ${base}`);
-      await tx.unsafe(`
-        with s as (
-          insert into signal_outbox (created_at, symbol, side, strength, payload)
-          select now() - make_interval(secs => (${WINDOW_ROWS - 1} - j) * ${STEP_S}), (${SYMBOLS})[1 + j % 5],
-                 case when j % 2 = 0 then 'buy' else 'sell' end, round(0.5 + (j % 500) / 1000.0, 3),
-                 jsonb_build_object('source', 'bench', 'model', 'distort-v3', 'j', j)
-          from generate_series(0, ${WINDOW_ROWS - 1}) j
-          returning id, created_at, symbol, side
-        ), d as (
-          insert into trade_directives (signal_id, symbol, side, status, created_at, updated_at)
-          select id, symbol, side,
-                 case when created_at > now() - interval '120 seconds' then 'pending'
-                      when created_at between now() - interval '3600 seconds' and now() - interval '900 seconds' and id % 100 = 7 then 'pending'
-                      when id % 20 = 3 then 'failed' else 'executed' end,
-                 least(created_at + interval '100 milliseconds', now()), least(created_at + interval '1 second', now())
-          from s
-          returning id, status, created_at
-        )
-        insert into execution_events (directive_id, status, error, created_at)
-        select id, case when status = 'failed' then 'failed' else 'filled' end,
-               case when status = 'failed' then 'TRADE_RETCODE_REJECT' end, least(created_at + interval '500 milliseconds', now())
-        from d where status <> 'pending'`);
+      await insertWindow(tx as unknown as Sql, WINDOW_ROWS);
     });
     for (const t of TABLES) await sql.unsafe(`vacuum (analyze) ${t}`);
   } finally {
     await sql.end({ timeout: 2 });
   }
+}
+
+/** `rows` signals ending now (at most the 2-hour window), with their directives and execution events. */
+async function insertWindow(sql: Sql, rows: number): Promise<void> {
+  await sql.unsafe(`
+    with s as (
+      insert into signal_outbox (created_at, symbol, side, strength, payload)
+      select now() - make_interval(secs => (${rows - 1} - j) * ${STEP_S}), (${SYMBOLS})[1 + j % 5],
+             case when j % 2 = 0 then 'buy' else 'sell' end, round(0.5 + (j % 500) / 1000.0, 3),
+             jsonb_build_object('source', 'bench', 'model', 'distort-v3', 'j', j)
+      from generate_series(0, ${rows - 1}) j
+      returning id, created_at, symbol, side
+    ), d as (
+      insert into trade_directives (signal_id, symbol, side, status, created_at, updated_at)
+      select id, symbol, side,
+             case when created_at > now() - interval '120 seconds' then 'pending'
+                  when created_at between now() - interval '3600 seconds' and now() - interval '900 seconds' and id % 100 = 7 then 'pending'
+                  when id % 20 = 3 then 'failed' else 'executed' end,
+             least(created_at + interval '100 milliseconds', now()), least(created_at + interval '1 second', now())
+      from s
+      returning id, status, created_at
+    )
+    insert into execution_events (directive_id, status, error, created_at)
+    select id, case when status = 'failed' then 'failed' else 'filled' end,
+           case when status = 'failed' then 'TRADE_RETCODE_REJECT' end, least(created_at + interval '500 milliseconds', now())
+    from d where status <> 'pending'`);
 }
 
 /** Row counts, as reported in the results. */

@@ -3,6 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, useTransition } from "react";
 import type { ActionResult, ActionState, PreviewView } from "@/lib/recovery/guarded-action";
 import { keys } from "../data/keys";
+import { ReauthDialog } from "../reauth-dialog";
 
 export type ActionClient = {
   title: string;
@@ -38,6 +39,9 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
   const [submitting, startSubmit] = useTransition();
   // One key per opened dialog: a double click or a retried request runs once.
   const [idempotencyKey, setKey] = useState("");
+  // Sudo mode: the last submitted form, replayed once the user has signed in again.
+  const lastForm = useRef<FormData | null>(null);
+  const [reauth, setReauth] = useState(false);
 
   useEffect(() => {
     const d = ref.current;
@@ -58,6 +62,7 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
 
   function submit(form: FormData) {
     if (!p) return;
+    lastForm.current = form;
     startSubmit(async () => {
       const result = await action.confirm({
         previewToken: p.token,
@@ -68,6 +73,7 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
         ...(params ? { params } : {}),
       });
       setState(result);
+      if (result.code === "auth.reauth_required") setReauth(true);
       if (result.status === "done") await queryClient.invalidateQueries({ queryKey: keys.health() });
     });
   }
@@ -171,6 +177,16 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
         <div aria-live="polite" className="mt-3">
           {state && <ResultView state={state} />}
         </div>
+        <ReauthDialog
+          open={reauth}
+          method={state?.reauth?.method}
+          actionLabel={action.title}
+          onConfirmed={() => {
+            setReauth(false);
+            if (lastForm.current) submit(lastForm.current);
+          }}
+          onCancel={() => setReauth(false)}
+        />
         {done && (
           <button type="button" onClick={onClose} className="mt-4 rounded-md border border-zinc-300 px-3 py-1.5 dark:border-zinc-700">
             Close

@@ -86,6 +86,18 @@ export function StatusView({ initial }: { initial: StatusDto }) {
             Incident level {incident.level}, open for {describeDuration(now - Date.parse(incident.startedAt))}
           </p>
         ) : null}
+        {incident?.publicNotes?.length ? (
+          <ul className="mt-2 space-y-1 text-sm" data-testid="status-notes">
+            {incident.publicNotes.map((n) => (
+              <li key={n.at}>
+                <span className="text-zinc-500 dark:text-zinc-400" suppressHydrationWarning>
+                  {new Date(n.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}
+                </span>{" "}
+                {n.text}
+              </li>
+            ))}
+          </ul>
+        ) : null}
       </section>
 
       <section aria-labelledby="areas-title">

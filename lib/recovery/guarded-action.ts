@@ -38,7 +38,7 @@ import {
   type StoredPreview,
 } from "../db/queries/actions.ts";
 import { appendAudit, type AuditOutcome, type RequestMeta } from "./audit.ts";
-import { AuthzError, type Actor } from "./authz.ts";
+import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "./authz.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { CheckResult } from "./checks/types.ts";
 import type { Permission } from "./permissions.ts";
@@ -117,6 +117,8 @@ export type ActionState<R = ActionResult> = {
   errors?: Record<string, string[]>;
   retryAfterSeconds?: number;
   approvalId?: string;
+  /** Sudo mode: sign in again this way, then retry (components/reauth-dialog.tsx). */
+  reauth?: { method: "password" | "sso" };
   result?: R;
 };
 
@@ -447,8 +449,14 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
   }
 
   // Sudo mode: destructive actions need a recent interactive sign-in.
-  if (def.destructive && actor.via === "session" && now / 1000 - actor.authTime > e.SUDO_MAX_AGE_MINUTES * 60) {
-    return refuse(a, "auth.reauth_required", `Confirm it's you: sign in again (required within ${e.SUDO_MAX_AGE_MINUTES} minutes for destructive actions).`);
+  if (def.destructive) {
+    try {
+      requireRecentAuth(actor, { now });
+    } catch (err) {
+      if (err instanceof ReauthRequiredError) return refuse(a, err.code, err.message, { reauth: { method: err.method } });
+      if (err instanceof AuthzError) return refuse(a, err.code, err.message);
+      throw err;
+    }
   }
 
   // 8. Idempotency.

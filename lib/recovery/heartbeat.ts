@@ -16,6 +16,7 @@ import { z } from "zod";
 import { env } from "../env.ts";
 import { DbError } from "../db/errors.ts";
 import { upsertHeartbeat } from "../db/queries/heartbeats.ts";
+import { requestMetaFrom } from "../auth/request-meta.ts";
 
 export const heartbeatSchema = z.object({
   instance: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "1-64 letters, digits, '.', '_', ':' or '-'"),
@@ -76,7 +77,8 @@ export async function handleHeartbeat(request: Request): Promise<Response> {
       error: { code: "heartbeat.invalid", message: "Invalid heartbeat.", fields: Object.fromEntries(parsed.error.issues.map((i) => [i.path.join(".") || "body", i.message])) },
     });
   }
-  const remoteAddr = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || request.headers.get("x-real-ip") || null;
+  // The same client-address rule as everywhere (rightmost trusted hop), not the forgeable leftmost entry.
+  const remoteAddr = requestMetaFrom(request.headers).ip ?? null;
   try {
     const saved = await upsertHeartbeat({ instance: parsed.data.instance, role: parsed.data.role, version: parsed.data.version ?? null, remoteAddr });
     return json(200, { ok: true, instance: parsed.data.instance, role: parsed.data.role, ...saved });

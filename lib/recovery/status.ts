@@ -19,6 +19,8 @@ export type StatusIncident = {
   /** Plain words, e.g. "trading halted". */
   title: string;
   startedAt: string;
+  /** Notes the on-call marked public, newest first (no names of DB sessions, no SQL). */
+  publicNotes?: { at: string; text: string }[];
 };
 
 export type AreaStatus = {

@@ -190,16 +190,21 @@ export async function ensureBuild(log: Log): Promise<void> {
 
 export type ConsoleServer = { url: string; child: ChildProcess; stop(): Promise<void> };
 
-/** Start `next start` and wait until /healthz answers. */
-export async function startConsole(opts: { port: number; env: Record<string, string>; log: Log; onExit?: (code: number | null) => void }): Promise<ConsoleServer> {
+/**
+ * Start `next start` and wait until /healthz answers. Its output goes to ours, or, with `logFile`,
+ * is appended to that file (the bench and the drills keep their own output readable).
+ */
+export async function startConsole(opts: { port: number; env: Record<string, string>; log: Log; onExit?: (code: number | null) => void; logFile?: string }): Promise<ConsoleServer> {
   const watchdog = path.join(root, "scripts", "lib", "parent-watchdog.cjs");
+  const out = opts.logFile ? fs.openSync(opts.logFile, "a") : "inherit";
   const child = spawn(process.execPath, ["--require", watchdog, path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(opts.port)], {
     cwd: root,
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", out, out],
     env: { ...process.env, ...opts.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(opts.port) },
   });
   let exited = false;
   let stopping = false;
+  if (typeof out === "number") fs.closeSync(out);
   child.on("exit", (code) => {
     exited = true;
     if (!stopping) opts.onExit?.(code);
@@ -207,7 +212,7 @@ export async function startConsole(opts: { port: number; env: Record<string, str
   const url = `http://localhost:${opts.port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited) throw new Error("the console server exited during start-up (see its output above)");
+    if (exited) throw new Error(`the console server exited during start-up (see its output ${opts.logFile ? `in ${opts.logFile}` : "above"})`);
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) break;

@@ -1,6 +1,8 @@
 import { withPermission } from "@/lib/recovery/authz";
 import { healthMonitor } from "@/lib/recovery/snapshot";
 import { buildStatus } from "@/lib/recovery/status";
+import { statusIncident } from "@/lib/recovery/incidents/view";
+import { orNullAfter } from "@/lib/time";
 
 export const dynamic = "force-dynamic";
 
@@ -11,6 +13,6 @@ export const dynamic = "force-dynamic";
  */
 export const GET = withPermission("status.read", async () => {
   const monitor = healthMonitor();
-  const snapshot = await monitor.get();
-  return Response.json(buildStatus(snapshot, { history: (id) => monitor.historyOf(id) }), { headers: { "Cache-Control": "no-store" } });
+  const [snapshot, incident] = await Promise.all([monitor.get(), orNullAfter(statusIncident(), 1500)]);
+  return Response.json(buildStatus(snapshot, { history: (id) => monitor.historyOf(id), incident }), { headers: { "Cache-Control": "no-store" } });
 });

@@ -3,18 +3,22 @@ import "server-only";
  * Narrow, named reads of the trading DB. SQL mirrors the runbook's monitoring queries so the
  * numbers equal what an engineer gets from psql at the same moment.
  */
+import type postgres from "postgres";
 import { withTrading, type Sql } from "../client.ts";
 
 /** Runbook "Recent signals", plus the age of the newest signal for the panel's detail. */
 export async function countRecentSignals({ windowSeconds }: { windowSeconds: number }): Promise<{ count: number; newestAgeSeconds: number | null }> {
-  const [row] = await withTrading(
-    (sql) => sql<{ count: number; newest_age_s: number | null }[]>`
-      select
-        (select count(*) from signal_outbox
-          where created_at > now() - make_interval(secs => ${windowSeconds}))::int as count,
-        (select extract(epoch from now() - max(created_at)) from signal_outbox)::float8 as newest_age_s`,
-  );
+  const [row] = await withTrading((sql) => recentSignalsQuery(sql, { windowSeconds }));
   return { count: row?.count ?? 0, newestAgeSeconds: row?.newest_age_s ?? null };
+}
+
+/** The SQL of countRecentSignals (exported, like every monitoring read here, so tests and the bench EXPLAIN exactly it). */
+export function recentSignalsQuery(sql: Sql, { windowSeconds }: { windowSeconds: number }) {
+  return sql<{ count: number; newest_age_s: number | null }[]>`
+    select
+      (select count(*) from signal_outbox
+        where created_at > now() - make_interval(secs => ${windowSeconds}))::int as count,
+      (select extract(epoch from now() - max(created_at)) from signal_outbox)::float8 as newest_age_s`;
 }
 
 /**
@@ -52,18 +56,26 @@ export async function getStalePendingDirectives({ olderThanSeconds, limit }: { o
   const cols = await tradingColumns();
   const symbol = cols.trade_directives.has("symbol");
   return withTrading(async (sql) => {
-    const [{ count }] = await sql<[{ count: number }]>`
-      select count(*)::int as count from trade_directives
-      where status = 'pending' and created_at < now() - make_interval(secs => ${olderThanSeconds})`;
-    const rows = await sql<{ id: string; created_at: Date; age_s: number; symbol: string | null }[]>`
-      select id::text as id, created_at, extract(epoch from now() - created_at)::float8 as age_s,
-             ${symbol ? sql`symbol::text` : sql`null::text`} as symbol
-      from trade_directives
-      where status = 'pending' and created_at < now() - make_interval(secs => ${olderThanSeconds})
-      order by created_at
-      limit ${limit}`;
+    const [{ count }] = await stalePendingCountQuery(sql, { olderThanSeconds });
+    const rows = await stalePendingRowsQuery(sql, { olderThanSeconds, limit, symbol });
     return { count, rows: rows.map((r) => ({ id: r.id, createdAt: r.created_at.toISOString(), ageSeconds: r.age_s, symbol: r.symbol })) };
   });
+}
+
+export function stalePendingCountQuery(sql: Sql, { olderThanSeconds }: { olderThanSeconds: number }) {
+  return sql<[{ count: number }]>`
+    select count(*)::int as count from trade_directives
+    where status = 'pending' and created_at < now() - make_interval(secs => ${olderThanSeconds})`;
+}
+
+export function stalePendingRowsQuery(sql: Sql, { olderThanSeconds, limit, symbol }: { olderThanSeconds: number; limit: number; symbol: boolean }) {
+  return sql<{ id: string; created_at: Date; age_s: number; symbol: string | null }[]>`
+    select id::text as id, created_at, extract(epoch from now() - created_at)::float8 as age_s,
+           ${symbol ? sql`symbol::text` : sql`null::text`} as symbol
+    from trade_directives
+    where status = 'pending' and created_at < now() - make_interval(secs => ${olderThanSeconds})
+    order by created_at
+    limit ${limit}`;
 }
 
 export type IdleSession = {
@@ -167,17 +179,8 @@ export async function getFailedExecutions({ windowSeconds, limit }: { windowSeco
   const directive = cols.execution_events.has("directive_id");
   const error = cols.execution_events.has("error");
   return withTrading(async (sql) => {
-    const [{ count }] = await sql<[{ count: number }]>`
-      select count(*)::int as count from execution_events
-      where status = 'failed' and created_at > now() - make_interval(secs => ${windowSeconds})`;
-    const rows = await sql<{ id: string; created_at: Date; age_s: number; directive_id: string | null; error: string | null; status: string }[]>`
-      select id::text as id, created_at, extract(epoch from now() - created_at)::float8 as age_s, status,
-             ${directive ? sql`directive_id::text` : sql`null::text`} as directive_id,
-             ${error ? sql`left(error::text, 300)` : sql`null::text`} as error
-      from execution_events
-      where status = 'failed' and created_at > now() - make_interval(secs => ${windowSeconds})
-      order by created_at desc
-      limit ${limit}`;
+    const [{ count }] = await failedExecutionsCountQuery(sql, { windowSeconds });
+    const rows = await failedExecutionsRowsQuery(sql, { windowSeconds, limit, directive, error });
     return {
       count,
       rows: rows.map((r) => ({ id: r.id, createdAt: r.created_at.toISOString(), ageSeconds: r.age_s, directiveId: r.directive_id, error: r.error, status: r.status })),
@@ -185,12 +188,31 @@ export async function getFailedExecutions({ windowSeconds, limit }: { windowSeco
   });
 }
 
+export function failedExecutionsCountQuery(sql: Sql, { windowSeconds }: { windowSeconds: number }) {
+  return sql<[{ count: number }]>`
+    select count(*)::int as count from execution_events
+    where status = 'failed' and created_at > now() - make_interval(secs => ${windowSeconds})`;
+}
+
+export function failedExecutionsRowsQuery(sql: Sql, o: { windowSeconds: number; limit: number; directive: boolean; error: boolean }) {
+  return sql<{ id: string; created_at: Date; age_s: number; directive_id: string | null; error: string | null; status: string }[]>`
+    select id::text as id, created_at, extract(epoch from now() - created_at)::float8 as age_s, status,
+           ${o.directive ? sql`directive_id::text` : sql`null::text`} as directive_id,
+           ${o.error ? sql`left(error::text, 300)` : sql`null::text`} as error
+    from execution_events
+    where status = 'failed' and created_at > now() - make_interval(secs => ${o.windowSeconds})
+    order by created_at desc
+    limit ${o.limit}`;
+}
+
 /** Age of the newest execution_events row (any status), or null when the table is empty. */
 export async function getNewestExecutionEventAge(): Promise<number | null> {
-  const [row] = await withTrading(
-    (sql) => sql<{ age_s: number | null }[]>`select extract(epoch from now() - max(created_at))::float8 as age_s from execution_events`,
-  );
+  const [row] = await withTrading((sql) => newestExecutionEventQuery(sql));
   return row?.age_s ?? null;
+}
+
+export function newestExecutionEventQuery(sql: Sql) {
+  return sql<{ age_s: number | null }[]>`select extract(epoch from now() - max(created_at))::float8 as age_s from execution_events`;
 }
 
 export type ConnectionsByState = {
@@ -255,4 +277,42 @@ export function signalsPerMinuteQuery(sql: Sql, minutes: number) {
     from bounds, generate_series(bounds.first, bounds.last, interval '1 minute') m
     left join counted c on c.minute = m
     order by m`;
+}
+
+export type MonitoringQuery = {
+  /** e.g. "executions_failed.rows" */
+  id: string;
+  /** The check (or panel) that runs it. */
+  check: string;
+  /** Where the SQL comes from. */
+  source: string;
+  /** A query fragment: await it to run it, or embed it (`explain ${q}`). */
+  build(sql: Sql): postgres.Fragment;
+};
+
+/**
+ * Every read of the trading tables the console's monitoring makes, built exactly as the checks
+ * build them (same functions, the thresholds given, every optional column present): the plan test
+ * (tests/db/plans.test.ts) and `npm run bench` EXPLAIN each and require an index scan.
+ */
+export function monitoringQueries(o: { signalWindowSeconds: number; staleDirectiveSeconds: number; failedWindowSeconds: number; historyMinutes: number }): MonitoringQuery[] {
+  return [
+    { id: "signals_recent", check: "signals_recent", source: "runbook: Recent signals", build: (sql) => recentSignalsQuery(sql, { windowSeconds: o.signalWindowSeconds }) },
+    { id: "directives_stale_pending.count", check: "directives_stale_pending", source: "runbook: Pending directives", build: (sql) => stalePendingCountQuery(sql, { olderThanSeconds: o.staleDirectiveSeconds }) },
+    {
+      id: "directives_stale_pending.rows",
+      check: "directives_stale_pending",
+      source: "runbook: Pending directives (the oldest rows)",
+      build: (sql) => stalePendingRowsQuery(sql, { olderThanSeconds: o.staleDirectiveSeconds, limit: 20, symbol: true }),
+    },
+    { id: "executions_failed.count", check: "executions_failed", source: "runbook: Failed executions", build: (sql) => failedExecutionsCountQuery(sql, { windowSeconds: o.failedWindowSeconds }) },
+    {
+      id: "executions_failed.rows",
+      check: "executions_failed",
+      source: "runbook: Failed executions (the latest rows)",
+      build: (sql) => failedExecutionsRowsQuery(sql, { windowSeconds: o.failedWindowSeconds, limit: 50, directive: true, error: true }),
+    },
+    { id: "ea_heartbeat.newest_execution_event", check: "ea_heartbeat", source: "runbook scenario 5: execution confirmations", build: (sql) => newestExecutionEventQuery(sql) },
+    { id: "signals_per_minute", check: "history", source: "the signals sparkline", build: (sql) => signalsPerMinuteQuery(sql, o.historyMinutes) },
+  ];
 }

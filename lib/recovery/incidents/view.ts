@@ -1,7 +1,9 @@
 import "server-only";
 /** Incident data shaped for the UI: escalation computed on the server from the configured policy. */
 import { env } from "../../env.ts";
+import { withConsole } from "../../db/client.ts";
 import { getIncidentActions, listOpenIncidents, type IncidentRow } from "../../db/queries/incidents.ts";
+import type { StatusIncident } from "../status.ts";
 import { escalation, policyFrom } from "../escalation.ts";
 import { loadContacts, type Contact } from "../contacts.ts";
 import { scenarioByNumber } from "../runbook.ts";
@@ -52,5 +54,38 @@ export async function currentIncidents(opts: { withContacts: boolean; now?: numb
         ],
       })),
     ),
+  };
+}
+
+/** Plain words for stakeholders, per runbook scenario. */
+const PLAIN: Record<number, string> = {
+  1: "new trading signals have stopped",
+  2: "orders are not being processed",
+  3: "the trading database is overloaded",
+  4: "market data is rate-limited",
+  5: "order execution is disconnected",
+};
+
+/**
+ * The most severe open incident, reduced for the stakeholder status page: level, plain title,
+ * start, and the notes marked public. Null when none is open (or the store cannot say).
+ */
+export async function statusIncident(now = Date.now()): Promise<StatusIncident | null> {
+  const open = await listOpenIncidents();
+  if (!open.length) return null;
+  const views = open.map((i) => viewIncident(i, now, { withContacts: false }));
+  const top = views.sort((a, b) => b.currentLevel - a.currentLevel || a.startedAt.localeCompare(b.startedAt))[0]!;
+  const notes = await withConsole(
+    (sql) => sql<{ at: Date; text: string }[]>`
+      select at, data->>'text' as text from console.incident_events
+      where incident_id = ${top.id} and kind = 'note' and public order by at desc limit 5`,
+    { timeoutMs: 2000 },
+  );
+  const halted = top.currentLevel === 3 ? " (runbook level 3: trading may be halted)" : "";
+  return {
+    level: top.currentLevel,
+    title: `${PLAIN[top.scenario] ?? top.scenarioTitle}${halted}`,
+    startedAt: top.startedAt,
+    publicNotes: notes.map((n) => ({ at: n.at.toISOString(), text: n.text })),
   };
 }

@@ -1,0 +1,205 @@
+/**
+ * Measures taken over HTTP against the running console: first_load_js_kb, ttfb_ratio,
+ * serving_ratio, viewers_ratio and freshness_ms.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import type postgres from "postgres";
+import { cannon, type CannonResult } from "../lib/cannon.ts";
+import { distDir } from "../lib/console.ts";
+import type { Step } from "../lib/progress.ts";
+import { percentile, p95, round, sleep } from "../lib/stats.ts";
+
+type Health = { generatedAt: string; refreshSeconds: number; checks: { id: string; status: string; value: number | string | null }[] };
+
+export async function getHealth(baseUrl: string, token: string): Promise<Health> {
+  const res = await fetch(`${baseUrl}/api/health`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`/api/health answered ${res.status}`);
+  return (await res.json()) as Health;
+}
+
+/**
+ * The JavaScript a browser loads to show the dashboard: every <script src> of the server-rendered
+ * page (module scripts; the nomodule polyfill is for browsers without modules and is skipped),
+ * each read from the production build and gzipped (level 6, what `next start` sends). kB are 1000
+ * bytes, as in `next build`'s own report.
+ */
+export async function measureFirstLoadJs(baseUrl: string, cookie: string) {
+  const res = await fetch(`${baseUrl}/`, { headers: { cookie } });
+  const html = await res.text();
+  if (res.status !== 200 || !html.includes('data-testid="panel-')) throw new Error(`the dashboard did not render (${res.status})`);
+  const scripts = [...html.matchAll(/<script\b[^>]*>/g)]
+    .map((m) => m[0])
+    .filter((tag) => !/\bnoModule\b/i.test(tag))
+    .map((tag) => /\bsrc="([^"]+)"/.exec(tag)?.[1])
+    .filter((src): src is string => !!src && src.startsWith("/_next/"));
+  const files = [...new Set(scripts)].map((src) => {
+    const file = path.join(distDir(), src.replace(/^\/_next\//, "").split("?")[0]!);
+    const raw = fs.readFileSync(file);
+    return { src, bytes: raw.length, gzip: gzipSync(raw, { level: 6 }).length };
+  });
+  const gzip = files.reduce((n, f) => n + f.gzip, 0);
+  return { kb: round(gzip / 1000, 1), rawKb: round(files.reduce((n, f) => n + f.bytes, 0) / 1000, 1), files };
+}
+
+/**
+ * Time to the first byte (the response's status line and headers), one request at a time,
+ * alternating the dashboard (an on-call's session, the shared snapshot) and the static reference
+ * page, so both see the same machine.
+ */
+export async function measureTtfb(o: { baseUrl: string; cookie: string; samples: number }) {
+  const one = async (url: string, headers: Record<string, string>) => {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers });
+    const ttfb = performance.now() - t0;
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+    return ttfb;
+  };
+  const dash: number[] = [];
+  const stat: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    await one(`${o.baseUrl}/`, { cookie: o.cookie });
+    await one(`${o.baseUrl}/reference`, {});
+  }
+  for (let i = 0; i < o.samples; i++) {
+    dash.push(await one(`${o.baseUrl}/`, { cookie: o.cookie }));
+    stat.push(await one(`${o.baseUrl}/reference`, {}));
+  }
+  return {
+    ratio: round(p95(dash) / p95(stat), 3),
+    dashboardP95Ms: round(p95(dash), 2),
+    dashboardP50Ms: round(percentile(dash, 50), 2),
+    staticP95Ms: round(p95(stat), 2),
+    staticP50Ms: round(percentile(stat, 50), 2),
+    samples: o.samples,
+  };
+}
+
+/**
+ * Requests per second of /api/health (a machine reader's bearer token; the shared snapshot,
+ * re-evaluated every interval as usual) against the trivial static route /reference/ping, with
+ * autocannon, alternating rounds so both see the same machine. Same headers for both.
+ */
+export async function measureServing(o: { baseUrl: string; token: string; seconds: number; rounds: number; connections: number; step: Step }) {
+  const headers = { authorization: `Bearer ${o.token}` };
+  const health: CannonResult[] = [];
+  const stat: CannonResult[] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    stat.push(await cannon({ url: `${o.baseUrl}/reference/ping`, connections: o.connections, duration: o.seconds, headers }).done);
+    health.push(await cannon({ url: `${o.baseUrl}/api/health`, connections: o.connections, duration: o.seconds, headers }).done);
+    o.step.note(`round ${r + 1}: /reference/ping ${Math.round(stat.at(-1)!.rps)} req/s, /api/health ${Math.round(health.at(-1)!.rps)} req/s`);
+  }
+  const mean = (list: CannonResult[]) => list.reduce((n, r) => n + r.rps, 0) / list.length;
+  const bad = [...health, ...stat].reduce((n, r) => n + r.errors + r.non2xx, 0);
+  if (bad) throw new Error(`${bad} failed requests while measuring throughput`);
+  return {
+    ratio: round(mean(health) / mean(stat), 3),
+    healthRps: Math.round(mean(health)),
+    staticRps: Math.round(mean(stat)),
+    healthP95Ms: round(Math.max(...health.map((r) => r.p95)), 1),
+    connections: o.connections,
+    secondsPerRound: o.seconds,
+    rounds: o.rounds,
+  };
+}
+
+/** xact_commit of one database, read from another (so the read itself is not counted). */
+async function xactCommit(admin: postgres.Sql, database: string): Promise<number> {
+  const [row] = await admin<[{ n: string }]>`select xact_commit::text as n from pg_stat_database where datname = ${database}`;
+  return Number(row.n);
+}
+
+/**
+ * Trading-DB transactions per minute with 100 pollers of /api/health, against 1 poller.
+ *
+ * A poller asks every second (five times the dashboard's own pace). The counter is read between
+ * two evaluations, the same time after one: PostgreSQL publishes a backend's statistics when it
+ * next goes idle (at most once a second), so reads at the same phase of the refresh cycle see the
+ * same lag and the difference is exactly the evaluations in between. One poller (ours) always runs
+ * and spots the evaluations; the crowd adds 99 more.
+ */
+export async function measureViewers(o: { baseUrl: string; token: string; admin: postgres.Sql; database: string; evaluations: number; step: Step }) {
+  const headers = { authorization: `Bearer ${o.token}` };
+  const armRate = async (crowd: number) => {
+    const run = crowd > 0 ? cannon({ url: `${o.baseUrl}/api/health`, connections: crowd, connectionRate: 1, duration: 3600, headers }) : null;
+    try {
+      let last = (await getHealth(o.baseUrl, o.token)).generatedAt;
+      const nextEvaluation = async () => {
+        for (;;) {
+          await sleep(1000);
+          const h = await getHealth(o.baseUrl, o.token);
+          if (h.generatedAt !== last) {
+            last = h.generatedAt;
+            return;
+          }
+        }
+      };
+      // Settle, then read at a fixed phase after an evaluation.
+      await nextEvaluation();
+      await nextEvaluation();
+      const phase = async () => {
+        await nextEvaluation();
+        await sleep(Math.max(0, 1500 - (Date.now() - Date.parse(last))));
+      };
+      await phase();
+      const a = await xactCommit(o.admin, o.database);
+      const t0 = Date.now();
+      for (let i = 0; i < o.evaluations; i++) await phase();
+      const b = await xactCommit(o.admin, o.database);
+      const minutes = (Date.now() - t0) / 60_000;
+      return { perMinute: (b - a) / minutes, transactions: b - a, seconds: round(minutes * 60, 1) };
+    } finally {
+      if (run) {
+        run.stop();
+        const r = await run.done;
+        if (r.errors || r.non2xx) throw new Error(`${r.errors + r.non2xx} failed polls`);
+      }
+    }
+  };
+  const one = await armRate(0);
+  o.step.note(`1 poller: ${Math.round(one.perMinute)} transactions/min (${one.transactions} in ${one.seconds} s)`);
+  const hundred = await armRate(99);
+  o.step.note(`100 pollers: ${Math.round(hundred.perMinute)} transactions/min (${hundred.transactions} in ${hundred.seconds} s)`);
+  return {
+    ratio: round(hundred.perMinute / one.perMinute, 3),
+    onePoller: { ...one, perMinute: round(one.perMinute, 1) },
+    hundredPollers: { ...hundred, perMinute: round(hundred.perMinute, 1) },
+    pollIntervalSeconds: 1,
+  };
+}
+
+/**
+ * From a committed row change to /api/health showing it, at the default interval: stale pending
+ * directives are inserted one at a time at random moments (commit time noted); /api/health is read
+ * every 20 ms; the n-th insert is visible when directives_stale_pending reaches base + n.
+ */
+export async function measureFreshness(o: { baseUrl: string; token: string; writer: postgres.Sql; seconds: number; step: Step }) {
+  const [{ base }] = await o.writer<[{ base: number }]>`
+    select count(*)::int as base from trade_directives where status = 'pending' and created_at < now() - interval '600 seconds'`;
+  const committed: number[] = [];
+  const seenAt: number[] = [];
+  let refresh = 5;
+  let stop = false;
+  const watcher = (async () => {
+    while (!stop || seenAt.length < committed.length) {
+      const h = await getHealth(o.baseUrl, o.token);
+      refresh = h.refreshSeconds;
+      const v = h.checks.find((c) => c.id === "directives_stale_pending")?.value;
+      const now = performance.now();
+      if (typeof v === "number") while (seenAt.length < Math.min(v - base, committed.length)) seenAt.push(now);
+      await sleep(20);
+    }
+  })();
+  const until = performance.now() + o.seconds * 1000;
+  while (performance.now() < until) {
+    await sleep(200 + Math.random() * 1600);
+    await o.writer`insert into trade_directives (symbol, status, created_at) values ('EURUSD', 'pending', now() - interval '1 hour')`;
+    committed.push(performance.now());
+  }
+  stop = true;
+  await Promise.race([watcher, sleep(refresh * 1000 + 10_000).then(() => Promise.reject(new Error("inserted directives never showed in /api/health")))]);
+  const lags = committed.map((t, i) => seenAt[i]! - t);
+  return { p95Ms: Math.round(p95(lags)), p50Ms: Math.round(percentile(lags, 50)), maxMs: Math.round(Math.max(...lags)), samples: lags.length, intervalSeconds: refresh, targetMs: refresh * 1000 + 1000 };
+}

@@ -1,0 +1,180 @@
+/**
+ * Measures that run the console's own modules inside the bench process, against the bench's
+ * databases: plans, growth_ratio, floor_ratio and audit_append_p95_ms.
+ */
+import postgres from "postgres";
+import { monitoringQueries } from "../../lib/db/queries/trading.ts";
+import { appendAudit } from "../../lib/recovery/audit.ts";
+import { checks } from "../../lib/recovery/checks/index.ts";
+import { FAILED_EXECUTIONS_WINDOW_SECONDS } from "../../lib/recovery/checks/executions-failed.ts";
+import { HealthMonitor } from "../../lib/recovery/snapshot.ts";
+import { parseEnv } from "../../lib/env.ts";
+import { useEnv } from "../lib/inproc.ts";
+import { explainQuery, type PlanVerdict } from "../lib/plans.ts";
+import type { Step } from "../lib/progress.ts";
+import { percentile, p95, round } from "../lib/stats.ts";
+
+/** EXPLAIN of every monitoring read, with the console's default thresholds. */
+export async function measurePlans(url: string): Promise<{ all: boolean; queries: PlanVerdict[] }> {
+  const e = parseEnv({});
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const queries: PlanVerdict[] = [];
+    for (const q of monitoringQueries({
+      signalWindowSeconds: e.SIGNAL_SILENCE_SECONDS,
+      staleDirectiveSeconds: e.STALE_DIRECTIVE_SECONDS,
+      failedWindowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS,
+      historyMinutes: 60,
+    })) {
+      queries.push(await explainQuery(sql, q));
+    }
+    return { all: queries.every((q) => q.ok), queries };
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+/** The checks that read a database (the others are HTTP probes). */
+export const DB_CHECKS = ["signals_recent", "directives_stale_pending", "executions_failed", "db_connections", "idle_transactions", "ea_heartbeat"];
+
+export type GrowthRow = { check: string; smallP95Ms: number; largeP95Ms: number; ratio: number };
+
+/**
+ * p95 of each DB check (its `run`, as the snapshot calls it, one at a time) on the small and the
+ * large database. The sizes alternate in rounds, so a noisy moment on the machine hits both.
+ */
+export async function measureGrowth(o: { smallUrl: string; largeUrl: string; env: Record<string, string>; samples: number; rounds: number; step: Step }) {
+  const defs = checks.filter((c) => DB_CHECKS.includes(c.id));
+  const times: Record<"small" | "large", Record<string, number[]>> = { small: {}, large: {} };
+  const perRound = Math.ceil(o.samples / o.rounds);
+  for (let round = 0; round < o.rounds; round++) {
+    for (const size of ["small", "large"] as const) {
+      await useEnv({ ...o.env, TRADING_DATABASE_URL: size === "small" ? o.smallUrl : o.largeUrl });
+      const signal = new AbortController().signal;
+      for (let i = 0; i < 3; i++) for (const d of defs) await d.run(signal);
+      for (let i = 0; i < perRound; i++) {
+        for (const d of defs) {
+          const t0 = performance.now();
+          const reading = await d.run(signal);
+          const ms = performance.now() - t0;
+          if (reading.status === "unknown") throw new Error(`check ${d.id} could not read the ${size} database: ${reading.summary}`);
+          (times[size][d.id] ??= []).push(ms);
+        }
+      }
+    }
+    o.step.note(`round ${round + 1} of ${o.rounds}: ${perRound} runs of each check at each size`);
+  }
+  const rows: GrowthRow[] = defs.map((d) => {
+    const s = p95(times.small[d.id]!);
+    const l = p95(times.large[d.id]!);
+    return { check: d.id, smallP95Ms: round(s, 3), largeP95Ms: round(l, 3), ratio: round(l / s, 3) };
+  });
+  const worst = rows.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  return { ratio: worst.ratio, worst: worst.check, checks: rows };
+}
+
+/** The runbook's four monitoring SQL queries, verbatim (shared/runbook: "Monitoring Queries" and scenario 3, step 1). */
+const RUNBOOK_QUERIES = [
+  "SELECT COUNT(*) FROM signal_outbox WHERE created_at > NOW() - INTERVAL '5 minutes'",
+  "SELECT COUNT(*) FROM trade_directives WHERE status = 'pending' AND created_at < NOW() - INTERVAL '10 minutes'",
+  "SELECT * FROM execution_events WHERE status = 'failed' AND created_at > NOW() - INTERVAL '1 hour'",
+  "SELECT count(*), state FROM pg_stat_activity GROUP BY state",
+];
+
+/**
+ * p95 of a full snapshot evaluation (every check, as the console runs them: three pooled
+ * connections, each check under its deadline, the HTTP probes included), against p95 of the
+ * runbook's four queries run back to back on one warm connection: what an engineer with psql
+ * pays for the same answers. Interleaved, so both see the same machine.
+ */
+export async function measureFloor(o: { url: string; env: Record<string, string>; samples: number; step: Step }) {
+  await useEnv({ ...o.env, TRADING_DATABASE_URL: o.url });
+  const monitor = new HealthMonitor(checks, { refreshSeconds: 5, checkTimeoutMs: 5500 });
+  const direct = postgres(o.url, { max: 1, onnotice: () => {}, connection: { application_name: "bench-psql" } });
+  const floor = async () => {
+    for (const q of RUNBOOK_QUERIES) await direct.unsafe(q);
+  };
+  try {
+    for (let i = 0; i < 5; i++) {
+      await monitor.evaluate();
+      await floor();
+    }
+    const snap: number[] = [];
+    const base: number[] = [];
+    for (let i = 0; i < o.samples; i++) {
+      let t0 = performance.now();
+      const s = await monitor.evaluate();
+      snap.push(performance.now() - t0);
+      const unknown = s.checks.filter((c) => c.status === "unknown" && c.error);
+      if (unknown.length) throw new Error(`the snapshot has failing checks: ${unknown.map((c) => `${c.id} (${c.error?.code})`).join(", ")}`);
+      t0 = performance.now();
+      await floor();
+      base.push(performance.now() - t0);
+    }
+    return {
+      ratio: round(p95(snap) / p95(base), 3),
+      snapshotP95Ms: round(p95(snap), 2),
+      snapshotP50Ms: round(percentile(snap, 50), 2),
+      runbookQueriesP95Ms: round(p95(base), 2),
+      runbookQueriesP50Ms: round(percentile(base, 50), 2),
+      samples: o.samples,
+    };
+  } finally {
+    await direct.end({ timeout: 2 });
+  }
+}
+
+/** An entry of the size a recovery action's intent has (reason, preview, request metadata). */
+function entry(w: number, i: number) {
+  return {
+    actor: { id: `bench-writer-${w}`, email: `writer${w}@bench.example`, role: "oncall" },
+    action: "bench.append",
+    phase: "intent" as const,
+    outcome: "pending" as const,
+    reason: "Bench: stale directives after the director outage, runbook scenario 2 step 4",
+    incidentRef: "INC-BENCH",
+    params: { ids: null },
+    detail: { preview: { id: "00000000-0000-4000-8000-000000000000", count: 20, targets: { items: Array.from({ length: 20 }, (_, k) => String(1000 + k)), total: 20, truncated: false } }, writer: w, i },
+    request: { requestId: `bench-${w}-${i}`, ip: "127.0.0.1", userAgent: "npm run bench", path: "/actions" },
+  };
+}
+
+/**
+ * appendAudit with 8 concurrent writers, each appending again as soon as its last entry is
+ * committed (a closed loop: the chain lock is always contended). Also the same entry appended
+ * alone, for reference.
+ */
+export async function measureAuditAppend(o: { consoleUrl: string; writers: number; perWriter: number; step: Step }) {
+  // One connection per writer: the measure is the append, not a wait for a pooled connection.
+  await useEnv({ CONSOLE_DATABASE_URL: o.consoleUrl, TRADING_DATABASE_URL: o.consoleUrl, CONSOLE_POOL_MAX: String(o.writers) });
+  for (let i = 0; i < 50; i++) await appendAudit(entry(0, i));
+  const solo: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    await appendAudit(entry(0, i));
+    solo.push(performance.now() - t0);
+  }
+  const times: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: o.writers }, async (_, w) => {
+      for (let i = 0; i < o.perWriter; i++) {
+        const t = performance.now();
+        await appendAudit(entry(w, i));
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await useEnv({ CONSOLE_POOL_MAX: undefined });
+  return {
+    p95Ms: round(p95(times), 2),
+    p50Ms: round(percentile(times, 50), 2),
+    p99Ms: round(percentile(times, 99), 2),
+    appendsPerSecond: Math.round(times.length / seconds),
+    writers: o.writers,
+    entries: times.length,
+    soloP95Ms: round(p95(solo), 2),
+    soloP50Ms: round(percentile(solo, 50), 2),
+  };
+}

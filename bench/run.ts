@@ -1,0 +1,389 @@
+/**
+ * `npm run bench`: the console's claims of speed, cheapness and resilience under load, measured
+ * on this machine against a real PostgreSQL, with ratios taken side by side in the same run.
+ *
+ *   npm run bench                 full sizes: 10M signals (seeded once, then cached), 60 s load
+ *   npm run bench -- --quick      a smoke check at small sizes, in about a minute
+ *   npm run bench -- --strict     exit 1 when a target is missed (not only on an error)
+ *
+ * PostgreSQL: BENCH_DATABASE_URL (a superuser URL; the bench creates its databases and roles), or
+ * the embedded server with its data in BENCH_DATA_DIR (default .data/bench). The console is the
+ * production build in NEXT_DIST_DIR (default .next-bench), started with `next start`.
+ * Results: bench/results/latest.json and latest.md; bench/results/README.md explains each figure.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { migrateConsoleStore } from "../lib/db/migrate.ts";
+import { freePort, root } from "../scripts/lib/stack.ts";
+import { startTradeDirector } from "../sim/trade-director.ts";
+import { startWorkerSim } from "../sim/worker.ts";
+import { ActionClient, buildConsole, ensureUser, launchConsole, secret, sessionCookie, type ConsoleUnderTest } from "./lib/console.ts";
+import { closeStores } from "./lib/inproc.ts";
+import { connect, createDatabase, startBenchServer, type BenchServer } from "./lib/pg.ts";
+import { say, step } from "./lib/progress.ts";
+import { summaryLines, targetsFor, writeResults, type Results } from "./lib/report.ts";
+import { provisionAppRole, provisionConsoleRole } from "./lib/roles.ts";
+import { rowCounts, tradingDatabase, WINDOW_ROWS, RATE_PER_HOUR } from "./lib/seed.ts";
+import { measureCancel, measureTerminate, settleDirectives } from "./measures/actions.ts";
+import { measureFirstLoadJs, measureFreshness, measureServing, measureTtfb, measureViewers } from "./measures/http.ts";
+import { measureAuditAppend, measureFloor, measureGrowth, measurePlans } from "./measures/in-process.ts";
+import { measureLoad } from "./measures/load.ts";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const strict = args.includes("--strict");
+
+const MODE = quick
+  ? { large: 200_000, growthSamples: 60, growthRounds: 2, floorSamples: 60, auditPerWriter: 60, ttfbSamples: 60, servingSeconds: 3, servingRounds: 1, viewersEvaluations: 2, freshnessSeconds: 12, loadSeconds: 15 }
+  : { large: 10_000_000, growthSamples: 300, growthRounds: 4, floorSamples: 200, auditPerWriter: 250, ttfbSamples: 200, servingSeconds: 8, servingRounds: 2, viewersEvaluations: 12, freshnessSeconds: 60, loadSeconds: 60 };
+const SMALL = 10_000;
+const IDLE_TX_SECONDS = 2;
+
+process.env.NEXT_DIST_DIR ||= ".next-bench";
+process.env.NEXT_TELEMETRY_DISABLED = "1";
+
+const dataDir = path.resolve(root, process.env.BENCH_DATA_DIR || path.join(".data", "bench"));
+const resultsDir = path.join(root, "bench", "results");
+
+const results: Results = {
+  generatedAt: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  viewers_ratio: null,
+  growth_ratio: null,
+  floor_ratio: null,
+  freshness_ms: null,
+  serving_ratio: null,
+  first_load_js_kb: null,
+  ttfb_ratio: null,
+  cancel_10k_ms: null,
+  terminate_50_ms: null,
+  audit_append_p95_ms: null,
+  plans: null,
+  load: null,
+  targets: {},
+  environment: {},
+  details: {},
+  errors: {},
+};
+
+/** Run one measure; a failure is recorded (and printed) and the run goes on with the next one. */
+async function measure<T>(key: string, title: string, fn: (s: ReturnType<typeof step>) => Promise<T>, show: (v: T) => string): Promise<T | null> {
+  const s = step(title);
+  try {
+    const v = await fn(s);
+    s.done(show(v));
+    return v;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    results.errors[key] = message;
+    say(`  ✗ ${title}: ${message}`);
+    if (process.env.BENCH_DEBUG) console.error(err);
+    return null;
+  }
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanup() {
+  for (const c of cleanups.reverse()) await c().catch((err) => console.error("cleanup:", err));
+  cleanups.length = 0;
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    say(`${sig}: stopping…`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+async function main() {
+  const started = Date.now();
+  say(`npm run bench${quick ? " --quick" : ""}: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  const load0 = os.loadavg()[0]!;
+
+  // ── PostgreSQL and the databases ────────────────────────────────────────────────────────────
+  let s = step(process.env.BENCH_DATABASE_URL ? "connecting to BENCH_DATABASE_URL" : `starting the embedded PostgreSQL (data in ${path.relative(root, dataDir)})`);
+  const server: BenchServer = await startBenchServer({ dataDir, log: (l) => s.note(l) });
+  cleanups.push(() => server.stop());
+  s.done(server.versionText);
+
+  s = step(`preparing the trading databases: ${MODE.large.toLocaleString("en")} and ${SMALL.toLocaleString("en")} signals`);
+  const large = await tradingDatabase(server, MODE.large, { cache: true });
+  const small = await tradingDatabase(server, SMALL, { cache: true });
+  const consoleRole = { user: "rc_bench_console", password: secret() };
+  const appRole = { user: "rc_bench_app", password: secret() };
+  for (const db of [large, small]) {
+    const admin = connect(db.url);
+    try {
+      await provisionConsoleRole(admin, consoleRole, { major: server.major });
+      await provisionAppRole(admin, appRole);
+    } finally {
+      await admin.end({ timeout: 2 });
+    }
+  }
+  const largeAdmin = connect(large.url, { max: 2 });
+  cleanups.push(() => largeAdmin.end({ timeout: 2 }));
+  const smallAdmin = connect(small.url);
+  const counts = { large: await rowCounts(largeAdmin), small: await rowCounts(smallAdmin).finally(() => smallAdmin.end({ timeout: 2 })) };
+  s.done(`${large.cached ? "reused" : `seeded in ${Math.round(large.seedMs / 1000)} s`}: ${JSON.stringify(counts.large)}`);
+
+  s = step("creating the console store (rc_bench_console) and the sims (trade director, worker)");
+  await createDatabase(server, "rc_bench_console");
+  await migrateConsoleStore(server.url("rc_bench_console"));
+  const director = await startTradeDirector({ port: 0 });
+  cleanups.push(() => director.close());
+  const worker = await startWorkerSim({ port: 0, name: "tick-factory" });
+  cleanups.push(() => worker.close());
+  s.done();
+
+  const consoleUrl = server.url("rc_bench_console");
+  const largeConsoleUrl = server.url(large.name, consoleRole);
+  const smallConsoleUrl = server.url(small.name, consoleRole);
+  const checkEnv = {
+    CONSOLE_DATABASE_URL: consoleUrl,
+    EA_HEARTBEAT_TOKEN: secret(),
+    TRADE_DIRECTOR_URL: director.url,
+    WORKER_PROBES: `tick-factory=${worker.url}/health`,
+  };
+  results.environment = {
+    machine: `${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`,
+    postgres: `${server.versionText}${server.embedded ? " (embedded)" : " (BENCH_DATABASE_URL)"}`,
+    loadAverageAtStart: round2(load0),
+    sizes: { large: { signals: MODE.large, ...counts.large }, small: { signals: SMALL, ...counts.small } },
+    traffic: `${RATE_PER_HOUR} signals an hour at every size (the newest ${WINDOW_ROWS.toLocaleString("en")} are the last 2 hours); only the history grows`,
+  };
+
+  // ── The console's modules, in process ───────────────────────────────────────────────────────
+  const plans = await measure("plans", "plans: EXPLAIN of every monitoring query at the large size", () => measurePlans(large.url), (v) =>
+    v.queries.map((q) => `${q.id} ${q.ok ? "index" : `SEQ SCAN (${q.seqScans.join(", ")})`}`).join("; "),
+  );
+  if (plans) {
+    results.plans = Object.fromEntries(plans.queries.map((q) => [q.id, q.ok]));
+    results.details.plans = plans.queries;
+  }
+
+  const growth = await measure(
+    "growth_ratio",
+    `growth_ratio: p95 of each DB check at ${MODE.large.toLocaleString("en")} vs ${SMALL.toLocaleString("en")} signals`,
+    (st) => measureGrowth({ smallUrl: smallConsoleUrl, largeUrl: largeConsoleUrl, env: checkEnv, samples: MODE.growthSamples, rounds: MODE.growthRounds, step: st }),
+    (v) => `${v.ratio} (worst: ${v.worst}); ${v.checks.map((c) => `${c.check} ${c.smallP95Ms}→${c.largeP95Ms} ms`).join(", ")}`,
+  );
+  if (growth) {
+    results.growth_ratio = growth.ratio;
+    results.details.growth = growth;
+  }
+
+  const floor = await measure(
+    "floor_ratio",
+    "floor_ratio: p95 snapshot evaluation vs the runbook's four queries on one warm connection",
+    (st) => measureFloor({ url: largeConsoleUrl, env: checkEnv, samples: MODE.floorSamples, step: st }),
+    (v) => `${v.ratio} (${v.snapshotP95Ms} ms vs ${v.runbookQueriesP95Ms} ms)`,
+  );
+  if (floor) {
+    results.floor_ratio = floor.ratio;
+    results.details.floor = floor;
+  }
+
+  const audit = await measure(
+    "audit_append_p95_ms",
+    "audit_append_p95_ms: appendAudit with 8 concurrent writers",
+    async (st) => {
+      await createDatabase(server, "rc_bench_audit");
+      await migrateConsoleStore(server.url("rc_bench_audit"));
+      return measureAuditAppend({ consoleUrl: server.url("rc_bench_audit"), writers: 8, perWriter: MODE.auditPerWriter, step: st });
+    },
+    (v) => `p95 ${v.p95Ms} ms (p50 ${v.p50Ms}, p99 ${v.p99Ms}; ${v.appendsPerSecond} appends/s; alone: p95 ${v.soloP95Ms} ms)`,
+  );
+  if (audit) {
+    results.audit_append_p95_ms = audit.p95Ms;
+    results.details.audit_append = audit;
+  }
+  await closeStores();
+
+  // ── The console, over HTTP ───────────────────────────────────────────────────────────────────
+  s = step(`building the console (${process.env.NEXT_DIST_DIR})`);
+  await buildConsole((l) => s.note(l));
+  s.done();
+  s = step("starting the console (next start)");
+  const logFile = path.join(dataDir, "console.log");
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(logFile, "");
+  const app: ConsoleUnderTest = await launchConsole({
+    port: await freePort(),
+    logFile,
+    log: (l) => s.note(l),
+    env: {
+      ...checkEnv,
+      TRADING_DATABASE_URL: largeConsoleUrl,
+      DATA_DIR: path.join(dataDir, "console"),
+      IDLE_TX_SECONDS: String(IDLE_TX_SECONDS),
+      ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: "0",
+      ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
+      ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
+      ACTION_RATE_LIMIT_PER_MINUTE: "100000",
+    },
+  });
+  cleanups.push(() => app.stop());
+  const store = connect(consoleUrl);
+  cleanups.push(() => store.end({ timeout: 2 }));
+  const oncall = await ensureUser(store, "oncall@bench.example", "oncall");
+  const viewer = await ensureUser(store, "viewer@bench.example", "viewer");
+  const oncallCookie = () => sessionCookie(app.authSecret, oncall);
+  const client = new ActionClient(app.url);
+  s.done(`${app.url} (log: ${path.relative(root, logFile)})`);
+
+  const fl = await measure("first_load_js_kb", "first_load_js_kb: gzip size of the dashboard's first-load JavaScript", async () => measureFirstLoadJs(app.url, await oncallCookie()), (v) => `${v.kb} kB gzip (${v.rawKb} kB raw, ${v.files.length} files)`);
+  if (fl) {
+    results.first_load_js_kb = fl.kb;
+    results.details.first_load_js = fl;
+  }
+
+  const ttfb = await measure("ttfb_ratio", "ttfb_ratio: p95 TTFB of the dashboard vs the static reference page", async () => measureTtfb({ baseUrl: app.url, cookie: await oncallCookie(), samples: MODE.ttfbSamples }), (v) => `${v.ratio} (${v.dashboardP95Ms} ms vs ${v.staticP95Ms} ms)`);
+  if (ttfb) {
+    results.ttfb_ratio = ttfb.ratio;
+    results.details.ttfb = ttfb;
+  }
+
+  const serving = await measure(
+    "serving_ratio",
+    "serving_ratio: req/s of /api/health vs the static route /reference/ping (autocannon)",
+    (st) => measureServing({ baseUrl: app.url, token: app.apiToken, seconds: MODE.servingSeconds, rounds: MODE.servingRounds, connections: 50, step: st }),
+    (v) => `${v.ratio} (${v.healthRps} vs ${v.staticRps} req/s)`,
+  );
+  if (serving) {
+    results.serving_ratio = serving.ratio;
+    results.details.serving = serving;
+  }
+
+  const viewers = await measure(
+    "viewers_ratio",
+    "viewers_ratio: trading-DB transactions per minute, 100 pollers of /api/health vs 1",
+    async (st) => {
+      const admin = server.admin();
+      try {
+        return await measureViewers({ baseUrl: app.url, token: app.apiToken, admin, database: large.name, evaluations: MODE.viewersEvaluations, step: st });
+      } finally {
+        await admin.end({ timeout: 2 });
+      }
+    },
+    (v) => `${v.ratio} (${v.hundredPollers.perMinute} vs ${v.onePoller.perMinute} per minute)`,
+  );
+  if (viewers) {
+    results.viewers_ratio = viewers.ratio;
+    results.details.viewers = viewers;
+  }
+
+  const fresh = await measure(
+    "freshness_ms",
+    "freshness_ms: a committed change until /api/health shows it (default interval)",
+    async (st) => {
+      await settleDirectives(largeAdmin);
+      return measureFreshness({ baseUrl: app.url, token: app.apiToken, writer: largeAdmin, seconds: MODE.freshnessSeconds, step: st });
+    },
+    (v) => `p95 ${v.p95Ms} ms (p50 ${v.p50Ms}, max ${v.maxMs}; ${v.samples} changes; interval ${v.intervalSeconds} s)`,
+  );
+  if (fresh) {
+    results.freshness_ms = fresh.p95Ms;
+    results.details.freshness = fresh;
+  }
+
+  const cancel = await measure(
+    "cancel_10k_ms",
+    "cancel_10k_ms: cancel 10,000 previewed stale directives through the server action",
+    () => measureCancel({ client, cookie: oncallCookie, writer: largeAdmin, count: 10_000 }),
+    (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; preview ${v.previewMs} ms)`,
+  );
+  if (cancel) {
+    results.cancel_10k_ms = cancel.ms;
+    results.details.cancel_10k = cancel;
+  }
+
+  const terminate = await measure(
+    "terminate_50_ms",
+    "terminate_50_ms: kill 50 real sessions idle in transaction through the server action",
+    () => measureTerminate({ client, cookie: oncallCookie, appUrl: server.url(large.name, appRole), watcher: largeAdmin, count: 50, idleSeconds: IDLE_TX_SECONDS }),
+    (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; ${v.terminated} terminated)`,
+  );
+  if (terminate) {
+    results.terminate_50_ms = terminate.ms;
+    results.details.terminate_50 = terminate;
+  }
+
+  const load = await measure(
+    "load",
+    `load: ${MODE.loadSeconds} s, 100 viewers on the dashboard and /api/health while actions run`,
+    async (st) =>
+      measureLoad({
+        baseUrl: app.url,
+        viewerCookie: await sessionCookie(app.authSecret, viewer),
+        oncallCookie,
+        client,
+        writer: largeAdmin,
+        watcher: largeAdmin,
+        appUrl: server.url(large.name, appRole),
+        director,
+        idleSeconds: IDLE_TX_SECONDS,
+        seconds: MODE.loadSeconds,
+        viewers: 100,
+        step: st,
+      }),
+    (v) => `${v.errors} errors; /api/health p95 ${v.healthP95Ms} ms over ${v.healthRequests} requests; ${v.actions} actions`,
+  );
+  if (load) {
+    results.load = { seconds: load.seconds, viewers: load.viewers, errors: load.errors, health_p95_ms: load.healthP95Ms };
+    results.details.load = load;
+  }
+
+  // ── Results ──────────────────────────────────────────────────────────────────────────────────
+  results.targets = targetsFor(results, fresh?.intervalSeconds ?? 5);
+  results.environment.loadAverageAtEnd = round2(os.loadavg()[0]!);
+  results.environment.durationSeconds = Math.round((Date.now() - started) / 1000);
+  const files = writeResults(resultsDir, results, detailsMarkdown());
+  console.log("");
+  for (const line of summaryLines(results)) console.log(`  ${line}`);
+  console.log("");
+  say(`results: ${path.relative(root, files.json)}, ${path.relative(root, files.md)} (${results.environment.durationSeconds} s)`);
+  const missed = Object.entries(results.targets).filter(([, t]) => t.met === false).map(([k]) => k);
+  if (missed.length) say(`targets missed: ${missed.join(", ")} (see bench/results/README.md)`);
+  return Object.keys(results.errors).length > 0 || (strict && missed.length > 0) ? 1 : 0;
+}
+
+function round2(n: number) {
+  return Math.round(n * 100) / 100;
+}
+
+function detailsMarkdown(): string {
+  const d = results.details as Record<string, Record<string, unknown> | undefined>;
+  const out: string[] = ["## Details", ""];
+  const growth = d.growth as { checks: { check: string; smallP95Ms: number; largeP95Ms: number; ratio: number }[] } | undefined;
+  if (growth) {
+    out.push("### growth_ratio: p95 per check (ms)", "", "| check | small | large | ratio |", "| --- | --- | --- | --- |");
+    for (const c of growth.checks) out.push(`| ${c.check} | ${c.smallP95Ms} | ${c.largeP95Ms} | ${c.ratio} |`);
+    out.push("");
+  }
+  const plans = results.details.plans as { id: string; ok: boolean; indexScans: string[]; seqScans: string[] }[] | undefined;
+  if (plans) {
+    out.push("### plans", "", "| query | scans |", "| --- | --- |");
+    for (const p of plans) out.push(`| ${p.id} | ${[...p.indexScans, ...p.seqScans].join("; ")} |`);
+    out.push("");
+  }
+  for (const key of ["floor", "audit_append", "first_load_js", "ttfb", "serving", "viewers", "freshness", "cancel_10k", "terminate_50", "load"]) {
+    const v = d[key];
+    if (!v) continue;
+    const { files, ...rest } = v as { files?: unknown };
+    void files;
+    out.push(`### ${key}`, "", "```json", JSON.stringify(rest, null, 2), "```", "");
+  }
+  out.push("### environment", "", "```json", JSON.stringify(results.environment, null, 2), "```");
+  return out.join("\n");
+}
+
+main()
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  })
+  .catch(async (err) => {
+    console.error(err);
+    await cleanup();
+    process.exit(1);
+  });
