@@ -6,7 +6,7 @@
  * because a proxy can be bypassed (CVE-2025-29927: the x-middleware-subrequest header).
  */
 import NextAuth from "next-auth";
-import { NextResponse } from "next/server";
+import { NextResponse, type NextFetchEvent, type NextRequest } from "next/server";
 import authConfig from "./auth.config.ts";
 import { isHttps, newNonce, securityHeaders } from "./lib/auth/security-headers.ts";
 
@@ -24,7 +24,8 @@ const formActionOrigins = (() => {
   }
 })();
 
-export const proxy = auth((req) => {
+/** The response for a request, signed in or not: pass on (with the CSP nonce) or send to /login. */
+function respond(req: NextRequest, signedIn: boolean): Response {
   const { pathname, search } = req.nextUrl;
   const nonce = newNonce();
   const headers = securityHeaders({
@@ -35,7 +36,7 @@ export const proxy = auth((req) => {
   });
 
   let res: Response;
-  if (req.auth || PUBLIC.some((re) => re.test(pathname))) {
+  if (signedIn || PUBLIC.some((re) => re.test(pathname))) {
     // Next reads the nonce from the request's CSP header and applies it to its own scripts.
     const requestHeaders = new Headers(req.headers);
     requestHeaders.set("content-security-policy", headers["Content-Security-Policy"]!);
@@ -48,7 +49,24 @@ export const proxy = auth((req) => {
   }
   for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);
   return res;
-});
+}
+
+/** next-auth's session cookie (`__Secure-` over https; `.0`, `.1`… when chunked). */
+const SESSION_COOKIE = /^(__Secure-)?authjs\.session-token(\.\d+)?$/;
+
+// With a session cookie, next-auth reads (and renews) the session, as every signed-in request needs.
+// As middleware, Next calls it with the request and the fetch event (typed for route handlers).
+const withSession = auth((req) => respond(req, !!req.auth)) as unknown as (req: NextRequest, ev: NextFetchEvent) => Promise<Response>;
+
+/**
+ * A request without a session cookie has no session to read or renew, so next-auth's session
+ * lookup (a whole auth request, most of the proxy's cost) is skipped: machine readers with a bearer
+ * token, EA heartbeats, liveness probes and anonymous visitors go straight on, or to /login.
+ */
+export function proxy(req: NextRequest, ev: NextFetchEvent) {
+  if (!req.cookies.getAll().some((c) => SESSION_COOKIE.test(c.name))) return respond(req, false);
+  return withSession(req, ev);
+}
 
 export const config = {
   matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],

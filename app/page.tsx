@@ -3,7 +3,7 @@ import { HealthBoard } from "@/components/health-board";
 import { Providers } from "@/components/providers";
 import { requirePageActor } from "@/lib/recovery/authz";
 import { IncidentBanner } from "@/components/incidents/incident-banner";
-import { PendingApprovals } from "@/components/actions/pending-approvals";
+import { PendingApprovals } from "@/components/actions/pending-approvals-lazy";
 import { RunbookProvider, type RunbookData } from "@/components/runbook/runbook-context";
 import { env } from "@/lib/env";
 import { orNullAfter } from "@/lib/time";

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { expect, sim, test } from "./fixtures";
+import { expect, LoginPage, sim, test } from "./fixtures";
 
 test.afterEach(async () => {
   await sim.heal();
@@ -52,4 +52,32 @@ test("the runbook page lists every scenario, fills in commands and flags unset c
   }
   await expect(page.locator("#trade-director-not-processing code").first()).toContainText(/curl -s http:\/\/127\.0\.0\.1:\d+\/admin\/circuit/);
   await expect(page.getByTestId("contacts")).toContainText("Database Admin: not set (still the runbook's placeholder)");
+});
+
+test("stakeholders see the incident's level, elapsed time and the notes marked public", async ({ page, login, browser }) => {
+  await login.signInAs("oncall");
+  await sim.inject("signal-generator-crash");
+  await page.goto("/");
+  const banner = page.getByTestId("incident-banner").filter({ hasText: "Signal Generator Crash" });
+  await expect(banner).toBeVisible({ timeout: 20_000 });
+  await banner.getByRole("link", { name: /^INC-\d+$/ }).click();
+  await page.getByLabel("Add a note").fill("Engineers are restarting the signal generator");
+  await page.getByLabel(/Public: show it to stakeholders/).check();
+  await page.getByRole("button", { name: "Add note" }).click();
+  await expect(page.getByTestId("timeline")).toContainText("(public): Engineers are restarting the signal generator");
+  await page.getByLabel("Add a note").fill("Internal: suspect the deploy at 14:00");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await expect(page.getByTestId("timeline")).toContainText("Internal: suspect the deploy");
+
+  const context = await browser.newContext();
+  const viewer = await context.newPage();
+  try {
+    await new LoginPage(viewer).signInAs("viewer");
+    await expect(viewer).toHaveURL(/\/status$/);
+    await expect(viewer.getByTestId("status-incident")).toContainText(/Incident level 1, open for/);
+    await expect(viewer.getByTestId("status-notes")).toContainText("Engineers are restarting the signal generator");
+    await expect(viewer.getByTestId("status-notes")).not.toContainText("Internal");
+  } finally {
+    await context.close();
+  }
 });

@@ -19,7 +19,7 @@ export async function measureCancel(o: { client: ActionClient; cookie: () => Pro
   await settleDirectives(o.writer);
   const ids = await o.writer<{ id: string }[]>`
     insert into trade_directives (symbol, side, status, created_at)
-    select (array['EURUSD','GBPUSD','USDJPY','XAUUSD','BTCUSD'])[1 + g % 5], 'buy', 'pending', now() - interval '2 hours' + make_interval(secs => g)
+    select (array['EURUSD','GBPUSD','USDJPY','XAUUSD','BTCUSD'])[1 + g % 5], 'buy', 'pending', now() - interval '1 hour' - make_interval(secs => g / 10.0)
     from generate_series(1, ${o.count}) g
     returning id::text as id`;
   const cookie = await o.cookie();

@@ -19,34 +19,51 @@ export async function getHealth(baseUrl: string, token: string): Promise<Health>
   return (await res.json()) as Health;
 }
 
-/**
- * The JavaScript a browser loads to show the dashboard: every <script src> of the server-rendered
- * page (module scripts; the nomodule polyfill is for browsers without modules and is skipped),
- * each read from the production build and gzipped (level 6, what `next start` sends). kB are 1000
- * bytes, as in `next build`'s own report.
- */
-export async function measureFirstLoadJs(baseUrl: string, cookie: string) {
-  const res = await fetch(`${baseUrl}/`, { headers: { cookie } });
-  const html = await res.text();
-  if (res.status !== 200 || !html.includes('data-testid="panel-')) throw new Error(`the dashboard did not render (${res.status})`);
-  const scripts = [...html.matchAll(/<script\b[^>]*>/g)]
-    .map((m) => m[0])
+/** The JavaScript files a page makes the browser fetch at once: its <script src> and <link rel="preload" as="script">. */
+function firstLoadScripts(html: string): string[] {
+  const tags = [...html.matchAll(/<script\b[^>]*>/g), ...html.matchAll(/<link\b[^>]*>/g)].map((m) => m[0]);
+  const srcs = tags
+    // The nomodule polyfill is for browsers without ES modules; others skip it.
     .filter((tag) => !/\bnoModule\b/i.test(tag))
-    .map((tag) => /\bsrc="([^"]+)"/.exec(tag)?.[1])
-    .filter((src): src is string => !!src && src.startsWith("/_next/"));
-  const files = [...new Set(scripts)].map((src) => {
-    const file = path.join(distDir(), src.replace(/^\/_next\//, "").split("?")[0]!);
-    const raw = fs.readFileSync(file);
+    .filter((tag) => tag.startsWith("<script") || (/\brel="preload"/.test(tag) && /\bas="script"/.test(tag)))
+    .map((tag) => /\b(?:src|href)="([^"]+)"/.exec(tag)?.[1])
+    .filter((src): src is string => !!src && src.startsWith("/_next/") && src.split("?")[0]!.endsWith(".js"));
+  return [...new Set(srcs)];
+}
+
+function gzipSizes(srcs: string[]) {
+  return srcs.map((src) => {
+    const raw = fs.readFileSync(path.join(distDir(), src.replace(/^\/_next\//, "").split("?")[0]!));
     return { src, bytes: raw.length, gzip: gzipSync(raw, { level: 6 }).length };
   });
-  const gzip = files.reduce((n, f) => n + f.gzip, 0);
-  return { kb: round(gzip / 1000, 1), rawKb: round(files.reduce((n, f) => n + f.bytes, 0) / 1000, 1), files };
+}
+
+/**
+ * The JavaScript a browser fetches to show the dashboard: every script the server-rendered page
+ * loads or preloads (the nomodule polyfill aside), each read from the production build and
+ * gzipped (level 6, what `next start` sends). kB are 1000 bytes, as in `next build`'s own report.
+ * The static reference page's share is the framework's floor (Next and React, the root layout).
+ */
+export async function measureFirstLoadJs(baseUrl: string, cookie: string) {
+  const page = async (p: string) => {
+    const res = await fetch(`${baseUrl}${p}`, { headers: { cookie } });
+    const html = await res.text();
+    if (res.status !== 200) throw new Error(`${p} answered ${res.status}`);
+    return html;
+  };
+  const html = await page("/");
+  if (!html.includes('data-testid="panel-')) throw new Error("the dashboard did not render its panels");
+  const files = gzipSizes(firstLoadScripts(html));
+  const floor = gzipSizes(firstLoadScripts(await page("/reference")));
+  const kb = (list: { gzip: number }[]) => round(list.reduce((n, f) => n + f.gzip, 0) / 1000, 1);
+  const shared = new Set(floor.map((f) => f.src));
+  return { kb: kb(files), rawKb: round(files.reduce((n, f) => n + f.bytes, 0) / 1000, 1), frameworkFloorKb: kb(floor), dashboardOwnKb: kb(files.filter((f) => !shared.has(f.src))), files };
 }
 
 /**
  * Time to the first byte (the response's status line and headers), one request at a time,
- * alternating the dashboard (an on-call's session, the shared snapshot) and the static reference
- * page, so both see the same machine.
+ * alternating the dashboard and the static reference page, both with the same on-call's session
+ * cookie (one browser, two pages), so both see the same machine and the same proxy work.
  */
 export async function measureTtfb(o: { baseUrl: string; cookie: string; samples: number }) {
   const one = async (url: string, headers: Record<string, string>) => {
@@ -61,11 +78,11 @@ export async function measureTtfb(o: { baseUrl: string; cookie: string; samples:
   const stat: number[] = [];
   for (let i = 0; i < 10; i++) {
     await one(`${o.baseUrl}/`, { cookie: o.cookie });
-    await one(`${o.baseUrl}/reference`, {});
+    await one(`${o.baseUrl}/reference`, { cookie: o.cookie });
   }
   for (let i = 0; i < o.samples; i++) {
     dash.push(await one(`${o.baseUrl}/`, { cookie: o.cookie }));
-    stat.push(await one(`${o.baseUrl}/reference`, {}));
+    stat.push(await one(`${o.baseUrl}/reference`, { cookie: o.cookie }));
   }
   return {
     ratio: round(p95(dash) / p95(stat), 3),
@@ -105,6 +122,14 @@ export async function measureServing(o: { baseUrl: string; token: string; second
   };
 }
 
+/** The console's own count of snapshot evaluations (GET /api/metrics). */
+async function evaluationsSoFar(baseUrl: string, token: string): Promise<number> {
+  const res = await fetch(`${baseUrl}/api/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const m = /^recovery_console_health_evaluations_total (\d+)/m.exec(await res.text());
+  if (!m) throw new Error("/api/metrics has no recovery_console_health_evaluations_total");
+  return Number(m[1]);
+}
+
 /** xact_commit of one database, read from another (so the read itself is not counted). */
 async function xactCommit(admin: postgres.Sql, database: string): Promise<number> {
   const [row] = await admin<[{ n: string }]>`select xact_commit::text as n from pg_stat_database where datname = ${database}`;
@@ -114,42 +139,43 @@ async function xactCommit(admin: postgres.Sql, database: string): Promise<number
 /**
  * Trading-DB transactions per minute with 100 pollers of /api/health, against 1 poller.
  *
- * A poller asks every second (five times the dashboard's own pace). The counter is read between
- * two evaluations, the same time after one: PostgreSQL publishes a backend's statistics when it
- * next goes idle (at most once a second), so reads at the same phase of the refresh cycle see the
- * same lag and the difference is exactly the evaluations in between. One poller (ours) always runs
- * and spots the evaluations; the crowd adds 99 more.
+ * A poller asks every second (five times the dashboard's own pace); one poller (ours) always runs
+ * and spots each evaluation by its `generatedAt`, the crowd adds 99 more. The counter is read from
+ * another database, between two evaluations: PostgreSQL publishes a backend's statistics when it
+ * goes idle, or, when it did so less than a second before, 10 s later (PGSTAT_IDLE_INTERVAL). So
+ * this console runs with a 12 s interval and the counter is read 11 s after an evaluation, when
+ * everything up to it has been published and nothing after it has started: the difference between
+ * two reads is exactly the transactions of the evaluations in between (and of anything else the
+ * pollers caused).
  */
 export async function measureViewers(o: { baseUrl: string; token: string; admin: postgres.Sql; database: string; evaluations: number; step: Step }) {
   const headers = { authorization: `Bearer ${o.token}` };
   const armRate = async (crowd: number) => {
     const run = crowd > 0 ? cannon({ url: `${o.baseUrl}/api/health`, connections: crowd, connectionRate: 1, duration: 3600, headers }) : null;
     try {
-      let last = (await getHealth(o.baseUrl, o.token)).generatedAt;
-      const nextEvaluation = async () => {
+      let last = await getHealth(o.baseUrl, o.token);
+      const readAt = (last.refreshSeconds - 1) * 1000;
+      /** Wait for the next evaluation, then until `readAt` after it. */
+      const phase = async () => {
         for (;;) {
           await sleep(1000);
           const h = await getHealth(o.baseUrl, o.token);
-          if (h.generatedAt !== last) {
-            last = h.generatedAt;
-            return;
+          if (h.generatedAt !== last.generatedAt) {
+            last = h;
+            break;
           }
         }
-      };
-      // Settle, then read at a fixed phase after an evaluation.
-      await nextEvaluation();
-      await nextEvaluation();
-      const phase = async () => {
-        await nextEvaluation();
-        await sleep(Math.max(0, 1500 - (Date.now() - Date.parse(last))));
+        await sleep(Math.max(0, readAt - (Date.now() - Date.parse(last.generatedAt))));
       };
       await phase();
       const a = await xactCommit(o.admin, o.database);
+      const ea = await evaluationsSoFar(o.baseUrl, o.token);
       const t0 = Date.now();
       for (let i = 0; i < o.evaluations; i++) await phase();
       const b = await xactCommit(o.admin, o.database);
+      const eb = await evaluationsSoFar(o.baseUrl, o.token);
       const minutes = (Date.now() - t0) / 60_000;
-      return { perMinute: (b - a) / minutes, transactions: b - a, seconds: round(minutes * 60, 1) };
+      return { perMinute: (b - a) / minutes, transactions: b - a, evaluations: eb - ea, seconds: round(minutes * 60, 1) };
     } finally {
       if (run) {
         run.stop();
@@ -159,9 +185,9 @@ export async function measureViewers(o: { baseUrl: string; token: string; admin:
     }
   };
   const one = await armRate(0);
-  o.step.note(`1 poller: ${Math.round(one.perMinute)} transactions/min (${one.transactions} in ${one.seconds} s)`);
+  o.step.note(`1 poller: ${round(one.perMinute, 1)} transactions/min (${one.transactions} in ${one.seconds} s, ${one.evaluations} evaluations)`);
   const hundred = await armRate(99);
-  o.step.note(`100 pollers: ${Math.round(hundred.perMinute)} transactions/min (${hundred.transactions} in ${hundred.seconds} s)`);
+  o.step.note(`100 pollers: ${round(hundred.perMinute, 1)} transactions/min (${hundred.transactions} in ${hundred.seconds} s, ${hundred.evaluations} evaluations)`);
   return {
     ratio: round(hundred.perMinute / one.perMinute, 3),
     onePoller: { ...one, perMinute: round(one.perMinute, 1) },

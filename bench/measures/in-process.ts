@@ -6,7 +6,8 @@ import postgres from "postgres";
 import { monitoringQueries } from "../../lib/db/queries/trading.ts";
 import { appendAudit } from "../../lib/recovery/audit.ts";
 import { checks } from "../../lib/recovery/checks/index.ts";
-import { FAILED_EXECUTIONS_WINDOW_SECONDS } from "../../lib/recovery/checks/executions-failed.ts";
+import { STALE_DIRECTIVES_SHOWN } from "../../lib/recovery/checks/directives-stale-pending.ts";
+import { FAILED_EXECUTIONS_SHOWN, FAILED_EXECUTIONS_WINDOW_SECONDS } from "../../lib/recovery/checks/executions-failed.ts";
 import { HealthMonitor } from "../../lib/recovery/snapshot.ts";
 import { parseEnv } from "../../lib/env.ts";
 import { useEnv } from "../lib/inproc.ts";
@@ -23,7 +24,9 @@ export async function measurePlans(url: string): Promise<{ all: boolean; queries
     for (const q of monitoringQueries({
       signalWindowSeconds: e.SIGNAL_SILENCE_SECONDS,
       staleDirectiveSeconds: e.STALE_DIRECTIVE_SECONDS,
+      staleDirectivesShown: STALE_DIRECTIVES_SHOWN,
       failedWindowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS,
+      failedExecutionsShown: FAILED_EXECUTIONS_SHOWN,
       historyMinutes: 60,
     })) {
       queries.push(await explainQuery(sql, q));

@@ -1,7 +1,8 @@
 "use client";
 import { useState } from "react";
 import { haltTradingAction, previewHaltTradingAction } from "@/app/actions/recovery";
-import { ActionDialog, type ActionClient } from "./action-dialog";
+import type { ActionClient } from "./action-dialog";
+import { ActionDialog } from "./action-dialog-lazy";
 
 const halt: ActionClient = { title: "Halt trading", preview: previewHaltTradingAction, confirm: haltTradingAction };
 

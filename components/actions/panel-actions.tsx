@@ -9,7 +9,8 @@ import {
   resetCircuitAction,
 } from "@/app/actions/recovery";
 import type { CheckResult } from "@/lib/recovery/checks/types";
-import { ActionDialog, type ActionClient } from "./action-dialog";
+import type { ActionClient } from "./action-dialog";
+import { ActionDialog } from "./action-dialog-lazy";
 
 /** Each action sits on the panel of the symptom it treats, named as the runbook names it. */
 export const actionsByCheck: Record<string, ActionClient> = {

@@ -3,15 +3,12 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, useTransition } from "react";
 import { approveRecoveryAction } from "@/app/actions/recovery";
 import type { ActionState } from "@/lib/recovery/guarded-action";
+import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
 
 type Approval = { id: string; action: string; requestedBy: string; mine: boolean; targetCount: number; reason: string; incidentRef: string | null; expiresAt: string };
 
-async function fetchApprovals(signal: AbortSignal): Promise<Approval[]> {
-  const res = await fetch("/api/approvals", { signal, cache: "no-store" });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return ((await res.json()) as { approvals: Approval[] }).approvals;
-}
+const fetchApprovals = async (signal: AbortSignal) => (await fetchJson<{ approvals: Approval[] }>("/api/approvals", signal)).approvals;
 
 /** Large actions waiting for a second on-call (two-person approval). */
 export function PendingApprovals() {

@@ -1,20 +1,20 @@
 "use client";
+import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
 import { formatClock, formatDuration } from "@/lib/recovery/escalation";
+import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
 import { useNow } from "../use-now";
-import { HaltTradingButton } from "../actions/halt-trading-button";
-import { AcknowledgeButton } from "./incident-controls";
+
+// Only on-call with an open incident use these: their code loads after the first paint.
+const AcknowledgeButton = dynamic(() => import("./incident-controls").then((m) => m.AcknowledgeButton), { ssr: false });
+const HaltTradingButton = dynamic(() => import("../actions/halt-trading-button").then((m) => m.HaltTradingButton), { ssr: false });
 
 type Current = CurrentIncidents;
 
-async function fetchCurrent(signal: AbortSignal): Promise<Current> {
-  const res = await fetch("/api/incidents/current", { signal, cache: "no-store" });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return (await res.json()) as Current;
-}
+const fetchCurrent = (signal: AbortSignal) => fetchJson<Current>("/api/incidents/current", signal);
 
 const tone = { 1: "border-amber-500 bg-amber-50 dark:bg-amber-950/50", 2: "border-orange-600 bg-orange-50 dark:bg-orange-950/50", 3: "border-red-700 bg-red-50 dark:bg-red-950/60" } as const;
 

@@ -1,6 +1,6 @@
 "use client";
 import { useState } from "react";
-import { ActionDialog } from "../actions/action-dialog";
+import { ActionDialog } from "../actions/action-dialog-lazy";
 import { actionsByCheck } from "../actions/panel-actions";
 
 /** A runbook step done through the console: opens the same guarded action as the panel's button. */

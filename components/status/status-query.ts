@@ -1,15 +1,10 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { StatusDto } from "@/lib/recovery/status";
-import { SignedOutError } from "../data/health-query";
+import { fetchJson, retryUnlessSignedOut } from "../data/fetch-json";
 import { keys } from "../data/keys";
 
-export async function fetchStatus(signal: AbortSignal): Promise<StatusDto> {
-  const res = await fetch("/api/status", { signal, cache: "no-store", headers: { Accept: "application/json" } });
-  if (res.status === 401) throw new SignedOutError();
-  if (!res.ok) throw new Error(`status request failed (HTTP ${res.status})`);
-  return (await res.json()) as StatusDto;
-}
+export const fetchStatus = (signal: AbortSignal) => fetchJson<StatusDto>("/api/status", signal);
 
 /** The stakeholder status, polled at the server's refresh interval and paused in hidden tabs. */
 export function useStatus(initial: StatusDto) {
@@ -21,6 +16,6 @@ export function useStatus(initial: StatusDto) {
     refetchInterval: (q) => (q.state.data?.refreshSeconds ?? initial.refreshSeconds) * 1000,
     refetchIntervalInBackground: false,
     refetchOnWindowFocus: true,
-    retry: (count, err) => !(err instanceof SignedOutError) && count < 1,
+    retry: retryUnlessSignedOut,
   });
 }

@@ -2,7 +2,7 @@
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
 import { describeDuration, describeSince, type StatusDto, type StatusLevel } from "@/lib/recovery/status";
-import { SignedOutError } from "../data/health-query";
+import { SignedOutError } from "../data/fetch-json";
 import { useNow } from "../use-now";
 import { useStatus } from "./status-query";
 

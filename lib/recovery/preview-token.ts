@@ -28,8 +28,10 @@ export function verifyPreviewToken(
   const invalid = { ok: false as const, problem: { code: "preview.invalid" as const, message: "The preview token is not valid. Open the action again to get a fresh preview." } };
   const [payload, mac] = token.split(".");
   if (!payload || !mac) return invalid;
-  const expectedMac = createHmac("sha256", key(secret)).update(payload).digest();
-  const given = Buffer.from(mac, "base64url");
+  // Compare the encoded text, not decoded bytes: base64url decoding ignores the last character's
+  // spare bits, so two different strings can decode to the same MAC; only the canonical one is valid.
+  const expectedMac = Buffer.from(createHmac("sha256", key(secret)).update(payload).digest("base64url"));
+  const given = Buffer.from(mac);
   if (given.length !== expectedMac.length || !timingSafeEqual(given, expectedMac)) return invalid;
   let parts: unknown;
   try {

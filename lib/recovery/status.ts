@@ -142,8 +142,10 @@ export function buildStatus(
     };
   }
   const incident = opts.incident ?? null;
-  if (incident) {
-    overall = { ...overall, headline: `Incident level ${incident.level}: ${incident.title}`, since: incident.startedAt };
+  // Below level 3 the areas already say what is wrong in plain words, and the incident line says
+  // its level and age; at level 3 the runbook halts trading, which leads the page.
+  if (incident && incident.level >= 3) {
+    overall = { ...overall, level: "outage", headline: `Incident level ${incident.level}: ${incident.title}`, since: incident.startedAt };
   }
   return { generatedAt: snapshot.generatedAt, refreshSeconds: snapshot.refreshSeconds, overall, areas, incident };
 }

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { monitoringQueries } from "@/lib/db/queries/trading";
 import { parseEnv } from "@/lib/env";
-import { FAILED_EXECUTIONS_WINDOW_SECONDS } from "@/lib/recovery/checks/executions-failed";
+import { STALE_DIRECTIVES_SHOWN } from "@/lib/recovery/checks/directives-stale-pending";
+import { FAILED_EXECUTIONS_SHOWN, FAILED_EXECUTIONS_WINDOW_SECONDS } from "@/lib/recovery/checks/executions-failed";
 import { explainQuery } from "../../bench/lib/plans";
 import { seedTradingTables } from "../../bench/lib/seed";
 import { connect, resetTrading, type Sql } from "../support/db";
@@ -31,7 +32,9 @@ const e = parseEnv({});
 const queries = monitoringQueries({
   signalWindowSeconds: e.SIGNAL_SILENCE_SECONDS,
   staleDirectiveSeconds: e.STALE_DIRECTIVE_SECONDS,
+  staleDirectivesShown: STALE_DIRECTIVES_SHOWN,
   failedWindowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS,
+  failedExecutionsShown: FAILED_EXECUTIONS_SHOWN,
   historyMinutes: 60,
 });
 

@@ -30,4 +30,14 @@ describe("preview tokens", () => {
     expect(verifyPreviewToken(t, { action: claims.action, actorId: "u-1", now: 0 }, "t".repeat(32))).toMatchObject({ ok: false, problem: { code: "preview.invalid" } });
     expect(verifyPreviewToken("garbage", { action: claims.action, actorId: "u-1", now: 0 }, secret)).toMatchObject({ ok: false, problem: { code: "preview.invalid" } });
   });
+
+  it("refuses every one-character change of the signature, even where base64url decoding would not notice", () => {
+    const t = signPreviewToken(claims, secret);
+    const dot = t.indexOf(".");
+    for (let i = dot + 1; i < t.length; i++) {
+      const c = t[i]!;
+      const forged = t.slice(0, i) + (c === "A" ? "B" : "A") + t.slice(i + 1);
+      expect(verifyPreviewToken(forged, { action: claims.action, actorId: "u-1", now: 0 }, secret), `position ${i}`).toMatchObject({ ok: false, problem: { code: "preview.invalid" } });
+    }
+  });
 });

@@ -116,6 +116,14 @@ describe("stakeholder status", () => {
     expect(s.incident?.level).toBe(3);
   });
 
+  it("keeps the plain-words headline below level 3, with the incident and its public notes alongside", () => {
+    const s = buildStatus(withCheck(healthySnapshot(), "circuit_breaker", "critical"), {
+      incident: { level: 2, title: "orders are not being processed", startedAt: "2026-11-27T13:40:00.000Z", publicNotes: [{ at: "2026-11-27T13:45:00.000Z", text: "Engineers are restarting the trade director" }] },
+    });
+    expect(s.overall.headline).toMatch(/^(Outage|Degraded)/);
+    expect(s.incident).toMatchObject({ level: 2, publicNotes: [{ text: "Engineers are restarting the trade director" }] });
+  });
+
   it("carries no SQL, addresses, DB user names or check details", () => {
     let snap = healthySnapshot();
     snap = withCheck(snap, "idle_transactions", "critical", {

@@ -55,23 +55,23 @@ export type StaleDirective = { id: string; createdAt: string; ageSeconds: number
 export async function getStalePendingDirectives({ olderThanSeconds, limit }: { olderThanSeconds: number; limit: number }): Promise<{ count: number; rows: StaleDirective[] }> {
   const cols = await tradingColumns();
   const symbol = cols.trade_directives.has("symbol");
-  return withTrading(async (sql) => {
-    const [{ count }] = await stalePendingCountQuery(sql, { olderThanSeconds });
-    const rows = await stalePendingRowsQuery(sql, { olderThanSeconds, limit, symbol });
-    return { count, rows: rows.map((r) => ({ id: r.id, createdAt: r.created_at.toISOString(), ageSeconds: r.age_s, symbol: r.symbol })) };
-  });
+  const rows = await withTrading((sql) => stalePendingQuery(sql, { olderThanSeconds, limit, symbol }));
+  return {
+    count: rows[0]?.total ?? 0,
+    rows: rows.map((r) => ({ id: r.id, createdAt: r.created_at.toISOString(), ageSeconds: r.age_s, symbol: r.symbol })),
+  };
 }
 
-export function stalePendingCountQuery(sql: Sql, { olderThanSeconds }: { olderThanSeconds: number }) {
-  return sql<[{ count: number }]>`
-    select count(*)::int as count from trade_directives
-    where status = 'pending' and created_at < now() - make_interval(secs => ${olderThanSeconds})`;
-}
-
-export function stalePendingRowsQuery(sql: Sql, { olderThanSeconds, limit, symbol }: { olderThanSeconds: number; limit: number; symbol: boolean }) {
-  return sql<{ id: string; created_at: Date; age_s: number; symbol: string | null }[]>`
+/**
+ * The count and the oldest rows in one statement (one round trip): `count(*) over ()` is computed
+ * over every row the WHERE keeps, before the LIMIT, so it is the runbook query's count. No row, no
+ * count: then it is 0.
+ */
+export function stalePendingQuery(sql: Sql, { olderThanSeconds, limit, symbol }: { olderThanSeconds: number; limit: number; symbol: boolean }) {
+  return sql<{ id: string; created_at: Date; age_s: number; symbol: string | null; total: number }[]>`
     select id::text as id, created_at, extract(epoch from now() - created_at)::float8 as age_s,
-           ${symbol ? sql`symbol::text` : sql`null::text`} as symbol
+           ${symbol ? sql`symbol::text` : sql`null::text`} as symbol,
+           (count(*) over ())::int as total
     from trade_directives
     where status = 'pending' and created_at < now() - make_interval(secs => ${olderThanSeconds})
     order by created_at
@@ -104,40 +104,45 @@ export type IdleSession = {
  * are excluded from termination (pghero's kill scoping).
  */
 export async function getIdleInTransactionSessions({ olderThanSeconds }: { olderThanSeconds: number }): Promise<IdleSession[]> {
-  const rows = await withTrading(
-    (sql) => sql<
-      {
-        pid: number;
-        backend_start: Date;
-        backend_start_us: string;
-        usename: string | null;
-        application_name: string | null;
-        client_addr: string | null;
-        state: string;
-        idle_s: number;
-        xact_s: number | null;
-        query_s: number | null;
-        query: string;
-        is_console: boolean;
-        is_superuser: boolean;
-        backend_type: string;
-      }[]
-    >`
-      select a.pid, a.backend_start, (extract(epoch from a.backend_start) * 1000000)::bigint::text as backend_start_us, a.usename, a.application_name, a.client_addr::text as client_addr, a.state,
-             extract(epoch from now() - a.state_change)::float8 as idle_s,
-             extract(epoch from now() - a.xact_start)::float8 as xact_s,
-             extract(epoch from now() - a.query_start)::float8 as query_s,
-             left(a.query, 500) as query,
-             (a.pid = pg_backend_pid() or a.application_name like 'recovery-console%') as is_console,
-             coalesce(r.rolsuper, false) as is_superuser,
-             a.backend_type
-      from pg_stat_activity a
-      left join pg_roles r on r.oid = a.usesysid
-      where a.state = 'idle in transaction'
-        and a.state_change < now() - make_interval(secs => ${olderThanSeconds})
-      order by a.state_change`,
-  );
-  return rows.map((r) => ({
+  const rows = await withTrading((sql) => sql<IdleRow[]>`${idleSessionsQuery(sql, olderThanSeconds)} order by a.state_change`);
+  return rows.map(toIdleSession);
+}
+
+type IdleRow = {
+  pid: number;
+  backend_start: Date;
+  backend_start_us: string;
+  usename: string | null;
+  application_name: string | null;
+  client_addr: string | null;
+  state: string;
+  idle_s: number;
+  xact_s: number | null;
+  query_s: number | null;
+  query: string;
+  is_console: boolean;
+  is_superuser: boolean;
+  backend_type: string;
+};
+
+function idleSessionsQuery(sql: Sql, olderThanSeconds: number) {
+  return sql`
+    select a.pid, a.backend_start, (extract(epoch from a.backend_start) * 1000000)::bigint::text as backend_start_us, a.usename, a.application_name, a.client_addr::text as client_addr, a.state,
+           extract(epoch from now() - a.state_change)::float8 as idle_s,
+           extract(epoch from now() - a.xact_start)::float8 as xact_s,
+           extract(epoch from now() - a.query_start)::float8 as query_s,
+           left(a.query, 500) as query,
+           (a.pid = pg_backend_pid() or a.application_name like 'recovery-console%') as is_console,
+           coalesce(r.rolsuper, false) as is_superuser,
+           a.backend_type
+    from pg_stat_activity a
+    left join pg_roles r on r.oid = a.usesysid
+    where a.state = 'idle in transaction'
+      and a.state_change < now() - make_interval(secs => ${olderThanSeconds})`;
+}
+
+function toIdleSession(r: IdleRow): IdleSession {
+  return {
     pid: r.pid,
     backendStart: r.backend_start.toISOString(),
     backendStartUs: r.backend_start_us,
@@ -150,7 +155,29 @@ export async function getIdleInTransactionSessions({ olderThanSeconds }: { older
     querySeconds: r.query_s,
     query: r.query,
     excluded: r.is_console ? "console" : r.is_superuser ? "superuser" : r.backend_type !== "client backend" ? "not_client_backend" : null,
-  }));
+  };
+}
+
+/**
+ * What the idle_transactions check reads, in one statement (one round trip, one pooled connection):
+ * the sessions (getIdleInTransactionSessions) and the runbook's own count
+ * (countIdleInTransactionByQueryStart), from the same view of pg_stat_activity.
+ */
+export async function getIdleInTransactionReport({ olderThanSeconds }: { olderThanSeconds: number }): Promise<{ sessions: IdleSession[]; runbookCount: number }> {
+  const rows = await withTrading(
+    (sql) => sql<(Partial<IdleRow> & { runbook_count: number })[]>`
+      with runbook as (
+        select count(*)::int as runbook_count from pg_stat_activity
+        where state = 'idle in transaction' and query_start < now() - make_interval(secs => ${olderThanSeconds})
+      )
+      select runbook.runbook_count, s.* from runbook
+      left join (${idleSessionsQuery(sql, olderThanSeconds)}) s on true
+      order by s.idle_s desc nulls last`,
+  );
+  return {
+    runbookCount: rows[0]?.runbook_count ?? 0,
+    sessions: rows.filter((r): r is IdleRow & { runbook_count: number } => r.pid != null).map(toIdleSession),
+  };
 }
 
 /**
@@ -178,27 +205,20 @@ export async function getFailedExecutions({ windowSeconds, limit }: { windowSeco
   const cols = await tradingColumns();
   const directive = cols.execution_events.has("directive_id");
   const error = cols.execution_events.has("error");
-  return withTrading(async (sql) => {
-    const [{ count }] = await failedExecutionsCountQuery(sql, { windowSeconds });
-    const rows = await failedExecutionsRowsQuery(sql, { windowSeconds, limit, directive, error });
-    return {
-      count,
-      rows: rows.map((r) => ({ id: r.id, createdAt: r.created_at.toISOString(), ageSeconds: r.age_s, directiveId: r.directive_id, error: r.error, status: r.status })),
-    };
-  });
+  const rows = await withTrading((sql) => failedExecutionsQuery(sql, { windowSeconds, limit, directive, error }));
+  return {
+    count: rows[0]?.total ?? 0,
+    rows: rows.map((r) => ({ id: r.id, createdAt: r.created_at.toISOString(), ageSeconds: r.age_s, directiveId: r.directive_id, error: r.error, status: r.status })),
+  };
 }
 
-export function failedExecutionsCountQuery(sql: Sql, { windowSeconds }: { windowSeconds: number }) {
-  return sql<[{ count: number }]>`
-    select count(*)::int as count from execution_events
-    where status = 'failed' and created_at > now() - make_interval(secs => ${windowSeconds})`;
-}
-
-export function failedExecutionsRowsQuery(sql: Sql, o: { windowSeconds: number; limit: number; directive: boolean; error: boolean }) {
-  return sql<{ id: string; created_at: Date; age_s: number; directive_id: string | null; error: string | null; status: string }[]>`
+/** The runbook query's count and its latest rows, in one statement (see stalePendingQuery). */
+export function failedExecutionsQuery(sql: Sql, o: { windowSeconds: number; limit: number; directive: boolean; error: boolean }) {
+  return sql<{ id: string; created_at: Date; age_s: number; directive_id: string | null; error: string | null; status: string; total: number }[]>`
     select id::text as id, created_at, extract(epoch from now() - created_at)::float8 as age_s, status,
            ${o.directive ? sql`directive_id::text` : sql`null::text`} as directive_id,
-           ${o.error ? sql`left(error::text, 300)` : sql`null::text`} as error
+           ${o.error ? sql`left(error::text, 300)` : sql`null::text`} as error,
+           (count(*) over ())::int as total
     from execution_events
     where status = 'failed' and created_at > now() - make_interval(secs => ${o.windowSeconds})
     order by created_at desc
@@ -235,22 +255,24 @@ export type ConnectionsByState = {
  * it that counts against max_connections (the rest are background processes, state null).
  */
 export async function getConnectionsByState(): Promise<ConnectionsByState> {
-  return withTrading(async (sql) => {
-    const rows = await sql<{ state: string | null; count: number; client_backends: number }[]>`
-      select state, count(*)::int as count, (count(*) filter (where backend_type = 'client backend'))::int as client_backends
-      from pg_stat_activity group by state order by count(*) desc, state`;
-    const [settings] = await sql<{ max_connections: number; reserved: number; sees_all: boolean }[]>`
-      select current_setting('max_connections')::int as max_connections,
+  // One statement: the runbook's rows, each carrying the settings (pg_stat_activity always has at
+  // least our own row).
+  const rows = await withTrading(
+    (sql) => sql<{ state: string | null; count: number; client_backends: number; max_connections: number; reserved: number; sees_all: boolean }[]>`
+      select state, count(*)::int as count, (count(*) filter (where backend_type = 'client backend'))::int as client_backends,
+             current_setting('max_connections')::int as max_connections,
              current_setting('superuser_reserved_connections')::int as reserved,
-             pg_has_role('pg_read_all_stats', 'usage') as sees_all`;
-    return {
-      byState: rows.map((r) => ({ state: r.state, count: r.count, clientBackends: r.client_backends })),
-      total: rows.reduce((n, r) => n + r.count, 0),
-      maxConnections: settings!.max_connections,
-      superuserReserved: settings!.reserved,
-      seesAllSessions: settings!.sees_all,
-    };
-  });
+             pg_has_role('pg_read_all_stats', 'usage') as sees_all
+      from pg_stat_activity group by state order by count(*) desc, state`,
+  );
+  const settings = rows[0]!;
+  return {
+    byState: rows.map((r) => ({ state: r.state, count: r.count, clientBackends: r.client_backends })),
+    total: rows.reduce((n, r) => n + r.count, 0),
+    maxConnections: settings.max_connections,
+    superuserReserved: settings.reserved,
+    seesAllSessions: settings.sees_all,
+  };
 }
 
 /**
@@ -295,22 +317,27 @@ export type MonitoringQuery = {
  * build them (same functions, the thresholds given, every optional column present): the plan test
  * (tests/db/plans.test.ts) and `npm run bench` EXPLAIN each and require an index scan.
  */
-export function monitoringQueries(o: { signalWindowSeconds: number; staleDirectiveSeconds: number; failedWindowSeconds: number; historyMinutes: number }): MonitoringQuery[] {
+export function monitoringQueries(o: {
+  signalWindowSeconds: number;
+  staleDirectiveSeconds: number;
+  staleDirectivesShown: number;
+  failedWindowSeconds: number;
+  failedExecutionsShown: number;
+  historyMinutes: number;
+}): MonitoringQuery[] {
   return [
     { id: "signals_recent", check: "signals_recent", source: "runbook: Recent signals", build: (sql) => recentSignalsQuery(sql, { windowSeconds: o.signalWindowSeconds }) },
-    { id: "directives_stale_pending.count", check: "directives_stale_pending", source: "runbook: Pending directives", build: (sql) => stalePendingCountQuery(sql, { olderThanSeconds: o.staleDirectiveSeconds }) },
     {
-      id: "directives_stale_pending.rows",
+      id: "directives_stale_pending",
       check: "directives_stale_pending",
-      source: "runbook: Pending directives (the oldest rows)",
-      build: (sql) => stalePendingRowsQuery(sql, { olderThanSeconds: o.staleDirectiveSeconds, limit: 20, symbol: true }),
+      source: "runbook: Pending directives (count and oldest rows)",
+      build: (sql) => stalePendingQuery(sql, { olderThanSeconds: o.staleDirectiveSeconds, limit: o.staleDirectivesShown, symbol: true }),
     },
-    { id: "executions_failed.count", check: "executions_failed", source: "runbook: Failed executions", build: (sql) => failedExecutionsCountQuery(sql, { windowSeconds: o.failedWindowSeconds }) },
     {
-      id: "executions_failed.rows",
+      id: "executions_failed",
       check: "executions_failed",
-      source: "runbook: Failed executions (the latest rows)",
-      build: (sql) => failedExecutionsRowsQuery(sql, { windowSeconds: o.failedWindowSeconds, limit: 50, directive: true, error: true }),
+      source: "runbook: Failed executions (count and latest rows)",
+      build: (sql) => failedExecutionsQuery(sql, { windowSeconds: o.failedWindowSeconds, limit: o.failedExecutionsShown, directive: true, error: true }),
     },
     { id: "ea_heartbeat.newest_execution_event", check: "ea_heartbeat", source: "runbook scenario 5: execution confirmations", build: (sql) => newestExecutionEventQuery(sql) },
     { id: "signals_per_minute", check: "history", source: "the signals sparkline", build: (sql) => signalsPerMinuteQuery(sql, o.historyMinutes) },

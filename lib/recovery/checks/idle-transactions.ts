@@ -10,7 +10,7 @@ import "server-only";
  * critical from IDLE_TX_CRITICAL_COUNT (default 5), when they are enough to exhaust a pool.
  */
 import { env } from "../../env.ts";
-import { countIdleInTransactionByQueryStart, getIdleInTransactionSessions } from "../../db/queries/trading.ts";
+import { getIdleInTransactionReport } from "../../db/queries/trading.ts";
 import { formatAge, plural } from "./format.ts";
 import type { CheckDefinition, CheckStatus } from "./types.ts";
 
@@ -29,11 +29,8 @@ export const idleTransactions: CheckDefinition = {
   async run() {
     const e = env();
     const olderThanSeconds = e.IDLE_TX_SECONDS;
-    // Read the two counts in parallel: they run on two pooled connections at the same moment.
-    const [sessions, runbookCount] = await Promise.all([
-      getIdleInTransactionSessions({ olderThanSeconds }),
-      countIdleInTransactionByQueryStart({ olderThanSeconds }),
-    ]);
+    // Both counts in one statement, from the same view of pg_stat_activity.
+    const { sessions, runbookCount } = await getIdleInTransactionReport({ olderThanSeconds });
     const count = sessions.length;
     const oldest = sessions[0];
     return {

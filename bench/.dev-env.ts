@@ -1,0 +1,16 @@
+import { startBenchServer, connect } from "./lib/pg.ts";
+import { ensureUser, sessionCookie, secret } from "./lib/console.ts";
+import { provisionConsoleRole } from "./lib/roles.ts";
+import fs from "node:fs";
+const server = await startBenchServer({ dataDir: "/tmp/rc-bench-scratch", log: console.log });
+const role = { user: "rc_bench_console", password: secret() };
+const a = connect(server.url("rc_bench_trading_200000")); await provisionConsoleRole(a, role, { major: 18 }); await a.end();
+const env = { TRADING_DATABASE_URL: server.url("rc_bench_trading_200000", role), CONSOLE_DATABASE_URL: server.url("rc_bench_console"), AUTH_SECRET: secret(), CONSOLE_API_TOKEN: secret(), NEXT_DIST_DIR: ".next-bench", NODE_ENV: "production", PORT: "39999" };
+const store = connect(server.url("rc_bench_console"));
+const u = await ensureUser(store, "oncall@bench.example", "oncall");
+await store.end();
+fs.writeFileSync("/tmp/rc-dev-env.sh", Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join("\n") + "\n");
+fs.writeFileSync("/tmp/rc-dev.json", JSON.stringify({ url: "http://localhost:39999", token: env.CONSOLE_API_TOKEN, cookie: await sessionCookie(env.AUTH_SECRET, u) }));
+console.log("READY");
+process.on("SIGINT", async () => { await server.stop(); process.exit(0); });
+setInterval(() => {}, 1 << 30);
