@@ -35,8 +35,8 @@ const quick = args.includes("--quick");
 const strict = args.includes("--strict");
 
 const MODE = quick
-  ? { large: 200_000, growthSamples: 60, growthRounds: 2, floorSamples: 60, auditPerWriter: 60, ttfbSamples: 60, servingSeconds: 3, servingRounds: 1, viewersEvaluations: 1, freshnessSeconds: 12, loadSeconds: 15 }
-  : { large: 10_000_000, growthSamples: 300, growthRounds: 4, floorSamples: 200, auditPerWriter: 250, ttfbSamples: 200, servingSeconds: 8, servingRounds: 2, viewersEvaluations: 6, freshnessSeconds: 60, loadSeconds: 60 };
+  ? { large: 200_000, growthSamples: 80, growthRounds: 4, floorSamples: 80, auditPerWriter: 60, ttfbSamples: 60, servingSeconds: 3, servingRounds: 1, viewersEvaluations: 3, freshnessSeconds: 12, loadWarmupSeconds: 5, loadSeconds: 15 }
+  : { large: 10_000_000, growthSamples: 400, growthRounds: 8, floorSamples: 300, auditPerWriter: 250, ttfbSamples: 200, servingSeconds: 8, servingRounds: 2, viewersEvaluations: 24, freshnessSeconds: 60, loadWarmupSeconds: 20, loadSeconds: 60 };
 const SMALL = 10_000;
 const IDLE_TX_SECONDS = 2;
 
@@ -221,28 +221,7 @@ async function main() {
   const oncall = await ensureUser(store, "oncall@bench.example", "oncall");
   const viewer = await ensureUser(store, "viewer@bench.example", "viewer");
 
-  // viewers_ratio first, on its own console (a 12 s interval, see measureViewers), alone on the database.
-  const viewers = await measure(
-    "viewers_ratio",
-    "viewers_ratio: trading-DB transactions per minute, 100 pollers of /api/health vs 1",
-    async (st) => {
-      const viewersApp = await launchConsole({ port: await freePort(), logFile, log: (l) => st.note(l), env: { ...consoleEnv, HEALTH_REFRESH_SECONDS: "12" } });
-      const admin = server.admin();
-      try {
-        return await measureViewers({ baseUrl: viewersApp.url, token: viewersApp.apiToken, admin, database: large.name, evaluations: MODE.viewersEvaluations, step: st });
-      } finally {
-        await admin.end({ timeout: 2 });
-        await viewersApp.stop();
-      }
-    },
-    (v) => `${v.ratio} (${v.hundredPollers.perMinute} vs ${v.onePoller.perMinute} per minute)`,
-  );
-  if (viewers) {
-    results.viewers_ratio = viewers.ratio;
-    results.details.viewers = viewers;
-  }
-
-  s = step("starting the console (next start, default interval)");
+  s = step("starting the console (next start)");
   const app: ConsoleUnderTest = await launchConsole({ port: await freePort(), logFile, log: (l) => s.note(l), env: consoleEnv });
   cleanups.push(() => app.stop());
   const oncallCookie = () => sessionCookie(app.authSecret, oncall);
@@ -270,6 +249,24 @@ async function main() {
   if (serving) {
     results.serving_ratio = serving.ratio;
     results.details.serving = serving;
+  }
+
+  const viewers = await measure(
+    "viewers_ratio",
+    "viewers_ratio: trading-DB transactions per minute, 100 pollers of /api/health vs 1",
+    async (st) => {
+      const admin = server.admin();
+      try {
+        return await measureViewers({ baseUrl: app.url, token: app.apiToken, admin, database: large.name, evaluations: MODE.viewersEvaluations, step: st });
+      } finally {
+        await admin.end({ timeout: 2 });
+      }
+    },
+    (v) => `${v.ratio} (${v.hundredPollers.perMinute} vs ${v.onePoller.perMinute} per minute)`,
+  );
+  if (viewers) {
+    results.viewers_ratio = viewers.ratio;
+    results.details.viewers = viewers;
   }
 
   const fresh = await measure(
@@ -323,6 +320,7 @@ async function main() {
         director,
         idleSeconds: IDLE_TX_SECONDS,
         refreshSeconds: 5,
+        warmupSeconds: MODE.loadWarmupSeconds,
         seconds: MODE.loadSeconds,
         viewers: 100,
         step: st,

@@ -147,6 +147,8 @@ function Body({ check, canAct }: { check: CheckResult; canAct: boolean }) {
               ["in use", `${formatValue(check.value)} of ${formatValue(d.maxConnections)} (${formatValue(d.percent)} %)`],
               ["client backends", formatValue(d.clientBackends)],
               ["superuser reserved", formatValue(d.superuserReserved)],
+              ["reserved for the console's role", formatValue(d.reservedConnections)],
+              ["open to applications", formatValue(d.openToApplications)],
               ["sees every session", d.seesAllSessions ? "yes" : "no: grant pg_monitor to the console's role"],
             ]}
           />

@@ -1,10 +1,11 @@
 /**
  * `npm test`: everything, in order, with its own set-up:
  *   typecheck → lint → unit (vitest) → DB integration (vitest, real PostgreSQL) → e2e
- *   (Playwright, real Chromium, production build of the console and the demo world).
+ *   (Playwright, real Chromium, production build of the console and the demo world) → drills
+ *   (the fast game-day drills of `npm run drills`, on the same build).
  * It ends with one line: `N passed, N failed`.
  *
- *   --only <typecheck|lint|unit|db|e2e>[,...]   run a subset
+ *   --only <typecheck|lint|unit|db|e2e|drills>[,...]   run a subset
  *   e2e/some.spec.ts ...                        only these Playwright specs
  * TEST_DATABASE_URL points the DB suites at an existing server (CI's second pass).
  */
@@ -15,7 +16,7 @@ import path from "node:path";
 import { ensureBuild, freePort, log, root } from "./lib/stack.ts";
 
 type Result = { name: string; passed: number; failed: number; skipped: number };
-const steps = ["typecheck", "lint", "unit", "db", "e2e"] as const;
+const steps = ["typecheck", "lint", "unit", "db", "e2e", "drills"] as const;
 type Step = (typeof steps)[number];
 
 const onlyArg = process.argv.indexOf("--only");
@@ -95,6 +96,32 @@ async function e2e(): Promise<Result> {
   }
 }
 
+/** The fast drills (`npm run drills -- --fast`) on the e2e's build: one test per drill. */
+async function drills(): Promise<Result> {
+  try {
+    await ensureBuild(log);
+  } catch (err) {
+    console.error(`drills could not run: ${err instanceof Error ? err.message : String(err)}`);
+    return { name: "drills", passed: 0, failed: 1, skipped: 0 };
+  }
+  let out = "";
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "drills/run.ts", "--fast"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, NEXT_DIST_DIR: process.env.NEXT_DIST_DIR || ".next" },
+    });
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      process.stdout.write(c);
+    });
+    child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
+  const passed = (out.match(/^DRILL \S+: PASS$/gm) ?? []).length;
+  const failed = (out.match(/^DRILL \S+: FAIL/gm) ?? []).length;
+  return { name: "drills", passed, failed: failed + (code !== 0 && failed === 0 ? 1 : 0), skipped: 0 };
+}
+
 async function main() {
   const results: Result[] = [];
   const started = Date.now();
@@ -114,6 +141,9 @@ async function main() {
         break;
       case "e2e":
         results.push(await e2e());
+        break;
+      case "drills":
+        results.push(await drills());
         break;
     }
   }

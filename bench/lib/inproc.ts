@@ -7,7 +7,7 @@ import { closeStores } from "../../lib/db/client.ts";
 import { reloadEnv } from "../../lib/env.ts";
 import { resetHealthMonitor } from "../../lib/recovery/snapshot.ts";
 
-export async function useEnv(vars: Record<string, string | undefined>): Promise<void> {
+export async function applyEnv(vars: Record<string, string | undefined>): Promise<void> {
   await closeStores();
   for (const [k, v] of Object.entries(vars)) {
     if (v === undefined) delete process.env[k];

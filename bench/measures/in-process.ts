@@ -10,7 +10,8 @@ import { STALE_DIRECTIVES_SHOWN } from "../../lib/recovery/checks/directives-sta
 import { FAILED_EXECUTIONS_SHOWN, FAILED_EXECUTIONS_WINDOW_SECONDS } from "../../lib/recovery/checks/executions-failed.ts";
 import { HealthMonitor } from "../../lib/recovery/snapshot.ts";
 import { parseEnv } from "../../lib/env.ts";
-import { useEnv } from "../lib/inproc.ts";
+import { applyEnv } from "../lib/inproc.ts";
+import { startSimsProcess } from "../lib/sims-process.ts";
 import { explainQuery, type PlanVerdict } from "../lib/plans.ts";
 import type { Step } from "../lib/progress.ts";
 import { percentile, p95, round } from "../lib/stats.ts";
@@ -52,7 +53,7 @@ export async function measureGrowth(o: { smallUrl: string; largeUrl: string; env
   const perRound = Math.ceil(o.samples / o.rounds);
   for (let round = 0; round < o.rounds; round++) {
     for (const size of ["small", "large"] as const) {
-      await useEnv({ ...o.env, TRADING_DATABASE_URL: size === "small" ? o.smallUrl : o.largeUrl });
+      await applyEnv({ ...o.env, TRADING_DATABASE_URL: size === "small" ? o.smallUrl : o.largeUrl });
       const signal = new AbortController().signal;
       for (let i = 0; i < 3; i++) for (const d of defs) await d.run(signal);
       for (let i = 0; i < perRound; i++) {
@@ -91,7 +92,17 @@ const RUNBOOK_QUERIES = [
  * pays for the same answers. Interleaved, so both see the same machine.
  */
 export async function measureFloor(o: { url: string; env: Record<string, string>; samples: number; step: Step }) {
-  await useEnv({ ...o.env, TRADING_DATABASE_URL: o.url });
+  // The HTTP checks probe simulators in another process, as they would real services.
+  const sims = await startSimsProcess();
+  try {
+    return await floorWith(o, { TRADE_DIRECTOR_URL: sims.directorUrl, WORKER_PROBES: `tick-factory=${sims.workerUrl}/health` });
+  } finally {
+    await sims.stop();
+  }
+}
+
+async function floorWith(o: { url: string; env: Record<string, string>; samples: number }, probes: Record<string, string>) {
+  await applyEnv({ ...o.env, ...probes, TRADING_DATABASE_URL: o.url });
   const monitor = new HealthMonitor(checks, { refreshSeconds: 5, checkTimeoutMs: 5500 });
   const direct = postgres(o.url, { max: 1, onnotice: () => {}, connection: { application_name: "bench-psql" } });
   const floor = async () => {
@@ -149,7 +160,7 @@ function entry(w: number, i: number) {
  */
 export async function measureAuditAppend(o: { consoleUrl: string; writers: number; perWriter: number; step: Step }) {
   // One connection per writer: the measure is the append, not a wait for a pooled connection.
-  await useEnv({ CONSOLE_DATABASE_URL: o.consoleUrl, TRADING_DATABASE_URL: o.consoleUrl, CONSOLE_POOL_MAX: String(o.writers) });
+  await applyEnv({ CONSOLE_DATABASE_URL: o.consoleUrl, TRADING_DATABASE_URL: o.consoleUrl, CONSOLE_POOL_MAX: String(o.writers) });
   for (let i = 0; i < 50; i++) await appendAudit(entry(0, i));
   const solo: number[] = [];
   for (let i = 0; i < 200; i++) {
@@ -169,7 +180,7 @@ export async function measureAuditAppend(o: { consoleUrl: string; writers: numbe
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  await useEnv({ CONSOLE_POOL_MAX: undefined });
+  await applyEnv({ CONSOLE_POOL_MAX: undefined });
   return {
     p95Ms: round(p95(times), 2),
     p50Ms: round(percentile(times, 50), 2),

@@ -3,12 +3,13 @@
  *
  * A viewer does what the dashboard's own code does (components/data/*): it loads the page, then
  * polls /api/health at the snapshot's refresh interval and /api/incidents/current every 5 s, and
- * /api/health/history every 30 s, with a viewer's session cookie; once during the run it reloads
- * the page. The 100 arrive spread over the first 10 s (stakeholders opening the link when an
- * incident starts), each on its own keep-alive connection. Meanwhile an on-call runs the three
- * recovery actions in turn, each for real (cancel 100 stale directives, kill 5 sessions idle in
- * transaction, reset an open circuit) through the server actions. Every failed request and every
- * action that does not succeed counts as an error.
+ * /api/health/history every 30 s, with a viewer's session cookie, on its own keep-alive
+ * connection. The 100 open the dashboard during a warm-up (spread over `warmupSeconds`: people
+ * opening the link as an incident starts; reported apart); then, for `seconds`, all 100 are
+ * watching, each reloads the page once at a random moment, and an on-call runs the three recovery
+ * actions in turn, each for real (cancel 100 stale directives, kill 5 sessions idle in
+ * transaction, reset an open circuit) through the server actions. The latencies are the window's;
+ * every failed request (warm-up included) and every action that does not succeed is an error.
  *
  * autocannon paces a connection at 1 request/s at the slowest, five times a dashboard's pace, so
  * the viewers are simulated here; autocannon measures raw throughput (serving_ratio).
@@ -34,36 +35,39 @@ export async function measureLoad(o: {
   director: TradeDirectorSim;
   idleSeconds: number;
   refreshSeconds: number;
+  warmupSeconds: number;
   seconds: number;
   viewers: number;
   step: Step;
 }) {
   await settleDirectives(o.writer);
   const times: Record<Kind, number[]> = { dashboard: [], health: [], incidents: [], history: [] };
+  const arrival: Record<Kind, number[]> = { dashboard: [], health: [], incidents: [], history: [] };
   const failures: string[] = [];
   const started = Date.now();
-  const until = started + o.seconds * 1000;
-  const arrivalMs = Math.min(10_000, (o.seconds * 1000) / 4);
+  const windowStart = started + o.warmupSeconds * 1000;
+  const until = windowStart + o.seconds * 1000;
 
   const get = async (kind: Kind, path: string) => {
     const t0 = performance.now();
+    const inWindow = Date.now() >= windowStart;
     try {
       const res = await fetch(`${o.baseUrl}${path}`, { headers: { cookie: o.viewerCookie }, redirect: "manual", signal: AbortSignal.timeout(10_000) });
       await res.arrayBuffer();
-      times[kind].push(performance.now() - t0);
-      if (res.status !== 200) failures.push(`${path}: HTTP ${res.status}`);
+      (inWindow ? times : arrival)[kind].push(performance.now() - t0);
+      if (res.status !== 200) failures.push(`${path}: HTTP ${res.status}${inWindow ? "" : " (warm-up)"}`);
     } catch (err) {
-      failures.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`${path}: ${err instanceof Error ? err.message : String(err)}${inWindow ? "" : " (warm-up)"}`);
     }
   };
 
   const viewer = async () => {
-    await sleep(Math.random() * arrivalMs);
+    await sleep(Math.random() * o.warmupSeconds * 1000);
     await get("dashboard", "/");
-    const reloadAt = Date.now() + Math.random() * (until - Date.now());
+    const reloadAt = windowStart + Math.random() * (until - windowStart);
     let reloaded = false;
     let nextHistory = Date.now() + 30_000;
-    for (let tick = Date.now(); tick < until; tick += o.refreshSeconds * 1000) {
+    for (let tick = Date.now() + o.refreshSeconds * 1000; tick < until; tick += o.refreshSeconds * 1000) {
       await sleep(Math.max(0, tick - Date.now()));
       if (Date.now() >= until) break;
       if (!reloaded && Date.now() >= reloadAt) {
@@ -89,6 +93,7 @@ export async function measureLoad(o: {
     actions.push({ name, ok, ms: answer.ms, ...(ok ? {} : { message: answer.value?.message ?? `HTTP ${answer.status}` }) });
   };
   const oncall = async () => {
+    await sleep(Math.max(0, windowStart - Date.now()));
     for (let i = 0; Date.now() < until - 3000; i++) {
       const kind = i % 3;
       try {
@@ -125,9 +130,10 @@ export async function measureLoad(o: {
   await Promise.all([...Array.from({ length: o.viewers }, viewer), oncall()]);
   const failedActions = actions.filter((a) => !a.ok);
   const errors = failures.length + failedActions.length;
-  const stat = (k: Kind) => ({ requests: times[k].length, p50Ms: round(percentile(times[k], 50), 1), p95Ms: round(p95(times[k]), 1), maxMs: round(Math.max(...times[k]), 1) });
+  const stat = (k: Kind, from = times) => ({ requests: from[k].length, p50Ms: round(percentile(from[k], 50), 1), p95Ms: round(p95(from[k]), 1), maxMs: round(Math.max(...from[k]), 1) });
   o.step.note(
-    `/api/health: ${times.health.length} requests, p95 ${stat("health").p95Ms} ms; dashboard: ${times.dashboard.length} loads, p95 ${stat("dashboard").p95Ms} ms; ${actions.length} actions, ${failedActions.length} failed`,
+    `/api/health: ${times.health.length} requests, p95 ${stat("health").p95Ms} ms; dashboard: ${times.dashboard.length} loads, p95 ${stat("dashboard").p95Ms} ms; ${actions.length} actions, ${failedActions.length} failed` +
+      ` (warm-up: ${arrival.dashboard.length} page loads, p95 ${stat("dashboard", arrival).p95Ms} ms)`,
   );
   return {
     seconds: o.seconds,
@@ -135,10 +141,11 @@ export async function measureLoad(o: {
     errors,
     healthP95Ms: stat("health").p95Ms,
     requests: { dashboard: stat("dashboard"), health: stat("health"), incidents: stat("incidents"), history: stat("history") },
+    warmup: { seconds: o.warmupSeconds, dashboard: stat("dashboard", arrival), health: stat("health", arrival), incidents: stat("incidents", arrival) },
     actions: actions.length,
     actionsByName: Object.fromEntries(["CancelStaleDirectives", "KillIdleTransactions", "ResetCircuit"].map((n) => [n, actions.filter((a) => a.name === n).length])),
     actionP95Ms: round(p95(actions.filter((a) => a.ok).map((a) => a.ms)), 1),
     failures: [...failedActions.map((a) => `${a.name}: ${a.message}`), ...failures].slice(0, 20),
-    model: `each viewer loads the dashboard (arrivals over ${arrivalMs / 1000} s), polls /api/health every ${o.refreshSeconds} s and /api/incidents/current every 5 s, /api/health/history every 30 s, and reloads once; an on-call runs the three actions in turn`,
+    model: `100 viewers open the dashboard over a ${o.warmupSeconds} s warm-up, then for ${o.seconds} s each polls /api/health every ${o.refreshSeconds} s and /api/incidents/current every 5 s, /api/health/history every 30 s, and reloads once; an on-call runs the three actions in turn`,
   };
 }

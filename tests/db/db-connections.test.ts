@@ -84,6 +84,8 @@ describe("db_connections (runbook scenario 3, step 1)", () => {
       expect(r.status).toBe(expected(runbookTotal));
     }
     expect((await readAtStableMoment()).reading.status).toBe("critical");
-    expect(reading.threshold).toBe("warn from 80 %, critical from 90 % of max_connections");
+    expect(reading.threshold).toMatch(/^warn from 80 %, critical from 90 % of max_connections, or when the \d+ slots open to applications are all taken$/);
+    const d = reading.detail as { maxConnections: number; superuserReserved: number; reservedConnections: number; openToApplications: number };
+    expect(d.openToApplications).toBe(d.maxConnections - d.superuserReserved - d.reservedConnections);
   });
 });

@@ -50,6 +50,12 @@ describe("thresholds", () => {
     expect(classifyConnections(18, 20, 80, 90)).toBe("critical");
   });
 
+  it("connections: critical when every slot open to applications is taken, whatever the share of max_connections", () => {
+    // max_connections 40, 3 + 10 reserved: applications are refused from 27 client backends on.
+    expect(classifyConnections(30, 40, 80, 90, { clientBackends: 27, openToApplications: 27 })).toBe("critical");
+    expect(classifyConnections(30, 40, 80, 90, { clientBackends: 26, openToApplications: 27 })).toBe("ok");
+  });
+
   it("idle transactions: warn from 1, critical from the configured count", () => {
     expect([0, 1, 4, 5].map((n) => classifyIdleTransactions(n, 5))).toEqual(["ok", "warn", "warn", "critical"]);
   });

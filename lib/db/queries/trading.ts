@@ -241,6 +241,8 @@ export type ConnectionsByState = {
   total: number;
   maxConnections: number;
   superuserReserved: number;
+  /** reserved_connections (PostgreSQL 16+; 0 before): slots for roles with pg_use_reserved_connections. */
+  reservedConnections: number;
   /**
    * Whether our role sees every session's state. Without pg_read_all_stats (or pg_monitor),
    * PostgreSQL hides the state of other users' sessions, and they are grouped under null.
@@ -258,10 +260,11 @@ export async function getConnectionsByState(): Promise<ConnectionsByState> {
   // One statement: the runbook's rows, each carrying the settings (pg_stat_activity always has at
   // least our own row).
   const rows = await withTrading(
-    (sql) => sql<{ state: string | null; count: number; client_backends: number; max_connections: number; reserved: number; sees_all: boolean }[]>`
+    (sql) => sql<{ state: string | null; count: number; client_backends: number; max_connections: number; reserved: number; reserved_roles: number; sees_all: boolean }[]>`
       select state, count(*)::int as count, (count(*) filter (where backend_type = 'client backend'))::int as client_backends,
              current_setting('max_connections')::int as max_connections,
              current_setting('superuser_reserved_connections')::int as reserved,
+             coalesce(current_setting('reserved_connections', true), '0')::int as reserved_roles,
              pg_has_role('pg_read_all_stats', 'usage') as sees_all
       from pg_stat_activity group by state order by count(*) desc, state`,
   );
@@ -271,6 +274,7 @@ export async function getConnectionsByState(): Promise<ConnectionsByState> {
     total: rows.reduce((n, r) => n + r.count, 0),
     maxConnections: settings.max_connections,
     superuserReserved: settings.reserved,
+    reservedConnections: settings.reserved_roles,
     seesAllSessions: settings.sees_all,
   };
 }

@@ -1,0 +1,425 @@
+/**
+ * The game-day drills (issue 8). Each sets its failure up for real, checks what an on-call would
+ * see and do, and puts the world back as it found it. A drill throws (with the reason) when the
+ * console does not behave; drills/run.ts prints PASS or FAIL for each.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import postgres from "postgres";
+import { root } from "../scripts/lib/stack.ts";
+import { confirmRequest, preview, type ActionState } from "../bench/lib/console.ts";
+import { fillConnections, isTooManyConnections } from "../bench/lib/sessions.ts";
+import { auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
+
+export type Drill = { name: string; fast: boolean; what: string; run(world: DrillWorld, log: (line: string) => void): Promise<void> };
+
+const DB_CHECKS = ["signals_recent", "directives_stale_pending", "executions_failed", "db_connections", "idle_transactions"];
+
+function assert(cond: unknown, why: string): asserts cond {
+  if (!cond) throw new Error(why);
+}
+
+async function insertStale(world: DrillWorld, n: number): Promise<string[]> {
+  const sql = world.tradingAdmin();
+  try {
+    const rows = await sql<{ id: string }[]>`
+      insert into trade_directives (symbol, status, created_at)
+      select 'EURUSD', 'pending', now() - interval '1 hour' - make_interval(secs => g) from generate_series(1, ${n}) g
+      returning id::text as id`;
+    return rows.map((r) => r.id);
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+async function statuses(world: DrillWorld, ids: string[]): Promise<Record<string, string>> {
+  const sql = world.tradingAdmin();
+  try {
+    const rows = await sql<{ id: string; status: string }[]>`select id::text as id, status from trade_directives where id = any(${ids}::bigint[])`;
+    return Object.fromEntries(rows.map((r) => [r.id, r.status]));
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+/** Every stale directive left by a drill is closed, so the next drill previews only its own. */
+async function settleDirectives(world: DrillWorld): Promise<void> {
+  const sql = world.tradingAdmin();
+  try {
+    await sql`update trade_directives set status = 'executed' where status = 'pending'`;
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+async function beat(world: DrillWorld): Promise<void> {
+  const res = await fetch(`${world.app.url}/api/heartbeat`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${world.heartbeatToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ instance: "ea-primary", role: "primary", version: "drill" }),
+  });
+  assert(res.ok, `the EA heartbeat was refused (${res.status})`);
+}
+
+const poolExhausted: Drill = {
+  name: "pool-exhausted",
+  fast: true,
+  what: "other clients hold every connection slot they may; the console still answers and clears them",
+  async run(world, log) {
+    const admin = world.tradingAdmin();
+    let hogs: Awaited<ReturnType<typeof fillConnections>> | null = null;
+    try {
+      const [s] = await admin<[{ max: number; reserved: number; su: number }]>`
+        select current_setting('max_connections')::int as max, current_setting('reserved_connections')::int as reserved,
+               current_setting('superuser_reserved_connections')::int as su`;
+      assert(s.reserved >= 8, `the trading server reserves ${s.reserved} slots; the console needs 8`);
+      hogs = await fillConnections(world.trading.appUrl, "distortsignals-api");
+      log(`${hogs.pids.length} application sessions hold every ordinary slot (max_connections ${s.max}, ${s.reserved} reserved, ${s.su} for superusers)`);
+      // Proof that the server is full for everyone but the reserved roles.
+      const probe = postgres(world.trading.appUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+      const refused = await probe`select 1`.then(
+        () => null,
+        (err: unknown) => err,
+      );
+      await probe.end({ timeout: 1 });
+      assert(isTooManyConnections(refused), `an ordinary client could still connect: ${String(refused)}`);
+      // The console must come in through the reserved slots: drop the connections it already had,
+      // and let its snapshot (taken while the slots were filling) age past the refresh interval, so
+      // the dashboard request below has to read the database afresh.
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'recovery-console'`;
+      const full = Date.now();
+      await new Promise((r) => setTimeout(r, Number(THRESHOLDS.HEALTH_REFRESH_SECONDS) * 1000 + 100 - (Date.now() - full)));
+
+      const cookie = await world.cookie(world.oncall);
+      const dash = await page(world, "/", cookie);
+      assert(dash.status === 200, `the dashboard answered ${dash.status}`);
+      assert(dash.ms < 3000, `the dashboard took ${Math.round(dash.ms)} ms (limit 3000)`);
+      assert(panelStatus(dash.html, "db_connections") === "critical", `db_connections shows ${panelStatus(dash.html, "db_connections")}, expected critical`);
+      log(`dashboard rendered in ${Math.round(dash.ms)} ms, db_connections critical`);
+
+      // The runbook's step 2, from the console: kill the idle transactions.
+      const p = await until(
+        "the preview to list every application session",
+        async () => {
+          const x = await preview(world.client, "KillIdleTransactions", await world.cookie(world.oncall));
+          return x.count === hogs!.pids.length ? x : null;
+        },
+        10_000,
+        300,
+      );
+      const answer = await world.client.send<ActionState>(await confirmRequest(world.client, "KillIdleTransactions", p, await world.cookie(world.oncall)));
+      const r = answer.value;
+      assert(r?.ok && r.result?.outcome === "succeeded", `Kill idle transactions: ${r?.message ?? answer.text.slice(0, 200)}`);
+      const terminated = (r.result?.perTarget ?? []).filter((t) => t.outcome === "terminated").length;
+      assert(terminated === hogs.pids.length, `${terminated} of ${hogs.pids.length} sessions terminated`);
+      log(`Kill idle transactions terminated ${terminated} sessions in ${Math.round(answer.ms)} ms`);
+      await until("the slots to be free again", async () => {
+        const c = postgres(world.trading.appUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+        try {
+          return (await c`select 1 as ok`)[0]?.ok === 1;
+        } finally {
+          await c.end({ timeout: 1 });
+        }
+      }, 5000, 200);
+    } finally {
+      await hogs?.close();
+      await admin.end({ timeout: 2 });
+    }
+  },
+};
+
+const tradingDbDown: Drill = {
+  name: "trading-db-down",
+  fast: true,
+  what: "the trading DB stops; the page renders with its checks unknown, the rest works, and it all comes back",
+  async run(world, log) {
+    await beat(world);
+    await world.trading.pg.stop();
+    try {
+      const down = await until(
+        "the DB checks to turn unknown",
+        async () => {
+          const { body } = await health(world);
+          return DB_CHECKS.every((id) => check(body, id).status === "unknown") ? body : null;
+        },
+        10_000,
+        250,
+      );
+      const codes = DB_CHECKS.map((id) => check(down, id).error?.code);
+      assert(codes.every((c) => c?.startsWith("db.")), `unexpected error codes: ${codes.join(", ")}`);
+      // The HTTP probes and the heartbeats do not depend on the trading DB.
+      for (const id of ["circuit_breaker", "worker_rate_limit"]) assert(check(down, id).status === "ok", `${id} is ${check(down, id).status} while the trading DB is down`);
+      await beat(world);
+      const ea = check((await health(world)).body, "ea_heartbeat");
+      assert(ea.status === "ok", `ea_heartbeat is ${ea.status} (${ea.summary}) while only the trading DB is down`);
+      const dash = await page(world, "/", await world.cookie(world.viewer));
+      assert(dash.status === 200 && dash.ms < 3000, `the dashboard answered ${dash.status} in ${Math.round(dash.ms)} ms`);
+      assert(panelStatus(dash.html, "signals_recent") === "unknown", "the signals panel does not show unknown");
+      log(`checks unknown (${codes[0]}), HTTP checks and heartbeats fine, dashboard in ${Math.round(dash.ms)} ms`);
+    } finally {
+      await world.restartTrading();
+    }
+    const t0 = Date.now();
+    await until(
+      "the DB checks to recover without a restart",
+      async () => {
+        const { body } = await health(world);
+        return DB_CHECKS.every((id) => check(body, id).status !== "unknown");
+      },
+      15_000,
+      250,
+    );
+    log(`recovered ${Date.now() - t0} ms after the database came back`);
+  },
+};
+
+const tradeDirectorHung: Drill = {
+  name: "trade-director-hung",
+  fast: true,
+  what: "the trade director accepts requests and never answers; the circuit check and the reset time out cleanly",
+  async run(world, log) {
+    world.director.open();
+    const cookie = await world.cookie(world.oncall);
+    const p = await preview(world.client, "ResetCircuit", cookie);
+    world.director.mode = "hang";
+    try {
+      const t0 = Date.now();
+      await until(
+        "circuit_breaker to turn unknown with td.timeout",
+        async () => {
+          const c = check((await health(world)).body, "circuit_breaker");
+          return c.status === "unknown" && c.error?.code === "td.timeout";
+        },
+        5000,
+        100,
+      );
+      log(`circuit_breaker unknown (td.timeout) after ${Date.now() - t0} ms`);
+      const dash = await page(world, "/", cookie);
+      assert(dash.status === 200 && dash.ms < 2500, `the dashboard answered ${dash.status} in ${Math.round(dash.ms)} ms while the director hangs`);
+      const head = await auditHead(world);
+      const req = await confirmRequest(world.client, "ResetCircuit", p, cookie);
+      const answer = await world.client.send<ActionState>(req, { timeoutMs: 15_000 });
+      assert(answer.value?.result?.outcome === "timeout_unknown", `the reset ended as ${answer.value?.result?.outcome ?? answer.value?.code}: ${answer.value?.message}`);
+      assert(answer.ms < 6000, `the reset took ${Math.round(answer.ms)} ms`);
+      const entries = (await auditRows(world, { afterSeq: head })).filter((e) => e.action === "circuit.reset");
+      const intent = entries.find((e) => e.phase === "intent");
+      const outcome = entries.find((e) => e.phase === "outcome");
+      assert(intent && intent.outcome === "pending", "no intent entry for the reset");
+      assert(outcome && outcome.outcome === "timeout_unknown" && outcome.intent_seq === intent.seq, `the outcome entry is ${outcome?.outcome ?? "missing"}`);
+      log(`reset: timeout_unknown in ${Math.round(answer.ms)} ms, audited as intent ${intent.seq} → outcome ${outcome.seq}`);
+    } finally {
+      world.director.mode = "normal";
+      world.director.closeCircuit();
+    }
+  },
+};
+
+const worker429Storm: Drill = {
+  name: "worker-429-storm",
+  fast: false,
+  what: "the worker answers 429 with Retry-After; the probe waits as it is told",
+  async run(world, log) {
+    const retryAfter = 4;
+    const windowMs = 13_000;
+    const start = Date.now();
+    world.worker.rateLimit(retryAfter);
+    try {
+      await until(
+        "worker_rate_limit to turn critical",
+        async () => {
+          const c = check((await health(world)).body, "worker_rate_limit");
+          return c.status === "critical" && /Retry-After 4 s/.test(c.summary);
+        },
+        5000,
+        200,
+      );
+      await new Promise((r) => setTimeout(r, Math.max(0, windowMs - (Date.now() - start))));
+      const during = world.worker.requests.filter((t) => t >= start && t < start + windowMs);
+      const gaps = during.slice(1).map((t, i) => t - during[i]!);
+      // Probed every second without the header: ~13 requests. With it: one, then one per Retry-After.
+      const most = 1 + Math.ceil(windowMs / (retryAfter * 1000));
+      assert(during.length >= 2, `only ${during.length} probe in ${windowMs / 1000} s: the probe stopped altogether`);
+      assert(during.length <= most, `${during.length} probes in ${windowMs / 1000} s (at most ${most} with Retry-After ${retryAfter} s)`);
+      assert(gaps.every((g) => g >= retryAfter * 1000 - 50), `a probe came ${Math.min(...gaps)} ms after a 429 asking for ${retryAfter} s`);
+      log(`${during.length} probes in ${windowMs / 1000} s, ${gaps.map((g) => `${(g / 1000).toFixed(1)} s`).join(", ")} apart`);
+    } finally {
+      world.worker.heal();
+    }
+    await until(
+      "worker_rate_limit to leave critical once the worker recovers",
+      async () => check((await health(world)).body, "worker_rate_limit").status !== "critical",
+      retryAfter * 1000 + 5000,
+      250,
+    );
+  },
+};
+
+const consoleKilledMidAction: Drill = {
+  name: "console-killed-mid-action",
+  fast: true,
+  what: "the console is SIGKILLed between an action's intent and its effect; after a restart the audit says so, and the chain holds",
+  async run(world, log) {
+    world.director.open();
+    const cookie = await world.cookie(world.oncall);
+    const p = await preview(world.client, "ResetCircuit", cookie);
+    const head = await auditHead(world);
+    world.director.mode = "hang";
+    const req = await confirmRequest(world.client, "ResetCircuit", p, cookie);
+    const requestId = req.headers["X-Request-Id"]!;
+    const inFlight = world.client.send(req, { timeoutMs: 30_000 }).catch(() => null);
+    try {
+      const intent = await until(
+        "the intent entry, then the reset request in flight",
+        async () => {
+          const i = (await auditRows(world, { afterSeq: head, requestId })).find((e) => e.phase === "intent" && e.action === "circuit.reset");
+          const sent = world.director.requests.some((r) => r.path === "/admin/reset-circuit" && r.headers["x-request-id"] === requestId);
+          return i && sent ? i : null;
+        },
+        10_000,
+        50,
+      );
+      const pid = world.app.child.pid;
+      world.app.child.kill("SIGKILL");
+      await until("the console process to die", async () => world.app.child.exitCode !== null || world.app.child.signalCode !== null, 5000, 50);
+      log(`SIGKILLed the console (pid ${pid}) with intent ${intent.seq} written and the reset in flight`);
+      await inFlight;
+      world.director.mode = "normal";
+      await world.relaunch();
+      const rows = await auditRows(world, { afterSeq: head, requestId });
+      assert(!rows.some((e) => e.phase === "outcome"), "an outcome entry exists for the killed request");
+      const audit = await page(world, `/audit?outcome=unknown`, await world.cookie(world.oncall));
+      assert(audit.status === 200, `/audit answered ${audit.status}`);
+      const row = new RegExp(`data-testid="audit-row" data-seq="${intent.seq}"[\\s\\S]*?</tr>`).exec(audit.html)?.[0];
+      assert(row, `intent ${intent.seq} is not listed under "outcome unknown"`);
+      assert(row.includes('data-testid="outcome-unknown"'), `intent ${intent.seq} is not flagged "outcome unknown"`);
+      const verify = await auditVerify(world);
+      assert(verify.code === 0 && /^OK: \d+ entries/m.test(verify.stdout), `audit:verify: ${verify.stdout.trim()} ${verify.stderr.trim()}`);
+      const entries = Number(/^OK: (\d+) entries/m.exec(verify.stdout)![1]);
+      assert(entries >= intent.seq, `the chain has ${entries} entries, fewer than the intent's seq ${intent.seq}`);
+      log(`after the restart: intent ${intent.seq} shows "outcome unknown"; ${verify.stdout.trim()}`);
+    } finally {
+      world.director.mode = "normal";
+      world.director.closeCircuit();
+    }
+  },
+};
+
+/** `npm run audit:verify` against the drill's store, as an auditor runs it. */
+function auditVerify(world: DrillWorld): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "scripts", "audit-verify.ts")], {
+      cwd: root,
+      env: { ...process.env, ...world.app.env, NODE_ENV: "production" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const auditStoreDown: Drill = {
+  name: "audit-store-down",
+  fast: true,
+  what: "the console store (the audit log) stops; actions are refused with a clear message, the panels still show",
+  async run(world, log) {
+    await settleDirectives(world);
+    const ids = await insertStale(world, 2);
+    const cookie = await world.cookie(world.oncall);
+    const p = await preview(world.client, "CancelStaleDirectives", cookie);
+    await world.store.pg.stop();
+    try {
+      const answer = await world.client.send<ActionState>(await confirmRequest(world.client, "CancelStaleDirectives", p, cookie));
+      assert(answer.value?.ok === false && answer.value.code === "audit.unavailable", `the action answered ${answer.value?.code}: ${answer.value?.message}`);
+      assert(/nothing was done/.test(answer.value.message ?? ""), `the refusal does not say that nothing was done: ${answer.value.message}`);
+      const after = await statuses(world, ids);
+      assert(ids.every((id) => after[id] === "pending"), `directives changed while the audit store was down: ${JSON.stringify(after)}`);
+      const again = await world.client.call<ActionState>("app/actions/recovery.ts", "previewCancelStaleDirectivesAction", [{}], cookie);
+      assert(again.value?.ok === false, "a preview succeeded with the audit store down");
+      const dash = await page(world, "/", cookie);
+      assert(dash.status === 200 && dash.ms < 3000, `the dashboard answered ${dash.status} in ${Math.round(dash.ms)} ms`);
+      assert(panelStatus(dash.html, "directives_stale_pending") === "critical", `the stale directives panel shows ${panelStatus(dash.html, "directives_stale_pending")}`);
+      log(`refused ("${answer.value.message?.slice(0, 70)}…"), nothing changed, dashboard in ${Math.round(dash.ms)} ms with the panels`);
+    } finally {
+      await world.restartStore();
+    }
+    await until(
+      "actions to work again once the store is back",
+      async () => (await world.client.call<ActionState>("app/actions/recovery.ts", "previewCancelStaleDirectivesAction", [{}], await world.cookie(world.oncall))).value?.ok === true,
+      10_000,
+      250,
+    );
+    await settleDirectives(world);
+  },
+};
+
+const rowLockHeld: Drill = {
+  name: "row-lock-held",
+  fast: true,
+  what: "another transaction holds a stale directive's row lock; cancel skips it at once and says so",
+  async run(world, log) {
+    await settleDirectives(world);
+    const ids = await insertStale(world, 3);
+    const cookie = await world.cookie(world.oncall);
+    const p = await preview(world.client, "CancelStaleDirectives", cookie);
+    assert(p.count === 3, `the preview lists ${p.count} directives, expected 3`);
+    const locker = postgres(world.trading.appUrl, { max: 1, onnotice: () => {}, connection: { application_name: "distortsignals-director" } });
+    const held = await locker.reserve();
+    try {
+      await held`begin`;
+      await held`select id from trade_directives where id = ${ids[1]!} for update`;
+      const answer = await world.client.send<ActionState>(await confirmRequest(world.client, "CancelStaleDirectives", p, cookie));
+      const r = answer.value?.result;
+      const by = Object.fromEntries((r?.perTarget ?? []).map((t) => [t.target, t.outcome]));
+      assert(r?.outcome === "partial", `the cancel ended as ${r?.outcome}: ${answer.value?.message}`);
+      assert(by[ids[1]!] === "skipped_locked", `the locked directive is reported ${by[ids[1]!]}`);
+      assert(by[ids[0]!] === "cancelled" && by[ids[2]!] === "cancelled", `the others are ${by[ids[0]!]} and ${by[ids[2]!]}`);
+      // It never waits for the lock: well within the lock timeout (2 s).
+      assert(answer.ms < 2000, `the cancel took ${Math.round(answer.ms)} ms`);
+      const now = await statuses(world, ids);
+      assert(now[ids[1]!] === "pending", "the locked directive changed");
+      log(`partial in ${Math.round(answer.ms)} ms: ${ids[1]} skipped (locked), the other two cancelled; message: ${answer.value?.message}`);
+    } finally {
+      await held`rollback`.catch(() => {});
+      held.release();
+      await locker.end({ timeout: 1 });
+      await settleDirectives(world);
+    }
+  },
+};
+
+const viewerReplay: Drill = {
+  name: "viewer-replay",
+  fast: true,
+  what: "a viewer replays an on-call's captured action request; it is refused, changes nothing, and is audited",
+  async run(world, log) {
+    await settleDirectives(world);
+    const ids = await insertStale(world, 2);
+    const oncallCookie = await world.cookie(world.oncall);
+    const viewerCookie = await world.cookie(world.viewer);
+    const p = await preview(world.client, "CancelStaleDirectives", oncallCookie);
+    // What the on-call's browser sends, as a HAR file or a proxy log would hold it.
+    const captured = await confirmRequest(world.client, "CancelStaleDirectives", p, oncallCookie);
+    const head = await auditHead(world);
+    const replay = async () => {
+      const a = await world.client.send<ActionState>(captured, { cookie: viewerCookie });
+      assert(a.status === 200 && a.value?.ok === false && a.value.code === "auth.forbidden", `the replay answered ${a.status} ${a.value?.code}: ${a.value?.message}`);
+      const now = await statuses(world, ids);
+      return now;
+    };
+    const before = await replay();
+    assert(ids.every((id) => before[id] === "pending"), `the replay changed directives: ${JSON.stringify(before)}`);
+    // The same request from the on-call's own session does cancel them: the capture was real.
+    const own = await world.client.send<ActionState>(captured);
+    assert(own.value?.ok === true && own.value.result?.outcome === "succeeded", `the on-call's own request failed: ${own.value?.message}`);
+    const denied = (await auditRows(world, { afterSeq: head })).filter((e) => e.outcome === "denied" && e.actor_email === world.viewer.email);
+    assert(denied.length === 1 && denied[0]!.action === "directives.cancel_stale", `audited denials: ${JSON.stringify(denied.map((d) => d.action))}`);
+    const effects = (await auditRows(world, { afterSeq: head })).filter((e) => e.actor_email === world.viewer.email && e.outcome !== "denied");
+    assert(effects.length === 0, `the viewer has other entries: ${JSON.stringify(effects.map((e) => e.outcome))}`);
+    log(`replay refused (auth.forbidden), nothing changed, audited as denied (seq ${denied[0]!.seq}); the on-call's own request cancelled both`);
+  },
+};
+
+export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay];
