@@ -133,7 +133,12 @@ test("the status API is a reduced DTO, not the snapshot", async ({ browser }) =>
   expect(res.status()).toBe(200);
   const body = await res.json();
   expect(Object.keys(body).sort()).toEqual(["areas", "generatedAt", "incident", "overall", "refreshSeconds"]);
-  expect(body.incident).toBeNull();
+  // Earlier specs in this run may leave an incident open (it resolves on its own once the checks are
+  // ok for a while), so the incident is either absent or the reduced form: plain words, no check data.
+  if (body.incident !== null) {
+    expect(Object.keys(body.incident).sort()).toEqual(["level", "publicNotes", "startedAt", "title"]);
+    expect(body.incident.level).toBeGreaterThanOrEqual(1);
+  }
   expect(JSON.stringify(body)).not.toMatch(/"checks"|"detail"|"threshold"|"summary":"\d/);
   await page.context().close();
 });

@@ -77,6 +77,11 @@ test("stakeholders see the incident's level, elapsed time and the notes marked p
     await expect(viewer.getByTestId("status-incident")).toContainText(/Incident level 1, open for/);
     await expect(viewer.getByTestId("status-notes")).toContainText("Engineers are restarting the signal generator");
     await expect(viewer.getByTestId("status-notes")).not.toContainText("Internal");
+    // The API behind the page carries the same reduced incident: no internal notes, no check data.
+    const status = await (await viewer.request.get("/api/status")).json();
+    expect(Object.keys(status.incident).sort()).toEqual(["level", "publicNotes", "startedAt", "title"]);
+    expect(JSON.stringify(status.incident)).toContain("Engineers are restarting the signal generator");
+    expect(JSON.stringify(status.incident)).not.toContain("Internal");
   } finally {
     await context.close();
   }
