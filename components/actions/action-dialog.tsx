@@ -73,6 +73,9 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
         ...(params ? { params } : {}),
       });
       setState(result);
+      // A refusal changed nothing and the server gave the key back; a fresh key makes the next
+      // Confirm a new attempt all the same (also when the store could not record the refusal).
+      if (result.status !== "done" && result.status !== "approval_required" && result.status !== "in_progress") setKey(crypto.randomUUID());
       if (result.code === "auth.reauth_required") setReauth(true);
       if (result.status === "done") await queryClient.invalidateQueries({ queryKey: keys.health() });
     });

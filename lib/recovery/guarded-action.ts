@@ -34,6 +34,7 @@ import {
   getPreview,
   getRunPressure,
   markRunExecuted,
+  releaseRun,
   withActionLock,
   type StoredPreview,
 } from "../db/queries/actions.ts";
@@ -303,8 +304,7 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
   } catch (err) {
     // No intent, no effect.
     console.error(`[actions] could not write the intent of ${r.def.name}; not executing:`, err);
-    await finishRun({ key: r.key, outcome: "refused", result: STORE_DOWN }).catch(() => {});
-    return STORE_DOWN;
+    return finishRefused(r.key, STORE_DOWN);
   }
 
   let result: ExecuteResult;
@@ -408,8 +408,15 @@ async function pressureCheck(a: Audited & { actor: Actor }, cooldownSeconds: num
   return null;
 }
 
+/** A refusal before any effect: the key is given back (see releaseRun), so a retry is judged afresh. */
 async function finishRefused(key: string, state: ActionState): Promise<ActionState> {
-  await finishRun({ key, outcome: "refused", result: state }).catch(() => {});
+  await releaseRun({ key }).catch((err) => console.error("[actions] could not release an idempotency key:", err));
+  return state;
+}
+
+/** A request that is now waiting for approval: a retry with its key gets this answer, not a second approval. */
+async function finishPendingApproval(key: string, state: ActionState): Promise<ActionState> {
+  await finishRun({ key, outcome: "pending", result: state }).catch(() => {});
   return state;
 }
 
@@ -495,7 +502,7 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
           request: ctx.request,
         });
         const minutes = Math.round(e.APPROVAL_TTL_SECONDS / 60);
-        return finishRefused(idempotencyKey, {
+        return finishPendingApproval(idempotencyKey, {
           ok: true,
           status: "approval_required",
           code: "guard.approval_required",

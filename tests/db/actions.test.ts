@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
+import { withActionLock } from "@/lib/db/queries/actions";
 import { cancelStaleDirectives } from "@/lib/recovery/actions/cancel-stale-directives";
 import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transactions";
 import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
@@ -299,6 +300,32 @@ describe("guards", () => {
     expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled" });
     const mismatch = await confirmAction(cancelStaleDirectives, { ...input, reason: "A different reason for the same key" }, ctxFor(actor("oncall")));
     expect(mismatch).toMatchObject({ ok: false, code: "guard.idempotency_mismatch" });
+  });
+
+  it("answers guard.busy while another run holds the action, and gives the key back: the same request retried afterwards runs", async () => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    const input = confirmInput(p);
+    let holding!: () => void;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // Another run (another console instance, say) holds the action's lock.
+    const other = withActionLock(cancelStaleDirectives.name, async () => {
+      holding();
+      await released;
+    });
+    await held;
+    const busy = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
+    expect(busy).toMatchObject({ ok: false, code: "guard.busy" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
+    release();
+    expect(await other).toEqual({ locked: true, value: undefined });
+
+    // The same key again (a retry from the same dialog): judged afresh, not answered "busy" from memory.
+    const retried = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
+    expect(retried).toMatchObject({ ok: true, code: "outcome.succeeded" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled" });
   });
 
   it.each([["viewer"], ["auditor"]] as const)("refuses a %s's direct request, changes nothing, and audits it as denied", async (role) => {

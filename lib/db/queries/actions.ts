@@ -63,6 +63,15 @@ export async function markRunExecuted({ key, intentSeq }: { key: string; intentS
   await withConsole((sql) => sql`update console.action_runs set executed = 1, intent_seq = ${intentSeq} where idempotency_key = ${key}`);
 }
 
+/**
+ * Give a claimed key back when the request was refused before any effect (cooldown, rate limit,
+ * busy, store trouble): a retry with the same key is then judged afresh instead of being answered
+ * with a refusal that no longer holds. A run that wrote its intent keeps its key.
+ */
+export async function releaseRun({ key }: { key: string }): Promise<void> {
+  await withConsole((sql) => sql`delete from console.action_runs where idempotency_key = ${key} and executed = 0 and state = 'running'`);
+}
+
 export async function finishRun({ key, outcome, result }: { key: string; outcome: string; result: unknown }): Promise<void> {
   await withConsole(
     (sql) => sql`
