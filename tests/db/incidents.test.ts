@@ -14,7 +14,7 @@ import { appendAudit } from "@/lib/recovery/audit";
 import type { Actor } from "@/lib/recovery/authz";
 import { signalsRecent } from "@/lib/recovery/checks/signals-recent";
 import { IncidentEvaluator } from "@/lib/recovery/incidents/evaluator";
-import { drainNotifications } from "@/lib/recovery/incidents/notify";
+import { drainNotifications, webhookLabel } from "@/lib/recovery/incidents/notify";
 import { draftReport } from "@/lib/recovery/incidents/report";
 import { acknowledge, addNote } from "@/lib/recovery/incidents/service";
 import { runCheck } from "@/lib/recovery/snapshot";
@@ -167,10 +167,18 @@ describe("notifications", () => {
       expect(failing).toBe(3);
       const [{ id }] = await store<[{ id: string }]>`select id from console.incidents`;
       const deliveries = await getDeliveries({ incidentId: Number(id) });
-      expect(deliveries.filter((d) => d.url === urlOf(bad)).map((d) => d.status)).toEqual(["failed", "failed", "gave_up"]);
-      expect(deliveries.filter((d) => d.url === urlOf(ok)).map((d) => d.status)).toEqual(["delivered"]);
+      expect(deliveries.filter((d) => d.url === webhookLabel(urlOf(bad))).map((d) => d.status)).toEqual(["failed", "failed", "gave_up"]);
+      expect(deliveries.filter((d) => d.url === webhookLabel(urlOf(ok))).map((d) => d.status)).toEqual(["delivered"]);
       const events = await getIncidentEvents({ id: Number(id) });
       expect(events.filter((e) => e.kind === "notification").map((e) => (e.data as { status: string }).status).sort()).toEqual(["delivered", "gave_up"]);
+      // A webhook URL is a credential: what people can read names it by origin and fingerprint only.
+      const stored = JSON.stringify([deliveries, events]);
+      expect(stored).not.toContain("/hook");
+      expect(webhookLabel(urlOf(bad))).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/… \(#[0-9a-f]{8}\)$/);
+      expect(webhookLabel(urlOf(bad))).not.toBe(webhookLabel(urlOf(ok)));
+      for (const secret of ["https://hooks.slack.com/services/T0001/B0001/s3cr3tT0k3n", "https://user:pw@hooks.example.com/?token=s3cr3tT0k3n"]) {
+        expect(webhookLabel(secret)).toMatch(/^https:\/\/hooks\.(slack|example)\.com\/… \(#[0-9a-f]{8}\)$/);
+      }
     } finally {
       await ev.stop();
       await withEnv({ INCIDENT_WEBHOOK_URLS: undefined });

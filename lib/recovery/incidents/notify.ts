@@ -5,6 +5,7 @@ import "server-only";
  * evaluator; every attempt is recorded (notification_deliveries), and the final result lands in
  * the incident's timeline, so a failing webhook shows on the incident page.
  */
+import { createHash } from "node:crypto";
 import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { addIncidentEvent, recordDelivery, type IncidentRow } from "../../db/queries/incidents.ts";
@@ -51,12 +52,29 @@ export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "j
   };
 }
 
-async function deliver(url: string, body: unknown, incidentId: number, event: NotifyEvent, policy: RetryPolicy): Promise<void> {
+/**
+ * How a webhook is named wherever people can read it (delivery rows, the timeline, the incident
+ * page and report): its origin and a fingerprint. A webhook URL is a credential (Slack's carries
+ * its token in the path, others in the query), so the path, query and any password stay out.
+ */
+export function webhookLabel(url: string): string {
+  const fingerprint = createHash("sha256").update(url).digest("hex").slice(0, 8);
+  try {
+    const u = new URL(url);
+    const more = u.pathname !== "/" || u.search ? "/…" : "";
+    return `${u.protocol}//${u.host}${more} (#${fingerprint})`;
+  } catch {
+    return `webhook #${fingerprint}`;
+  }
+}
+
+async function deliver(target: string, body: unknown, incidentId: number, event: NotifyEvent, policy: RetryPolicy): Promise<void> {
+  const url = webhookLabel(target);
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     let status = 0;
     let error: string | null = null;
     try {
-      const res = await fetch(url, {
+      const res = await fetch(target, {
         method: "POST",
         headers: { "Content-Type": "application/json", "User-Agent": "recovery-console" },
         body: JSON.stringify(body),
@@ -72,6 +90,8 @@ async function deliver(url: string, body: unknown, incidentId: number, event: No
       error = `HTTP ${status}`;
     } catch (err) {
       error = (err as Error).name === "TimeoutError" ? `no answer within ${TIMEOUT_MS} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+      // Some errors quote the URL they failed on ("Failed to parse URL from …").
+      error = error.split(target).join(url);
     }
     const last = attempt === policy.attempts;
     await recordDelivery({ incidentId, event, url, attempt, status: last ? "gave_up" : "failed", httpStatus: status || null, error }).catch(() => {});
