@@ -284,6 +284,9 @@ test.describe("sudo mode", () => {
     const entries = await auditSince(sql, head);
     expect(entries.filter((e) => e.action === "auth.reauth").map((e) => e.outcome)).toEqual(["failed", "succeeded"]);
     expect(entries.find((e) => e.action === "users.disable")?.outcome).toBe("succeeded");
+    // The change records the fresh proof of identity it was allowed on (sudo mode's auth_time).
+    const authTime = Date.parse((entries.find((e) => e.action === "users.disable")?.detail as { auth_time?: string } | null)?.auth_time ?? "");
+    expect(Date.now() - authTime).toBeLessThan(120_000);
     // The session now carries the new proof of identity.
     const session = await (await page.request.get("/api/auth/session")).json();
     expect(nowSeconds() - session.authTime).toBeLessThan(120);

@@ -63,6 +63,15 @@ export function sessionVerdict(t: SessionTimes, now: number, policy: SessionPoli
   return { ok: true };
 }
 
+/**
+ * The audit's record of sudo mode: `auth_time`, the latest proof of identity (sign-in or
+ * re-authentication) the change was allowed on, as an ISO time; empty for callers with none
+ * (machine tokens, the command line).
+ */
+export function authTimeDetail(authTime: number | undefined): { auth_time: string } | Record<string, never> {
+  return typeof authTime === "number" && Number.isFinite(authTime) && authTime > 0 ? { auth_time: new Date(authTime * 1000).toISOString() } : {};
+}
+
 /** Sudo mode: was the latest proof of identity recent enough at `now` (epoch seconds)? */
 export function isRecentAuth(authTime: number | undefined, now: number, maxAgeSeconds: number): boolean {
   if (typeof authTime !== "number" || !Number.isFinite(authTime) || authTime <= 0) return false;

@@ -39,6 +39,7 @@ import {
   type StoredPreview,
 } from "../db/queries/actions.ts";
 import { appendAudit, type AuditOutcome, type RequestMeta } from "./audit.ts";
+import { authTimeDetail } from "../auth/session-policy.ts";
 import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "./authz.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { CheckResult } from "./checks/types.ts";
@@ -294,7 +295,7 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
       detail: {
         preview: { id: r.preview.id, count: targets.length, targets: bounded(targetIds), excluded: r.preview.excluded },
         idempotencyKey: r.key,
-        authTime: r.actor.authTime ? new Date(r.actor.authTime * 1000).toISOString() : null,
+        ...authTimeDetail(r.actor.authTime),
         before: before && { status: before.status, value: before.value, observedAt: before.observedAt },
         ...r.extraDetail,
       },

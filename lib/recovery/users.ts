@@ -8,6 +8,7 @@ import { withConsole, type Sql } from "../db/client.ts";
 import { normalizeEmail } from "../db/queries/users.ts";
 import { roles, type Role } from "../db/schema/console.ts";
 import { checkPasswordPolicy, hashPassword } from "../auth/password.ts";
+import { authTimeDetail } from "../auth/session-policy.ts";
 import { appendAudit, type AuditActor, type RequestMeta } from "./audit.ts";
 
 export const emailSchema = z.string().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address." }));
@@ -23,7 +24,8 @@ export class UserError extends Error {
   }
 }
 
-type Ctx = { actor: AuditActor; request?: RequestMeta | null };
+/** Who changes it; `authTime` (sudo mode) goes into the audit entry as `auth_time`. */
+type Ctx = { actor: AuditActor & { authTime?: number }; request?: RequestMeta | null };
 
 export type UserSummary = {
   id: string;
@@ -56,7 +58,7 @@ export async function addUser(input: { email: string; role: Role; password?: str
     const [row] = await tx<{ id: string }[]>`
       insert into console.users (email, name, role, password_hash) values (${email}, ${input.name ?? null}, ${role}, ${passwordHash})
       returning id`;
-    await appendAudit({ ...ctx, action: "users.add", outcome: "succeeded", params: { email, role, withPassword: passwordHash !== null } }, { tx });
+    await appendAudit({ ...ctx, action: "users.add", outcome: "succeeded", params: { email, role, withPassword: passwordHash !== null }, detail: authTimeDetail(ctx.actor.authTime) }, { tx });
     return { id: row!.id };
   });
 }
@@ -67,7 +69,7 @@ async function change(email: string, action: string, params: Record<string, unkn
     const [u] = await tx<{ id: string }[]>`select id from console.users where email = ${e} for update`;
     if (!u) throw new UserError("user.not_found", `No user with email ${e}.`);
     await apply(tx, u.id);
-    await appendAudit({ ...ctx, action, outcome: "succeeded", params: { email: e, ...params } }, { tx });
+    await appendAudit({ ...ctx, action, outcome: "succeeded", params: { email: e, ...params }, detail: authTimeDetail(ctx.actor.authTime) }, { tx });
   });
 }
 

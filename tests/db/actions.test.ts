@@ -151,6 +151,8 @@ describe("cancel stale directives", () => {
     ]);
     expect(Number(entries[1]!.intent_seq)).toBe(Number(entries[0]!.seq));
     expect(entries[1]!.detail).toMatchObject({ perTarget: { total: 3 }, before: { value: expect.anything() }, after: expect.anything() });
+    // Sudo mode on record: the sign-in the destructive action was allowed on.
+    expect(entries[0]!.detail).toMatchObject({ auth_time: new Date(actor("oncall").authTime * 1000).toISOString() });
   });
 
   it("cancels a single directive from the stale table", async () => {
