@@ -27,8 +27,12 @@ class InvalidLogin extends CredentialsSignin {
 class LoginUnavailable extends CredentialsSignin {
   code = "unavailable";
 }
+/** The code carries the wait, so the sign-in page can say how long (see app/login/actions.ts). */
 class LoginThrottled extends CredentialsSignin {
-  code = "throttled";
+  constructor(retryAfterSeconds: number) {
+    super();
+    this.code = `throttled_${retryAfterSeconds}`;
+  }
 }
 
 const credentialsSchema = z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) });
@@ -60,7 +64,7 @@ function providers(): Provider[] {
               detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds },
               request: meta,
             });
-            throw new LoginThrottled();
+            throw new LoginThrottled(decision.retryAfterSeconds);
           }
           attempt = a;
         } catch (err) {

@@ -173,7 +173,7 @@ test.describe("sign-in throttling", () => {
         await expect(page.getByTestId("login-error")).toHaveText("Email or password is incorrect.");
       }
       await attempt(who === email ? password : "anything at all");
-      await expect(page.getByTestId("login-error")).toHaveText("Too many failed sign-in attempts. Wait 15 minutes, then try again.");
+      await expect(page.getByTestId("login-error")).toHaveText("Too many failed sign-in attempts. Try again in 15 minutes.");
       await expect(page).toHaveURL(/\/login/);
       await context.close();
     }

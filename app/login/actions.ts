@@ -7,13 +7,20 @@ import { AuthError } from "next-auth";
 import { redirect, unstable_rethrow } from "next/navigation";
 import { signIn, SSO_PROVIDER_ID, oidc } from "@/auth";
 import { safeCallbackUrl } from "@/lib/auth/callback-url";
+import { throttledMessage } from "@/lib/auth/login-throttle";
 
 export type LoginState = { ok: boolean; message?: string };
 
 const MESSAGES: Record<string, string> = {
   unavailable: "Sign-in is unavailable: the console store cannot be reached. Try again shortly.",
-  throttled: "Too many failed sign-in attempts. Wait 15 minutes, then try again.",
 };
+
+function messageFor(code: string | undefined): string {
+  const throttled = code?.match(/^throttled_(\d+)$/);
+  if (throttled) return throttledMessage(Number(throttled[1]));
+  // Never say whether the email exists.
+  return (code && MESSAGES[code]) ?? "Email or password is incorrect.";
+}
 
 export async function loginAction(_prev: LoginState, form: FormData): Promise<LoginState> {
   try {
@@ -25,9 +32,7 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
     return { ok: true };
   } catch (err) {
     if (err instanceof AuthError) {
-      const code = (err as AuthError & { code?: string }).code;
-      // Never say whether the email exists.
-      return { ok: false, message: (code && MESSAGES[code]) ?? "Email or password is incorrect." };
+      return { ok: false, message: messageFor((err as AuthError & { code?: string }).code) };
     }
     throw err; // NEXT_REDIRECT on success
   }

@@ -9,7 +9,7 @@ import { headers } from "next/headers";
 import { redirect, unstable_rethrow } from "next/navigation";
 import { signIn, SSO_PROVIDER_ID, oidc, unstable_update } from "@/auth";
 import { safeCallbackUrl } from "@/lib/auth/callback-url";
-import { beginLoginAttempt, finishLoginAttempt } from "@/lib/auth/login-throttle";
+import { beginLoginAttempt, finishLoginAttempt, throttledMessage } from "@/lib/auth/login-throttle";
 import { verifyPassword } from "@/lib/auth/password";
 import { mintReauthTicket } from "@/lib/auth/reauth-ticket";
 import { requestMetaFrom } from "@/lib/auth/request-meta";
@@ -40,8 +40,8 @@ export async function reauthPasswordAction(_prev: ReauthState, form: FormData): 
     if (!user.passwordHash) return { ok: false, code: "auth.reauth_sso_only", message: "Your account signs in through single sign-on: continue there." };
     const { decision, attempt } = await beginLoginAttempt({ account: actor.email, client: meta.ip ?? null });
     if (decision.throttled) {
-      await appendAudit({ actor, action: "auth.reauth", outcome: "throttled", detail: { method: "password", scope: decision.scope }, request: meta });
-      return { ok: false, code: "auth.throttled", message: "Too many failed attempts. Wait 15 minutes, then try again." };
+      await appendAudit({ actor, action: "auth.reauth", outcome: "throttled", detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds }, request: meta });
+      return { ok: false, code: "auth.throttled", message: throttledMessage(decision.retryAfterSeconds, "failed attempts") };
     }
     const ok = await verifyPassword(user.passwordHash, password);
     await finishLoginAttempt(attempt, ok);

@@ -102,3 +102,9 @@ export async function finishLoginAttempt(attempt: AttemptTicket, succeeded: bool
   if (!attempt) return;
   await withConsole((sql) => sql`update console.login_attempts set succeeded = ${succeeded} where id = ${attempt.id}`);
 }
+
+/** What a throttled user reads: how long to wait, rounded up to whole minutes (never whether the email exists). */
+export function throttledMessage(retryAfterSeconds: number | undefined, what = "failed sign-in attempts"): string {
+  const minutes = Math.max(1, Math.ceil((retryAfterSeconds ?? throttlePolicyFromEnv().windowSeconds) / 60));
+  return `Too many ${what}. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { throttleDecision } from "@/lib/auth/login-throttle";
+import { throttleDecision, throttledMessage } from "@/lib/auth/login-throttle";
 
 const policy = { maxFailures: 5, windowSeconds: 15 * 60 };
 const now = Date.parse("2026-11-27T12:00:00Z");
@@ -22,5 +22,11 @@ describe("sign-in throttle decision", () => {
 
   it("forgets failures older than the window", () => {
     expect(throttleDecision({ accountFailures: [1, 2, 3, 16, 20, 30].map(minutesAgo), clientFailures: [], now, policy })).toEqual({ throttled: false });
+  });
+
+  it("tells a throttled user how long to wait, in whole minutes rounded up", () => {
+    expect(throttledMessage(600)).toBe("Too many failed sign-in attempts. Try again in 10 minutes.");
+    expect(throttledMessage(61)).toBe("Too many failed sign-in attempts. Try again in 2 minutes.");
+    expect(throttledMessage(5, "failed attempts")).toBe("Too many failed attempts. Try again in 1 minute.");
   });
 });
