@@ -38,6 +38,30 @@ describe("audit log", () => {
     expect((await verifyChain(streamAuditRecords(app))).ok).toBe(true);
   });
 
+  it("keeps the chain unforked with 20 writers in their own transactions on their own connections (as separate console instances)", async () => {
+    // In one process appendAudit batches concurrent entries into one transaction; across processes
+    // only the advisory lock orders them. Each writer here is a separate backend, as another
+    // instance would be, and holds its transaction open a moment after appending.
+    const writers = connect("console", { max: 20 });
+    try {
+      const [{ max: before }] = await app<[{ max: number }]>`select coalesce(max(seq), 0)::int as max from console.audit_log`;
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          writers.begin(async (tx) => {
+            await appendAudit({ actor, action: "test.instances", outcome: "succeeded", params: { i } }, { tx: tx as unknown as Sql });
+            await tx`select pg_sleep(0.01)`;
+          }),
+        ),
+      );
+      const rows = await app<{ seq: string; prev_hash: string; hash: string }[]>`select seq, prev_hash, hash from console.audit_log where seq > ${before} order by seq`;
+      expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 20 }, (_, i) => before + i + 1));
+      for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toBe(rows[i - 1]!.hash);
+      expect((await verifyChain(streamAuditRecords(app))).ok).toBe(true);
+    } finally {
+      await writers.end();
+    }
+  });
+
   it("rejects UPDATE, DELETE and TRUNCATE through the app's connection", async () => {
     await expect(app`update console.audit_log set reason = 'edited' where seq = 1`).rejects.toThrow(/append-only/);
     await expect(app`delete from console.audit_log where seq = 1`).rejects.toThrow(/append-only/);
