@@ -460,6 +460,32 @@ describe("when the audit store is unreachable", () => {
   });
 });
 
+describe("when the intent cannot be written", () => {
+  it("does not run the effect, and gives the key back so the same request runs once the log accepts it", async () => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    const reason = "The intent of this request cannot be written (test)";
+    const input = confirmInput(p, { reason });
+    // The store is up and the preview reads fine; only this request's intent insert fails.
+    await store.unsafe(`create or replace function console.test_refuse_intent() returns trigger language plpgsql as $$
+      begin raise exception 'test: the intent cannot be written'; end $$`);
+    await store.unsafe(`create trigger test_refuse_intent before insert on console.audit_log for each row
+      when (new.phase = 'intent' and new.reason = '${reason}') execute function console.test_refuse_intent()`);
+    let state: ActionState;
+    try {
+      state = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
+    } finally {
+      await store.unsafe(`drop trigger test_refuse_intent on console.audit_log; drop function console.test_refuse_intent()`);
+    }
+    expect(state).toMatchObject({ ok: false, code: "audit.unavailable" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
+
+    const retried = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
+    expect(retried).toMatchObject({ ok: true, code: "outcome.succeeded" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled" });
+  });
+});
+
 describe("halt trading (runbook level 3)", () => {
   beforeAll(async () => {
     await withEnv({ TRADE_DIRECTOR_HALT_URL: `${director.url}/admin/halt` });
