@@ -2,6 +2,8 @@ import nextVitals from "eslint-config-next/core-web-vitals";
 import nextTs from "eslint-config-next/typescript";
 import drizzle from "eslint-plugin-drizzle";
 
+const DAL = "Read through lib/recovery/data.ts: each of its functions checks the caller's permission itself.";
+
 const config = [
   ...nextVitals,
   ...nextTs,
@@ -44,6 +46,30 @@ const config = [
       "no-restricted-imports": [
         "error",
         { patterns: [{ group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." }] },
+      ],
+    },
+  },
+  {
+    // Pages, layouts and route handlers read through the data access layer (lib/recovery/data.ts),
+    // whose every function checks the caller's permission itself. They never reach the queries.
+    files: ["app/**/page.tsx", "app/**/layout.tsx", "app/**/route.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            { name: "@/lib/recovery/snapshot", importNames: ["healthMonitor"], message: DAL },
+            { name: "@/lib/recovery/incidents/view", importNames: ["currentIncidents", "statusIncident"], message: DAL },
+            { name: "@/lib/recovery/users", importNames: ["listUsers"], message: DAL },
+            { name: "@/lib/recovery/contacts", importNames: ["loadContacts"], message: DAL },
+            { name: "@/lib/recovery/audit-anchor", importNames: ["readLatestAnchor", "readLatestAnchorCached"], message: DAL },
+            { name: "@/lib/recovery/audit-export", importNames: ["exportAudit"], message: DAL },
+          ],
+          patterns: [
+            { group: ["@/lib/db/queries/*", "@/lib/db/client", "**/lib/db/queries/*", "**/lib/db/client"], message: DAL, allowTypeImports: true },
+            { group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." },
+          ],
+        },
       ],
     },
   },

@@ -7,12 +7,9 @@ import { IncidentBanner } from "@/components/incidents/incident-banner";
 import { PendingApprovals } from "@/components/actions/pending-approvals-lazy";
 import { RunbookProvider, type RunbookData } from "@/components/runbook/runbook-context";
 import { env } from "@/lib/env";
-import { orNullAfter } from "@/lib/time";
-import { loadContacts } from "@/lib/recovery/contacts";
-import { currentIncidents } from "@/lib/recovery/incidents/view";
+import { readContacts, readHealth, readHealthHistory, readOpenIncidentsOrNull } from "@/lib/recovery/data";
 import { can } from "@/lib/recovery/permissions";
 import { renderSteps, runbookConfig, scenarios } from "@/lib/recovery/runbook";
-import { healthMonitor } from "@/lib/recovery/snapshot";
 
 export const dynamic = "force-dynamic";
 
@@ -37,16 +34,15 @@ export default async function DashboardPage() {
 
 async function Dashboard({ actor }: { actor: Actor }) {
   // Server-render the current snapshot and history: the page is useful before the scripts load.
-  const monitor = healthMonitor();
-  const [snapshot, history, incidents] = await Promise.all([
-    monitor.get(),
-    monitor.historySnapshot(),
+  const [snapshot, history, incidents, contacts] = await Promise.all([
+    readHealth(),
+    readHealthHistory(),
     // The console store may be down: the panels still render, the banner catches up when it is back.
-    orNullAfter(currentIncidents({ withContacts: can(actor.role, "incidents.read") }), 1500),
+    readOpenIncidentsOrNull(),
+    readContacts(),
   ]);
   const e = env();
   const config = runbookConfig({ tradingDatabaseUrl: e.TRADING_DATABASE_URL, tradeDirectorUrl: e.TRADE_DIRECTOR_URL });
-  const contacts = loadContacts();
   const runbook: RunbookData = {
     steps: Object.fromEntries(scenarios.map((s) => [s.number, renderSteps(s, config)])),
     titles: Object.fromEntries(scenarios.map((s) => [s.number, s.title])),

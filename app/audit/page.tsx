@@ -6,8 +6,8 @@ import { AuditTable } from "@/components/audit/audit-table";
 import { ViewerTimeZone } from "@/components/audit/local-time";
 import { VerifyPanel, type AnchorSummary, type VerificationSummary } from "@/components/audit/verify-panel";
 import { DbError } from "@/lib/db/errors";
-import { getHead, getLatestVerification, listAuditEntries, listAuditFacets, type AuditList } from "@/lib/db/queries/audit";
-import { anchorFilePath, readLatestAnchorCached } from "@/lib/recovery/audit-anchor";
+import type { AuditList } from "@/lib/db/queries/audit";
+import { readAuditAnchor, readAuditEntries, readAuditFacets, readAuditHead, readLatestVerification } from "@/lib/recovery/data";
 import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit-filters";
 import type { AuditRecord } from "@/lib/recovery/audit-hash";
 import { requirePageActor } from "@/lib/recovery/authz";
@@ -57,15 +57,15 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
   let list: AuditList | null = null;
   let listError: string | null = null;
   const [listResult, head, lastVerification, facets, anchor] = await Promise.all([
-    listAuditEntries({ filters, page }).then(
+    readAuditEntries({ filters, page }).then(
       (l) => ({ ok: true as const, l }),
       (err: unknown) => ({ ok: false as const, err }),
     ),
-    orElse(getHead(), null, "the head"),
-    orElse(getLatestVerification(), null, "the last verification"),
-    orElse(listAuditFacets(), { actors: [], actions: [] }, "the filter suggestions"),
+    orElse(readAuditHead(), null, "the head"),
+    orElse(readLatestVerification(), null, "the last verification"),
+    orElse(readAuditFacets(), { actors: [], actions: [] }, "the filter suggestions"),
     orElse(
-      readLatestAnchorCached(anchorFilePath()).then((a): AnchorSummary => (a.anchor ? { seq: a.anchor.seq, anchoredAt: a.anchor.anchoredAt } : null)),
+      readAuditAnchor().then((a): AnchorSummary => (a.anchor ? { seq: a.anchor.seq, anchoredAt: a.anchor.anchoredAt } : null)),
       null,
       "the anchor file",
     ),

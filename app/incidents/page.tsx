@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { requestTime } from "@/lib/time";
 import Link from "next/link";
 import { AppHeader } from "@/components/app-header";
-import { listIncidents } from "@/lib/db/queries/incidents";
+import { readIncidents } from "@/lib/recovery/data";
 import { requirePageActor } from "@/lib/recovery/authz";
 import { formatDuration } from "@/lib/recovery/escalation";
 import { incidentTimes } from "@/lib/recovery/incidents/report";
@@ -12,7 +12,7 @@ export const dynamic = "force-dynamic";
 
 export default async function IncidentsPage() {
   const actor = await requirePageActor("incidents.read", "/incidents");
-  const incidents = await listIncidents({ limit: 200 });
+  const incidents = await readIncidents();
   const now = requestTime();
   return (
     <>

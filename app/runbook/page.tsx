@@ -4,7 +4,7 @@ import { Providers } from "@/components/providers";
 import { RunbookSteps } from "@/components/runbook/runbook-steps";
 import { env } from "@/lib/env";
 import { requirePageActor } from "@/lib/recovery/authz";
-import { loadContacts } from "@/lib/recovery/contacts";
+import { readContacts } from "@/lib/recovery/data";
 import { LEVEL_ASKS } from "@/lib/recovery/escalation";
 import { can } from "@/lib/recovery/permissions";
 import { postIncidentChecklist, renderSteps, runbookConfig, scenarios } from "@/lib/recovery/runbook";
@@ -17,7 +17,7 @@ export default async function RunbookPage() {
   const actor = await requirePageActor("health.read", "/runbook");
   const e = env();
   const config = runbookConfig({ tradingDatabaseUrl: e.TRADING_DATABASE_URL, tradeDirectorUrl: e.TRADE_DIRECTOR_URL });
-  const contacts = Object.values(loadContacts());
+  const contacts = Object.values(await readContacts());
   const canAct = can(actor.role, "actions.execute");
   return (
     <Providers>

@@ -3,10 +3,7 @@ import { AppHeader } from "@/components/app-header";
 import { Providers } from "@/components/providers";
 import { StatusView } from "@/components/status/status-view";
 import { requirePageActor } from "@/lib/recovery/authz";
-import { healthMonitor } from "@/lib/recovery/snapshot";
-import { buildStatus } from "@/lib/recovery/status";
-import { statusIncident } from "@/lib/recovery/incidents/view";
-import { orNullAfter } from "@/lib/time";
+import { readStatus } from "@/lib/recovery/data";
 
 export const metadata: Metadata = { title: "Status" };
 export const dynamic = "force-dynamic";
@@ -15,9 +12,7 @@ export const dynamic = "force-dynamic";
 export default async function StatusPage() {
   const actor = await requirePageActor("status.read", "/status");
   // Built on the server: the browser never receives the full snapshot here.
-  const monitor = healthMonitor();
-  const [snapshot, incident] = await Promise.all([monitor.get(), orNullAfter(statusIncident(), 1500)]);
-  const initial = buildStatus(snapshot, { history: (id) => monitor.historyOf(id), incident });
+  const initial = await readStatus();
   return (
     <Providers>
       <AppHeader actor={actor} />

@@ -3,7 +3,7 @@ import { oidc } from "@/auth";
 import { AppHeader } from "@/components/app-header";
 import { requirePageActor } from "@/lib/recovery/authz";
 import { roles } from "@/lib/recovery/permissions";
-import { listUsers } from "@/lib/recovery/users";
+import { readUsers } from "@/lib/recovery/data";
 import { UsersAdmin } from "./users-admin";
 
 export const metadata: Metadata = { title: "Users" };
@@ -12,7 +12,7 @@ export const dynamic = "force-dynamic";
 /** User management (admins): the same operations as `npm run user`, each audited. */
 export default async function UsersPage() {
   const actor = await requirePageActor("users.manage", "/admin/users");
-  const users = await listUsers();
+  const users = await readUsers();
   return (
     <>
       <AppHeader actor={actor} />

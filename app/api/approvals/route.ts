@@ -1,11 +1,11 @@
 import { withPermission } from "@/lib/recovery/authz";
-import { listPendingApprovals } from "@/lib/db/queries/actions";
+import { readPendingApprovals } from "@/lib/recovery/data";
 
 export const dynamic = "force-dynamic";
 
 /** Large recovery actions waiting for a second on-call's approval. */
-export const GET = withPermission("actions.approve", async (_req, { actor }) => {
-  const approvals = await listPendingApprovals();
+export const GET = withPermission("actions.approve", async (request) => {
+  const { actor, approvals } = await readPendingApprovals({ request });
   return Response.json(
     {
       approvals: approvals.map((a) => ({

@@ -1,8 +1,5 @@
 import { withPermission } from "@/lib/recovery/authz";
-import { healthMonitor } from "@/lib/recovery/snapshot";
-import { buildStatus } from "@/lib/recovery/status";
-import { statusIncident } from "@/lib/recovery/incidents/view";
-import { orNullAfter } from "@/lib/time";
+import { readStatus } from "@/lib/recovery/data";
 
 export const dynamic = "force-dynamic";
 
@@ -11,8 +8,6 @@ export const dynamic = "force-dynamic";
  * (lib/recovery/status.ts). Any signed-in role (status.read); the full snapshot stays behind
  * /api/health.
  */
-export const GET = withPermission("status.read", async () => {
-  const monitor = healthMonitor();
-  const [snapshot, incident] = await Promise.all([monitor.get(), orNullAfter(statusIncident(), 1500)]);
-  return Response.json(buildStatus(snapshot, { history: (id) => monitor.historyOf(id), incident }), { headers: { "Cache-Control": "no-store" } });
+export const GET = withPermission("status.read", async (request) => {
+  return Response.json(await readStatus({ request }), { headers: { "Cache-Control": "no-store" } });
 });

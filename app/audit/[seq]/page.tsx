@@ -4,7 +4,7 @@ import { notFound } from "next/navigation";
 import { AppHeader } from "@/components/app-header";
 import { EntryDetail } from "@/components/audit/entry-detail";
 import { DbError } from "@/lib/db/errors";
-import { getAuditEntry } from "@/lib/db/queries/audit";
+import { readAuditEntry } from "@/lib/recovery/data";
 import { auditQuery, parseAuditFilters } from "@/lib/recovery/audit-filters";
 import { GENESIS_HASH, hashEntry, type AuditBody } from "@/lib/recovery/audit-hash";
 import { requirePageActor } from "@/lib/recovery/authz";
@@ -29,7 +29,7 @@ export default async function AuditEntryPage({ params, searchParams }: Props) {
   let view;
   let error: string | null = null;
   try {
-    view = await getAuditEntry({ seq });
+    view = await readAuditEntry(seq);
   } catch (err) {
     console.error(`[audit] could not read entry ${seq}:`, err);
     error = err instanceof DbError ? err.publicMessage : "The entry could not be read (audit.read_failed).";

@@ -7,9 +7,8 @@ import { ChecklistControls, CommanderForm, AcknowledgeButton, NoteForm } from "@
 import { Providers } from "@/components/providers";
 import { RunbookSteps } from "@/components/runbook/runbook-steps";
 import { env } from "@/lib/env";
-import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents } from "@/lib/db/queries/incidents";
 import { requirePageActor } from "@/lib/recovery/authz";
-import { loadContacts } from "@/lib/recovery/contacts";
+import { readContacts, readIncident } from "@/lib/recovery/data";
 import { formatDuration, LEVEL_ASKS } from "@/lib/recovery/escalation";
 import { describeEvent, incidentTimes } from "@/lib/recovery/incidents/report";
 import { viewIncident } from "@/lib/recovery/incidents/view";
@@ -31,10 +30,9 @@ const time = (iso: string) => (
 export default async function IncidentPage({ params }: { params: Promise<{ id: string }> }) {
   const id = Number((await params).id);
   const actor = await requirePageActor("incidents.read", `/incidents/${id}`);
-  if (!Number.isInteger(id) || id <= 0) notFound();
-  const incident = await getIncident({ id });
-  if (!incident) notFound();
-  const [events, actions, deliveries] = await Promise.all([getIncidentEvents({ id }), getIncidentActions({ incident }), getDeliveries({ incidentId: id })]);
+  const found = await readIncident(id);
+  if (!found) notFound();
+  const { incident, events, actions, deliveries } = found;
   const now = requestTime();
   const view = viewIncident(incident, now, { withContacts: true });
   const times = incidentTimes(incident, now);
@@ -44,7 +42,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   const done = new Set(actions.filter((a) => a.phase === "outcome" && (a.outcome === "succeeded" || a.outcome === "partial")).map((a) => a.action));
   const canManage = can(actor.role, "incidents.manage");
   const canAct = can(actor.role, "actions.execute");
-  const contacts = loadContacts();
+  const contacts = await readContacts();
   const failing = deliveries.filter((d) => d.status === "gave_up");
 
   // One timeline: the incident's own events and the actions from the audit log.

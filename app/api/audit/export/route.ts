@@ -1,6 +1,7 @@
 import { requestMetaFrom } from "@/lib/auth/request-meta";
 import { withPermission } from "@/lib/recovery/authz";
-import { EXPORT_FORMATS, exportAudit, type ExportFormat } from "@/lib/recovery/audit-export";
+import { EXPORT_FORMATS, type ExportFormat } from "@/lib/recovery/audit-export";
+import { readAuditExport } from "@/lib/recovery/data";
 import { parseAuditFilters } from "@/lib/recovery/audit-filters";
 
 export const dynamic = "force-dynamic";
@@ -12,7 +13,7 @@ export const dynamic = "force-dynamic";
  */
 export const GET = withPermission(
   "audit.export",
-  async (request, { actor }) => {
+  async (request) => {
     const url = new URL(request.url);
     const format = (url.searchParams.get("format") ?? "csv") as ExportFormat;
     if (!EXPORT_FORMATS.includes(format)) {
@@ -22,7 +23,7 @@ export const GET = withPermission(
     if (errors.length) {
       return Response.json({ error: { code: "export.filters", message: errors.join("; ") } }, { status: 400 });
     }
-    return exportAudit({ actor, request: requestMetaFrom(request.headers, url.pathname), filters, format });
+    return readAuditExport({ request: requestMetaFrom(request.headers, url.pathname), filters, format }, { request });
   },
   { action: "audit.export" },
 );

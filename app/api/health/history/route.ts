@@ -1,10 +1,10 @@
 import { withPermission } from "@/lib/recovery/authz";
-import { healthMonitor } from "@/lib/recovery/snapshot";
+import { readHealthHistory } from "@/lib/recovery/data";
 
 export const dynamic = "force-dynamic";
 
 /** The sparklines' data: the last hour per check, and signals per minute. Same auth as /api/health. */
-export const GET = withPermission("health.read", async () => {
-  const history = await healthMonitor().historySnapshot();
+export const GET = withPermission("health.read", async (request) => {
+  const history = await readHealthHistory({ request });
   return Response.json(history, { headers: { "Cache-Control": "no-store" } });
 });

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { requestTime } from "@/lib/time";
 import { notFound } from "next/navigation";
-import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents } from "@/lib/db/queries/incidents";
 import { requirePageActor } from "@/lib/recovery/authz";
+import { readIncident } from "@/lib/recovery/data";
 import { draftReport } from "@/lib/recovery/incidents/report";
 
 export const dynamic = "force-dynamic";
@@ -12,11 +12,10 @@ export const metadata: Metadata = { title: "Incident report" };
 export default async function ReportPage({ params }: { params: Promise<{ id: string }> }) {
   const id = Number((await params).id);
   await requirePageActor("incidents.read", `/incidents/${id}/report`);
-  if (!Number.isInteger(id) || id <= 0) notFound();
-  const incident = await getIncident({ id });
-  if (!incident) notFound();
-  const [events, actions, deliveries] = await Promise.all([getIncidentEvents({ id }), getIncidentActions({ incident }), getDeliveries({ incidentId: id })]);
-  const md = draftReport({ incident, events, actions, deliveries, now: requestTime() });
+  const found = await readIncident(id);
+  if (!found) notFound();
+  const { incident } = found;
+  const md = draftReport({ ...found, now: requestTime() });
   return (
     <main className="mx-auto max-w-4xl bg-white p-6 text-black print:p-0">
       <p className="mb-4 text-sm print:hidden">

@@ -1,0 +1,156 @@
+import "server-only";
+/**
+ * The data access layer: every read behind a page or a route handler. Each function checks the
+ * caller's permission itself, through requirePermission (the one helper and the one permission
+ * table, lib/recovery/authz.ts), before it reads anything, so a page or handler that forgot its
+ * own check still shows nothing. Pages pass no caller (the session comes from the request's
+ * cookies); route handlers pass their Request, which also admits machine tokens where the
+ * permission allows them.
+ *
+ * The queries underneath (lib/db/queries, the snapshot, the incident views, contacts, anchors)
+ * are for this layer, background jobs and scripts: eslint.config.mjs forbids importing them from
+ * pages, layouts and route handlers.
+ */
+import type { AuditFilters, AuditPage } from "./audit-filters.ts";
+import { anchorFilePath, readLatestAnchorCached } from "./audit-anchor.ts";
+import { exportAudit, type ExportFormat } from "./audit-export.ts";
+import { requirePermission, type Actor } from "./authz.ts";
+import { loadContacts } from "./contacts.ts";
+import { currentIncidents, statusIncident } from "./incidents/view.ts";
+import { can, type Permission } from "./permissions.ts";
+import { healthMonitor } from "./snapshot.ts";
+import { buildStatus } from "./status.ts";
+import { listUsers } from "./users.ts";
+import type { RequestMeta } from "./audit.ts";
+import { listPendingApprovals } from "../db/queries/actions.ts";
+import { getAuditEntry, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
+import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents, listIncidents } from "../db/queries/incidents.ts";
+import { orNullAfter } from "../time.ts";
+
+/** Who is asking: a route handler passes its Request; a page passes nothing. */
+export type Caller = { request?: Request };
+
+function authorized(permission: Permission, caller: Caller): Promise<Actor> {
+  return requirePermission(permission, { request: caller.request });
+}
+
+/** How long a page or the status API waits for the console store's incident before showing none. */
+const INCIDENT_WAIT_MS = 1500;
+
+// ── Health ────────────────────────────────────────────────────────────────────────────────
+
+/** The shared snapshot every viewer sees. */
+export async function readHealth(caller: Caller = {}) {
+  await authorized("health.read", caller);
+  return healthMonitor().get();
+}
+
+/** The sparklines' data: the last hour per check, and signals per minute. */
+export async function readHealthHistory(caller: Caller = {}) {
+  await authorized("health.read", caller);
+  return healthMonitor().historySnapshot();
+}
+
+/** The snapshot and the evaluation count, for the Prometheus exposition. */
+export async function readMetricsInput(caller: Caller = {}) {
+  await authorized("health.read", caller);
+  const monitor = healthMonitor();
+  return { snapshot: await monitor.get(), evaluations: monitor.evaluations };
+}
+
+/** The stakeholders' reduced status (lib/recovery/status.ts): no checks, no SQL, no hosts. */
+export async function readStatus(caller: Caller = {}) {
+  await authorized("status.read", caller);
+  const monitor = healthMonitor();
+  const [snapshot, incident] = await Promise.all([monitor.get(), orNullAfter(statusIncident(), INCIDENT_WAIT_MS)]);
+  return buildStatus(snapshot, { history: (id) => monitor.historyOf(id), incident });
+}
+
+/** The emergency contacts (names and numbers: personal data, so behind health.read like the runbook). */
+export async function readContacts(caller: Caller = {}) {
+  await authorized("health.read", caller);
+  return loadContacts();
+}
+
+// ── Incidents ─────────────────────────────────────────────────────────────────────────────
+
+/** Open incidents for the dashboard banner; contacts only for roles that may read incidents. Throws when the store is down. */
+export async function readOpenIncidents(caller: Caller = {}) {
+  const actor = await authorized("health.read", caller);
+  return currentIncidents({ withContacts: can(actor.role, "incidents.read") });
+}
+
+/** The same, or null when the console store does not answer in time (the dashboard renders without it). */
+export async function readOpenIncidentsOrNull(caller: Caller = {}) {
+  const actor = await authorized("health.read", caller);
+  return orNullAfter(currentIncidents({ withContacts: can(actor.role, "incidents.read") }), INCIDENT_WAIT_MS);
+}
+
+export async function readIncidents(caller: Caller = {}) {
+  await authorized("incidents.read", caller);
+  return listIncidents({ limit: 200 });
+}
+
+/** One incident with its timeline, actions and notification deliveries; null when there is none with that id. */
+export async function readIncident(id: number, caller: Caller = {}) {
+  await authorized("incidents.read", caller);
+  if (!Number.isSafeInteger(id) || id <= 0) return null;
+  const incident = await getIncident({ id });
+  if (!incident) return null;
+  const [events, actions, deliveries] = await Promise.all([getIncidentEvents({ id }), getIncidentActions({ incident }), getDeliveries({ incidentId: id })]);
+  return { incident, events, actions, deliveries };
+}
+
+// ── Actions ───────────────────────────────────────────────────────────────────────────────
+
+export async function readPendingApprovals(caller: Caller = {}) {
+  const actor = await authorized("actions.approve", caller);
+  return { actor, approvals: await listPendingApprovals() };
+}
+
+// ── Audit ─────────────────────────────────────────────────────────────────────────────────
+
+export async function readAuditEntries(query: { filters: AuditFilters; page: AuditPage }, caller: Caller = {}) {
+  await authorized("audit.read", caller);
+  return listAuditEntries(query);
+}
+
+export async function readAuditEntry(seq: number, caller: Caller = {}) {
+  await authorized("audit.read", caller);
+  return getAuditEntry({ seq });
+}
+
+export async function readAuditHead(caller: Caller = {}) {
+  await authorized("audit.read", caller);
+  return getHead();
+}
+
+export async function readLatestVerification(caller: Caller = {}) {
+  await authorized("audit.read", caller);
+  return getLatestVerification();
+}
+
+/** The actors and actions the filter form suggests. */
+export async function readAuditFacets(caller: Caller = {}) {
+  await authorized("audit.read", caller);
+  return listAuditFacets();
+}
+
+/** The latest external anchor of the chain's head (the anchor file). */
+export async function readAuditAnchor(caller: Caller = {}) {
+  await authorized("audit.read", caller);
+  return readLatestAnchorCached(anchorFilePath());
+}
+
+/** The filtered trail as a streamed download; the export is itself an audit entry (lib/recovery/audit-export.ts). */
+export async function readAuditExport(opts: { filters: AuditFilters; format: ExportFormat; request: RequestMeta }, caller: Caller = {}) {
+  const actor = await requirePermission("audit.export", { request: caller.request, action: "audit.export" });
+  return exportAudit({ actor, request: opts.request, filters: opts.filters, format: opts.format });
+}
+
+// ── Users ─────────────────────────────────────────────────────────────────────────────────
+
+export async function readUsers(caller: Caller = {}) {
+  await authorized("users.manage", caller);
+  return listUsers();
+}

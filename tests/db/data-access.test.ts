@@ -1,0 +1,129 @@
+/**
+ * The data access layer (lib/recovery/data.ts) checks the caller's permission inside every
+ * function, against a real console store, with the session mocked as next-auth would decode it:
+ * an anonymous caller gets 401 and a role without the permission gets 403 (audited), from every
+ * function, before anything is read. The table below must name every export, so a new data
+ * function cannot be added without its permission being tested here (typecheck fails).
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+
+const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
+vi.mock("@/auth", () => ({ auth: async () => session.current }));
+vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "data-access-test" }) }));
+
+import { closeStores } from "@/lib/db/client";
+import * as data from "@/lib/recovery/data";
+import { AuthzError, clearSessionCache } from "@/lib/recovery/authz";
+import { can, roles, type Permission, type Role } from "@/lib/recovery/permissions";
+import { addUser } from "@/lib/recovery/users";
+import { connect, type Sql } from "../support/db";
+
+type DataFunction = keyof typeof data;
+
+const PERMISSION: Record<DataFunction, Permission> = {
+  readHealth: "health.read",
+  readHealthHistory: "health.read",
+  readMetricsInput: "health.read",
+  readStatus: "status.read",
+  readContacts: "health.read",
+  readOpenIncidents: "health.read",
+  readOpenIncidentsOrNull: "health.read",
+  readIncidents: "incidents.read",
+  readIncident: "incidents.read",
+  readPendingApprovals: "actions.approve",
+  readAuditEntries: "audit.read",
+  readAuditEntry: "audit.read",
+  readAuditHead: "audit.read",
+  readLatestVerification: "audit.read",
+  readAuditFacets: "audit.read",
+  readAuditAnchor: "audit.read",
+  readAuditExport: "audit.export",
+  readUsers: "users.manage",
+};
+
+/** Arguments before the caller, for the functions that take some. */
+const ARGS: Partial<Record<DataFunction, unknown[]>> = {
+  readIncident: [1],
+  readAuditEntries: [{ filters: {}, page: { limit: 10 } }],
+  readAuditEntry: [1],
+  readAuditExport: [{ filters: {}, format: "csv", request: {} }],
+};
+
+function call(name: DataFunction): Promise<unknown> {
+  const fn = data[name] as (...args: unknown[]) => Promise<unknown>;
+  return fn(...(ARGS[name] ?? []), {});
+}
+
+let sql: Sql;
+const users = {} as Record<Role, { id: string; email: string; sv: number }>;
+
+function signedInAs(role: Role) {
+  const u = users[role];
+  session.current = { user: { id: u.id, email: u.email, role }, sv: u.sv, authTime: Math.floor(Date.now() / 1000), authMethod: "password", sid: randomUUID() };
+}
+
+async function denialsFor(email: string, since: string): Promise<{ action: string; detail: { permission: string } }[]> {
+  return sql<{ action: string; detail: { permission: string } }[]>`
+    select action, detail from console.audit_log where actor_email = ${email} and outcome = 'denied' and seq > ${since} order by seq`;
+}
+
+beforeAll(async () => {
+  sql = connect("console");
+  for (const role of roles) {
+    const email = `dal.${role}.${randomUUID().slice(0, 8)}@example.com`;
+    const { id } = await addUser({ email, role, password: "a long enough passphrase" }, { actor: { id: "cli:test", email: "cli:test", role: "admin" } });
+    const [row] = await sql<{ session_version: number }[]>`select session_version from console.users where id = ${id}`;
+    users[role] = { id, email, sv: row!.session_version };
+  }
+});
+afterEach(() => {
+  session.current = null;
+  clearSessionCache();
+});
+afterAll(async () => {
+  await sql.end();
+  await closeStores();
+});
+
+describe("the data access layer", () => {
+  it("lists every data function with its permission (the table above is complete)", () => {
+    expect(Object.keys(data).sort()).toEqual(Object.keys(PERMISSION).sort());
+  });
+
+  it.each(Object.keys(PERMISSION) as DataFunction[])("%s refuses an anonymous caller with 401", async (name) => {
+    session.current = null;
+    const err = await call(name).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AuthzError);
+    expect((err as AuthzError).status).toBe(401);
+  });
+
+  it.each(Object.keys(PERMISSION) as DataFunction[])("%s refuses every role without its permission with 403, and audits the denial", async (name) => {
+    const permission = PERMISSION[name];
+    const lacking = roles.filter((r) => !can(r, permission));
+    for (const role of lacking) {
+      const [{ head }] = await sql<[{ head: string }]>`select coalesce(max(seq), 0)::text as head from console.audit_log`;
+      signedInAs(role);
+      const err = await call(name).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, `${name} as ${role}`).toBeInstanceOf(AuthzError);
+      expect((err as AuthzError).status, `${name} as ${role}`).toBe(403);
+      expect(await denialsFor(users[role].email, head)).toEqual([expect.objectContaining({ detail: expect.objectContaining({ permission }) })]);
+      clearSessionCache();
+    }
+  });
+
+  it("lets a role with the permission through to the data", async () => {
+    signedInAs("viewer");
+    expect(await data.readContacts()).toEqual(expect.any(Object));
+    signedInAs("auditor");
+    expect(await data.readAuditHead()).toMatchObject({ seq: expect.any(Number) });
+    signedInAs("admin");
+    expect((await data.readUsers()).map((u) => u.email)).toContain(users.admin.email);
+  });
+});
