@@ -228,9 +228,14 @@ describe("through the server actions, as a signed-in on-call", () => {
     expect(await setIncidentCommanderAction({ ok: false }, form({ incidentId: String(id), commander: "  Dana Scully  " }))).toEqual({ ok: true, message: "Saved." });
     expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: true })).toEqual({ ok: true, message: "Saved." });
     expect(await getIncident({ id })).toMatchObject({ commander: "Dana Scully", checklist: { adr: true } });
+    // A hand-made request may send the flag as text: "false" unticks (z.coerce.boolean read it as true).
+    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "false" })).toEqual({ ok: true, message: "Saved." });
+    expect(await getIncident({ id })).toMatchObject({ checklist: { adr: false } });
+    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "maybe" })).toMatchObject({ ok: false, code: "input", errors: { done: [expect.any(String)] } });
     const email = (session.current!.user as { email: string }).email;
     expect((await auditSince(head)).map((a) => [a.action, a.outcome, a.actor_email, a.request?.requestId])).toEqual([
       ["incident.commander", "succeeded", email, "incidents-service"],
+      ["incident.checklist", "succeeded", email, "incidents-service"],
       ["incident.checklist", "succeeded", email, "incidents-service"],
     ]);
   });

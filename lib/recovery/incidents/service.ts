@@ -12,10 +12,13 @@ import type { Actor } from "../authz.ts";
 import { postIncidentChecklist } from "../runbook.ts";
 import { notify } from "./notify.ts";
 
+/** A yes/no from JSON (true/false) or a form ("true", "false", "on"); z.coerce.boolean would read "false" as true. */
+const flag = z.union([z.boolean(), z.enum(["true", "false", "on"]).transform((v) => v !== "false")], { error: "Expected true or false." });
+
 export const noteSchema = z.object({
   incidentId: z.coerce.number().int().positive(),
   text: z.string().trim().min(1, "Write the note.").max(4000, "Keep the note under 4000 characters."),
-  public: z.coerce.boolean().default(false),
+  public: flag.default(false),
 });
 export const commanderSchema = z.object({
   incidentId: z.coerce.number().int().positive(),
@@ -24,7 +27,7 @@ export const commanderSchema = z.object({
 export const checklistSchema = z.object({
   incidentId: z.coerce.number().int().positive(),
   item: z.enum(postIncidentChecklist.map((c) => c.key) as [string, ...string[]]),
-  done: z.coerce.boolean(),
+  done: flag,
 });
 export const idSchema = z.object({ incidentId: z.coerce.number().int().positive() });
 
@@ -67,7 +70,9 @@ export async function acknowledge(incidentId: number, actor: Actor, request: Req
   return incident;
 }
 
-export async function addNote(input: z.infer<typeof noteSchema>, actor: Actor, request: RequestMeta): Promise<IncidentRow> {
+export async function addNote(raw: z.input<typeof noteSchema>, actor: Actor, request: RequestMeta): Promise<IncidentRow> {
+  // Parsed here too, not only in the server action: every caller gets the same rules.
+  const input = noteSchema.parse(raw);
   const { incident } = await change(
     input.incidentId,
     async (tx, inc) => {
@@ -79,7 +84,8 @@ export async function addNote(input: z.infer<typeof noteSchema>, actor: Actor, r
   return incident;
 }
 
-export async function setCommander(input: z.infer<typeof commanderSchema>, actor: Actor, request: RequestMeta): Promise<IncidentRow> {
+export async function setCommander(raw: z.input<typeof commanderSchema>, actor: Actor, request: RequestMeta): Promise<IncidentRow> {
+  const input = commanderSchema.parse(raw);
   const { incident } = await change(input.incidentId, async (tx, inc) => {
     await tx`update console.incidents set commander = ${input.commander} where id = ${inc.id}`;
     await addIncidentEvent(tx, { incidentId: inc.id, kind: "commander", actor: actor.email, data: { commander: input.commander, previous: inc.commander } });
@@ -88,7 +94,8 @@ export async function setCommander(input: z.infer<typeof commanderSchema>, actor
   return incident;
 }
 
-export async function setChecklistItem(input: z.infer<typeof checklistSchema>, actor: Actor, request: RequestMeta): Promise<IncidentRow> {
+export async function setChecklistItem(raw: z.input<typeof checklistSchema>, actor: Actor, request: RequestMeta): Promise<IncidentRow> {
+  const input = checklistSchema.parse(raw);
   const { incident } = await change(
     input.incidentId,
     async (tx, inc) => {
