@@ -17,6 +17,8 @@
  *   - "hang": the request is accepted and never answered until `mode` changes (then it
  *     is handled under the new mode, if its client is still waiting) or `close()`.
  *   - "error500": 500 with a JSON error body.
+ * `failNextPosts(...)` answers the next POSTs one by one with an HTTP status (a gateway's 503, say)
+ * or "drop" (the request arrived, then the connection is reset), then behaves normally again.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import { closeServer, listen, pathOf, sendJson } from "./http.ts";
@@ -52,6 +54,8 @@ export interface TradeDirectorSim {
   readonly resetCount: number;
   /** Every request received, oldest first (hung ones included). */
   readonly requests: RecordedRequest[];
+  /** Answer the next POSTs with these, in order, before handling them (see the module comment). */
+  failNextPosts(...answers: (number | "drop")[]): void;
   /** Opens the breaker as if `failures` consecutive executions had failed. */
   open(failures?: number): void;
   halfOpen(): void;
@@ -92,6 +96,7 @@ export async function startTradeDirector(opts: {
   let lastResetAt: string | null = null;
   let processing = true;
   let mode: DirectorMode = "normal";
+  const failPosts: (number | "drop")[] = [];
   let resetCount = 0;
   const requests: RecordedRequest[] = [];
   const hung = new Set<HungRequest>();
@@ -147,6 +152,12 @@ export async function startTradeDirector(opts: {
       return;
     }
     req.resume(); // bodies are never needed; drain so keep-alive works
+    if (req.method === "POST" && failPosts.length) {
+      const answer = failPosts.shift()!;
+      if (answer === "drop") req.socket.destroy();
+      else sendJson(res, answer, { error: "simulated", message: `Simulated ${answer} before the director` });
+      return;
+    }
     if (mode === "error500") {
       sendJson(res, 500, { error: "internal_error", message: "Simulated trade director failure" });
       return;
@@ -213,6 +224,9 @@ export async function startTradeDirector(opts: {
     },
     set state(next: CircuitState) {
       setState(next);
+    },
+    failNextPosts(...answers: (number | "drop")[]) {
+      failPosts.push(...answers);
     },
     get mode() {
       return mode;

@@ -16,6 +16,8 @@ export class TradeDirectorError extends Error {
     public readonly code: "td.not_configured" | "td.timeout" | "td.unreachable" | "td.http" | "td.bad_response",
     message: string,
     public readonly status?: number,
+    /** For td.unreachable: the system's error code (ECONNREFUSED, ECONNRESET, …). */
+    public readonly cause?: string,
   ) {
     super(message);
     this.name = "TradeDirectorError";
@@ -41,7 +43,8 @@ async function call(path: string, init: RequestInit & { timeoutMs: number; signa
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === "TimeoutError" || name === "AbortError") throw new TradeDirectorError("td.timeout", `no answer within ${init.timeoutMs} ms`);
-    throw new TradeDirectorError("td.unreachable", `cannot reach the trade director: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    throw new TradeDirectorError("td.unreachable", `cannot reach the trade director: ${code ?? (err as Error).message}`, undefined, code);
   }
   const text = await res.text().catch(() => "");
   if (!res.ok) throw new TradeDirectorError("td.http", `the trade director answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`, res.status);

@@ -254,6 +254,57 @@ describe("reset circuit against the trade-director simulator", () => {
     const state = await confirmAction(resetCircuit, confirmInput(p), ctxFor(actor("oncall", "oncall-500")));
     expect(state).toMatchObject({ ok: false, status: "done", result: { outcome: "failed" } });
     expect(state.message).toMatch(/HTTP 500/);
+    // The director answered: a 500 is never sent again.
+    expect(state.result?.detail).toMatchObject({ attempts: 1 });
+  });
+
+  it("sends once more after a gateway's 503, with the same Idempotency-Key, and succeeds", async () => {
+    director.open();
+    const p = await previewFor(resetCircuit, actor("oncall"));
+    const input = confirmInput(p);
+    director.failNextPosts(503);
+    const before = director.requests.length;
+    const state = await confirmAction(resetCircuit, input, ctxFor(actor("oncall")));
+    expect(state).toMatchObject({ ok: true, result: { outcome: "succeeded", detail: { attempts: 2 } } });
+    const posts = director.requests.slice(before).filter((r) => r.path === "/admin/reset-circuit");
+    expect(posts.map((r) => r.headers["idempotency-key"])).toEqual([input.idempotencyKey, input.idempotencyKey]);
+    expect(director.resetCount).toBeGreaterThan(0);
+  });
+
+  it("retries at most once", async () => {
+    director.open();
+    const p = await previewFor(resetCircuit, actor("oncall"));
+    // Two gateway errors: a second retry would get through and succeed.
+    director.failNextPosts(503, 503);
+    const before = director.requests.length;
+    const state = await confirmAction(resetCircuit, confirmInput(p), ctxFor(actor("oncall")));
+    expect(state).toMatchObject({ ok: false, result: { outcome: "failed", detail: { attempts: 2 } } });
+    expect(director.requests.slice(before).filter((r) => r.path === "/admin/reset-circuit")).toHaveLength(2);
+    expect(director.state).toBe("open");
+  });
+
+  it("never sends again after a reset connection: the request may have arrived", async () => {
+    director.open();
+    const p = await previewFor(resetCircuit, actor("oncall"));
+    director.failNextPosts("drop");
+    const before = director.requests.length;
+    const state = await confirmAction(resetCircuit, confirmInput(p), ctxFor(actor("oncall")));
+    expect(state).toMatchObject({ ok: false, result: { outcome: "failed", detail: { attempts: 1 } } });
+    expect(director.requests.slice(before).filter((r) => r.path === "/admin/reset-circuit")).toHaveLength(1);
+  });
+
+  it("sends once more when the connection is refused (the request never arrived)", async () => {
+    const p = await previewFor(resetCircuit, actor("oncall"));
+    const closed = await startTradeDirector({ port: 0 });
+    await closed.close();
+    await withEnv({ TRADE_DIRECTOR_URL: closed.url });
+    try {
+      const state = await confirmAction(resetCircuit, confirmInput(p), ctxFor(actor("oncall")));
+      expect(state).toMatchObject({ ok: false, result: { outcome: "failed", detail: { attempts: 2 } } });
+      expect(state.message).toMatch(/ECONNREFUSED/);
+    } finally {
+      await withEnv({ TRADE_DIRECTOR_URL: director.url });
+    }
   });
 
   it("ends a hung director within the timeout as timeout_unknown, and reads the state again instead of retrying", async () => {

@@ -22,7 +22,16 @@ async function readState(): Promise<Circuit | { state: "unknown"; error: string 
   }
 }
 
-const retryable = (err: unknown) => err instanceof TradeDirectorError && (err.code === "td.unreachable" || (err.code === "td.http" && [502, 503, 504].includes(err.status ?? 0)));
+/** Errors that mean the request never reached the director: no connection was made at all. */
+const NEVER_ARRIVED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/**
+ * Safe to send again: the request never arrived, or a gateway in front answered for the director.
+ * Not a reset connection (the request may have arrived), a 500 (the director handled it) or a timeout.
+ */
+export const retryable = (err: unknown) =>
+  err instanceof TradeDirectorError &&
+  ((err.code === "td.unreachable" && NEVER_ARRIVED.has(err.cause ?? "")) || (err.code === "td.http" && [502, 503, 504].includes(err.status ?? 0)));
 
 export const resetCircuit: ActionDefinition<Target, Record<string, never>> = {
   name: "circuit.reset",
