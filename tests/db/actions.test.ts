@@ -355,6 +355,29 @@ describe("guards", () => {
     expect(mismatch).toMatchObject({ ok: false, code: "guard.idempotency_mismatch" });
   });
 
+  it("answers a duplicate that arrives while the first is still running with 'in progress', and runs it once", async () => {
+    await withEnv({ TRADE_DIRECTOR_TIMEOUT_MS: "3000" });
+    try {
+      director.open();
+      const p = await previewFor(resetCircuit, actor("oncall"));
+      const input = confirmInput(p);
+      director.mode = "hang";
+      const posts = () => director.requests.filter((r) => r.path === "/admin/reset-circuit").length;
+      const before = posts();
+      const requestsBefore = director.requests.length;
+      const first = confirmAction(resetCircuit, input, ctxFor(actor("oncall")));
+      // The first request is executing (its read of the circuit is held at the director) before the duplicate is sent.
+      await expect.poll(() => director.requests.length, { timeout: 2500, interval: 10 }).toBeGreaterThan(requestsBefore);
+      const duplicate = await confirmAction(resetCircuit, input, ctxFor(actor("oncall")));
+      expect(duplicate).toMatchObject({ ok: false, status: "in_progress", code: "guard.in_progress" });
+      director.mode = "normal";
+      expect(await first).toMatchObject({ status: "done" });
+      expect(posts() - before).toBe(1);
+    } finally {
+      await withEnv({ TRADE_DIRECTOR_TIMEOUT_MS: "600" });
+    }
+  });
+
   it("answers guard.busy while another run holds the action, and gives the key back: the same request retried afterwards runs", async () => {
     const ids = await insertDirectives([{ ageSeconds: 900 }]);
     const p = await previewFor(cancelStaleDirectives, actor("oncall"));
@@ -481,6 +504,11 @@ describe("guards", () => {
       expect(self).toMatchObject({ ok: false, code: "approval.self" });
       const viewer = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("viewer")));
       expect(viewer).toMatchObject({ ok: false, code: "auth.forbidden" });
+      // Past APPROVAL_TTL_SECONDS (5 minutes) the request has expired: nobody can approve it.
+      const late = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "frank"), () => Date.now() + 5 * 60_000 + 1000));
+      expect(late).toMatchObject({ ok: false, code: "approval.closed" });
+      expect(late.message).toMatch(/expired/);
+      expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending", [ids[1]!]: "pending" });
       const approved = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "frank")));
       expect(approved).toMatchObject({ ok: true, status: "done", result: { outcome: "succeeded" } });
       expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled", [ids[1]!]: "cancelled" });
