@@ -28,28 +28,40 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
 }
 
-/** Ask without echo: raw mode, printing nothing for typed characters. */
-async function askHidden(prompt: string): Promise<string> {
-  if (!process.stdin.isTTY) throw new Error("no terminal to ask for the password; use --password-stdin");
+/**
+ * Ask without echo: raw mode, printing nothing for typed characters. Raw mode is on before the
+ * prompt shows, so nothing typed after the prompt is echoed. A "data" listener, not `for await`:
+ * leaving a `for await` loop destroys process.stdin, and the second prompt ("Again: ") then failed.
+ */
+function askHidden(prompt: string): Promise<string> {
+  if (!process.stdin.isTTY) return Promise.reject(new Error("no terminal to ask for the password; use --password-stdin"));
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
   process.stdout.write(prompt);
-  process.stdin.setRawMode(true);
-  process.stdin.resume();
-  let value = "";
-  try {
-    for await (const chunk of process.stdin) {
-      for (const ch of (chunk as Buffer).toString("utf8")) {
-        if (ch === "\r" || ch === "\n") return value;
-        if (ch === "\u0003") throw new Error("cancelled");
+  return new Promise<string>((resolve, reject) => {
+    let value = "";
+    const finish = (err: Error | null) => {
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stdout.write("\n");
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onEnd = () => finish(null);
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") return finish(null);
+        if (ch === "\u0003") return finish(new Error("cancelled"));
         if (ch === "\u007f") value = value.slice(0, -1);
         else value += ch;
       }
-    }
-    return value;
-  } finally {
-    process.stdin.setRawMode(false);
-    process.stdin.pause();
-    process.stdout.write("\n");
-  }
+    };
+    stdin.on("data", onData);
+    stdin.once("end", onEnd);
+    stdin.resume();
+  });
 }
 
 async function password(args: string[]): Promise<string> {
