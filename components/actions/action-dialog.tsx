@@ -27,7 +27,8 @@ const outcomeLabel: Record<string, string> = {
 /**
  * The confirm dialog: the preview of exactly what will be touched, a reason, the typed
  * confirmation for destructive actions, and the result per target. A native modal <dialog>
- * traps focus and closes on Escape.
+ * makes the page behind it inert and closes on Escape; Tab and Shift+Tab wrap at its edges
+ * (trapTab), since the native dialog lets focus leave the page for the browser's toolbar.
  */
 export function ActionDialog({ action, params, open, onClose, incidentRef }: { action: ActionClient; params?: unknown; open: boolean; onClose: () => void; incidentRef?: string }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -85,6 +86,7 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
     <dialog
       ref={ref}
       onClose={onClose}
+      onKeyDown={trapTab}
       aria-labelledby={`${ids}-title`}
       className="m-auto w-[min(56rem,calc(100vw-1rem))] rounded-xl border border-zinc-300 bg-white p-0 text-zinc-900 shadow-xl backdrop:bg-black/50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
     >
@@ -198,6 +200,33 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
       </div>
     </dialog>
   );
+}
+
+const TABBABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+
+/**
+ * Keeps Tab inside the modal dialog (WAI-ARIA APG dialog pattern): from its last control Tab
+ * goes to the first, and Shift+Tab from the first goes to the last. Controls inside a nested
+ * dialog (the re-authentication prompt) are that dialog's business.
+ */
+function trapTab(e: React.KeyboardEvent<HTMLDialogElement>) {
+  const d = e.currentTarget;
+  if (e.key !== "Tab" || e.defaultPrevented || (e.target as Element).closest("dialog") !== d) return;
+  const tabbable = [...d.querySelectorAll<HTMLElement>(TABBABLE)].filter(
+    (el) => el.closest("dialog") === d && el.tabIndex >= 0 && !el.matches(":disabled") && el.getClientRects().length > 0,
+  );
+  const first = tabbable[0];
+  const last = tabbable[tabbable.length - 1];
+  const active = document.activeElement;
+  if (!first || !last) {
+    e.preventDefault();
+  } else if (e.shiftKey && (active === first || active === d)) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && active === last) {
+    e.preventDefault();
+    first.focus();
+  }
 }
 
 function FieldError({ id, messages }: { id: string; messages?: string[] }) {
