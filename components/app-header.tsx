@@ -1,7 +1,16 @@
 import Link from "next/link";
 import type { Actor } from "@/lib/recovery/authz";
 import { signOutAction } from "@/app/actions/session";
-import { can } from "@/lib/recovery/permissions";
+import { can, type Permission } from "@/lib/recovery/permissions";
+
+/** The main navigation: a link shows only to roles that may open its page. */
+const LINKS: { href: string; label: string; permission: Permission }[] = [
+  { href: "/status", label: "Status", permission: "status.read" },
+  { href: "/incidents", label: "Incidents", permission: "incidents.read" },
+  { href: "/runbook", label: "Runbook", permission: "health.read" },
+  { href: "/audit", label: "Audit", permission: "audit.read" },
+  { href: "/admin/users", label: "Users", permission: "users.manage" },
+];
 
 export function AppHeader({ actor }: { actor: Actor }) {
   return (
@@ -11,27 +20,11 @@ export function AppHeader({ actor }: { actor: Actor }) {
           <Link href="/" className="font-semibold">
             Recovery Console
           </Link>
-          <Link href="/status" className="text-sm hover:underline">
-            Status
-          </Link>
-          {can(actor.role, "incidents.read") ? (
-            <Link href="/incidents" className="text-sm hover:underline">
-              Incidents
+          {LINKS.filter((l) => can(actor.role, l.permission)).map((l) => (
+            <Link key={l.href} href={l.href} className="text-sm hover:underline">
+              {l.label}
             </Link>
-          ) : null}
-          <Link href="/runbook" className="text-sm hover:underline">
-            Runbook
-          </Link>
-          {can(actor.role, "audit.read") ? (
-            <Link href="/audit" className="text-sm hover:underline">
-              Audit
-            </Link>
-          ) : null}
-          {can(actor.role, "users.manage") ? (
-            <Link href="/admin/users" className="text-sm hover:underline">
-              Users
-            </Link>
-          ) : null}
+          ))}
         </nav>
         <div className="flex items-center gap-3 text-sm">
           <span data-testid="whoami">

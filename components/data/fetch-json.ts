@@ -1,5 +1,6 @@
 "use client";
 /** The one GET helper every polled query uses: no caching, abortable, 401 as a typed error. */
+import { useQuery, type DefinedUseQueryResult, type QueryKey } from "@tanstack/react-query";
 
 /** The session ended (expired, revoked, or signed out elsewhere). */
 export class SignedOutError extends Error {
@@ -18,3 +19,22 @@ export async function fetchJson<T>(path: string, signal: AbortSignal): Promise<T
 
 /** Retry once on a passing failure, never when signed out. */
 export const retryUnlessSignedOut = (count: number, err: Error) => !(err instanceof SignedOutError) && count < 1;
+
+/**
+ * A server-rendered value kept live: it starts from `initial` (the page is useful before the
+ * scripts load), polls `path` every `everyMs` (a number, or read from the latest data), pauses in
+ * hidden tabs, refreshes on focus, and retries a passing failure once, never a signed-out one.
+ */
+export function useLiveQuery<T extends { generatedAt: string }>(key: QueryKey, path: string, initial: T, everyMs: number | ((data: T) => number)): DefinedUseQueryResult<T, Error> {
+  return useQuery<T, Error, T, QueryKey>({
+    queryKey: key,
+    queryFn: ({ signal }) => fetchJson<T>(path, signal),
+    initialData: initial,
+    initialDataUpdatedAt: Date.parse(initial.generatedAt),
+    refetchInterval: (q) => (typeof everyMs === "number" ? everyMs : everyMs(q.state.data ?? initial)),
+    refetchIntervalInBackground: false,
+    refetchOnWindowFocus: true,
+    retry: retryUnlessSignedOut,
+    // With initialData the result always has data; TanStack's overloads cannot see that through a generic T.
+  }) as DefinedUseQueryResult<T, Error>;
+}

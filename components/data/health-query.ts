@@ -1,23 +1,19 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
-import type { Snapshot } from "@/lib/recovery/snapshot";
-import { fetchJson, retryUnlessSignedOut, SignedOutError } from "./fetch-json";
+import type { HealthHistory, Snapshot } from "@/lib/recovery/snapshot";
+import { useLiveQuery } from "./fetch-json";
 import { keys } from "./keys";
 
-export { SignedOutError };
+export { SignedOutError } from "./fetch-json";
 
-export const fetchHealth = (signal: AbortSignal) => fetchJson<Snapshot>("/api/health", signal);
+/** The sparklines move slowly (30 s buckets); the live value is appended from the snapshot. */
+const HISTORY_POLL_MS = 30_000;
 
-/** The shared snapshot, polled at the server's refresh interval and paused in hidden tabs. */
+/** The shared snapshot, polled at the server's refresh interval. */
 export function useHealth(initial: Snapshot) {
-  return useQuery({
-    queryKey: keys.health(),
-    queryFn: ({ signal }) => fetchHealth(signal),
-    initialData: initial,
-    initialDataUpdatedAt: Date.parse(initial.generatedAt),
-    refetchInterval: (q) => (q.state.data?.refreshSeconds ?? initial.refreshSeconds) * 1000,
-    refetchIntervalInBackground: false,
-    refetchOnWindowFocus: true,
-    retry: retryUnlessSignedOut,
-  });
+  return useLiveQuery(keys.health(), "/api/health", initial, (d) => d.refreshSeconds * 1000);
+}
+
+/** The last hour per check, polled every 30 s. */
+export function useHealthHistory(initial: HealthHistory) {
+  return useLiveQuery(keys.healthHistory(), "/api/health/history", initial, HISTORY_POLL_MS);
 }

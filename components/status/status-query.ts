@@ -1,21 +1,9 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
 import type { StatusDto } from "@/lib/recovery/status";
-import { fetchJson, retryUnlessSignedOut } from "../data/fetch-json";
+import { useLiveQuery } from "../data/fetch-json";
 import { keys } from "../data/keys";
 
-export const fetchStatus = (signal: AbortSignal) => fetchJson<StatusDto>("/api/status", signal);
-
-/** The stakeholder status, polled at the server's refresh interval and paused in hidden tabs. */
+/** The stakeholder status, polled at the server's refresh interval. */
 export function useStatus(initial: StatusDto) {
-  return useQuery({
-    queryKey: keys.status(),
-    queryFn: ({ signal }) => fetchStatus(signal),
-    initialData: initial,
-    initialDataUpdatedAt: Date.parse(initial.generatedAt),
-    refetchInterval: (q) => (q.state.data?.refreshSeconds ?? initial.refreshSeconds) * 1000,
-    refetchIntervalInBackground: false,
-    refetchOnWindowFocus: true,
-    retry: retryUnlessSignedOut,
-  });
+  return useLiveQuery(keys.status(), "/api/status", initial, (d) => d.refreshSeconds * 1000);
 }
