@@ -5,6 +5,7 @@
  *   or on explicit request (`--trading-fixtures`). Production trading tables are never touched.
  * Scripts import this, so no server-only marker.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
@@ -37,4 +38,51 @@ export function migrateConsoleStore(url: string): Promise<void> {
 
 export function migrateTradingFixtures(url: string): Promise<void> {
   return runSet(url, "trading-fixtures", "public", "__recovery_console_fixture_migrations");
+}
+
+/** The newest migration in drizzle/console (drizzle records each as applied with its folder time). */
+function latestConsoleMigration(): number {
+  const journal = JSON.parse(fs.readFileSync(path.join(root, "drizzle", "console", "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
+  return Math.max(...journal.entries.map((e) => e.when));
+}
+
+/** Whether every console migration is recorded as applied; false when that record cannot be read. */
+export async function consoleStoreUpToDate(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: "recovery-console-migrate" } });
+  try {
+    const [row] = await sql<{ last: string | null }[]>`select max(created_at)::text as last from console.__migrations`;
+    return row?.last != null && Number(row.last) >= latestConsoleMigration();
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function isPermissionError(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown; message?: string } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === "42501" || /permission denied|must be owner/i.test(e.message ?? "")) return true;
+  }
+  return false;
+}
+
+/**
+ * What the launcher does at start-up: nothing when the console store is up to date (so a console
+ * running as an app role without DDL rights starts once the owner has migrated); otherwise the
+ * migrations, as `migrateUrl`'s role when given (CONSOLE_MIGRATE_DATABASE_URL, the owner) or as
+ * the console's own. A role that may not apply them gets a message saying how to.
+ */
+export async function ensureConsoleStore(url: string, migrateUrl?: string): Promise<"up-to-date" | "migrated"> {
+  if (await consoleStoreUpToDate(url)) return "up-to-date";
+  try {
+    await migrateConsoleStore(migrateUrl || url);
+  } catch (err) {
+    if (!migrateUrl && isPermissionError(err)) {
+      throw new Error(
+        "the console store has migrations to apply, and the role in CONSOLE_DATABASE_URL may not apply them. Migrate as the schema's owner (CONSOLE_DATABASE_URL=<owner URL> npm run db:migrate), or set CONSOLE_MIGRATE_DATABASE_URL to the owner's URL.",
+      );
+    }
+    throw err;
+  }
+  return "migrated";
 }

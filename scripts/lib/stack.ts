@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { ConfigError } from "../../lib/env.ts";
 import { startEmbeddedPostgres, type EmbeddedPg } from "../../lib/db/embedded.ts";
-import { migrateConsoleStore, migrateTradingFixtures } from "../../lib/db/migrate.ts";
+import { ensureConsoleStore, migrateTradingFixtures } from "../../lib/db/migrate.ts";
 import { redactUrl } from "../../lib/db/urls.ts";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -98,7 +98,8 @@ export async function prepareDatabases(opts: {
     consoleUrl = embedded.url("console");
   }
   try {
-    await migrateConsoleStore(consoleUrl);
+    // The owner's URL migrates when given, so the console itself may run as an app role without DDL rights.
+    await ensureConsoleStore(consoleUrl, embedded ? undefined : process.env.CONSOLE_MIGRATE_DATABASE_URL || undefined);
     if (opts.fixtures === true || (opts.fixtures === "embedded-only" && embedded)) await migrateTradingFixtures(tradingUrl);
   } catch (err) {
     await embedded?.stop();
