@@ -86,6 +86,11 @@ export default defineConfig({
       OIDC_ROLE_CLAIM: "groups",
       OIDC_ROLE_MAP: e2eEnv.oidc.roleMap,
       OIDC_DISPLAY_NAME: "Test IdP",
+      // Incident webhooks to a port nothing listens on, with a credential in the path as Slack's
+      // have: every delivery fails fast, and the incident page must say so without the secret.
+      INCIDENT_WEBHOOK_URLS: "http://127.0.0.1:9/services/T0E2E/B0E2E/e2e-webhook-secret",
+      INCIDENT_WEBHOOK_ATTEMPTS: "2",
+      INCIDENT_WEBHOOK_BACKOFF_MS: "50",
     },
   },
 });

@@ -35,6 +35,10 @@ test("an injected scenario raises the incident banner; on-call acknowledges, run
   }).toPass({ timeout: 30_000 });
   await expect(page.getByTestId("runbook-steps").locator('li[data-done="true"]')).toContainText("Reset circuit breaker");
   await expect(page.getByTestId("timeline")).toContainText("circuit.reset → succeeded by oncall@demo.local");
+  // The webhook (playwright.config.ts) refuses connections: the page says so, naming it by origin only.
+  const failing = page.getByTestId("webhook-failing");
+  await expect(failing).toContainText(/Notifications failing: opened to http:\/\/127\.0\.0\.1:9\/… \(#[0-9a-f]{8}\) \((?!fetch failed)[^)]+\)/);
+  expect(await page.locator("body").innerText()).not.toContain("e2e-webhook-secret");
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download report (Markdown)" }).click()]);
   expect(download.suggestedFilename()).toMatch(/^INC-\d+-report\.md$/);
@@ -42,6 +46,8 @@ test("an injected scenario raises the incident banner; on-call acknowledges, run
   expect(report).toContain("## Actions taken");
   expect(report).toMatch(/\| circuit\.reset \| succeeded \| oncall@demo\.local \|/);
   expect(report).toContain("- [ ] Write incident report");
+  expect(report).toContain("## Notification failures");
+  expect(report).not.toContain("e2e-webhook-secret");
 });
 
 test("the runbook page lists every scenario, fills in commands and flags unset contacts", async ({ page, login }) => {

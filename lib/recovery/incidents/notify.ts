@@ -5,7 +5,7 @@ import "server-only";
  * evaluator; every attempt is recorded (notification_deliveries), and the final result lands in
  * the incident's timeline, so a failing webhook shows on the incident page.
  */
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { addIncidentEvent, recordDelivery, type IncidentRow } from "../../db/queries/incidents.ts";
@@ -57,8 +57,9 @@ export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "j
  * page and report): its origin and a fingerprint. A webhook URL is a credential (Slack's carries
  * its token in the path, others in the query), so the path, query and any password stay out.
  */
-export function webhookLabel(url: string): string {
-  const fingerprint = createHash("sha256").update(url).digest("hex").slice(0, 8);
+export function webhookLabel(url: string, secret: string | undefined = env().AUTH_SECRET): string {
+  // Keyed, so a short fingerprint cannot be used to test guesses of the URL offline.
+  const fingerprint = createHmac("sha256", secret ?? "recovery-console:webhook").update(url).digest("hex").slice(0, 8);
   try {
     const u = new URL(url);
     const more = u.pathname !== "/" || u.search ? "/…" : "";
@@ -89,7 +90,9 @@ async function deliver(target: string, body: unknown, incidentId: number, event:
       }
       error = `HTTP ${status}`;
     } catch (err) {
-      error = (err as Error).name === "TimeoutError" ? `no answer within ${TIMEOUT_MS} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      // fetch says only "fetch failed"; its cause says why (ECONNREFUSED, bad port, …).
+      error = (err as Error).name === "TimeoutError" ? `no answer within ${TIMEOUT_MS} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
       // Some errors quote the URL they failed on ("Failed to parse URL from …").
       error = error.split(target).join(url);
     }
