@@ -415,6 +415,16 @@ async function finishRefused(key: string, state: ActionState): Promise<ActionSta
   return state;
 }
 
+/**
+ * The store failed (or the lock's deadline passed) while the run may still be going on: keep the
+ * key, so neither a retry with it nor anything else can start the same run again; the run's own
+ * result overwrites this answer if it completes.
+ */
+async function finishUncertain(key: string, state: ActionState): Promise<ActionState> {
+  await finishRun({ key, outcome: "unknown", result: state }).catch(() => {});
+  return state;
+}
+
 /** A request that is now waiting for approval: a retry with its key gets this answer, not a second approval. */
 async function finishPendingApproval(key: string, state: ActionState): Promise<ActionState> {
   await finishRun({ key, outcome: "pending", result: state }).catch(() => {});
@@ -514,7 +524,7 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
       return runEffect({ def, actor, preview, params, reason, incidentRef, key: idempotencyKey, request: ctx.request });
     });
   } catch (err) {
-    if (err instanceof DbError) return finishRefused(idempotencyKey, STORE_DOWN);
+    if (err instanceof DbError) return finishUncertain(idempotencyKey, STORE_DOWN);
     throw err;
   }
   if (!locked.locked) {
@@ -570,7 +580,7 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
       });
     });
   } catch (err) {
-    if (err instanceof DbError) return finishRefused(key, STORE_DOWN);
+    if (err instanceof DbError) return finishUncertain(key, STORE_DOWN);
     throw err;
   }
   if (!locked.locked) return finishRefused(key, await refuse(a, "guard.busy", "Another run of this action is in progress. Try again when it finishes."));

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
-import { withActionLock } from "@/lib/db/queries/actions";
+import { beginRun, markRunExecuted, releaseRun, withActionLock } from "@/lib/db/queries/actions";
 import { cancelStaleDirectives } from "@/lib/recovery/actions/cancel-stale-directives";
 import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transactions";
 import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
@@ -376,6 +376,18 @@ describe("guards", () => {
     } finally {
       await withEnv({ TRADE_DIRECTOR_TIMEOUT_MS: "600" });
     }
+  });
+
+  it("never executes a run whose key was given back (a late run after a lock deadline cannot take effect)", async () => {
+    const key = randomUUID();
+    expect(await beginRun({ key, action: "directives.cancel_stale", actorId: actor("oncall").id, paramsHash: "h" })).toEqual({ claimed: true });
+    await releaseRun({ key });
+    await expect(markRunExecuted({ key, intentSeq: 1 })).rejects.toThrow(/claim .* is gone/);
+    // A held claim executes once, and only once.
+    const held = randomUUID();
+    await beginRun({ key: held, action: "directives.cancel_stale", actorId: actor("oncall").id, paramsHash: "h" });
+    await markRunExecuted({ key: held, intentSeq: 1 });
+    await expect(markRunExecuted({ key: held, intentSeq: 1 })).rejects.toThrow(/gone/);
   });
 
   it("answers guard.busy while another run holds the action, and gives the key back: the same request retried afterwards runs", async () => {

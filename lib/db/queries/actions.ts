@@ -59,8 +59,15 @@ export async function beginRun(p: { key: string; action: string; actorId: string
   });
 }
 
+/**
+ * Mark the claimed run as executing. Throws when the claim is gone (given back after a refusal
+ * or a lock deadline): a run whose key is no longer held must not take effect.
+ */
 export async function markRunExecuted({ key, intentSeq }: { key: string; intentSeq: number }): Promise<void> {
-  await withConsole((sql) => sql`update console.action_runs set executed = 1, intent_seq = ${intentSeq} where idempotency_key = ${key}`);
+  const rows = await withConsole(
+    (sql) => sql`update console.action_runs set executed = 1, intent_seq = ${intentSeq} where idempotency_key = ${key} and state = 'running' and executed = 0 returning 1`,
+  );
+  if (rows.length !== 1) throw new Error(`the claim on idempotency key ${key} is gone; not executing`);
 }
 
 /**
