@@ -11,6 +11,7 @@ import "server-only";
  * are for this layer, background jobs and scripts: eslint.config.mjs forbids importing them from
  * pages, layouts and route handlers.
  */
+import { cache } from "react";
 import type { AuditFilters, AuditPage } from "./audit-filters.ts";
 import { anchorFilePath, readLatestAnchorCached } from "./audit-anchor.ts";
 import { exportAudit, type ExportFormat } from "./audit-export.ts";
@@ -30,8 +31,11 @@ import { orNullAfter } from "../time.ts";
 /** Who is asking: a route handler passes its Request; a page passes nothing. */
 export type Caller = { request?: Request };
 
+/** For pages: one check per permission per request (React's cache is scoped to the render). */
+const pageActor = cache((permission: Permission) => requirePermission(permission));
+
 function authorized(permission: Permission, caller: Caller): Promise<Actor> {
-  return requirePermission(permission, { request: caller.request });
+  return caller.request ? requirePermission(permission, { request: caller.request }) : pageActor(permission);
 }
 
 /** How long a page or the status API waits for the console store's incident before showing none. */

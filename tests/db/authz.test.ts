@@ -3,7 +3,7 @@
  * would decode it from the cookie) and the clock moved: revocation within 60 s, audited denials,
  * and sudo mode's building blocks.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 
 const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
 vi.mock("@/auth", () => ({ auth: async () => session.current }));
@@ -13,7 +13,7 @@ import { closeStores } from "@/lib/db/client";
 import { actionFailure, AuthzError, clearSessionCache, currentActor, forgetSession, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "@/lib/recovery/authz";
 import { endSession } from "@/lib/db/queries/users";
 import { addUser, setDisabled, setRole } from "@/lib/recovery/users";
-import { connect, type Sql } from "../support/db";
+import { connect, withEnv, type Sql } from "../support/db";
 
 let sql: Sql;
 const ctx = { actor: { id: "cli:test", email: "cli:test", role: "admin" } };
@@ -146,5 +146,28 @@ describe("sudo mode (requireRecentAuth)", () => {
   it("turns authorization errors into typed action results and rethrows anything else", () => {
     expect(actionFailure(new AuthzError(403, "auth.forbidden", "no"))).toEqual({ ok: false, code: "auth.forbidden", message: "no" });
     expect(() => actionFailure(new Error("boom"))).toThrow("boom");
+  });
+});
+
+describe("when the console store is down", () => {
+  it("keeps health readable from the signed token, fails anything else closed, and keeps doing so without waiting on the store", async () => {
+    await setRole(user.email, "oncall", ctx);
+    signedInAs(user, "oncall", await sessionVersion());
+    clearSessionCache();
+    await closeStores();
+    await withEnv({ CONSOLE_DATABASE_URL: "postgres://postgres@127.0.0.1:1/console", DB_CONNECT_TIMEOUT_S: "1" });
+    try {
+      expect(await currentActor("health.read")).toMatchObject({ id: user.id, role: "oncall" });
+      await expect(requirePermission("actions.execute")).rejects.toThrow();
+      // Within the next seconds the answers are the same, from memory of the failure.
+      expect(await currentActor("status.read")).toMatchObject({ id: user.id });
+      await expect(requirePermission("users.manage")).rejects.toThrow();
+    } finally {
+      await closeStores();
+      await withEnv({ CONSOLE_DATABASE_URL: inject("consoleUrl"), DB_CONNECT_TIMEOUT_S: undefined });
+      clearSessionCache();
+    }
+    // The store is back: the next check reads it again.
+    expect(await currentActor("actions.execute")).toMatchObject({ id: user.id, role: "oncall" });
   });
 });
