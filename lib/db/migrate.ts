@@ -46,17 +46,24 @@ function latestConsoleMigration(): number {
   return Math.max(...journal.entries.map((e) => e.when));
 }
 
-/** Whether every console migration is recorded as applied; false when that record cannot be read. */
-export async function consoleStoreUpToDate(url: string): Promise<boolean> {
+type StoreState = "up-to-date" | "pending" | "unreadable";
+
+/** Whether every console migration is recorded as applied; "unreadable" when this role may not read that record. */
+async function consoleStoreState(url: string): Promise<StoreState> {
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: "recovery-console-migrate" } });
   try {
     const [row] = await sql<{ last: string | null }[]>`select max(created_at)::text as last from console.__migrations`;
-    return row?.last != null && Number(row.last) >= latestConsoleMigration();
-  } catch {
-    return false;
+    return row?.last != null && Number(row.last) >= latestConsoleMigration() ? "up-to-date" : "pending";
+  } catch (err) {
+    // 42P01 / 3F000: no record yet (a new store). Permission denied: the record exists but is not ours to read.
+    return isPermissionError(err) ? "unreadable" : "pending";
   } finally {
     await sql.end({ timeout: 5 });
   }
+}
+
+export async function consoleStoreUpToDate(url: string): Promise<boolean> {
+  return (await consoleStoreState(url)) === "up-to-date";
 }
 
 function isPermissionError(err: unknown): boolean {
@@ -73,7 +80,13 @@ function isPermissionError(err: unknown): boolean {
  * the console's own. A role that may not apply them gets a message saying how to.
  */
 export async function ensureConsoleStore(url: string, migrateUrl?: string): Promise<"up-to-date" | "migrated"> {
-  if (await consoleStoreUpToDate(url)) return "up-to-date";
+  const state = await consoleStoreState(url);
+  if (state === "up-to-date") return "up-to-date";
+  if (state === "unreadable" && !migrateUrl) {
+    throw new Error(
+      "the role in CONSOLE_DATABASE_URL may not read console.__migrations, so the console cannot tell whether the store is up to date. As the owner: GRANT SELECT ON console.__migrations TO <app role> (README, Owner and app roles), or set CONSOLE_MIGRATE_DATABASE_URL to the owner's URL.",
+    );
+  }
   try {
     await migrateConsoleStore(migrateUrl || url);
   } catch (err) {

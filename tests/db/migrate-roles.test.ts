@@ -39,7 +39,9 @@ const grants = `
   grant usage, select on all sequences in schema console to ${appRole};
   revoke update, delete, truncate on console.audit_log from ${appRole};
   revoke all on console.__migrations from ${appRole};
-  grant select on console.__migrations to ${appRole};`;
+  grant select on console.__migrations to ${appRole};
+  alter default privileges in schema console grant select, insert, update, delete on tables to ${appRole};
+  alter default privileges in schema console grant usage, select on sequences to ${appRole};`;
 
 beforeAll(async () => {
   const admin = connect("admin", { max: 1 });
@@ -73,6 +75,10 @@ describe("start-up with an app role", () => {
     await asOwner(dbs.migrated, grants);
     expect(await consoleStoreUpToDate(urlFor(appRole, dbs.migrated))).toBe(true);
     expect(await ensureConsoleStore(urlFor(appRole, dbs.migrated))).toBe("up-to-date");
+    // Set up with the older grants (no SELECT on the record): a message naming the grant, not "pending".
+    await asOwner(dbs.migrated, `revoke all on console.__migrations from ${appRole}`);
+    await expect(ensureConsoleStore(urlFor(appRole, dbs.migrated))).rejects.toThrow(/GRANT SELECT ON console.__migrations/);
+    await asOwner(dbs.migrated, `grant select on console.__migrations to ${appRole}`);
   });
 
   it("refuses pending migrations as the app role with a message saying how, and migrates as the owner's URL when given", async () => {
