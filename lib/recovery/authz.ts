@@ -62,19 +62,17 @@ export function forgetSession(id: string, sid?: string | null): void {
 
 /** After the store failed to answer, how long further checks do without asking it again. */
 const STORE_DOWN_MS = 5_000;
-let storeDown: { until: number; error: unknown } | null = null;
+let storeDown: { until: number } | null = null;
 
 async function sessionState(id: string, sid: string | undefined, permission: Permission) {
   const key = `${id}|${sid ?? ""}`;
   const hit = cache.get(key);
   if (hit && Date.now() - hit.at < RECHECK_MS) return hit.state;
-  if (storeDown && Date.now() < storeDown.until) {
-    // The store just failed: answer at once rather than wait out its timeout on every check of
-    // the same page, as the catch below would (a recent state, else health from the signed token;
-    // anything else fails closed).
-    if (hit && Date.now() - hit.at < STALE_OK_MS) return hit.state;
-    if (READ_ONLY.has(permission)) return undefined;
-    throw storeDown.error;
+  if (storeDown && Date.now() < storeDown.until && READ_ONLY.has(permission)) {
+    // The store just failed: reading health answers at once, as the catch below would, rather than
+    // wait out the store's timeout on every check of the same page. Anything else asks the store
+    // again, so an action works the moment it is back (and fails closed while it is not).
+    return hit && Date.now() - hit.at < STALE_OK_MS ? hit.state : undefined;
   }
   try {
     const state = await getUserSessionState({ id, sid });
@@ -83,7 +81,7 @@ async function sessionState(id: string, sid: string | undefined, permission: Per
     if (cache.size > 2000) for (const [k, v] of cache) if (Date.now() - v.at > STALE_OK_MS) cache.delete(k);
     return state;
   } catch (err) {
-    storeDown = { until: Date.now() + STORE_DOWN_MS, error: err };
+    storeDown = { until: Date.now() + STORE_DOWN_MS };
     if (hit && Date.now() - hit.at < STALE_OK_MS) return hit.state;
     // The store is down and we cannot confirm the session. Reading health is still allowed
     // from the signed JWT (the panels must work during incidents); anything else fails closed.
