@@ -21,7 +21,7 @@ import "server-only";
  */
 import postgres from "postgres";
 import { env } from "../env.ts";
-import { DbError, isDriverError, toDbError } from "./errors.ts";
+import { DbError, isDriverError, isStaleConnectionError, toDbError } from "./errors.ts";
 import { Gate, GateTimeoutError } from "./gate.ts";
 import { resolveStoreUrls } from "./urls.ts";
 
@@ -80,6 +80,11 @@ function store(name: StoreName): Store {
 export type CallOptions = {
   /** Client-side deadline for the whole call, including the wait for a connection. */
   timeoutMs?: number;
+  /**
+   * The call may run twice (a read, or a write that is a no-op the second time): when it fails on
+   * a connection the server had already ended (isStaleConnectionError), it is tried once more.
+   */
+  idempotent?: boolean;
 };
 
 async function run<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
@@ -116,16 +121,25 @@ async function run<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promis
   }
 }
 
+async function runOnce<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
+  try {
+    return await run(s, fn, opts);
+  } catch (err) {
+    if (!opts.idempotent || !isStaleConnectionError(err)) throw err;
+    return run(s, fn, opts);
+  }
+}
+
 /** Run `fn` against the trading DB under the pool gate and a deadline. */
 export function withTrading<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("trading");
-  return run(s, () => fn(s.sql), opts);
+  return runOnce(s, () => fn(s.sql), opts);
 }
 
 /** Run `fn` against the console store under the pool gate and a deadline. */
 export function withConsole<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("console");
-  return run(s, () => fn(s.sql), opts);
+  return runOnce(s, () => fn(s.sql), opts);
 }
 
 /**

@@ -66,3 +66,18 @@ export function toDbError(err: unknown, store: "trading" | "console"): DbError {
   if (err instanceof AggregateError) return new DbError("db.unavailable", store, message || "connection failed", { cause: err });
   return new DbError("db.error", store, message, { cause: err });
 }
+
+/** Errors of a connection the server ended (a restart, an administrator) or that broke: the statement did not commit. */
+const STALE_CONNECTION_CODES = new Set(["57P01", "57P02", "CONNECTION_CLOSED", "CONNECTION_DESTROYED", "ECONNRESET"]);
+
+/**
+ * True when `err` (or its cause) says the connection was already gone: after the store restarts,
+ * a pooled connection reports the server's goodbye on its next use. A statement that fails this way
+ * was not committed, so an idempotent call may be tried once more on a fresh connection.
+ */
+export function isStaleConnectionError(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | null | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === "string" && STALE_CONNECTION_CODES.has(e.code)) return true;
+  }
+  return false;
+}

@@ -163,6 +163,12 @@ function authSecret(): string {
   return s;
 }
 
+/** The console store failed at `step`: say so in the log (with the cause) and refuse. */
+function storeDown(step: string, err: unknown): ActionState<never> {
+  console.error(`[actions] the console store failed while ${step}; refusing:`, err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ""}` : err);
+  return STORE_DOWN;
+}
+
 function bounded<T>(items: T[]): { items: T[]; total: number; truncated: boolean } {
   return { items: items.slice(0, MAX_AUDITED_TARGETS), total: items.length, truncated: items.length > MAX_AUDITED_TARGETS };
 }
@@ -203,7 +209,7 @@ async function admit(action: ActionName, permission: Permission, ctx: GuardConte
       // A 403 was audited as `denied` by requirePermission.
       return { ok: false, code: err.code, message: err.message };
     }
-    if (err instanceof DbError) return STORE_DOWN;
+    if (err instanceof DbError) return storeDown("checking the session", err);
     throw err;
   }
 }
@@ -233,8 +239,8 @@ export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams
       summary: data.summary,
       ttlSeconds: e.PREVIEW_TTL_SECONDS,
     });
-  } catch {
-    return STORE_DOWN;
+  } catch (err) {
+    return storeDown("storing the preview", err);
   }
   const token = signPreviewToken({ previewId: stored.id, action: def.name, actorId: actor.id, expiresAt: stored.expiresAt.getTime() }, authSecret());
   const approval = await needsApproval(def, data.targets.length, e).catch(() => ({ needed: true, threshold: undefined }));
@@ -378,8 +384,8 @@ async function claimKey(a: Audited & { actor: Actor }, key: string, hash: string
   let claim;
   try {
     claim = await beginRun({ key, action: a.action, actorId: a.actor.id, paramsHash: hash });
-  } catch {
-    return STORE_DOWN;
+  } catch (err) {
+    return storeDown("claiming the idempotency key", err);
   }
   if (claim.claimed) return null;
   const first = claim.existing;
@@ -452,8 +458,8 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
   let preview: StoredPreview<T> | null;
   try {
     preview = await getPreview<T>({ id: verified.claims.previewId });
-  } catch {
-    return STORE_DOWN;
+  } catch (err) {
+    return storeDown("reading the preview", err);
   }
   if (!preview || preview.action !== def.name || preview.actorId !== actor.id) {
     return refuse(a, "preview.invalid", "The preview no longer exists. Open the action again.");
@@ -524,7 +530,7 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
       return runEffect({ def, actor, preview, params, reason, incidentRef, key: idempotencyKey, request: ctx.request });
     });
   } catch (err) {
-    if (err instanceof DbError) return finishUncertain(idempotencyKey, STORE_DOWN);
+    if (err instanceof DbError) return finishUncertain(idempotencyKey, storeDown("running under the action lock", err));
     throw err;
   }
   if (!locked.locked) {
@@ -580,7 +586,7 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
       });
     });
   } catch (err) {
-    if (err instanceof DbError) return finishUncertain(key, STORE_DOWN);
+    if (err instanceof DbError) return finishUncertain(key, storeDown("running the approved action under its lock", err));
     throw err;
   }
   if (!locked.locked) return finishRefused(key, await refuse(a, "guard.busy", "Another run of this action is in progress. Try again when it finishes."));

@@ -3,7 +3,9 @@ import "server-only";
  * Console-store bookkeeping for guarded actions: previews, idempotent runs (also the source of
  * cooldowns and rate limits), the one-run-at-a-time lock, and two-person approvals.
  */
+import type postgres from "postgres";
 import { withConsole } from "../client.ts";
+import { isStaleConnectionError } from "../errors.ts";
 
 export type StoredPreview<T = unknown> = {
   id: string;
@@ -30,6 +32,7 @@ export async function getPreview<T>({ id }: { id: string }): Promise<StoredPrevi
   const rows = await withConsole(
     (sql) => sql<{ id: string; action: string; actor_id: string; targets: T[]; excluded: unknown; summary: unknown; expires_at: Date }[]>`
       select id, action, actor_id, targets, excluded, summary, expires_at from console.action_previews where id = ${id}`,
+    { idempotent: true },
   );
   const r = rows[0];
   return r ? { id: r.id, action: r.action, actorId: r.actor_id, targets: r.targets, excluded: r.excluded, summary: r.summary, expiresAt: r.expires_at } : null;
@@ -56,7 +59,7 @@ export async function beginRun(p: { key: string; action: string; actorId: string
       claimed: false,
       existing: { key: r!.idempotency_key, action: r!.action, actorId: r!.actor_id, paramsHash: r!.params_hash, state: r!.state, outcome: r!.outcome, result: r!.result },
     };
-  });
+  }, { idempotent: true });
 }
 
 /**
@@ -97,6 +100,7 @@ export async function getRunPressure({ action, actorId, cooldownSeconds }: { act
         (select count(*) from console.action_runs where actor_id = ${actorId} and executed = 1 and started_at > now() - interval '60 seconds')::int as recent,
         (select extract(epoch from now() - min(started_at)) from console.action_runs
           where actor_id = ${actorId} and executed = 1 and started_at > now() - interval '60 seconds')::float8 as oldest_age`,
+    { idempotent: true },
   );
   return { cooldownLeft: Math.ceil(row?.cooldown_left ?? 0), recentByActor: row?.recent ?? 0, oldestRecentAgeSeconds: row?.oldest_age ?? 0 };
 }
@@ -109,10 +113,21 @@ export async function getRunPressure({ action, actorId, cooldownSeconds }: { act
 export async function withActionLock<T>(action: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<{ locked: true; value: T } | { locked: false }> {
   return withConsole(
     async (sql) => {
-      const conn = await sql.reserve();
+      const tryLock = (c: postgres.ReservedSql) => c<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${`recovery-console:action:${action}`})) as ok`;
+      let conn = await sql.reserve();
       try {
-        const [{ ok }] = await conn<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${`recovery-console:action:${action}`})) as ok`;
-        if (!ok) return { locked: false as const };
+        let rows;
+        try {
+          rows = await tryLock(conn);
+        } catch (err) {
+          // A pooled connection the server ended (the store restarted): nothing ran yet, take another.
+          if (!isStaleConnectionError(err)) throw err;
+          const stale = conn;
+          conn = await sql.reserve();
+          stale.release();
+          rows = await tryLock(conn);
+        }
+        if (!rows[0]!.ok) return { locked: false as const };
         try {
           return { locked: true as const, value: await fn() };
         } finally {

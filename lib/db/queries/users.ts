@@ -27,7 +27,7 @@ export async function getUserSessionState({ id, sid }: { id: string; sid?: strin
       select role, session_version, disabled_at is not null as disabled,
              exists (select 1 from console.ended_sessions e where e.sid = ${sid ?? ""} and e.user_id = u.id) as ended
       from console.users u where id = ${id}`,
-    { timeoutMs: 2000 },
+    { timeoutMs: 2000, idempotent: true },
   );
   const r = rows[0];
   return r ? { role: r.role, sessionVersion: r.session_version, disabled: r.disabled, ended: r.ended } : null;
