@@ -3,10 +3,8 @@
  * see and do, and puts the world back as it found it. A drill throws (with the reason) when the
  * console does not behave; drills/run.ts prints PASS or FAIL for each.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
+import { runScript, type ScriptResult } from "../scripts/lib/run-script.ts";
 import postgres from "postgres";
-import { root } from "../scripts/lib/stack.ts";
 import { confirmRequest, preview, type ActionState } from "../bench/lib/console.ts";
 import { fillConnections, isTooManyConnections } from "../bench/lib/sessions.ts";
 import { auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
@@ -305,19 +303,8 @@ const consoleKilledMidAction: Drill = {
 };
 
 /** `npm run audit:verify` against the drill's store, as an auditor runs it. */
-function auditVerify(world: DrillWorld): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "scripts", "audit-verify.ts")], {
-      cwd: root,
-      env: { ...process.env, ...world.app.env, NODE_ENV: "production" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function auditVerify(world: DrillWorld): Promise<ScriptResult> {
+  return runScript("scripts/audit-verify.ts", [], { env: { ...process.env, ...world.app.env, NODE_ENV: "production" } });
 }
 
 const auditStoreDown: Drill = {

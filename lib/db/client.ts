@@ -121,7 +121,8 @@ async function run<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promis
   }
 }
 
-async function runOnce<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
+/** `run`, tried once more when an idempotent call met a connection the server had already ended. */
+async function runRetryingStale<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
   try {
     return await run(s, fn, opts);
   } catch (err) {
@@ -133,13 +134,13 @@ async function runOnce<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Pr
 /** Run `fn` against the trading DB under the pool gate and a deadline. */
 export function withTrading<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("trading");
-  return runOnce(s, () => fn(s.sql), opts);
+  return runRetryingStale(s, () => fn(s.sql), opts);
 }
 
 /** Run `fn` against the console store under the pool gate and a deadline. */
 export function withConsole<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("console");
-  return runOnce(s, () => fn(s.sql), opts);
+  return runRetryingStale(s, () => fn(s.sql), opts);
 }
 
 /**

@@ -4,7 +4,7 @@
  * append-only trigger. The in-process verifier and the real `npm run audit:verify` script (a
  * child process against that database) must both name the first broken seq and the kind.
  */
-import { spawn } from "node:child_process";
+import { runScript, type ScriptResult } from "../../scripts/lib/run-script";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +18,6 @@ import { exportAudit } from "@/lib/recovery/audit-export";
 import { inject } from "vitest";
 import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
 const actor = { id: "u-1", email: "oncall@example.com", role: "oncall" };
 let base: Scratch;
 let chain: AuditRecord[];
@@ -73,20 +72,8 @@ async function verifyIn(db: Scratch, anchors: string) {
 }
 
 /** Run the real `npm run audit:verify` against a database. */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "scripts", "audit-verify.ts"), ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmp, DATA_DIR: tmp, NODE_ENV: "test", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string>): Promise<ScriptResult> {
+  return runScript("scripts/audit-verify.ts", args, { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmp, DATA_DIR: tmp, NODE_ENV: "test", ...env } });
 }
 
 const dbEnv = (db: Scratch, anchors: string) => ({ TRADING_DATABASE_URL: db.url, CONSOLE_DATABASE_URL: db.url, AUDIT_ANCHOR_FILE: anchors });

@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { verifyPassword } from "@/lib/auth/password";
 import { connect, type Sql } from "../support/db";
+import { runScript } from "../../scripts/lib/run-script";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const cliActor = `cli:${os.userInfo().username}`;
@@ -50,16 +51,7 @@ function childEnv(): NodeJS.ProcessEnv {
 
 /** Run the CLI with stdin from a pipe (`--password-stdin`, or no terminal at all). */
 function cli(args: string[], stdin = ""): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: root, env: childEnv(), stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runScript("scripts/user.ts", args, { env: childEnv(), stdin });
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
