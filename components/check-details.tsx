@@ -111,13 +111,21 @@ function Body({ check, canAct }: { check: CheckResult; canAct: boolean }) {
       );
     }
     case "idle_transactions": {
-      const rows = (d.sessions as IdleSession[] | undefined) ?? [];
+      const rows = (d.sessions as Partial<IdleSession>[] | undefined) ?? [];
+      // Without health.details the server removed these fields (lib/recovery/redact.ts): their columns go.
+      const hidden = new Set((d.hidden as string[] | undefined) ?? []);
+      const shown = <C,>(field: string, columns: C[]): C[] => (hidden.has(field) ? [] : columns);
       return (
         <>
           <p className="text-xs text-zinc-600 dark:text-zinc-400">
             Idle measured from <code>state_change</code> (when the session went idle): {formatValue(check.value)}. The runbook&apos;s query measures from{" "}
             <code>query_start</code>: {formatValue(d.runbookCount)}.
           </p>
+          {hidden.size > 0 && (
+            <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="details-hidden">
+              SQL text, database users and client addresses are hidden: they need the <code>health.details</code> permission (on-call, admin).
+            </p>
+          )}
           <Table
             caption="Sessions idle in transaction"
             testId="idle-sessions"
@@ -125,13 +133,14 @@ function Body({ check, canAct }: { check: CheckResult; canAct: boolean }) {
             rowKey={(r) => String(r.pid)}
             columns={[
               { label: "pid", cell: (r) => r.pid },
-              { label: "user", cell: (r) => r.user ?? "—" },
+              { label: "database", cell: (r) => r.database ?? "—" },
+              ...shown("user", [{ label: "user", cell: (r: Partial<IdleSession>) => r.user ?? "—" }]),
               { label: "application", cell: (r) => r.application || "—" },
-              { label: "client", cell: (r) => r.client ?? "local" },
+              ...shown("client", [{ label: "client", cell: (r: Partial<IdleSession>) => r.client ?? "local" }]),
               { label: "idle (state_change)", cell: (r) => age(r.idleSeconds) },
               { label: "since query_start", cell: (r) => age(r.querySeconds) },
               { label: "transaction age", cell: (r) => age(r.xactSeconds) },
-              { label: "query", cell: (r) => <code className="block max-w-80 truncate" title={r.query}>{r.query}</code> },
+              ...shown("query", [{ label: "query", cell: (r: Partial<IdleSession>) => <code className="block max-w-80 truncate" title={r.query}>{r.query}</code> }]),
               { label: "terminable", cell: (r) => (r.excluded ? `no (${r.excluded.replace(/_/g, " ")})` : "yes") },
             ]}
           />

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { e2eEnv } from "../playwright.config";
-import { expect, Panel, sim, test } from "./fixtures";
+import { expect, LoginPage, Panel, sim, test } from "./fixtures";
 
 const REFRESH_S = 1;
 const CLIENT_S = 3;
@@ -62,7 +62,7 @@ test.describe("each runbook scenario turns its panel critical, and healing turns
     await stale.expectStatus("ok", within(1));
   });
 
-  test("3. pool exhaustion → idle_transactions, with the sessions listed", async ({ page, login }) => {
+  test("3. pool exhaustion → idle_transactions, with the sessions listed (their SQL, users and addresses for on-call only)", async ({ page, login, browser }) => {
     await openDashboard(page, login);
     const panel = new Panel(page, "idle_transactions");
     await panel.expectStatus("ok");
@@ -71,8 +71,24 @@ test.describe("each runbook scenario turns its panel critical, and healing turns
     await panel.expectStatus("critical", within(3));
     await expect(panel.root.getByTestId("value")).toHaveText(/^8\s*sessions$/);
     await panel.root.getByTestId("details").locator("summary").click();
-    await expect(panel.root.getByTestId("idle-sessions").locator("tbody tr")).toHaveCount(8);
-    await expect(panel.root.getByTestId("idle-sessions")).toContainText("distortsignals-api");
+    const sessions = panel.root.getByTestId("idle-sessions");
+    await expect(sessions.locator("tbody tr")).toHaveCount(8);
+    await expect(sessions).toContainText("distortsignals-api");
+    expect(await sessions.locator("thead th").allTextContents()).toEqual(expect.arrayContaining(["user", "client", "query"]));
+
+    // A viewer (no health.details) sees the same sessions without those columns, and why.
+    const viewerContext = await browser.newContext();
+    const viewer = await viewerContext.newPage();
+    await new LoginPage(viewer).signInAs("viewer");
+    await viewer.goto("/");
+    const seen = new Panel(viewer, "idle_transactions");
+    await seen.expectStatus("critical");
+    await seen.root.getByTestId("details").locator("summary").click();
+    await expect(seen.root.getByTestId("idle-sessions").locator("tbody tr")).toHaveCount(8);
+    await expect(seen.root.getByTestId("details-hidden")).toContainText("health.details");
+    const headers = await seen.root.getByTestId("idle-sessions").locator("thead th").allTextContents();
+    for (const h of ["user", "client", "query"]) expect(headers).not.toContain(h);
+    await viewerContext.close();
     await sim.heal();
     await panel.expectStatus("ok", within(1));
   });

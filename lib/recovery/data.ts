@@ -19,6 +19,7 @@ import { requirePermission, type Actor } from "./authz.ts";
 import { loadContacts } from "./contacts.ts";
 import { currentIncidents, statusIncident } from "./incidents/view.ts";
 import { can, type Permission } from "./permissions.ts";
+import { redactChecks } from "./redact.ts";
 import { healthMonitor } from "./snapshot.ts";
 import { buildStatus } from "./status.ts";
 import { listUsers } from "./users.ts";
@@ -43,10 +44,14 @@ const INCIDENT_WAIT_MS = 1500;
 
 // ── Health ────────────────────────────────────────────────────────────────────────────────
 
-/** The shared snapshot every viewer sees. */
+/**
+ * The shared snapshot, as this caller may see it: without `health.details`, other sessions' SQL
+ * text, database user names and client addresses are removed (lib/recovery/redact.ts). The shared
+ * snapshot itself keeps them; the cut is made here, per caller.
+ */
 export async function readHealth(caller: Caller = {}) {
-  await authorized("health.read", caller);
-  return healthMonitor().get();
+  const actor = await authorized("health.read", caller);
+  return redactChecks(await healthMonitor().get(), can(actor.role, "health.details"));
 }
 
 /** The sparklines' data: the last hour per check, and signals per minute. */
@@ -57,9 +62,10 @@ export async function readHealthHistory(caller: Caller = {}) {
 
 /** The snapshot and the evaluation count, for the Prometheus exposition. */
 export async function readMetricsInput(caller: Caller = {}) {
-  await authorized("health.read", caller);
+  const actor = await authorized("health.read", caller);
   const monitor = healthMonitor();
-  return { snapshot: await monitor.get(), evaluations: monitor.evaluations };
+  // The exposition carries no detail today; redacted anyway, so a new metric cannot leak one.
+  return { snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")), evaluations: monitor.evaluations };
 }
 
 /** The stakeholders' reduced status (lib/recovery/status.ts): no checks, no SQL, no hosts. */

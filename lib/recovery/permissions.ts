@@ -9,7 +9,12 @@ export type { Role };
 export { roles } from "../db/schema/console.ts";
 
 export const permissions = [
-  { permission: "health.read", description: "See the live health panels and their details", roles: ["oncall", "viewer", "auditor", "admin"] },
+  { permission: "health.read", description: "See the live health panels: statuses, values and details", roles: ["oncall", "viewer", "auditor", "admin"] },
+  {
+    permission: "health.details",
+    description: "See, in the health details, other sessions' SQL text, database user names and client addresses",
+    roles: ["oncall", "admin"],
+  },
   { permission: "status.read", description: "See the stakeholder status page", roles: ["oncall", "viewer", "auditor", "admin"] },
   { permission: "actions.execute", description: "Run guarded recovery actions", roles: ["oncall", "admin"] },
   { permission: "actions.approve", description: "Approve another user's large recovery action", roles: ["oncall", "admin"] },

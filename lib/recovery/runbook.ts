@@ -5,6 +5,7 @@
  * a command (filled in from configuration, copyable), or a manual instruction.
  * Pure: no server or database imports, so pages, tests and the report drafter share it.
  */
+import { displayUrl } from "../display-url.ts";
 import type { ActionName } from "./guarded-action.ts";
 
 export type StepKind = "action" | "command" | "manual";
@@ -33,13 +34,14 @@ export type Scenario = {
 /** What commands are filled in with; unknown values stay as the runbook's placeholders. */
 export type RunbookConfig = {
   tradeDirectorUrl?: string;
-  tradingDb?: { host: string; port: string; user: string; database: string };
+  /** No user name: userinfo is never printed (issue 12, point 9); the command keeps `-U [user]`. */
+  tradingDb?: { host: string; port: string; database: string };
 };
 
 const td = (c: RunbookConfig) => (c.tradeDirectorUrl ?? "http://trade-director").replace(/\/+$/, "");
 const psql = (c: RunbookConfig, sql: string) => {
   const d = c.tradingDb;
-  const conn = d ? `-h ${d.host} -p ${d.port} -U ${d.user} -d ${d.database}` : "-h [host] -U [user] -d distortsignals";
+  const conn = d ? `-h ${d.host} -p ${d.port} -U [user] -d ${d.database}` : "-h [host] -U [user] -d distortsignals";
   return `psql ${conn} -c "${sql.replace(/"/g, '\\"')}"`;
 };
 
@@ -135,18 +137,23 @@ export function scenarioForCheck(checkId: string): Scenario | undefined {
   return scenarios.find((s) => s.checkIds.includes(checkId));
 }
 
-/** Runbook config from a trading DB URL and the trade director's URL (no passwords). */
+/**
+ * Runbook config from a trading DB URL and the trade director's URL, as every role may read them:
+ * the commands are printed on the runbook, the dashboard and incident pages, so no credentials,
+ * userinfo, query string or fragment of either URL (displayUrl).
+ */
 export function runbookConfig(opts: { tradingDatabaseUrl?: string; tradeDirectorUrl?: string }): RunbookConfig {
   let tradingDb: RunbookConfig["tradingDb"];
   if (opts.tradingDatabaseUrl) {
     try {
       const u = new URL(opts.tradingDatabaseUrl);
-      tradingDb = { host: u.hostname, port: u.port || "5432", user: decodeURIComponent(u.username) || "postgres", database: u.pathname.slice(1) };
+      tradingDb = { host: u.hostname, port: u.port || "5432", database: u.pathname.slice(1) };
     } catch {
       tradingDb = undefined;
     }
   }
-  return { tradeDirectorUrl: opts.tradeDirectorUrl, tradingDb };
+  const tradeDirectorUrl = opts.tradeDirectorUrl ? (displayUrl(opts.tradeDirectorUrl) ?? undefined) : undefined;
+  return { tradeDirectorUrl, tradingDb };
 }
 
 /** Steps as plain data (functions resolved), for pages and reports. */

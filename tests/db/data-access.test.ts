@@ -6,7 +6,8 @@
  * function cannot be added without its permission being tested here (typecheck fails).
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import postgres from "postgres";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 
 const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
 vi.mock("@/auth", () => ({ auth: async () => session.current }));
@@ -16,8 +17,9 @@ import { closeStores } from "@/lib/db/client";
 import * as data from "@/lib/recovery/data";
 import { AuthzError, clearSessionCache } from "@/lib/recovery/authz";
 import { can, roles, type Permission, type Role } from "@/lib/recovery/permissions";
+import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/snapshot";
 import { addUser } from "@/lib/recovery/users";
-import { connect, type Sql } from "../support/db";
+import { connect, withEnv, type Sql } from "../support/db";
 
 type DataFunction = keyof typeof data;
 
@@ -125,5 +127,69 @@ describe("the data access layer", () => {
     expect(await data.readAuditHead()).toMatchObject({ seq: expect.any(Number) });
     signedInAs("admin");
     expect((await data.readUsers()).map((u) => u.email)).toContain(users.admin.email);
+  });
+});
+
+/**
+ * Issue 12, point 9: one shared snapshot, cut per caller. Viewers, auditors and the API token see
+ * the idle session's status and value but not its SQL text, database user or client address; on-call
+ * and admins (health.details) see them. The API token is covered in tests/db/health-api.test.ts.
+ */
+describe("least data: health details per caller", () => {
+  const MARKER = `rc_secret_marker_${randomUUID().slice(0, 8)}`;
+  let holder: postgres.Sql;
+  let trading: Sql;
+
+  beforeAll(async () => {
+    await withEnv({ IDLE_TX_SECONDS: "1" });
+    trading = connect("trading", { max: 1 });
+    holder = postgres(inject("tradingUrl"), { max: 1, onnotice: () => {}, connection: { application_name: "distortsignals-api" } });
+    const r = await holder.reserve();
+    await r`begin`;
+    await r.unsafe(`select '${MARKER}' as marker`);
+    // Until PostgreSQL itself says it has been idle in transaction for more than IDLE_TX_SECONDS.
+    await vi.waitFor(
+      async () => {
+        const [{ n }] = await trading<[{ n: number }]>`
+          select count(*)::int as n from pg_stat_activity
+          where query like ${`%${MARKER}%`} and state = 'idle in transaction' and state_change < now() - interval '1 second' and application_name = 'distortsignals-api'`;
+        expect(n).toBe(1);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    resetHealthMonitor();
+  });
+  afterAll(async () => {
+    await holder.end({ timeout: 1 });
+    await trading.end();
+    resetHealthMonitor();
+    await withEnv({ IDLE_TX_SECONDS: undefined });
+  });
+
+  const idleOf = (snapshot: Awaited<ReturnType<typeof data.readHealth>>) => snapshot.checks.find((c) => c.id === "idle_transactions")!;
+
+  it.each(roles)("%s: sees SQL text, users and client addresses only with health.details", async (role) => {
+    signedInAs(role);
+    const snapshot = await data.readHealth();
+    const check = idleOf(snapshot);
+    const mine = (check.detail.sessions as Record<string, unknown>[]).find((s) => s.application === "distortsignals-api");
+    expect(check.value).toEqual(expect.any(Number));
+    expect(mine).toMatchObject({ pid: expect.any(Number), database: new URL(inject("tradingUrl")).pathname.slice(1) });
+    if (can(role, "health.details")) {
+      expect(mine).toMatchObject({ query: expect.stringContaining(MARKER), user: expect.any(String), client: expect.any(String) });
+      expect(check.detail.hidden).toBeUndefined();
+    } else {
+      expect(JSON.stringify(snapshot)).not.toContain(MARKER);
+      for (const field of ["query", "user", "client"]) expect(mine, field).not.toHaveProperty(field);
+      expect(check.detail.hidden).toEqual(["client", "query", "user"]);
+      const metrics = await data.readMetricsInput();
+      expect(JSON.stringify(metrics)).not.toContain(MARKER);
+    }
+  });
+
+  it("cuts at read time: every role read the one shared evaluation, which keeps the details", async () => {
+    expect(healthMonitor().evaluations).toBe(1);
+    const shared = await healthMonitor().get();
+    expect(JSON.stringify(shared)).toContain(MARKER);
   });
 });

@@ -2,7 +2,8 @@
  * The health API through its route handlers, with the real monitor and all eight real checks:
  * real PostgreSQL, the trade-director and worker simulators as real HTTP servers.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import postgres from "postgres";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { GET as getHealth } from "@/app/api/health/route";
 import { GET as getHistory } from "@/app/api/health/history/route";
 import { GET as getMetrics } from "@/app/api/metrics/route";
@@ -120,6 +121,45 @@ describe("GET /api/metrics", () => {
       expect(text).toContain("recovery_console_health_evaluations_total 1");
     } finally {
       director.closeCircuit();
+    }
+  });
+});
+
+/** Issue 12, point 9: the API token acts as a viewer, without health.details (tests/db/data-access.test.ts has each role). */
+describe("least data for the API token", () => {
+  it("gives the idle session's status and value, not its SQL text, database user or client address, in /api/health and /api/metrics", async () => {
+    const MARKER = `rc_token_marker_${Date.now().toString(36)}`;
+    await withEnv({ IDLE_TX_SECONDS: "1" });
+    const holder = postgres(inject("tradingUrl"), { max: 1, onnotice: () => {}, connection: { application_name: "distortsignals-api" } });
+    try {
+      const r = await holder.reserve();
+      await r`begin`;
+      await r.unsafe(`select '${MARKER}' as marker`);
+      // Read until the check itself counts the session (it waits out IDLE_TX_SECONDS).
+      let snap: Snapshot | undefined;
+      await expect
+        .poll(
+          async () => {
+            resetHealthMonitor();
+            snap = (await (await getHealth(request("/api/health"), {})).json()) as Snapshot;
+            return snap.checks.find((c) => c.id === "idle_transactions")!.value;
+          },
+          { timeout: 10_000, interval: 300 },
+        )
+        .toBe(1);
+      const idle = snap!.checks.find((c) => c.id === "idle_transactions")!;
+      expect(idle.status).toBe("warn");
+      expect(idle.detail.hidden).toEqual(["client", "query", "user"]);
+      expect(JSON.stringify(snap)).not.toContain(MARKER);
+      // The shared snapshot has it: the token's answer was cut, not the evaluation.
+      expect(JSON.stringify(await healthMonitor().get())).toContain(MARKER);
+      const metrics = await (await getMetrics(request("/api/metrics"), {})).text();
+      expect(metrics).toContain('recovery_console_check_value{check="idle_transactions",unit="session"} 1');
+      expect(metrics).not.toContain(MARKER);
+      expect(metrics).not.toMatch(/127\.0\.0\.1|usename/);
+    } finally {
+      await holder.end({ timeout: 1 });
+      await withEnv({ IDLE_TX_SECONDS: undefined });
     }
   });
 });

@@ -21,6 +21,12 @@ describe("permission table", () => {
     expect(can("auditor", "users.manage")).toBe(false);
   });
 
+  it("shows other sessions' SQL, database users and client addresses only to on-call and admin, who act on them", () => {
+    expect(roles.filter((r) => can(r, "health.details"))).toEqual(["oncall", "admin"]);
+    // Whoever may act or approve sees the preview's rows (SQL text, users): they must hold health.details.
+    for (const r of roles) if (can(r, "actions.execute") || can(r, "actions.approve")) expect(can(r, "health.details"), r).toBe(true);
+  });
+
   it("denies everything to a missing role", () => {
     for (const p of permissions) expect(can(null, p.permission)).toBe(false);
   });

@@ -80,6 +80,8 @@ export function stalePendingQuery(sql: Sql, { olderThanSeconds, limit, symbol }:
 
 export type IdleSession = {
   pid: number;
+  /** Always the trading database: sessions in other databases of the same server are not listed. */
+  database: string;
   backendStart: string;
   /** backend_start in microseconds since the epoch, exact: identifies the session, not just the pid. */
   backendStartUs: string;
@@ -100,8 +102,9 @@ export type IdleSession = {
  * Runbook scenario 3, step 2 selects `state = 'idle in transaction' AND query_start < now() - 10 min`.
  * We refine it (and show both ages): idleness is measured from `state_change`, when the session went
  * idle, not from `query_start`, because a long query that has just finished is not a stale session.
- * The console's own backends, superusers' and non-client backends are listed with the reason they
- * are excluded from termination (pghero's kill scoping).
+ * Only sessions in the trading database (`datname = current_database()`): other databases on the
+ * same server are someone else's. Superusers', the console's own and non-client backends are listed
+ * with the reason they are excluded from termination (pghero's kill scoping).
  */
 export async function getIdleInTransactionSessions({ olderThanSeconds }: { olderThanSeconds: number }): Promise<IdleSession[]> {
   const rows = await withTrading((sql) => sql<IdleRow[]>`${idleSessionsQuery(sql, olderThanSeconds)} order by a.state_change`);
@@ -110,6 +113,7 @@ export async function getIdleInTransactionSessions({ olderThanSeconds }: { older
 
 type IdleRow = {
   pid: number;
+  datname: string;
   backend_start: Date;
   backend_start_us: string;
   usename: string | null;
@@ -125,25 +129,39 @@ type IdleRow = {
   backend_type: string;
 };
 
+/**
+ * The console's own sessions, which neither the preview nor the kill touches: this connection, and
+ * every backend of the role the console connects as. Not `application_name`, which any client sets
+ * to what it likes (a session named `recovery-console…` would become unkillable): a role is proven
+ * by authentication. So the console should connect with a role of its own (the README's "Pointing the
+ * console at an existing DistortSignals database"); sessions of applications sharing it are not
+ * terminated. Shared with the kill's own statement (lib/recovery/actions/kill-idle-transactions.ts).
+ */
+export function isConsoleBackend(sql: Sql) {
+  return sql`(a.pid = pg_backend_pid() or a.usesysid = (select oid from pg_roles where rolname = current_user))`;
+}
+
 function idleSessionsQuery(sql: Sql, olderThanSeconds: number) {
   return sql`
-    select a.pid, a.backend_start, (extract(epoch from a.backend_start) * 1000000)::bigint::text as backend_start_us, a.usename, a.application_name, a.client_addr::text as client_addr, a.state,
+    select a.pid, a.datname, a.backend_start, (extract(epoch from a.backend_start) * 1000000)::bigint::text as backend_start_us, a.usename, a.application_name, a.client_addr::text as client_addr, a.state,
            extract(epoch from now() - a.state_change)::float8 as idle_s,
            extract(epoch from now() - a.xact_start)::float8 as xact_s,
            extract(epoch from now() - a.query_start)::float8 as query_s,
            left(a.query, 500) as query,
-           (a.pid = pg_backend_pid() or a.application_name like 'recovery-console%') as is_console,
+           ${isConsoleBackend(sql)} as is_console,
            coalesce(r.rolsuper, false) as is_superuser,
            a.backend_type
     from pg_stat_activity a
     left join pg_roles r on r.oid = a.usesysid
     where a.state = 'idle in transaction'
+      and a.datname = current_database()
       and a.state_change < now() - make_interval(secs => ${olderThanSeconds})`;
 }
 
 function toIdleSession(r: IdleRow): IdleSession {
   return {
     pid: r.pid,
+    database: r.datname,
     backendStart: r.backend_start.toISOString(),
     backendStartUs: r.backend_start_us,
     user: r.usename,
@@ -154,7 +172,8 @@ function toIdleSession(r: IdleRow): IdleSession {
     xactSeconds: r.xact_s,
     querySeconds: r.query_s,
     query: r.query,
-    excluded: r.is_console ? "console" : r.is_superuser ? "superuser" : r.backend_type !== "client backend" ? "not_client_backend" : null,
+    // Superuser first: a DBA's session is never touched, whatever role the console runs as.
+    excluded: r.is_superuser ? "superuser" : r.is_console ? "console" : r.backend_type !== "client backend" ? "not_client_backend" : null,
   };
 }
 
@@ -168,7 +187,7 @@ export async function getIdleInTransactionReport({ olderThanSeconds }: { olderTh
     (sql) => sql<(Partial<IdleRow> & { runbook_count: number })[]>`
       with runbook as (
         select count(*)::int as runbook_count from pg_stat_activity
-        where state = 'idle in transaction' and query_start < now() - make_interval(secs => ${olderThanSeconds})
+        where state = 'idle in transaction' and datname = current_database() and query_start < now() - make_interval(secs => ${olderThanSeconds})
       )
       select runbook.runbook_count, s.* from runbook
       left join (${idleSessionsQuery(sql, olderThanSeconds)}) s on true
@@ -181,14 +200,15 @@ export async function getIdleInTransactionReport({ olderThanSeconds }: { olderTh
 }
 
 /**
- * Runbook scenario 3, step 2 as written (idle measured from `query_start`), counted: shown beside
- * our state_change-based count in the idle_transactions detail, so the two can be compared.
+ * Runbook scenario 3, step 2 as written (idle measured from `query_start`), counted in the trading
+ * database: shown beside our state_change-based count in the idle_transactions detail, so the two
+ * can be compared.
  */
 export async function countIdleInTransactionByQueryStart({ olderThanSeconds }: { olderThanSeconds: number }): Promise<number> {
   const [row] = await withTrading(
     (sql) => sql<{ count: number }[]>`
       select count(*)::int as count from pg_stat_activity
-      where state = 'idle in transaction' and query_start < now() - make_interval(secs => ${olderThanSeconds})`,
+      where state = 'idle in transaction' and datname = current_database() and query_start < now() - make_interval(secs => ${olderThanSeconds})`,
   );
   return row?.count ?? 0;
 }

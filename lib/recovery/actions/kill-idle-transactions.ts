@@ -7,19 +7,21 @@ import "server-only";
  * Refined, after pghero's kill scoping: one pid at a time (a bulk statement that meets a superuser
  * backend errors after it has already killed others), and each statement re-checks that the pid is
  * still the same session (same backend_start: pids are reused) and still idle in transaction beyond
- * IDLE_TX_SECONDS (measured from state_change, see getIdleInTransactionSessions). Never the console's
- * own backends, superusers' backends, replication or other background processes.
+ * IDLE_TX_SECONDS (measured from state_change, see getIdleInTransactionSessions). Only sessions in
+ * the trading database (`datname = current_database()`), never another database on the same server.
+ * Never the console's own backends (this connection and its role's: isConsoleBackend, not an
+ * application_name anyone can set), superusers' backends, replication or other background processes.
  */
 import { z } from "zod";
 import { env } from "../../env.ts";
 import { withTrading } from "../../db/client.ts";
-import { getIdleInTransactionSessions } from "../../db/queries/trading.ts";
+import { getIdleInTransactionSessions, isConsoleBackend } from "../../db/queries/trading.ts";
 import type { ActionDefinition, ExecuteResult, TargetOutcome } from "../guarded-action.ts";
 
 type Target = { pid: number; backendStartUs: string };
 
 const REASONS = {
-  console: "the console's own connection",
+  console: "the console's own connection or database role",
   superuser: "superuser backend: not touched from the console",
   not_client_backend: "not a client backend (replication or background process)",
 } as const;
@@ -49,6 +51,7 @@ export const killIdleTransactions: ActionDefinition<Target, Record<string, never
       excluded: sessions.filter((s) => s.excluded !== null).map((s) => ({ target: String(s.pid), reason: REASONS[s.excluded!] })),
       columns: [
         { key: "pid", label: "PID" },
+        { key: "database", label: "Database" },
         { key: "user", label: "User" },
         { key: "application", label: "Application" },
         { key: "client", label: "Client" },
@@ -58,6 +61,7 @@ export const killIdleTransactions: ActionDefinition<Target, Record<string, never
       ],
       rows: eligible.slice(0, 200).map((s) => ({
         pid: s.pid,
+        database: s.database,
         user: s.user,
         application: s.application,
         client: s.client,
@@ -86,8 +90,8 @@ export const killIdleTransactions: ActionDefinition<Target, Record<string, never
               and (extract(epoch from a.backend_start) * 1000000)::bigint = ${t.backendStartUs}::bigint
               and a.state = 'idle in transaction'
               and a.state_change < now() - make_interval(secs => ${olderThanSeconds})
-              and a.pid <> pg_backend_pid()
-              and coalesce(a.application_name, '') not like 'recovery-console%'
+              and a.datname = current_database()
+              and not ${isConsoleBackend(sql)}
               and a.backend_type = 'client backend'
               and not coalesce(r.rolsuper, false)`,
         );

@@ -8,6 +8,9 @@ import "server-only";
  * own count is in the detail beside it (`runbookCount`), and each session shows both ages.
  * Warn from 1 session older than IDLE_TX_SECONDS (default 600, the runbook's 10 minutes);
  * critical from IDLE_TX_CRITICAL_COUNT (default 5), when they are enough to exhaust a pool.
+ * Sessions of the trading database only. The summary names no database user (it reaches every role,
+ * incident timelines included); user, client address and SQL text stay in the detail, which
+ * lib/recovery/redact.ts strips for callers without `health.details`.
  */
 import { env } from "../../env.ts";
 import { getIdleInTransactionReport } from "../../db/queries/trading.ts";
@@ -40,7 +43,7 @@ export const idleTransactions: CheckDefinition = {
       summary:
         count === 0
           ? `No session idle in transaction for more than ${formatAge(olderThanSeconds)}`
-          : `${plural(count, "session")} idle in transaction for more than ${formatAge(olderThanSeconds)}; oldest ${formatAge(oldest?.idleSeconds ?? 0)} (pid ${oldest?.pid}, ${oldest?.application || oldest?.user || "unknown"})`,
+          : `${plural(count, "session")} idle in transaction for more than ${formatAge(olderThanSeconds)}; oldest ${formatAge(oldest?.idleSeconds ?? 0)} (pid ${oldest?.pid}${oldest?.application ? `, ${oldest.application}` : ""})`,
       threshold: `warn from 1, critical from ${e.IDLE_TX_CRITICAL_COUNT} sessions idle in transaction for more than ${formatAge(olderThanSeconds)}`,
       detail: {
         olderThanSeconds,

@@ -16,6 +16,7 @@ import "server-only";
  * worker answered 429 within the window but has recovered, or a worker fails otherwise; unknown
  * when no worker can be reached at all.
  */
+import { displayUrl } from "../../display-url.ts";
 import { env, type WorkerProbe } from "../../env.ts";
 import { formatAge, notConfigured, plural } from "./format.ts";
 import type { CheckDefinition, CheckReading } from "./types.ts";
@@ -70,15 +71,6 @@ export function parseRetryAfter(header: string | null, now: number): number | nu
   return Math.max(0, at - now);
 }
 
-/** Origin and path only: no credentials or query strings in what viewers see. */
-function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return "(invalid URL)";
-  }
-}
 
 function describeFetchError(err: unknown): string {
   const name = (err as { name?: string } | null)?.name;
@@ -165,7 +157,8 @@ export class WorkerProber {
     const next = s.lastProbeAt === null ? now : Math.max(s.lastProbeAt + cfg.intervalMs, s.blockedUntil ?? 0);
     return {
       name: s.name,
-      url: displayUrl(s.url),
+      // Scheme, host and path only: no credentials or query strings in what viewers see.
+      url: displayUrl(s.url) ?? "(invalid URL)",
       state: s.last?.kind ?? "not_probed",
       lastStatus: s.last?.status ?? null,
       lastProbeAt: s.last ? new Date(s.last.at).toISOString() : null,
