@@ -4,7 +4,7 @@
  * the launcher scripts and next.config.ts read it too.
  */
 import { z } from "zod";
-import { parseRoleMap } from "./auth/oidc.ts";
+import { issuerProblem, parseRoleMap } from "./auth/oidc.ts";
 
 const bool = (fallback: boolean) =>
   z
@@ -215,6 +215,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     problems.push("DB_CONNECTIONS_CRITICAL_PERCENT: must be at least DB_CONNECTIONS_WARN_PERCENT");
   }
   if (env.OIDC_ISSUER) {
+    const issuer = issuerProblem(env.OIDC_ISSUER);
+    if (issuer) problems.push(`OIDC_ISSUER: ${issuer}`);
     for (const k of ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ROLE_MAP"] as const) {
       if (!env[k]) problems.push(`${k}: is required when OIDC_ISSUER is set`);
     }
