@@ -166,8 +166,11 @@ export const envSchema = z.object({
   /** The trade director's halt endpoint, for the L3 "Halt trading" action; unset = manual. */
   TRADE_DIRECTOR_HALT_URL: httpUrl,
 
-  /** Sign-in throttling: this many failures in the window, per account and per client. */
-  LOGIN_MAX_FAILURES: int(5, 1, 100),
+  /**
+   * Sign-in throttling (lib/auth/login-throttle.ts): this many failures in the window refuse a
+   * client (across accounts), and slow down (never lock) an account (across clients).
+   */
+  LOGIN_MAX_FAILURES: int(10, 1, 1000),
   LOGIN_WINDOW_MINUTES: int(15, 1, 24 * 60),
   /**
    * Client address (lib/auth/client-address.ts): unset, the socket's peer is the client and no
