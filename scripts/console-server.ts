@@ -38,7 +38,20 @@ const app = next({ dev: false, dir: root, port, hostname: "localhost" });
 const handle = app.getRequestHandler();
 await app.prepare();
 
+// Behind a reverse proxy with no trust configured, every client would share the proxy's address
+// (one throttle key for all, the proxy's IP in the audit): say so once, naming the settings.
+let warned = false;
+function warnUntrustedForwarding(req: http.IncomingMessage) {
+  if (warned || policy.mode !== "socket" || !req.headers["x-forwarded-for"]) return;
+  warned = true;
+  console.warn(
+    "[recovery-console] a request carried X-Forwarded-For, which is ignored: the client is the connection's peer. " +
+      "If the console runs behind a reverse proxy, set TRUSTED_PROXY_HOPS or TRUSTED_PROXIES (README, Sign-in protections).",
+  );
+}
+
 const server = http.createServer((req, res) => {
+  warnUntrustedForwarding(req);
   applyClientAddress(req, policy);
   handle(req, res).catch((err: unknown) => {
     console.error(`[recovery-console] request failed: ${err instanceof Error ? err.message : String(err)}`);
