@@ -15,7 +15,7 @@
 import type { NextAuthConfig } from "next-auth";
 import type { Role } from "./lib/db/schema/console.ts";
 import { verifyReauthTicket } from "./lib/auth/reauth-ticket.ts";
-import { epochSeconds, secureCookiesFromEnv, sessionPolicyFromEnv, sessionVerdict, type AuthMethod } from "./lib/auth/session-policy.ts";
+import { epochSeconds, MAX_STORED_ID_TOKEN, secureCookiesFromEnv, sessionPolicyFromEnv, sessionVerdict, type AuthMethod } from "./lib/auth/session-policy.ts";
 
 export const sessionPolicy = sessionPolicyFromEnv();
 
@@ -49,6 +49,8 @@ declare module "@auth/core/jwt" {
     lastSeen?: number;
     amr?: AuthMethod;
     sid?: string;
+    /** The SSO provider's ID token: the id_token_hint of RP-initiated logout (lib/auth/sso-logout.ts). */
+    idToken?: string;
   }
 }
 
@@ -65,7 +67,7 @@ export default {
   ...(useSecureCookies === undefined ? {} : { useSecureCookies }),
   providers: [],
   callbacks: {
-    async jwt({ token, user, trigger, session }) {
+    async jwt({ token, user, account, trigger, session }) {
       const now = nowSeconds();
       if (user) {
         // A sign-in (password or SSO): a fresh session.
@@ -78,8 +80,13 @@ export default {
         token.startedAt = now;
         token.lastSeen = now;
         token.sid = crypto.randomUUID();
-        // Keep the token small and free of provider data.
+        // Keep the token small and free of provider data, but for the ID token that signing out
+        // hands back to the provider (RP-initiated logout), when it is of a sensible size. The
+        // cookie is encrypted; the session object the browser reads never carries it.
         delete token.picture;
+        delete token.idToken;
+        const idToken = account?.type === "oidc" ? account.id_token : undefined;
+        if (typeof idToken === "string" && idToken.length <= MAX_STORED_ID_TOKEN) token.idToken = idToken;
       }
       if (trigger === "update") {
         // Only a server-minted re-authentication ticket may move authTime; whatever else the

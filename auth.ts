@@ -1,8 +1,8 @@
 /**
  * next-auth v5: the config from auth.config.ts plus the providers.
  *
- * - Credentials against console.users (argon2id), throttled per account and per client
- *   (lib/auth/login-throttle.ts). Every success, failure and throttled attempt is audited; the
+ * - Credentials against console.users (argon2id, at most 2 hashes at a time: lib/auth/password.ts),
+ *   throttled per account and client, per client, and slowed per account (lib/auth/login-throttle.ts). Every success, failure and throttled attempt is audited; the
  *   message never says whether the email exists.
  * - OIDC single sign-on when OIDC_ISSUER is set (lib/auth/oidc.ts): the role claim is mapped to a
  *   console role and the user upserted into console.users (lib/auth/sso.ts); no mapped role, no
@@ -13,9 +13,9 @@ import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import authConfig from "./auth.config.ts";
-import { beginLoginAttempt, finishLoginAttempt, type AttemptTicket } from "./lib/auth/login-throttle.ts";
+import { beginLoginAttempt, cancelLoginAttempt, finishLoginAttempt, slowDown, type AttemptTicket } from "./lib/auth/login-throttle.ts";
 import { oidcConfigFromEnv } from "./lib/auth/oidc.ts";
-import { dummyHash, verifyPassword } from "./lib/auth/password.ts";
+import { dummyHash, HashBusyError, verifyPassword } from "./lib/auth/password.ts";
 import { requestMetaFrom } from "./lib/auth/request-meta.ts";
 import { completeSsoSignIn } from "./lib/auth/sso.ts";
 import { getUserByEmail, markLoggedIn, normalizeEmail } from "./lib/db/queries/users.ts";
@@ -27,11 +27,20 @@ class InvalidLogin extends CredentialsSignin {
 class LoginUnavailable extends CredentialsSignin {
   code = "unavailable";
 }
-/** The code carries the wait, so the sign-in page can say how long (see app/login/actions.ts). */
+/**
+ * The code carries the wait, so the sign-in page can say how long (app/login/actions.ts) and the
+ * route handler can answer 429 / 503 with Retry-After (lib/auth/sign-in-response.ts).
+ */
 class LoginThrottled extends CredentialsSignin {
   constructor(retryAfterSeconds: number) {
     super();
     this.code = `throttled_${retryAfterSeconds}`;
+  }
+}
+class LoginBusy extends CredentialsSignin {
+  constructor(retryAfterSeconds: number) {
+    super();
+    this.code = `busy_${retryAfterSeconds}`;
   }
 }
 
@@ -42,66 +51,84 @@ export const SSO_PROVIDER_ID = "oidc";
 
 export const oidc = oidcConfigFromEnv();
 
+/**
+ * The credentials check (exported for tests/db/credentials.test.ts): throttle, slow-down, one
+ * argon2 verify under the hashing cap (a dummy hash for an unknown email), audit, and a generic
+ * refusal that never says whether the email exists.
+ */
+export async function authorizeCredentials(raw: unknown, request: Request) {
+  const parsed = credentialsSchema.safeParse(raw);
+  // Malformed input tests no password: refused without counting or auditing.
+  if (!parsed.success) throw new InvalidLogin();
+  const email = normalizeEmail(parsed.data.email);
+  const meta = requestMetaFrom(request.headers, "/login");
+
+  let attempt: AttemptTicket;
+  try {
+    const { decision, attempt: a } = await beginLoginAttempt({ account: email, client: meta.ip ?? null });
+    if (decision.throttled) {
+      await appendAudit({
+        actor: { email },
+        action: "auth.login",
+        outcome: "throttled",
+        detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds },
+        request: meta,
+      });
+      throw new LoginThrottled(decision.retryAfterSeconds);
+    }
+    attempt = a;
+    // An account under attack from many clients is slowed, never locked (login-throttle.ts).
+    await slowDown(decision);
+  } catch (err) {
+    if (err instanceof LoginThrottled) throw err;
+    console.error("[auth] console store unavailable during sign-in:", err instanceof Error ? err.message : err);
+    throw new LoginUnavailable();
+  }
+
+  let user;
+  try {
+    user = await getUserByEmail({ email });
+  } catch (err) {
+    console.error("[auth] console store unavailable during sign-in:", err instanceof Error ? err.message : err);
+    throw new LoginUnavailable();
+  }
+  // An unknown account costs one hash too (timing), under the same concurrency cap.
+  let ok: boolean;
+  try {
+    ok = user?.passwordHash
+      ? await verifyPassword(user.passwordHash, parsed.data.password)
+      : (await verifyPassword(await dummyHash(), parsed.data.password), false);
+  } catch (err) {
+    if (!(err instanceof HashBusyError)) throw err;
+    // Nothing was checked: not a failure to count. Refused with 503 + Retry-After.
+    await cancelLoginAttempt(attempt).catch(() => {});
+    throw new LoginBusy(err.retryAfterSeconds);
+  }
+  const active = ok && user && !user.disabledAt;
+  try {
+    await finishLoginAttempt(attempt, Boolean(active));
+    await appendAudit({
+      actor: user ? { id: user.id, email: user.email, role: user.role } : { email },
+      action: "auth.login",
+      outcome: active ? "succeeded" : "failed",
+      detail: active ? { method: "password" } : { method: "password", reason: user?.disabledAt && ok ? "disabled" : "invalid_credentials" },
+      request: meta,
+    });
+  } catch (err) {
+    // No audit, no session: a sign-in we cannot record does not happen.
+    console.error("[auth] could not audit sign-in:", err instanceof Error ? err.message : err);
+    throw new LoginUnavailable();
+  }
+  if (!active || !user) throw new InvalidLogin();
+  await markLoggedIn({ id: user.id }).catch(() => {});
+  return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion, authMethod: "password" as const };
+}
+
 function providers(): Provider[] {
   const list: Provider[] = [
     Credentials({
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      async authorize(raw, request) {
-        const parsed = credentialsSchema.safeParse(raw);
-        // Malformed input tests no password: refused without counting or auditing.
-        if (!parsed.success) throw new InvalidLogin();
-        const email = normalizeEmail(parsed.data.email);
-        const meta = requestMetaFrom(request.headers, "/login");
-
-        let attempt: AttemptTicket;
-        try {
-          const { decision, attempt: a } = await beginLoginAttempt({ account: email, client: meta.ip ?? null });
-          if (decision.throttled) {
-            await appendAudit({
-              actor: { email },
-              action: "auth.login",
-              outcome: "throttled",
-              detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds },
-              request: meta,
-            });
-            throw new LoginThrottled(decision.retryAfterSeconds);
-          }
-          attempt = a;
-        } catch (err) {
-          if (err instanceof LoginThrottled) throw err;
-          console.error("[auth] console store unavailable during sign-in:", err instanceof Error ? err.message : err);
-          throw new LoginUnavailable();
-        }
-
-        let user;
-        try {
-          user = await getUserByEmail({ email });
-        } catch (err) {
-          console.error("[auth] console store unavailable during sign-in:", err instanceof Error ? err.message : err);
-          throw new LoginUnavailable();
-        }
-        const ok = user?.passwordHash
-          ? await verifyPassword(user.passwordHash, parsed.data.password)
-          : (await verifyPassword(await dummyHash(), parsed.data.password), false);
-        const active = ok && user && !user.disabledAt;
-        try {
-          await finishLoginAttempt(attempt, Boolean(active));
-          await appendAudit({
-            actor: user ? { id: user.id, email: user.email, role: user.role } : { email },
-            action: "auth.login",
-            outcome: active ? "succeeded" : "failed",
-            detail: active ? { method: "password" } : { method: "password", reason: user?.disabledAt && ok ? "disabled" : "invalid_credentials" },
-            request: meta,
-          });
-        } catch (err) {
-          // No audit, no session: a sign-in we cannot record does not happen.
-          console.error("[auth] could not audit sign-in:", err instanceof Error ? err.message : err);
-          throw new LoginUnavailable();
-        }
-        if (!active || !user) throw new InvalidLogin();
-        await markLoggedIn({ id: user.id }).catch(() => {});
-        return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion, authMethod: "password" as const };
-      },
+      authorize: authorizeCredentials,
     }),
   ];
   if (oidc) {

@@ -8,7 +8,7 @@
  * - the console store on a second embedded PostgreSQL (the recommended separate store), so the
  *   trading DB and the audit store can fail independently;
  * - the trade-director simulator and a tick-factory worker that records every request;
- * - the console: the production build, started with `next start`, compressed thresholds.
+ * - the console: the production build, started by scripts/lib/stack.ts startConsole, compressed thresholds.
  */
 import fs from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { e2eEnv } from "../playwright.config";
+import { consoleServerArgs } from "../scripts/lib/stack";
 import { emailOf, expect, test } from "./fixtures";
 import { encodeActionArgs, findAction } from "./support/actions";
 
@@ -32,12 +33,13 @@ test.beforeAll(async () => {
   base = `http://localhost:${port}`;
   const pgPassword = encodeURIComponent(fs.readFileSync(path.join(e2eEnv.dataDir, "pg.password"), "utf8").trim());
   const db = (name: string) => `postgres://postgres:${pgPassword}@127.0.0.1:${e2eEnv.pgPort}/${name}`;
-  server = spawn(process.execPath, [path.join("node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port)], {
+  server = spawn(process.execPath, consoleServerArgs(), {
     stdio: ["ignore", "ignore", "inherit"],
     env: {
       ...process.env,
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
+      PORT: String(port),
       AUTH_SECRET: fs.readFileSync(path.join(e2eEnv.dataDir, "auth-secret"), "utf8").trim(),
       CONSOLE_PUBLIC_URL: PUBLIC_ORIGIN,
       TRADING_DATABASE_URL: db("distortsignals"),

@@ -144,44 +144,71 @@ test("the status API is a reduced DTO, not the snapshot", async ({ browser }) =>
 });
 
 test.describe("sign-in throttling", () => {
-  test("five failures throttle the account with a clear message that does not reveal whether it exists", async ({ browser }) => {
+  test("after three failures the account waits from this client, with a message that does not reveal whether it exists; a forged X-Forwarded-For changes neither the throttle key nor the audited address", async ({ browser }) => {
     const email = "throttle.target@example.com";
     const password = "the right passphrase 42";
+    const accounts = [email, "no.such.person@example.com"];
     await makeUser(email, "viewer", password);
-    await sql`delete from console.login_attempts where account_key in (${email}, 'no.such.person@example.com')`;
+    await sql`delete from console.login_attempts where account_key in ${sql(accounts)}`;
     const head = await auditHead(sql);
-
-    // Each account from its own (forwarded) client address, so only the account limit applies.
-    for (const [who, xff] of [
-      [email, "203.0.113.10"],
-      ["no.such.person@example.com", "203.0.113.11"],
-    ] as const) {
-      const context = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": xff } });
-      const page = await context.newPage();
-      const login = new LoginPage(page);
-      await login.goto();
-      // The message is the same five times, so it cannot be what each try waits on: React resets
-      // the form when the action has completed, so each try waits for that.
-      const submit = page.getByRole("button", { name: "Sign in", exact: true });
-      const attempt = async (pw: string) => {
-        await login.signIn(who, pw);
-        await expect(page.getByLabel("Password")).toHaveValue("");
-        await expect(submit).toBeEnabled();
-      };
-      for (let i = 1; i <= 5; i++) {
-        await attempt(`wrong password number ${i}`);
-        await expect(page.getByTestId("login-error")).toHaveText("Email or password is incorrect.");
+    try {
+      for (const who of accounts) {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const login = new LoginPage(page);
+        await login.goto();
+        // The message is the same each time, so it cannot be what each try waits on: React resets
+        // the form when the action has completed, so each try waits for that.
+        const submit = page.getByRole("button", { name: "Sign in", exact: true });
+        const attempt = async (pw: string, forged: string) => {
+          // A client rotating the header it sends: were it trusted, each try would be a new client.
+          await page.setExtraHTTPHeaders({ "x-forwarded-for": forged, "x-real-ip": forged });
+          await login.signIn(who, pw);
+          await expect(page.getByLabel("Password")).toHaveValue("");
+          await expect(submit).toBeEnabled();
+        };
+        for (let i = 1; i <= 3; i++) {
+          await attempt(`wrong password number ${i}`, `6.6.6.${i}`);
+          await expect(page.getByTestId("login-error")).toHaveText("Email or password is incorrect.");
+        }
+        await attempt(who === email ? password : "anything at all", "6.6.6.4");
+        await expect(page.getByTestId("login-error")).toHaveText(/^Too many failed sign-in attempts\. Try again in 1[0-5] seconds\.$/);
+        await expect(page).toHaveURL(/\/login/);
+        await context.close();
       }
-      await attempt(who === email ? password : "anything at all");
-      await expect(page.getByTestId("login-error")).toHaveText("Too many failed sign-in attempts. Try again in 15 minutes.");
-      await expect(page).toHaveURL(/\/login/);
-      await context.close();
-    }
 
-    const entries = await auditSince(sql, head, { action: "auth.login" });
-    const mine = entries.filter((e) => e.actor_email === email);
-    expect(mine.map((e) => e.outcome)).toEqual(["failed", "failed", "failed", "failed", "failed", "throttled"]);
-    expect(entries.filter((e) => e.actor_email === "no.such.person@example.com").map((e) => e.outcome)).toEqual(["failed", "failed", "failed", "failed", "failed", "throttled"]);
+      const entries = await auditSince(sql, head, { action: "auth.login" });
+      for (const who of accounts) {
+        expect(entries.filter((e) => e.actor_email === who).map((e) => e.outcome)).toEqual(["failed", "failed", "failed", "throttled"]);
+      }
+      // The audit and the throttle saw the connection's address, never the forged one.
+      const [seen] = await sql<{ ips: string[]; keys: string[] }[]>`
+        select array(select distinct request->>'ip' from console.audit_log where seq > ${head} and action = 'auth.login' and actor_email in ${sql(accounts)}) as ips,
+               array(select distinct client_key from console.login_attempts where account_key in ${sql(accounts)}) as keys`;
+      expect(seen!.ips).toHaveLength(1);
+      expect(seen!.ips[0]).toMatch(/^(127\.0\.0\.1|::1)$/);
+      expect(seen!.keys).toEqual(seen!.ips);
+    } finally {
+      // These failures came from this machine's address, which every other spec signs in from.
+      await sql`delete from console.login_attempts where account_key in ${sql(accounts)}`;
+    }
+  });
+
+  test("a refused credentials sign-in over the API says how long to wait: 429 with Retry-After", async ({ request }) => {
+    const account = "api.throttle@example.com";
+    await sql`delete from console.login_attempts where account_key = ${account}`;
+    try {
+      const csrf = async () => ((await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string }).csrfToken;
+      const post = async () =>
+        request.post("/api/auth/callback/credentials", { form: { email: account, password: "wrong password", csrfToken: await csrf() }, maxRedirects: 0 });
+      for (let i = 0; i < 3; i++) expect((await post()).status()).toBe(302);
+      const refused = await post();
+      expect(refused.status()).toBe(429);
+      expect(Number(refused.headers()["retry-after"])).toBeGreaterThanOrEqual(10);
+      expect(await refused.json()).toMatchObject({ error: "sign_in_throttled" });
+    } finally {
+      await sql`delete from console.login_attempts where account_key = ${account}`;
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Single sign-on through a real OpenID Connect provider started by this spec on localhost
  * (e2e/support/oidc-provider.ts): the full flow through the running console, the group → role
- * mapping, the no-role denial, the user upserted into console.users, and sudo mode through SSO.
+ * mapping, the no-role denial, the user upserted into console.users, sudo mode through SSO, and
+ * signing out at the provider too (RP-initiated logout).
  */
 import { e2eEnv } from "../playwright.config";
 import { expect, test } from "./fixtures";
@@ -29,6 +30,7 @@ test.beforeAll(async () => {
     clientId: e2eEnv.oidc.clientId,
     clientSecret: e2eEnv.oidc.clientSecret,
     redirectUri: `${e2eEnv.baseURL}/api/auth/callback/oidc`,
+    postLogoutRedirectUri: `${e2eEnv.baseURL}/login`,
     users: USERS,
   });
 });
@@ -66,6 +68,36 @@ test("the most privileged mapped group decides: on-call lands on the dashboard",
   await ssoSignIn(page, "Alice");
   await expect(page).toHaveURL(/:\d+\/$/);
   await expect(page.getByTestId("whoami")).toHaveText(/alice@sso\.example\.com · oncall/);
+});
+
+test("signing out of an SSO session also ends the provider's session (RP-initiated logout)", async ({ page }) => {
+  await ssoSignIn(page, "Bob");
+  await expect(page.getByTestId("whoami")).toHaveText(/bob@sso\.example\.com · viewer/);
+  const before = idp.logoutLog.length;
+  const head = await auditHead(sql);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  // Through the provider's end_session_endpoint and back to the console's sign-in page.
+  await expect(page).toHaveURL(`${e2eEnv.baseURL}/login`);
+  expect(idp.logoutLog.slice(before)).toEqual([
+    {
+      params: expect.objectContaining({ client_id: e2eEnv.oidc.clientId, post_logout_redirect_uri: `${e2eEnv.baseURL}/login`, id_token_hint: expect.any(String) }),
+      hintSub: "idp-bob",
+    },
+  ]);
+  expect((await page.request.get("/api/status")).status()).toBe(401);
+  expect(await auditSince(sql, head, { email: "bob@sso.example.com", action: "auth.logout" })).toMatchObject([{ outcome: "succeeded", detail: { idpLogout: true } }]);
+  // The ID token rides only in the encrypted cookie: the session the browser can read has none.
+  await ssoSignIn(page, "Bob");
+  await expect(page.getByTestId("whoami")).toHaveText(/bob@sso\.example\.com/);
+  expect(JSON.stringify(await (await page.request.get("/api/auth/session")).json())).not.toMatch(/eyJ|idToken|id_token/);
+});
+
+test("signing out of a password session does not call the provider", async ({ page, login }) => {
+  await login.signInAs("viewer");
+  const before = idp.logoutLog.length;
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  expect(idp.logoutLog.length).toBe(before);
 });
 
 test("a user with no mapped group gets no access, and the denial is audited", async ({ page }) => {

@@ -4,7 +4,8 @@
  * the launcher scripts and next.config.ts read it too.
  */
 import { z } from "zod";
-import { parseRoleMap } from "./auth/oidc.ts";
+import { parseTrustedProxies } from "./auth/client-address.ts";
+import { issuerProblem, parseRoleMap } from "./auth/oidc.ts";
 
 const bool = (fallback: boolean) =>
   z
@@ -165,11 +166,19 @@ export const envSchema = z.object({
   /** The trade director's halt endpoint, for the L3 "Halt trading" action; unset = manual. */
   TRADE_DIRECTOR_HALT_URL: httpUrl,
 
-  /** Sign-in throttling: this many failures in the window, per account and per client. */
-  LOGIN_MAX_FAILURES: int(5, 1, 100),
+  /**
+   * Sign-in throttling (lib/auth/login-throttle.ts): this many failures in the window refuse a
+   * client (across accounts), and slow down (never lock) an account (across clients).
+   */
+  LOGIN_MAX_FAILURES: int(10, 1, 1000),
   LOGIN_WINDOW_MINUTES: int(15, 1, 24 * 60),
-  /** Which X-Forwarded-For entry, counted from the right, is the client (lib/auth/request-meta.ts). */
-  TRUSTED_PROXY_HOPS: int(1, 1, 10),
+  /**
+   * Client address (lib/auth/client-address.ts): unset, the socket's peer is the client and no
+   * forwarded header is trusted. Behind proxies, set one: how many proxies are in front, or their
+   * networks (comma-separated CIDRs).
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).optional(),
+  TRUSTED_PROXIES: z.string().optional(),
   /** OIDC single sign-on (lib/auth/oidc.ts); SSO is on when OIDC_ISSUER is set. */
   OIDC_ISSUER: httpUrl,
   OIDC_CLIENT_ID: z.string().optional(),
@@ -215,6 +224,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     problems.push("DB_CONNECTIONS_CRITICAL_PERCENT: must be at least DB_CONNECTIONS_WARN_PERCENT");
   }
   if (env.OIDC_ISSUER) {
+    const issuer = issuerProblem(env.OIDC_ISSUER);
+    if (issuer) problems.push(`OIDC_ISSUER: ${issuer}`);
     for (const k of ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ROLE_MAP"] as const) {
       if (!env[k]) problems.push(`${k}: is required when OIDC_ISSUER is set`);
     }
@@ -224,6 +235,15 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       } catch (err) {
         problems.push(`OIDC_ROLE_MAP: ${(err as Error).message} (e.g. "ops-oncall=oncall,execs=viewer")`);
       }
+    }
+  }
+  if (env.TRUSTED_PROXY_HOPS && env.TRUSTED_PROXIES) {
+    problems.push("TRUSTED_PROXIES: set either TRUSTED_PROXY_HOPS or TRUSTED_PROXIES, not both");
+  } else if (env.TRUSTED_PROXIES) {
+    try {
+      parseTrustedProxies(env.TRUSTED_PROXIES);
+    } catch (err) {
+      problems.push(`TRUSTED_PROXIES: ${(err as Error).message}`);
     }
   }
   if (env.CONSOLE_DATABASE_URL && !env.TRADING_DATABASE_URL) {

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the console in production mode. With no database URL set it starts the
  * embedded PostgreSQL (data in .data/pg); it migrates the console store, checks the
- * configuration and the port, then runs `next start`. Ctrl-C stops everything.
+ * configuration and the port, then runs the console server (scripts/console-server.ts: Next's
+ * production server behind the client-address entry point). Ctrl-C stops everything.
  */
 import path from "node:path";
 import { parseEnv } from "../lib/env.ts";

@@ -3,8 +3,12 @@
  * Sign-out. The session is a JWT, which deleting the cookie alone would not end: a copy of the
  * cookie, or a response already in flight that renews it, would bring it back. So its id is
  * recorded as ended in the console store first (lib/recovery/authz.ts refuses it from then on).
+ * A session from single sign-on then goes on to end the provider's session as well.
  */
-import { signOut } from "@/auth";
+import { headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { oidc, signOut } from "@/auth";
+import { ssoLogoutUrl } from "@/lib/auth/sso-logout";
 import { sessionPolicyFromEnv } from "@/lib/auth/session-policy";
 import { endSession } from "@/lib/db/queries/users";
 import { appendAudit } from "@/lib/recovery/audit";
@@ -21,6 +25,18 @@ export async function signOutAction(): Promise<void> {
       console.error("[auth] could not record the end of a session:", err instanceof Error ? err.message : err);
     }
   }
-  if (actor) await appendAudit({ actor, action: "auth.logout", outcome: "succeeded" }).catch(() => {});
+  // A session that came through SSO also ends at the identity provider, when it offers
+  // RP-initiated logout (lib/auth/sso-logout.ts). Worked out before the cookie goes.
+  let idpLogout: string | null = null;
+  try {
+    idpLogout = await ssoLogoutUrl(await headers(), oidc);
+  } catch (err) {
+    console.error("[auth] could not prepare the identity provider's sign-out:", err instanceof Error ? err.message : err);
+  }
+  if (actor) await appendAudit({ actor, action: "auth.logout", outcome: "succeeded", ...(idpLogout ? { detail: { idpLogout: true } } : {}) }).catch(() => {});
+  if (idpLogout) {
+    await signOut({ redirect: false });
+    redirect(idpLogout);
+  }
   await signOut({ redirectTo: "/login" });
 }

@@ -7,7 +7,8 @@ import { AuthError } from "next-auth";
 import { redirect, unstable_rethrow } from "next/navigation";
 import { signIn, SSO_PROVIDER_ID, oidc } from "@/auth";
 import { safeCallbackUrl } from "@/lib/auth/callback-url";
-import { throttledMessage } from "@/lib/auth/login-throttle";
+import { humanWait, throttledMessage } from "@/lib/auth/login-throttle";
+import { refusalFromCode } from "@/lib/auth/sign-in-response";
 
 export type LoginState = { ok: boolean; message?: string };
 
@@ -16,8 +17,9 @@ const MESSAGES: Record<string, string> = {
 };
 
 function messageFor(code: string | undefined): string {
-  const throttled = code?.match(/^throttled_(\d+)$/);
-  if (throttled) return throttledMessage(Number(throttled[1]));
+  const refusal = refusalFromCode(code);
+  if (refusal?.kind === "throttled") return throttledMessage(refusal.retryAfterSeconds);
+  if (refusal?.kind === "busy") return `Sign-in is busy. Try again in ${humanWait(refusal.retryAfterSeconds)}.`;
   // Never say whether the email exists.
   return (code && MESSAGES[code]) ?? "Email or password is incorrect.";
 }

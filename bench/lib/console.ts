@@ -1,5 +1,5 @@
 /**
- * The console under test, as an operator runs it: the production build (`next start`) in its own
+ * The console under test, as an operator runs it: the production build (scripts/console-server.ts) in its own
  * process, with its own environment, reached over HTTP. Shared by the bench and the drills.
  *
  * - build: scripts/lib/stack.ts ensureBuild, into NEXT_DIST_DIR (the bench defaults it to
@@ -59,7 +59,7 @@ export function secret(bytes = 24): string {
   return randomBytes(bytes).toString("base64url");
 }
 
-/** Start `next start` on `port` with `env` (AUTH_SECRET and CONSOLE_API_TOKEN are added when missing). */
+/** Start the console server on `port` with `env` (AUTH_SECRET and CONSOLE_API_TOKEN are added when missing). */
 export async function launchConsole(o: { port: number; env: Record<string, string>; logFile: string; log: (line: string) => void }): Promise<ConsoleUnderTest> {
   const env = { AUTH_SECRET: secret(), CONSOLE_API_TOKEN: secret(), NEXT_DIST_DIR: path.relative(root, distDir()), ...o.env };
   const server = await startConsole({ port: o.port, env, log: o.log, logFile: o.logFile });

@@ -2,11 +2,12 @@
  * A real, minimal OpenID Connect provider for the SSO tests, on localhost: discovery, JWKS,
  * authorize (a sign-in page with one button per test user), token (authorization code with
  * PKCE S256, client_secret_basic or _post) and userinfo. ID tokens are RS256, signed with a key
- * made at start. It keeps a log of the authorize requests so tests can see prompt/max_age.
+ * made at start. It keeps a log of the authorize requests so tests can see prompt/max_age, and
+ * of the RP-initiated logout requests (end_session_endpoint), whose ID token hint it verifies.
  */
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK } from "jose";
 
 export type TestIdpUser = { sub: string; email: string; name: string; groups: string[] };
 
@@ -16,6 +17,8 @@ export type TestIdp = {
   issuer: string;
   users: TestIdpUser[];
   authorizeLog: Array<Record<string, string>>;
+  /** RP-initiated logouts: the query, and the subject of a valid id_token_hint (null if none or invalid). */
+  logoutLog: Array<{ params: Record<string, string>; hintSub: string | null }>;
   close(): Promise<void>;
 };
 
@@ -37,13 +40,22 @@ async function readBody(req: http.IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
-export async function startTestIdp(opts: { port: number; clientId: string; clientSecret: string; redirectUri: string; users: TestIdpUser[] }): Promise<TestIdp> {
+export async function startTestIdp(opts: {
+  port: number;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  /** Where RP-initiated logout may send the browser back (the console's /login). */
+  postLogoutRedirectUri: string;
+  users: TestIdpUser[];
+}): Promise<TestIdp> {
   const issuer = `http://localhost:${opts.port}`;
   const { publicKey, privateKey } = await generateKeyPair("RS256");
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "RS256", use: "sig" };
   const codes = new Map<string, PendingCode>();
   const tokens = new Map<string, TestIdpUser>();
   const authorizeLog: Array<Record<string, string>> = [];
+  const logoutLog: TestIdp["logoutLog"] = [];
 
   const claimsOf = (u: TestIdpUser) => ({ sub: u.sub, email: u.email, email_verified: true, name: u.name, groups: u.groups });
 
@@ -56,6 +68,7 @@ export async function startTestIdp(opts: { port: number; clientId: string; clien
           authorization_endpoint: `${issuer}/authorize`,
           token_endpoint: `${issuer}/token`,
           userinfo_endpoint: `${issuer}/userinfo`,
+          end_session_endpoint: `${issuer}/logout`,
           jwks_uri: `${issuer}/jwks`,
           response_types_supported: ["code"],
           subject_types_supported: ["public"],
@@ -129,6 +142,21 @@ export async function startTestIdp(opts: { port: number; clientId: string; clien
         tokens.set(accessToken, pending.user);
         return json(res, 200, { access_token: accessToken, token_type: "Bearer", expires_in: 300, id_token: idToken, scope: "openid email profile" });
       }
+      if (url.pathname === "/logout" && req.method === "GET") {
+        const params = Object.fromEntries(url.searchParams);
+        let hintSub: string | null = null;
+        if (params.id_token_hint) {
+          // Expired hints are fine (a session outlives its ID token); the signature and audience are not optional.
+          const verified = await jwtVerify(params.id_token_hint, publicKey, { issuer, audience: opts.clientId, clockTolerance: "1 day" }).catch(() => null);
+          hintSub = typeof verified?.payload.sub === "string" ? verified.payload.sub : null;
+        }
+        logoutLog.push({ params, hintSub });
+        if (params.post_logout_redirect_uri !== opts.postLogoutRedirectUri || (params.client_id && params.client_id !== opts.clientId)) {
+          return html(res, 400, "<h1>Invalid logout request</h1>");
+        }
+        res.writeHead(302, { Location: params.post_logout_redirect_uri });
+        return res.end();
+      }
       if (url.pathname === "/userinfo") {
         const user = tokens.get(req.headers.authorization?.replace(/^Bearer /, "") ?? "");
         return user ? json(res, 200, claimsOf(user)) : json(res, 401, { error: "invalid_token" });
@@ -147,6 +175,7 @@ export async function startTestIdp(opts: { port: number; clientId: string; clien
     issuer,
     users: opts.users,
     authorizeLog,
+    logoutLog,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

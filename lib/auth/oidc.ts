@@ -54,8 +54,10 @@ export function parseRoleMap(raw: string): Map<string, SsoRole> {
 }
 
 /**
- * The values of the role claim: an array of strings, or one string (space- or comma-separated,
- * as some providers send it). `path` may be dotted for nested claims (realm_access.roles).
+ * The values of the role claim: an array of strings, or one string taken whole. A string is
+ * never split: a group named "Domain admins" must not grant what is mapped for `admins` (a
+ * provider that sends several groups sends an array). `path` may be dotted for nested claims
+ * (realm_access.roles).
  */
 export function claimValues(claims: Record<string, unknown> | null | undefined, path: string): string[] {
   let v: unknown = claims;
@@ -64,7 +66,7 @@ export function claimValues(claims: Record<string, unknown> | null | undefined, 
     v = (v as Record<string, unknown>)[key];
   }
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === "string");
-  if (typeof v === "string") return v.split(/[\s,]+/).filter(Boolean);
+  if (typeof v === "string") return v === "" ? [] : [v];
   return [];
 }
 
@@ -75,12 +77,31 @@ export function mapRole(values: readonly string[], roleMap: ReadonlyMap<string, 
 }
 
 /**
+ * Why an issuer URL is refused, or null when it is fine: https, or plain http only on a loopback
+ * host (a provider on the same machine, as in the tests). Over plain http elsewhere, discovery,
+ * the keys and the token exchange could be read or changed on the way.
+ */
+export function issuerProblem(issuer: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return "must be an http(s) URL";
+  }
+  if (url.protocol === "https:") return null;
+  if (url.protocol !== "http:") return "must be an http(s) URL";
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const loopback = host === "localhost" || host.endsWith(".localhost") || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return loopback ? null : "must be https (plain http is allowed only on a loopback address: localhost, 127.0.0.0/8, ::1)";
+}
+
+/**
  * SSO settings from the environment, or null when SSO is off (OIDC_ISSUER unset).
  * lib/env.ts validates the same variables at start-up and names any that is missing or wrong.
  */
 export function oidcConfigFromEnv(source: Record<string, string | undefined> = process.env): OidcConfig | null {
   const issuer = source.OIDC_ISSUER;
-  if (!issuer) return null;
+  if (!issuer || issuerProblem(issuer)) return null;
   const clientId = source.OIDC_CLIENT_ID;
   const clientSecret = source.OIDC_CLIENT_SECRET;
   const rawMap = source.OIDC_ROLE_MAP;

@@ -94,3 +94,9 @@ export function secureCookiesFromEnv(source: Record<string, string | undefined> 
     return undefined;
   }
 }
+
+/**
+ * An SSO session keeps the provider's ID token (for RP-initiated logout, lib/auth/sso-logout.ts)
+ * only up to this size, so the session cookie stays within one or two chunks.
+ */
+export const MAX_STORED_ID_TOKEN = 2500;

@@ -10,7 +10,9 @@ import "server-only";
  * them in the console (`npm run user -- disable`, or /admin/users).
  *
  * Linking: a user is found by issuer+subject; on first SSO sign-in an existing local account
- * with the same email is linked, unless the provider says the email is not verified.
+ * with the same email is linked only when the provider says the email is verified
+ * (`email_verified: true`; a missing claim, or "true" as a string, is not a verification).
+ * Otherwise anyone who can set that email at the provider would take over the local account.
  */
 import { withConsole, type Sql } from "../db/client.ts";
 import { normalizeEmail } from "../db/queries/users.ts";
@@ -59,7 +61,7 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
           if (!user) {
             const [byEmail] = await tx<Row[]>`
               select id, email, name, role, session_version, disabled_at, sso_subject from console.users where email = ${email} for update`;
-            if (byEmail && (byEmail.sso_subject !== null || claims.email_verified === false)) {
+            if (byEmail && (byEmail.sso_subject !== null || claims.email_verified !== true)) {
               await appendAudit(
                 { actor: { id: byEmail.id, email }, action: "auth.login", outcome: "denied", reason: "conflict", detail: { ...detail, reason: "conflict" }, request: input.request ?? null },
                 { tx },

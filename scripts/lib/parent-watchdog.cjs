@@ -1,4 +1,4 @@
-// Preloaded into child servers (next start): exit when the launcher dies, even by SIGKILL,
+// Preloaded into child servers (scripts/console-server.ts): exit when the launcher dies, even by SIGKILL,
 // so that no orphaned console keeps the port. Linux re-parents orphans, changing ppid.
 const parent = process.ppid;
 const timer = setInterval(() => {

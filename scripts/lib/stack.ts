@@ -192,13 +192,21 @@ export async function ensureBuild(log: Log): Promise<void> {
 export type ConsoleServer = { url: string; child: ChildProcess; stop(): Promise<void> };
 
 /**
- * Start `next start` and wait until /healthz answers. Its output goes to ours, or, with `logFile`,
+ * Node arguments that run the console's HTTP entry point (scripts/console-server.ts: Next's
+ * production server, with the client's address decided from the socket) instead of `next start`.
+ */
+export function consoleServerArgs(): string[] {
+  return ["--import", "tsx", path.join(root, "scripts", "console-server.ts")];
+}
+
+/**
+ * Start the console (scripts/console-server.ts) and wait until /healthz answers. Its output goes to ours, or, with `logFile`,
  * is appended to that file (the bench and the drills keep their own output readable).
  */
 export async function startConsole(opts: { port: number; env: Record<string, string>; log: Log; onExit?: (code: number | null) => void; logFile?: string }): Promise<ConsoleServer> {
   const watchdog = path.join(root, "scripts", "lib", "parent-watchdog.cjs");
   const out = opts.logFile ? fs.openSync(opts.logFile, "a") : "inherit";
-  const child = spawn(process.execPath, ["--require", watchdog, path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(opts.port)], {
+  const child = spawn(process.execPath, ["--require", watchdog, ...consoleServerArgs()], {
     cwd: root,
     stdio: ["ignore", out, out],
     env: { ...process.env, ...opts.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(opts.port) },

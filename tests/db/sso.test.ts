@@ -19,7 +19,7 @@ const config: OidcConfig = {
   roleMap: parseRoleMap("ops-oncall=oncall,execs=viewer,console-admins=admin"),
   displayName: "SSO",
 };
-const claims = (sub: string, email: string, groups: string[], extra: Record<string, unknown> = {}) => ({ sub, email, name: `User ${sub}`, groups, ...extra });
+const claims = (sub: string, email: string, groups: string[], extra: Record<string, unknown> = {}) => ({ sub, email, email_verified: true, name: `User ${sub}`, groups, ...extra });
 
 async function lastAudit() {
   const [e] = await sql<{ action: string; outcome: string; reason: string | null; actor_email: string | null; detail: Record<string, unknown> | null; params: Record<string, unknown> | null }[]>`
@@ -81,6 +81,18 @@ describe("SSO sign-in", () => {
     await addUser({ email: "local.only@example.com", role: "admin", password: "a long enough passphrase" }, { actor: { id: "cli:test" } });
     expect(await completeSsoSignIn({ claims: claims("s-5", "local.only@example.com", ["execs"], { email_verified: false }), config })).toEqual({ ok: false, reason: "conflict" });
     expect((await getUserByEmail({ email: "local.only@example.com" }))?.role).toBe("admin");
+  });
+
+  it("links a local account only when email_verified is true: missing or a string does not count", async () => {
+    await addUser({ email: "unverified@example.com", role: "admin", password: "a long enough passphrase" }, { actor: { id: "cli:test" } });
+    const { email_verified: _omitted, ...missing } = claims("s-7", "unverified@example.com", ["execs"]);
+    expect(await completeSsoSignIn({ claims: missing, config })).toEqual({ ok: false, reason: "conflict" });
+    expect(await lastAudit()).toMatchObject({ action: "auth.login", outcome: "denied", reason: "conflict" });
+    expect(await completeSsoSignIn({ claims: claims("s-7", "unverified@example.com", ["execs"], { email_verified: "true" }), config })).toEqual({ ok: false, reason: "conflict" });
+    const [row] = await sql<{ sso_subject: string | null; role: string }[]>`select sso_subject, role from console.users where email = 'unverified@example.com'`;
+    expect(row).toEqual({ sso_subject: null, role: "admin" });
+    // Verified: linked.
+    expect(await completeSsoSignIn({ claims: claims("s-7", "unverified@example.com", ["execs"]), config })).toMatchObject({ ok: true, user: { role: "viewer" } });
   });
 
   it("needs a subject and an email", async () => {

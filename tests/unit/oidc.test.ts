@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { claimValues, mapRole, oidcConfigFromEnv, parseRoleMap, RoleMapError, SSO_ROLES, ssoSubject } from "@/lib/auth/oidc";
+import { claimValues, issuerProblem, mapRole, oidcConfigFromEnv, parseRoleMap, RoleMapError, SSO_ROLES, ssoSubject } from "@/lib/auth/oidc";
 import { roles } from "@/lib/recovery/permissions";
 import { ConfigError, parseEnv } from "@/lib/env";
 
@@ -29,12 +29,32 @@ describe("OIDC role mapping", () => {
     expect(mapRole(["execs", "console-admins", "audit"], map)).toBe("admin");
   });
 
-  it("reads array, space- or comma-separated and nested claims", () => {
+  it("reads array, single-string and nested claims", () => {
     expect(claimValues({ groups: ["a", "b", 3] }, "groups")).toEqual(["a", "b"]);
-    expect(claimValues({ roles: "a b,c" }, "roles")).toEqual(["a", "b", "c"]);
+    expect(claimValues({ roles: "a b,c" }, "roles")).toEqual(["a b,c"]);
+    expect(claimValues({ roles: "" }, "roles")).toEqual([]);
     expect(claimValues({ realm_access: { roles: ["ops-oncall"] } }, "realm_access.roles")).toEqual(["ops-oncall"]);
     expect(claimValues({ groups: { nested: true } }, "groups")).toEqual([]);
     expect(claimValues(undefined, "groups")).toEqual([]);
+  });
+
+  it("matches a string role claim exactly: \"Domain admins\" is not `admins`", () => {
+    const admins = parseRoleMap("admins=admin,ops=oncall");
+    expect(mapRole(claimValues({ groups: "Domain admins" }, "groups"), admins)).toBeNull();
+    expect(mapRole(claimValues({ groups: "ops,admins" }, "groups"), admins)).toBeNull();
+    expect(mapRole(claimValues({ groups: "admins" }, "groups"), admins)).toBe("admin");
+    expect(mapRole(claimValues({ groups: ["Domain admins", "ops"] }, "groups"), admins)).toBe("oncall");
+  });
+
+  it("refuses a plain-http issuer except on loopback", () => {
+    expect(issuerProblem("https://idp.example.com/realms/ops")).toBeNull();
+    for (const ok of ["http://localhost:3190", "http://127.0.0.1:8080", "http://127.9.9.9", "http://[::1]:9000", "http://idp.localhost"]) expect(issuerProblem(ok), ok).toBeNull();
+    for (const bad of ["http://idp.example.com", "http://10.0.0.5", "http://localhost.example.com", "http://128.0.0.1", "http://[::2]"]) expect(issuerProblem(bad), bad).toMatch(/must be https/);
+    const full = { OIDC_CLIENT_ID: "rc", OIDC_CLIENT_SECRET: "s", OIDC_ROLE_MAP: "execs=viewer" };
+    expect(oidcConfigFromEnv({ ...full, OIDC_ISSUER: "http://idp.example.com" })).toBeNull();
+    expect(oidcConfigFromEnv({ ...full, OIDC_ISSUER: "http://localhost:3190" })?.issuer).toBe("http://localhost:3190");
+    expect(() => parseEnv({ ...full, OIDC_ISSUER: "http://idp.example.com" })).toThrow(/OIDC_ISSUER: must be https/);
+    expect(() => parseEnv({ ...full, OIDC_ISSUER: "http://127.0.0.1:3190" })).not.toThrow();
   });
 
   it("rejects a malformed OIDC_ROLE_MAP, naming the entry", () => {
