@@ -3,9 +3,8 @@ import "server-only";
  * Console-store bookkeeping for guarded actions: previews, idempotent runs (also the source of
  * cooldowns and rate limits), the one-run-at-a-time lock, and two-person approvals.
  */
-import type postgres from "postgres";
-import { withConsole } from "../client.ts";
-import { isStaleConnectionError } from "../errors.ts";
+import { holdConsoleSession, withConsole } from "../client.ts";
+import { DbError } from "../errors.ts";
 
 export type StoredPreview<T = unknown> = {
   id: string;
@@ -109,36 +108,35 @@ export async function getRunPressure({ action, actorId, cooldownSeconds }: { act
  * Run `fn` while holding a session-level advisory lock named after the action, in the console
  * store: one run at a time per action across every console instance. Never waits: when another
  * run holds it, resolves to `{ locked: false }`. A crashed holder's lock ends with its session.
+ *
+ * The lock lives on a session of its own (holdConsoleSession), freshly connected, never a pooled
+ * connection that may have outlived a store restart. Past `timeoutMs` the caller is answered with
+ * a DbError (db.timeout) while `fn` may still be running; the lock is kept until it settles.
  */
 export async function withActionLock<T>(action: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<{ locked: true; value: T } | { locked: false }> {
-  return withConsole(
-    async (sql) => {
-      const tryLock = (c: postgres.ReservedSql) => c<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${`recovery-console:action:${action}`})) as ok`;
-      let conn = await sql.reserve();
-      try {
-        let rows;
-        try {
-          rows = await tryLock(conn);
-        } catch (err) {
-          // A pooled connection the server ended (the store restarted): nothing ran yet, take another.
-          if (!isStaleConnectionError(err)) throw err;
-          const stale = conn;
-          conn = await sql.reserve();
-          stale.release();
-          rows = await tryLock(conn);
-        }
-        if (!rows[0]!.ok) return { locked: false as const };
-        try {
-          return { locked: true as const, value: await fn() };
-        } finally {
-          await conn`select pg_advisory_unlock(hashtext(${`recovery-console:action:${action}`}))`.catch(() => {});
-        }
-      } finally {
-        conn.release();
-      }
-    },
-    { timeoutMs },
-  );
+  const session = await holdConsoleSession();
+  const late: { work: Promise<T> | null } = { work: null };
+  try {
+    const [row] = await session.run((sql) => sql<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${`recovery-console:action:${action}`})) as ok`);
+    if (!row!.ok) return { locked: false };
+    const work = fn();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          late.work = work;
+          reject(new DbError("db.timeout", "console", `the action did not finish within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      return { locked: true, value: await Promise.race([work, deadline]) };
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    // Ending the session releases the lock; a run past its deadline keeps it until it settles.
+    if (late.work) void late.work.then(session.close, session.close);
+    else await session.close();
+  }
 }
 
 export type Approval = {

@@ -8,9 +8,8 @@ import "server-only";
  * one process holds it; when the leader dies its session ends, the lock is released, and another
  * instance takes over at its next tick (within one interval).
  */
-import type postgres from "postgres";
 import { env } from "../../env.ts";
-import { reserveConsoleConnection, withConsole, type Sql } from "../../db/client.ts";
+import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../../db/client.ts";
 import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
 import { appendAudit } from "../audit.ts";
 import type { CheckResult, CheckStatus } from "../checks/types.ts";
@@ -31,7 +30,7 @@ export type EvaluatorOptions = {
 };
 
 export class IncidentEvaluator {
-  private leaderConn: { conn: postgres.ReservedSql; release(): void } | null = null;
+  private leaderConn: HeldSession | null = null;
   private previous: Map<string, CheckStatus> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -92,36 +91,37 @@ export class IncidentEvaluator {
 
   private async lead(): Promise<boolean> {
     if (this.leaderConn) return this.verifyLeadership();
-    let reserved;
+    let held;
     try {
-      reserved = await reserveConsoleConnection();
+      held = await holdConsoleSession();
     } catch {
       return false;
     }
     try {
-      const [{ ok }] = await reserved.conn<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${LOCK})) as ok`;
-      if (!ok) {
-        reserved.release();
+      const [row] = await held.run((sql) => sql<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${LOCK})) as ok`, { timeoutMs: 5000 });
+      if (!row!.ok) {
+        await held.close();
         return false;
       }
     } catch {
-      reserved.release();
+      await held.close();
       return false;
     }
-    this.leaderConn = reserved;
+    this.leaderConn = held;
     this.previous = await latestCheckStatuses().catch(() => new Map());
     this.log(`this instance (pid ${process.pid}) now leads incident evaluation`);
     return true;
   }
 
+  /** Still the leader while the session that holds the lock lives (it never reconnects: see holdConsoleSession). */
   private async verifyLeadership(): Promise<boolean> {
     if (!this.leaderConn) return false;
     try {
-      await this.leaderConn.conn`select 1`;
+      await this.leaderConn.run((sql) => sql`select 1`, { timeoutMs: 5000 });
       return true;
     } catch {
       this.log("lost the leadership connection; another instance may take over");
-      this.leaderConn.release();
+      await this.leaderConn.close();
       this.leaderConn = null;
       return false;
     }
@@ -129,8 +129,8 @@ export class IncidentEvaluator {
 
   private async resign(): Promise<void> {
     if (!this.leaderConn) return;
-    await this.leaderConn.conn`select pg_advisory_unlock(hashtext(${LOCK}))`.catch(() => {});
-    this.leaderConn.release();
+    // Ending the session releases the lock.
+    await this.leaderConn.close();
     this.leaderConn = null;
   }
 
