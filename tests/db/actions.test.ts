@@ -25,17 +25,21 @@ let director: TradeDirectorSim;
 
 const actors: Record<string, Actor> = {};
 function actor(role: Role, name: string = role): Actor {
-  actors[name] ??= { id: randomUUID(), email: `${name}@example.com`, role, authTime: Math.floor(Date.now() / 1000), via: "session" };
+  actors[name] ??= { id: randomUUID(), email: `${name}@actions.example.com`, role, authTime: Math.floor(Date.now() / 1000), via: "session" };
   return actors[name]!;
 }
 
-/** Stands in for the session: the same permission table and the same audited denial as requirePermission. */
+/**
+ * Stands in for the session: the same permission table and the same audited denial as
+ * requirePermission. A signed-in actor is a real user row (an approval re-reads its requester).
+ */
 function ctxFor(a: Actor | null, now?: () => number): GuardContext {
   return {
     request: { requestId: randomUUID(), ip: "127.0.0.1", userAgent: "vitest" },
     now,
     async resolveActor(permission, action) {
       if (!a) throw new AuthzError(401, "auth.required", "Sign in to continue.");
+      await store`insert into console.users (id, email, role) values (${a.id}, ${a.email}, ${a.role}) on conflict do nothing`;
       if (!can(a.role, permission)) {
         await appendAudit({ actor: a, action, outcome: "denied", detail: { permission } });
         throw new AuthzError(403, "auth.forbidden", `Your role (${a.role}) may not do this (${permission}).`);
@@ -94,6 +98,7 @@ beforeAll(async () => {
     ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
     ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
     ACTION_RATE_LIMIT_PER_MINUTE: "1000",
+    PREVIEW_RATE_LIMIT_PER_MINUTE: "1000",
     RECOVERY_ACTIONS_ENABLED: "1",
   });
 });
@@ -423,7 +428,7 @@ describe("guards", () => {
     const state = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor(role)));
     expect(state).toMatchObject({ ok: false, code: "auth.forbidden" });
     expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
-    expect(await auditSince(seq)).toEqual([expect.objectContaining({ action: "directives.cancel_stale", outcome: "denied", actor_email: `${role}@example.com` })]);
+    expect(await auditSince(seq)).toEqual([expect.objectContaining({ action: "directives.cancel_stale", outcome: "denied", actor_email: `${role}@actions.example.com` })]);
     expect(await previewAction(cancelStaleDirectives, {}, ctxFor(actor(role)))).toMatchObject({ ok: false, code: "auth.forbidden" });
   });
 

@@ -14,6 +14,7 @@ import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, t
 import { appendAudit } from "../audit.ts";
 import type { CheckResult, CheckStatus } from "../checks/types.ts";
 import { scenarioByNumber } from "../runbook.ts";
+import { JANITOR_INTERVAL_MS, runJanitor } from "../janitor.ts";
 import { healthMonitor } from "../snapshot.ts";
 import { decide, type Decision } from "./decide.ts";
 import { notify, type NotifyEvent } from "./notify.ts";
@@ -27,6 +28,9 @@ export type EvaluatorOptions = {
   /** Where the checks come from; the shared snapshot by default. */
   evaluate?: () => Promise<CheckResult[]>;
   log?: (line: string) => void;
+  /** The leader's periodic purge of expiring rows (lib/recovery/janitor.ts). */
+  janitor?: () => Promise<unknown>;
+  janitorIntervalMs?: number;
 };
 
 export class IncidentEvaluator {
@@ -39,6 +43,9 @@ export class IncidentEvaluator {
   private readonly now: () => number;
   private readonly evaluate: () => Promise<CheckResult[]>;
   private readonly log: (line: string) => void;
+  private readonly janitor: () => Promise<unknown>;
+  private readonly janitorIntervalMs: number;
+  private lastJanitor = 0;
 
   constructor(opts: EvaluatorOptions = {}) {
     this.intervalMs = opts.intervalMs ?? env().HEALTH_REFRESH_SECONDS * 1000;
@@ -49,6 +56,8 @@ export class IncidentEvaluator {
     // two ticks never see the same snapshot.
     this.evaluate = opts.evaluate ?? (async () => (await healthMonitor().get()).checks);
     this.log = opts.log ?? ((l) => console.log(`[incidents] ${l}`));
+    this.janitor = opts.janitor ?? (() => runJanitor());
+    this.janitorIntervalMs = opts.janitorIntervalMs ?? JANITOR_INTERVAL_MS;
   }
 
   get isLeader(): boolean {
@@ -80,12 +89,27 @@ export class IncidentEvaluator {
   async tick(checks?: CheckResult[]): Promise<Decision | null> {
     const results = checks ?? (await this.evaluate());
     if (!(await this.lead())) return null;
+    let decision: Decision;
     try {
-      return await this.apply(results);
+      decision = await this.apply(results);
     } catch (err) {
       // The store may be down; keep leadership only if our session is still alive.
       await this.verifyLeadership();
       throw err;
+    }
+    await this.sweep();
+    return decision;
+  }
+
+  /** The leader purges expiring rows every janitorIntervalMs; a failed purge is tried at the next tick. */
+  private async sweep(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastJanitor < this.janitorIntervalMs) return;
+    try {
+      await this.janitor();
+      this.lastJanitor = now;
+    } catch (err) {
+      console.error("[janitor] purge failed:", err);
     }
   }
 
