@@ -634,7 +634,15 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
 /** A second on-call approves a pending large action; it then runs under the approver's session. */
 export async function approveAction<T, P>(lookup: (name: string) => ActionDefinition<T, P> | undefined, raw: unknown, ctx: GuardContext): Promise<ActionState> {
   const parsed = approveSchema.safeParse(raw);
-  const pending = parsed.success ? await getApproval({ id: parsed.data.approvalId }).catch(() => null) : null;
+  let pending = null;
+  let lookupFailed: unknown = null;
+  if (parsed.success) {
+    try {
+      pending = await getApproval({ id: parsed.data.approvalId });
+    } catch (err) {
+      lookupFailed = err;
+    }
+  }
   const def = pending ? lookup(pending.action) : undefined;
   const actionName: AuditedAction = def?.name ?? UNKNOWN_APPROVAL_ACTION;
   const admitted = await admit(actionName, "actions.approve", ctx);
@@ -642,6 +650,7 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
   const actor = admitted;
   const a = { actor, action: actionName, request: ctx.request };
   if (!parsed.success) return refuse(a, "guard.input", "The approval request is not valid.", { errors: fieldErrors(parsed.error) });
+  if (lookupFailed) return storeDown("reading the approval", lookupFailed);
   if (!pending || !def) return refuse(a, "approval.not_found", "This approval request does not exist.");
   if (pending.requestedBy === actor.id) return refuse(a, "approval.self", "You cannot approve your own request: a second on-call must approve it.");
   const now = ctx.now?.() ?? Date.now();

@@ -246,7 +246,7 @@ export async function createApproval(tx: Sql, p: Omit<Approval, "id" | "state" |
 }
 
 export async function getApproval({ id }: { id: string }): Promise<Approval | null> {
-  const rows = await withConsole((sql) => sql<ApprovalRow[]>`select * from console.action_approvals where id = ${id}`);
+  const rows = await withConsole((sql) => sql<ApprovalRow[]>`select * from console.action_approvals where id = ${id}`, { idempotent: true });
   return rows[0] ? toApproval(rows[0]) : null;
 }
 
