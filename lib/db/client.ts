@@ -168,6 +168,12 @@ export type HeldSession = {
   run<T>(fn: (sql: Sql) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>;
   /** True once the session ended (its locks with it) or can no longer be trusted. */
   readonly lost: boolean;
+  /**
+   * The session's own client, for a read that streams (a cursor) and so cannot be one run() call.
+   * Check `lost` first: after the connection ended, a statement sent here would silently open a
+   * new session, without the old one's transaction or locks.
+   */
+  readonly sql: Sql;
   /** End the session (which also releases its session-level locks) and free its gate slot. */
   close(): Promise<void>;
 };
@@ -196,6 +202,7 @@ export async function holdConsoleSession(opts: { acquireTimeoutMs?: number } = {
     get lost() {
       return lost;
     },
+    sql,
     close,
     async run<T>(fn: (sql: Sql) => Promise<T>, o: { timeoutMs?: number } = {}): Promise<T> {
       if (lost) throw new DbError("db.unavailable", "console", "the held console-store session has ended");

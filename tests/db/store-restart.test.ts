@@ -17,6 +17,7 @@ import { closeStores, withConsole } from "@/lib/db/client";
 import { startEmbeddedPostgres, type EmbeddedPg } from "@/lib/db/embedded";
 import { migrateConsoleStore } from "@/lib/db/migrate";
 import { withActionLock } from "@/lib/db/queries/actions";
+import { openAuditCursor } from "@/lib/db/queries/audit";
 import { appendAudit } from "@/lib/recovery/audit";
 import { IncidentEvaluator } from "@/lib/recovery/incidents/evaluator";
 import { freePort } from "@/scripts/lib/stack";
@@ -101,6 +102,28 @@ describe("after the console store restarts", () => {
       await writesSucceed("after a terminated lock session");
       // Nobody holds it now: the next run takes it.
       expect(await withActionLock("test.terminated", async () => "again")).toEqual({ locked: true, value: "again" });
+    } finally {
+      await admin.end({ timeout: 2 });
+    }
+  }, 60_000);
+
+  it("an audit export whose session the server ended fails, and leaves the pool healthy", async () => {
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await writesSucceed("to export");
+      const cursor = await openAuditCursor({ deadlineMs: 10_000, batch: 5 });
+      const first = await cursor.batches.next();
+      expect(first.done).toBe(false);
+      // The export's own session: the one whose cursor is open on the log.
+      const [{ n }] = await admin<[{ n: number }]>`
+        select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+        where pid <> pg_backend_pid() and application_name = 'recovery-console-store' and query like '%from console.audit_log a where%'`;
+      expect(n).toBe(1);
+      await expect(async () => {
+        for await (const batch of cursor.batches) void batch;
+      }).rejects.toThrow();
+      await cursor.close();
+      await writesSucceed("after a terminated export");
     } finally {
       await admin.end({ timeout: 2 });
     }
