@@ -215,6 +215,7 @@ async function main() {
     ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
     ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
     ACTION_RATE_LIMIT_PER_MINUTE: "100000",
+    PREVIEW_RATE_LIMIT_PER_MINUTE: "100000",
   };
   const store = connect(consoleUrl);
   cleanups.push(() => store.end({ timeout: 2 }));

@@ -159,6 +159,7 @@ export async function startWorld(o: { log: (line: string) => void }): Promise<Dr
         ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
         ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
         ACTION_RATE_LIMIT_PER_MINUTE: "1000",
+        PREVIEW_RATE_LIMIT_PER_MINUTE: "1000",
         ...THRESHOLDS,
       },
     });

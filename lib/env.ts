@@ -131,6 +131,8 @@ export const envSchema = z.object({
   RECOVERY_ACTIONS_ENABLED: bool(true),
   /** Guarded recovery actions (lib/recovery/guarded-action.ts). */
   PREVIEW_TTL_SECONDS: int(120, 10, 3600),
+  /** Previews per user per minute (each one queries the trading DB and is stored). */
+  PREVIEW_RATE_LIMIT_PER_MINUTE: int(30, 1),
   ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: int(30, 0),
   ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: int(10, 0),
   ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: int(10, 0),

@@ -4,6 +4,7 @@ import { useState, useTransition } from "react";
 import { approveRecoveryAction } from "@/app/actions/recovery";
 import type { ActionState } from "@/lib/recovery/guarded-action";
 import { fetchJson } from "../data/fetch-json";
+import { ReauthDialog } from "../reauth-dialog";
 import { keys } from "../data/keys";
 
 type Approval = { id: string; action: string; requestedBy: string; mine: boolean; targetCount: number; reason: string; incidentRef: string | null; expiresAt: string };
@@ -16,6 +17,17 @@ export function PendingApprovals() {
   const { data } = useQuery({ queryKey: keys.approvals(), queryFn: ({ signal }) => fetchApprovals(signal), refetchInterval: 5000 });
   const [results, setResults] = useState<Record<string, ActionState>>({});
   const [pending, start] = useTransition();
+  // Approving a destructive action needs a recent sign-in, as requesting it does: after signing in
+  // again, the same approval is tried once more.
+  const [reauth, setReauth] = useState<{ id: string; method?: "password" | "sso" } | null>(null);
+  const approve = (id: string) =>
+    start(async () => {
+      const r = await approveRecoveryAction({ approvalId: id, idempotencyKey: crypto.randomUUID() });
+      setResults((x) => ({ ...x, [id]: r }));
+      if (r.code === "auth.reauth_required") setReauth({ id, method: r.reauth?.method });
+      await queryClient.invalidateQueries({ queryKey: keys.approvals() });
+      await queryClient.invalidateQueries({ queryKey: keys.health() });
+    });
   if (!data?.length) return null;
   return (
     <section aria-labelledby="approvals-title" className="mb-4 rounded-lg border border-amber-400 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950/40">
@@ -32,14 +44,7 @@ export function PendingApprovals() {
                 type="button"
                 disabled={pending}
                 className="ml-2 rounded-md bg-red-700 px-2 py-0.5 text-white disabled:opacity-60"
-                onClick={() =>
-                  start(async () => {
-                    const r = await approveRecoveryAction({ approvalId: a.id, idempotencyKey: crypto.randomUUID() });
-                    setResults((x) => ({ ...x, [a.id]: r }));
-                    await queryClient.invalidateQueries({ queryKey: keys.approvals() });
-                    await queryClient.invalidateQueries({ queryKey: keys.health() });
-                  })
-                }
+                onClick={() => approve(a.id)}
               >
                 Approve and run
               </button>
@@ -51,6 +56,17 @@ export function PendingApprovals() {
           </li>
         ))}
       </ul>
+      <ReauthDialog
+        open={reauth !== null}
+        method={reauth?.method}
+        actionLabel="Approve and run"
+        onConfirmed={() => {
+          const id = reauth?.id;
+          setReauth(null);
+          if (id) approve(id);
+        }}
+        onCancel={() => setReauth(null)}
+      />
     </section>
   );
 }

@@ -31,11 +31,11 @@ export type StoreName = "trading" | "console";
 export const TRADING_APPLICATION_NAME = "recovery-console";
 export const CONSOLE_APPLICATION_NAME = "recovery-console-store";
 
-type Store = { name: StoreName; sql: Sql; gate: Gate };
+type Store = { name: StoreName; url: string; sql: Sql; gate: Gate };
 
-function createStore(name: StoreName, url: string, max: number): Store {
+function clientOptions(name: StoreName, max: number): postgres.Options<Record<string, postgres.PostgresType>> {
   const e = env();
-  const sql = postgres(url, {
+  return {
     max,
     idle_timeout: 60,
     max_lifetime: 30 * 60,
@@ -51,8 +51,11 @@ function createStore(name: StoreName, url: string, max: number): Store {
       lock_timeout: e.DB_LOCK_TIMEOUT_MS,
       idle_in_transaction_session_timeout: e.DB_IDLE_TX_TIMEOUT_MS,
     },
-  });
-  return { name, sql, gate: new Gate(max) };
+  };
+}
+
+function createStore(name: StoreName, url: string, max: number): Store {
+  return { name, url, sql: postgres(url, clientOptions(name, max)), gate: new Gate(max) };
 }
 
 // HMR-safe singletons: dev reloads must not leak pools.
@@ -144,34 +147,84 @@ export function withConsole<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions =
 }
 
 /**
- * A dedicated console-store connection held for a long time (e.g. a session-level advisory lock
- * for leadership). It occupies one gate slot until released.
+ * One console-store session held for a while, for what lives as long as a session does: a
+ * session-level advisory lock (incident leadership, one run at a time per action).
+ *
+ * It is a client of its own with one connection, not a connection reserved from the pool:
+ * postgres.js 3.4.9 mishandles a reserved connection whose server side ended (a store restart,
+ * pg_terminate_backend): the next statement on it never settles (its write hits a null socket,
+ * thrown as an uncaught exception), and release() hands the dead connection back to the pool as
+ * open, where it swallows later queries until their deadline
+ * (https://github.com/porsager/postgres/issues/1199, #1208). That is how, right after the store came
+ * back, the first action could be refused as "the console store cannot be reached".
+ *
+ * A held session never reconnects behind its holder's back (the lock would be silently gone):
+ * once its connection closed or a statement failed on the connection, it is `lost`, every
+ * further statement fails at once, and close() ends the client. It occupies one gate slot, like
+ * any other use of the store, until closed.
  */
-export async function reserveConsoleConnection(): Promise<{ conn: postgres.ReservedSql; release(): void }> {
+export type HeldSession = {
+  /** Run statements on the session, under a deadline; throws DbError, and is then lost, when the session is gone. */
+  run<T>(fn: (sql: Sql) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>;
+  /** True once the session ended (its locks with it) or can no longer be trusted. */
+  readonly lost: boolean;
+  /**
+   * The session's own client, for a read that streams (a cursor) and so cannot be one run() call.
+   * Check `lost` first: after the connection ended, a statement sent here would silently open a
+   * new session, without the old one's transaction or locks.
+   */
+  readonly sql: Sql;
+  /** End the session (which also releases its session-level locks) and free its gate slot. */
+  close(): Promise<void>;
+};
+
+export async function holdConsoleSession(opts: { acquireTimeoutMs?: number } = {}): Promise<HeldSession> {
   const s = store("console");
+  const e = env();
   let releaseSlot: () => void;
   try {
-    releaseSlot = await s.gate.acquire(env().DB_ACQUIRE_TIMEOUT_MS);
+    releaseSlot = await s.gate.acquire(opts.acquireTimeoutMs ?? e.DB_ACQUIRE_TIMEOUT_MS);
   } catch (err) {
     if (err instanceof GateTimeoutError) throw new DbError("db.pool_timeout", "console", err.message, { cause: err });
     throw err;
   }
-  try {
-    const conn = await s.sql.reserve();
-    let released = false;
-    return {
-      conn,
-      release() {
-        if (released) return;
-        released = true;
-        conn.release();
-        releaseSlot();
-      },
-    };
-  } catch (err) {
-    releaseSlot();
-    throw isDriverError(err) ? toDbError(err, "console") : err;
-  }
+  let lost = false;
+  let closing: Promise<void> | null = null;
+  // One connection, opened by the first statement; when it closes the session is over for good.
+  const sql = postgres(s.url, { ...clientOptions("console", 1), idle_timeout: 0, max_lifetime: null, onclose: () => (lost = true) });
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      lost = true;
+      await sql.end({ timeout: 1 }).catch(() => {});
+      releaseSlot();
+    })());
+  return {
+    get lost() {
+      return lost;
+    },
+    sql,
+    close,
+    async run<T>(fn: (sql: Sql) => Promise<T>, o: { timeoutMs?: number } = {}): Promise<T> {
+      if (lost) throw new DbError("db.unavailable", "console", "the held console-store session has ended");
+      const timeoutMs = o.timeoutMs ?? e.DB_STATEMENT_TIMEOUT_MS + 1000;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          fn(sql),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new DbError("db.timeout", "console", `no answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+      } catch (err) {
+        const failure = isDriverError(err) ? toDbError(err, "console") : err;
+        // The connection failed or never answered: the session (and its locks) can no longer be trusted.
+        if (failure instanceof DbError && (failure.code === "db.unavailable" || failure.code === "db.timeout")) void close();
+        throw failure;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 /** For tests and shutdown. */

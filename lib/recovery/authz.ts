@@ -2,8 +2,9 @@ import "server-only";
 /**
  * The one authorization helper. Every server action, route handler and server-only data
  * function calls it: it loads the session (or a machine token), re-checks the user against
- * the console store (disable and role changes apply within SESSION_RECHECK_SECONDS), and
- * checks the permission table. A denial is audited with outcome `denied`.
+ * the console store (disable and role changes apply within 15 s; at once for the destructive
+ * permissions, see FRESH), and checks the permission table. A denial is audited with outcome
+ * `denied`.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
 import { headers } from "next/headers";
@@ -44,6 +45,13 @@ const RECHECK_MS = 15_000;
 /** If the console store is down, a cached state this old is still honoured. */
 const STALE_OK_MS = 60_000;
 const READ_ONLY: ReadonlySet<Permission> = new Set(["health.read", "status.read"]);
+/**
+ * Permissions that change things for real (run or approve a recovery action, manage users): the
+ * user is read from the store at the moment of use, never from the 15 s cache nor from memory of
+ * a store failure, so a disabled on-call (or one whose role changed) is refused at once. When the
+ * store cannot answer they fail closed.
+ */
+const FRESH: ReadonlySet<Permission> = new Set(["actions.execute", "actions.approve", "users.manage"]);
 
 type CachedState = { at: number; state: Awaited<ReturnType<typeof getUserSessionState>> };
 const g = globalThis as unknown as { __rcSessionCache?: Map<string, CachedState> };
@@ -66,6 +74,12 @@ let storeDown: { until: number } | null = null;
 
 async function sessionState(id: string, sid: string | undefined, permission: Permission) {
   const key = `${id}|${sid ?? ""}`;
+  if (FRESH.has(permission)) {
+    // Read now; a failure propagates (fail closed). The answer refreshes the cache for the reads.
+    const state = await getUserSessionState({ id, sid });
+    cache.set(key, { at: Date.now(), state });
+    return state;
+  }
   const hit = cache.get(key);
   if (hit && Date.now() - hit.at < RECHECK_MS) return hit.state;
   if (storeDown && Date.now() < storeDown.until && READ_ONLY.has(permission)) {

@@ -2,19 +2,25 @@ import "server-only";
 /**
  * The one wrapper every recovery action goes through, on the server.
  *
- * Preview: kill switch → session → permission → the action's preview, stored with its exact
- * target set and handed back as a signed, user- and action-bound token (2 minutes).
+ * Preview: kill switch → session → permission → previews per user per minute → the action's
+ * preview, stored with its exact target set and parameters and handed back as a signed, user- and
+ * action-bound token (2 minutes), good for one confirm.
  *
  * Confirm, in order:
- *   1. kill switch (RECOVERY_ACTIONS_ENABLED)        7. preview token (signed, bound, unexpired),
- *   2. session                                          then 6. the typed confirmation (the count the
- *   3. permission (actions.execute: on-call, admin)        preview showed), which needs the preview
+ *   1. kill switch (RECOVERY_ACTIONS_ENABLED)        7. preview token (signed, bound, unexpired), and
+ *   2. session                                          the same parameters the preview was made with;
+ *   3. permission (actions.execute: on-call, admin,     then 6. the typed confirmation (the count the
+ *      read fresh from the store)                         preview showed), which needs the preview
  *   4. zod-validated input                           · sudo mode: a sign-in within SUDO_MAX_AGE_MINUTES
- *   5. a reason of 10+ characters, optional ref       8. idempotency key (a replay returns the first result)
+ *   5. a reason of 10+ characters, optional ref       8. idempotency key (a replay returns the first result),
+ *                                                       then the preview is used up (one confirm each)
  *   9. one run at a time per action (advisory lock in the console store, across instances)
  *  10. cooldown per action, rate limit per user
  *  11. two-person approval above APPROVAL_THRESHOLD_ROWS / _SESSIONS
  * then: audit intent → effect → audit outcome → re-run the related check.
+ *
+ * Approve: the approver passes the same sudo check as the requester, and at execution the
+ * requester must still be enabled and still hold actions.execute (read from the store).
  *
  * No effect without its audit: the intent entry is written before the effect, and if it cannot be
  * written the effect does not happen. Every refusal and denial is an audit entry too.
@@ -23,15 +29,19 @@ import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { env, type Env } from "../env.ts";
 import { DbError } from "../db/errors.ts";
+import { withConsole, type Sql } from "../db/client.ts";
+import { getUserSessionState } from "../db/queries/users.ts";
 import {
   beginRun,
   claimApproval,
+  consumePreview,
   createApproval,
   createPreview,
   extendPreview,
   finishRun,
   getApproval,
   getPreview,
+  getPreviewPressure,
   getRunPressure,
   markRunExecuted,
   releaseRun,
@@ -43,11 +53,15 @@ import { authTimeDetail } from "../auth/session-policy.ts";
 import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "./authz.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { CheckResult } from "./checks/types.ts";
-import type { Permission } from "./permissions.ts";
+import { can, type Permission } from "./permissions.ts";
 import { signPreviewToken, verifyPreviewToken } from "./preview-token.ts";
 import { healthMonitor } from "./snapshot.ts";
 
 export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "trading.halt";
+
+/** What an approval request that names no known approval is audited as: never another action's name. */
+export const UNKNOWN_APPROVAL_ACTION = "approval.unknown";
+type AuditedAction = ActionName | typeof UNKNOWN_APPROVAL_ACTION;
 
 export type TargetOutcome = { target: string; outcome: string; detail?: string };
 
@@ -179,7 +193,7 @@ const STORE_DOWN: ActionState<never> = {
   message: "The console store (which holds the audit log) cannot be reached, so nothing was done. Actions need their audit. Try again, or follow the runbook's manual step.",
 };
 
-type Audited = { actor: Actor | null; action: ActionName; request: RequestMeta };
+type Audited = { actor: Actor | null; action: AuditedAction; request: RequestMeta };
 
 /** Record a refusal (a guard said no). Best effort: a refusal changes nothing either way. */
 async function refuse(a: Audited, code: string, message: string, extra: Partial<ActionState<never>> & { detail?: Record<string, unknown> } = {}): Promise<ActionState<never>> {
@@ -195,7 +209,7 @@ async function refuse(a: Audited, code: string, message: string, extra: Partial<
 }
 
 /** Steps 1-3: kill switch, session, permission. Returns the actor or the state to return. */
-async function admit(action: ActionName, permission: Permission, ctx: GuardContext): Promise<Actor | ActionState<never>> {
+async function admit(action: AuditedAction, permission: Permission, ctx: GuardContext): Promise<Actor | ActionState<never>> {
   if (!env().RECOVERY_ACTIONS_ENABLED) {
     return refuse({ actor: null, action, request: ctx.request }, "guard.kill_switch", "Recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0). Follow the runbook's manual steps.");
   }
@@ -221,6 +235,16 @@ export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams
   const parsed = def.params.safeParse(rawParams ?? {});
   if (!parsed.success) return { ok: false, code: "guard.input", message: "The request is not valid.", errors: fieldErrors(parsed.error) };
   const e = env();
+  const a = { actor, action: def.name, request: ctx.request };
+  // Previews per user per minute: checked before the preview queries the trading DB, and again,
+  // atomically, when it is stored.
+  let recent;
+  try {
+    recent = await getPreviewPressure({ actorId: actor.id });
+  } catch (err) {
+    return storeDown("counting recent previews", err);
+  }
+  if (recent.count >= e.PREVIEW_RATE_LIMIT_PER_MINUTE) return previewRateLimited(a, e.PREVIEW_RATE_LIMIT_PER_MINUTE, recent.retryAfterSeconds);
   let data: PreviewData<T>;
   try {
     data = await def.preview(parsed.data);
@@ -229,19 +253,22 @@ export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams
     const message = err instanceof DbError ? err.publicMessage : err instanceof Error ? err.message : String(err);
     return { ok: false, code: "preview.failed", message: `Could not build the preview: ${message}` };
   }
-  let stored: { id: string; expiresAt: Date };
+  let stored: Awaited<ReturnType<typeof createPreview>>;
   try {
     stored = await createPreview({
       action: def.name,
       actorId: actor.id,
+      params: parsed.data,
       targets: data.targets,
       excluded: data.excluded,
       summary: data.summary,
       ttlSeconds: e.PREVIEW_TTL_SECONDS,
+      perMinute: e.PREVIEW_RATE_LIMIT_PER_MINUTE,
     });
   } catch (err) {
     return storeDown("storing the preview", err);
   }
+  if (!stored.ok) return previewRateLimited(a, e.PREVIEW_RATE_LIMIT_PER_MINUTE, stored.retryAfterSeconds);
   const token = signPreviewToken({ previewId: stored.id, action: def.name, actorId: actor.id, expiresAt: stored.expiresAt.getTime() }, authSecret());
   const approval = await needsApproval(def, data.targets.length, e).catch(() => ({ needed: true, threshold: undefined }));
   return {
@@ -258,6 +285,10 @@ export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams
       destructive: def.destructive,
     },
   };
+}
+
+function previewRateLimited(a: Audited, limit: number, wait: number): Promise<ActionState<never>> {
+  return refuse(a, "guard.rate_limit", `You opened ${limit} previews in the last minute (the limit). Wait ${wait} s.`, { retryAfterSeconds: wait, detail: { limit, scope: "previews" } });
 }
 
 async function currentCheck(id: string | null): Promise<CheckResult | null> {
@@ -307,10 +338,38 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
       },
       request: { ...r.request, requestId },
     });
-    await markRunExecuted({ key: r.key, intentSeq: intent.seq });
   } catch (err) {
     // No intent, no effect.
     console.error(`[actions] could not write the intent of ${r.def.name}; not executing:`, err);
+    return finishRefused(r.key, STORE_DOWN);
+  }
+  try {
+    await markRunExecuted({ key: r.key, intentSeq: intent.seq });
+  } catch (err) {
+    // The intent is on record but the effect will not start: say so in its outcome, so the log
+    // shows no run whose fate is unknown.
+    console.error(`[actions] could not mark ${r.def.name} as executing; not executing:`, err);
+    const cause = err instanceof DbError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+    const notStarted = {
+      actor: r.actor,
+      action: r.def.name,
+      phase: "outcome" as const,
+      intentSeq: intent.seq,
+      outcome: "failed" as const,
+      reason: r.reason,
+      incidentRef: r.incidentRef ?? null,
+      params: r.params,
+      detail: { effect: "not started", cause, message: "The run was not started: its claim could not be recorded. Nothing was changed." },
+      request: { ...r.request, requestId },
+    };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await appendAudit(notStarted);
+        break;
+      } catch (e2) {
+        console.error(`[actions] could not write the not-started outcome of ${r.def.name} (attempt ${attempt + 1}):`, e2);
+      }
+    }
     return finishRefused(r.key, STORE_DOWN);
   }
 
@@ -464,6 +523,12 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
   if (!preview || preview.action !== def.name || preview.actorId !== actor.id) {
     return refuse(a, "preview.invalid", "The preview no longer exists. Open the action again.");
   }
+  // The confirm runs what was previewed: the same parameters, exactly.
+  if (canonicalJson(params) !== canonicalJson(preview.params ?? {})) {
+    return refuse(a, "preview.mismatch", "These parameters differ from the ones the preview was made with. Nothing was done; open the action again.", {
+      detail: { previewed: preview.params ?? {}, given: params as unknown },
+    });
+  }
 
   // 6. Typed confirmation: the number of targets the preview showed.
   if (def.destructive && confirmation !== String(preview.targets.length)) {
@@ -487,6 +552,14 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
   const hash = paramsHash({ action: def.name, previewId: preview.id, params, reason, incidentRef: incidentRef ?? null, confirmation: confirmation ?? null });
   const replay = await claimKey(a, idempotencyKey, hash);
   if (replay) return replay;
+  // A preview is confirmed once: a second confirm of it (with another key) is refused.
+  let fresh;
+  try {
+    fresh = await consumePreview({ id: preview.id, key: idempotencyKey });
+  } catch (err) {
+    return finishRefused(idempotencyKey, storeDown("using up the preview", err));
+  }
+  if (!fresh) return finishRefused(idempotencyKey, await refuse(a, "preview.used", "This preview was already confirmed. Open the action again for a fresh preview."));
 
   // 9. One run at a time per action, across instances.
   let locked;
@@ -498,26 +571,42 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
       // 11. Two-person approval above the blast radius.
       const { needed, threshold } = await needsApproval(def, preview.targets.length, e);
       if (needed) {
-        const approval = await createApproval({
-          action: def.name,
-          previewId: preview.id,
-          requestedBy: actor.id,
-          requestedByEmail: actor.email,
-          params: { params, reason, incidentRef: incidentRef ?? null },
-          targetCount: preview.targets.length,
-          ttlSeconds: e.APPROVAL_TTL_SECONDS,
-        });
-        await extendPreview({ id: preview.id, until: approval.expiresAt });
-        await appendAudit({
-          actor,
-          action: def.name,
-          outcome: "pending",
-          reason,
-          incidentRef: incidentRef ?? null,
-          params,
-          detail: { guard: "approval", approvalId: approval.id, count: preview.targets.length, threshold, expiresAt: approval.expiresAt.toISOString() },
-          request: ctx.request,
-        });
+        // The approval, its preview kept as long, and its audit entry: all or nothing.
+        let approval;
+        try {
+          approval = await withConsole((sql) =>
+            sql.begin(async (tx) => {
+              const t = tx as unknown as Sql;
+              const created = await createApproval(t, {
+                action: def.name,
+                previewId: preview.id,
+                requestedBy: actor.id,
+                requestedByEmail: actor.email,
+                params: { params, reason, incidentRef: incidentRef ?? null },
+                targetCount: preview.targets.length,
+                ttlSeconds: e.APPROVAL_TTL_SECONDS,
+              });
+              await extendPreview(t, { id: preview.id, until: created.expiresAt });
+              await appendAudit(
+                {
+                  actor,
+                  action: def.name,
+                  outcome: "pending",
+                  reason,
+                  incidentRef: incidentRef ?? null,
+                  params,
+                  detail: { guard: "approval", approvalId: created.id, count: preview.targets.length, threshold, expiresAt: created.expiresAt.toISOString() },
+                  request: ctx.request,
+                },
+                { tx: t },
+              );
+              return created;
+            }),
+          );
+        } catch (err) {
+          if (err instanceof DbError) return finishRefused(idempotencyKey, storeDown("requesting the approval", err));
+          throw err;
+        }
         const minutes = Math.round(e.APPROVAL_TTL_SECONDS / 60);
         return finishPendingApproval(idempotencyKey, {
           ok: true,
@@ -545,18 +634,38 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
 /** A second on-call approves a pending large action; it then runs under the approver's session. */
 export async function approveAction<T, P>(lookup: (name: string) => ActionDefinition<T, P> | undefined, raw: unknown, ctx: GuardContext): Promise<ActionState> {
   const parsed = approveSchema.safeParse(raw);
-  const pending = parsed.success ? await getApproval({ id: parsed.data.approvalId }).catch(() => null) : null;
+  let pending = null;
+  let lookupFailed: unknown = null;
+  if (parsed.success) {
+    try {
+      pending = await getApproval({ id: parsed.data.approvalId });
+    } catch (err) {
+      lookupFailed = err;
+    }
+  }
   const def = pending ? lookup(pending.action) : undefined;
-  const actionName = (def?.name ?? "directives.cancel_stale") as ActionName;
+  const actionName: AuditedAction = def?.name ?? UNKNOWN_APPROVAL_ACTION;
   const admitted = await admit(actionName, "actions.approve", ctx);
   if (!("id" in admitted)) return admitted;
   const actor = admitted;
   const a = { actor, action: actionName, request: ctx.request };
   if (!parsed.success) return refuse(a, "guard.input", "The approval request is not valid.", { errors: fieldErrors(parsed.error) });
+  if (lookupFailed) return storeDown("reading the approval", lookupFailed);
   if (!pending || !def) return refuse(a, "approval.not_found", "This approval request does not exist.");
   if (pending.requestedBy === actor.id) return refuse(a, "approval.self", "You cannot approve your own request: a second on-call must approve it.");
-  if (pending.state !== "pending" || pending.expiresAt.getTime() < (ctx.now?.() ?? Date.now())) {
+  const now = ctx.now?.() ?? Date.now();
+  if (pending.state !== "pending" || pending.expiresAt.getTime() < now) {
     return refuse(a, "approval.closed", `This request is ${pending.state === "pending" ? "expired" : pending.state}. Ask the requester to preview again.`);
+  }
+  // Sudo mode: approving a destructive action needs the same recent sign-in as requesting it.
+  if (def.destructive) {
+    try {
+      requireRecentAuth(actor, { now });
+    } catch (err) {
+      if (err instanceof ReauthRequiredError) return refuse(a, err.code, err.message, { reauth: { method: err.method } });
+      if (err instanceof AuthzError) return refuse(a, err.code, err.message);
+      throw err;
+    }
   }
   const preview = await getPreview<T>({ id: pending.previewId }).catch(() => null);
   if (!preview) return refuse(a, "preview.invalid", "The approved preview no longer exists.");
@@ -570,6 +679,22 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
     locked = await withActionLock(def.name, async () => {
       const pressure = await pressureCheck(a, def.cooldownSeconds(e));
       if (pressure) return finishRefused(key, pressure);
+      // The action runs on the requester's behalf: they must still be enabled and allowed to run it, now.
+      let requester;
+      try {
+        requester = await getUserSessionState({ id: pending.requestedBy });
+      } catch (err) {
+        if (err instanceof DbError) return finishRefused(key, storeDown("re-checking the requester", err));
+        throw err;
+      }
+      if (!requester || requester.disabled || !can(requester.role, "actions.execute")) {
+        return finishRefused(
+          key,
+          await refuse(a, "approval.requester_revoked", `The requester (${pending.requestedByEmail}) may no longer run this action (disabled, or their role changed). Nothing was done.`, {
+            detail: { approvalId: pending.id, requester: pending.requestedByEmail, disabled: requester?.disabled ?? null, role: requester?.role ?? null },
+          }),
+        );
+      }
       if (!(await claimApproval({ id: pending.id, approverId: actor.id, approverEmail: actor.email }))) {
         return finishRefused(key, await refuse(a, "approval.closed", "Someone else approved it first, or it expired."));
       }

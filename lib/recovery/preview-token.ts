@@ -8,7 +8,14 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 
 export type PreviewClaims = { previewId: string; action: string; actorId: string; expiresAt: number };
 
-export type TokenProblem = { code: "preview.invalid" | "preview.expired" | "preview.mismatch"; message: string };
+/**
+ * The refusal codes about previews: a bad, expired or foreign token (verifyPreviewToken), a
+ * confirm whose parameters differ from the preview's (preview.mismatch too), and a preview
+ * already confirmed once (preview.used, lib/recovery/guarded-action.ts).
+ */
+export type PreviewCode = "preview.invalid" | "preview.expired" | "preview.mismatch" | "preview.used";
+
+export type TokenProblem = { code: Exclude<PreviewCode, "preview.used">; message: string };
 
 function key(secret: string): Buffer {
   return createHmac("sha256", secret).update("recovery-console/preview-token/v1").digest();

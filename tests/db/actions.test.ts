@@ -25,17 +25,21 @@ let director: TradeDirectorSim;
 
 const actors: Record<string, Actor> = {};
 function actor(role: Role, name: string = role): Actor {
-  actors[name] ??= { id: randomUUID(), email: `${name}@example.com`, role, authTime: Math.floor(Date.now() / 1000), via: "session" };
+  actors[name] ??= { id: randomUUID(), email: `${name}@actions.example.com`, role, authTime: Math.floor(Date.now() / 1000), via: "session" };
   return actors[name]!;
 }
 
-/** Stands in for the session: the same permission table and the same audited denial as requirePermission. */
+/**
+ * Stands in for the session: the same permission table and the same audited denial as
+ * requirePermission. A signed-in actor is a real user row (an approval re-reads its requester).
+ */
 function ctxFor(a: Actor | null, now?: () => number): GuardContext {
   return {
     request: { requestId: randomUUID(), ip: "127.0.0.1", userAgent: "vitest" },
     now,
     async resolveActor(permission, action) {
       if (!a) throw new AuthzError(401, "auth.required", "Sign in to continue.");
+      await store`insert into console.users (id, email, role) values (${a.id}, ${a.email}, ${a.role}) on conflict do nothing`;
       if (!can(a.role, permission)) {
         await appendAudit({ actor: a, action, outcome: "denied", detail: { permission } });
         throw new AuthzError(403, "auth.forbidden", `Your role (${a.role}) may not do this (${permission}).`);
@@ -94,6 +98,7 @@ beforeAll(async () => {
     ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
     ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
     ACTION_RATE_LIMIT_PER_MINUTE: "1000",
+    PREVIEW_RATE_LIMIT_PER_MINUTE: "1000",
     RECOVERY_ACTIONS_ENABLED: "1",
   });
 });
@@ -418,7 +423,7 @@ describe("guards", () => {
     const state = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor(role)));
     expect(state).toMatchObject({ ok: false, code: "auth.forbidden" });
     expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
-    expect(await auditSince(seq)).toEqual([expect.objectContaining({ action: "directives.cancel_stale", outcome: "denied", actor_email: `${role}@example.com` })]);
+    expect(await auditSince(seq)).toEqual([expect.objectContaining({ action: "directives.cancel_stale", outcome: "denied", actor_email: `${role}@actions.example.com` })]);
     expect(await previewAction(cancelStaleDirectives, {}, ctxFor(actor(role)))).toMatchObject({ ok: false, code: "auth.forbidden" });
   });
 
@@ -524,6 +529,213 @@ describe("guards", () => {
     } finally {
       await withEnv({ APPROVAL_THRESHOLD_ROWS: undefined });
     }
+  });
+});
+
+/** The preview a token names (its id travels inside the signed token). */
+async function previewRow(p: PreviewView) {
+  const id = (JSON.parse(Buffer.from(p.token.split(".")[0]!, "base64url").toString("utf8")) as string[])[0]!;
+  const [row] = await store<{ id: string; expires_at: Date; consumed_at: Date | null }[]>`select id, expires_at, consumed_at from console.action_previews where id = ${id}`;
+  return row!;
+}
+
+describe("previews", () => {
+  it("refuses and audits a confirm whose parameters differ from the preview's, changing nothing", async () => {
+    const [a, b] = await insertDirectives([{ ageSeconds: 900 }, { ageSeconds: 800 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"), { ids: [a] });
+    const seq = await headSeq();
+    // Another directive, or none named (the whole backlog): not what was previewed.
+    for (const extra of [{ params: { ids: [b] } }, {}]) {
+      const state = await confirmAction(cancelStaleDirectives, confirmInput(p, extra), ctxFor(actor("oncall")));
+      expect(state).toMatchObject({ ok: false, code: "preview.mismatch" });
+    }
+    expect((await auditSince(seq)).map((e) => [e.outcome, e.detail?.guard])).toEqual([
+      ["refused", "preview.mismatch"],
+      ["refused", "preview.mismatch"],
+    ]);
+    expect(await statusOf([a!, b!])).toEqual({ [a!]: "pending", [b!]: "pending" });
+    // The previewed parameters run.
+    const state = await confirmAction(cancelStaleDirectives, confirmInput(p, { params: { ids: [a] } }), ctxFor(actor("oncall")));
+    expect(state).toMatchObject({ ok: true, code: "outcome.succeeded" });
+    expect(await statusOf([a!, b!])).toEqual({ [a!]: "cancelled", [b!]: "pending" });
+  });
+
+  it("is confirmed once: another key is refused and audited, the same key replays the first answer", async () => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    const input = confirmInput(p);
+    const first = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
+    expect(first).toMatchObject({ ok: true, code: "outcome.succeeded" });
+    // A directive that is stale too: a second run of the same preview must not reach it either way.
+    const [later] = await insertDirectives([{ ageSeconds: 900 }]);
+    const seq = await headSeq();
+    const second = await confirmAction(cancelStaleDirectives, { ...input, idempotencyKey: randomUUID() }, ctxFor(actor("oncall")));
+    expect(second).toMatchObject({ ok: false, code: "preview.used" });
+    expect((await auditSince(seq)).map((e) => [e.outcome, e.detail?.guard])).toEqual([["refused", "preview.used"]]);
+    const replay = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
+    expect(replay.result?.intentSeq).toBe(first.result!.intentSeq);
+    expect(await statusOf([ids[0]!, later!])).toEqual({ [ids[0]!]: "cancelled", [later!]: "pending" });
+  });
+
+  it("is given back when its confirm was refused before any effect: the next confirm of it runs", async () => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    let holding!: () => void;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const other = withActionLock(cancelStaleDirectives.name, async () => {
+      holding();
+      await released;
+    });
+    await held;
+    expect(await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor("oncall")))).toMatchObject({ ok: false, code: "guard.busy" });
+    release();
+    await other;
+    expect((await previewRow(p)).consumed_at).toBeNull();
+    expect(await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor("oncall")))).toMatchObject({ ok: true, code: "outcome.succeeded" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled" });
+    expect((await previewRow(p)).consumed_at).not.toBeNull();
+  });
+
+  it("limits each user's previews per minute, counted in the store, and audits the refusal", async () => {
+    await withEnv({ PREVIEW_RATE_LIMIT_PER_MINUTE: "3" });
+    try {
+      const busy = actor("oncall", "previewer");
+      for (let i = 0; i < 3; i++) await previewFor(resetCircuit, busy);
+      const seq = await headSeq();
+      const fourth = await previewAction(resetCircuit, {}, ctxFor(busy));
+      expect(fourth).toMatchObject({ ok: false, code: "guard.rate_limit", retryAfterSeconds: expect.any(Number) });
+      expect(fourth.retryAfterSeconds).toBeGreaterThan(0);
+      expect(fourth.retryAfterSeconds).toBeLessThanOrEqual(60);
+      expect((await auditSince(seq)).map((e) => [e.actor_email, e.outcome, e.detail?.guard])).toEqual([[busy.email, "refused", "guard.rate_limit"]]);
+      const [{ n }] = await store<[{ n: number }]>`select count(*)::int as n from console.action_previews where actor_id = ${busy.id}`;
+      expect(n).toBe(3);
+      // Per user: a colleague still previews.
+      await previewFor(resetCircuit, actor("oncall", "colleague"));
+    } finally {
+      await withEnv({ PREVIEW_RATE_LIMIT_PER_MINUTE: "1000" });
+    }
+  });
+});
+
+describe("approvals", () => {
+  beforeAll(async () => {
+    await withEnv({ APPROVAL_THRESHOLD_ROWS: "1" });
+  });
+  afterAll(async () => {
+    await withEnv({ APPROVAL_THRESHOLD_ROWS: undefined });
+  });
+
+  async function requestApproval(requester: Actor) {
+    const ids = await insertDirectives([{ ageSeconds: 900 }, { ageSeconds: 800 }]);
+    const p = await previewFor(cancelStaleDirectives, requester);
+    const requested = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(requester));
+    expect(requested).toMatchObject({ ok: true, status: "approval_required" });
+    return { ids, approvalId: requested.approvalId! };
+  }
+
+  const approve = (approvalId: string, approver: Actor) => approveAction(actionByName, { approvalId, idempotencyKey: randomUUID() }, ctxFor(approver));
+
+  it("creates the approval, keeps its preview and audits it in one transaction: when the audit entry fails, none of it stays", async () => {
+    const requester = actor("oncall", "ann");
+    const ids = await insertDirectives([{ ageSeconds: 900 }, { ageSeconds: 800 }]);
+    const p = await previewFor(cancelStaleDirectives, requester);
+    const before = await previewRow(p);
+    await store.unsafe(`create or replace function console.test_refuse_approval() returns trigger language plpgsql as $$
+      begin raise exception 'test: the approval entry cannot be written'; end $$`);
+    await store.unsafe(`create trigger test_refuse_approval before insert on console.audit_log for each row
+      when (new.detail->>'guard' = 'approval' and new.actor_email = '${requester.email}') execute function console.test_refuse_approval()`);
+    let state: ActionState;
+    try {
+      state = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(requester));
+    } finally {
+      await store.unsafe(`drop trigger test_refuse_approval on console.audit_log; drop function console.test_refuse_approval()`);
+    }
+    expect(state).toMatchObject({ ok: false, code: "audit.unavailable" });
+    expect(await store`select id from console.action_approvals where preview_id = ${before.id}`).toHaveLength(0);
+    const after = await previewRow(p);
+    expect(after.expires_at).toEqual(before.expires_at);
+    expect(after.consumed_at).toBeNull();
+    // Once the log accepts it, the same preview asks for approval, and the approval is complete.
+    const again = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(requester));
+    expect(again).toMatchObject({ ok: true, status: "approval_required" });
+    const [approval] = await store<{ id: string; expires_at: Date }[]>`select id, expires_at from console.action_approvals where preview_id = ${before.id}`;
+    expect(approval!.id).toBe(again.approvalId);
+    expect((await previewRow(p)).expires_at).toEqual(approval!.expires_at);
+    const [{ n }] = await store<[{ n: number }]>`select count(*)::int as n from console.audit_log where detail->>'approvalId' = ${approval!.id} and outcome = 'pending'`;
+    expect(n).toBe(1);
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending", [ids[1]!]: "pending" });
+  });
+
+  it("audits an unknown or malformed approval id under a neutral name, never another action's", async () => {
+    const seq = await headSeq();
+    expect(await approve(randomUUID(), actor("oncall", "ben"))).toMatchObject({ ok: false, code: "approval.not_found" });
+    expect(await approveAction(actionByName, { approvalId: "not-an-id", idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "ben")))).toMatchObject({ ok: false, code: "guard.input" });
+    expect((await auditSince(seq)).map((e) => [e.action, e.outcome])).toEqual([
+      ["approval.unknown", "refused"],
+      ["approval.unknown", "refused"],
+    ]);
+  });
+
+  it("asks the approver of a destructive action for a sign-in as recent as the requester's", async () => {
+    const { ids, approvalId } = await requestApproval(actor("oncall", "cora"));
+    const approver = actor("oncall", "dan");
+    const stale = { ...approver, authTime: Math.floor(Date.now() / 1000) - 16 * 60 };
+    expect(await approve(approvalId, stale)).toMatchObject({ ok: false, code: "auth.reauth_required", reauth: { method: "password" } });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending", [ids[1]!]: "pending" });
+    // Signed in again: the same approval runs.
+    expect(await approve(approvalId, approver)).toMatchObject({ ok: true, status: "done", result: { outcome: "succeeded" } });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled", [ids[1]!]: "cancelled" });
+  });
+
+  it("runs an approved request only while its requester is still enabled and still holds actions.execute", async () => {
+    const requester = actor("oncall", "eve");
+    const approver = actor("oncall", "fay");
+    const { ids, approvalId } = await requestApproval(requester);
+    const seq = await headSeq();
+    await store`update console.users set disabled_at = now() where id = ${requester.id}`;
+    expect(await approve(approvalId, approver)).toMatchObject({ ok: false, code: "approval.requester_revoked" });
+    await store`update console.users set disabled_at = null, role = 'viewer' where id = ${requester.id}`;
+    expect(await approve(approvalId, approver)).toMatchObject({ ok: false, code: "approval.requester_revoked" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending", [ids[1]!]: "pending" });
+    expect((await auditSince(seq)).map((e) => [e.outcome, e.detail?.guard])).toEqual([
+      ["refused", "approval.requester_revoked"],
+      ["refused", "approval.requester_revoked"],
+    ]);
+    await store`update console.users set role = 'oncall' where id = ${requester.id}`;
+    expect(await approve(approvalId, approver)).toMatchObject({ ok: true, result: { outcome: "succeeded" } });
+  });
+});
+
+describe("when the run cannot be marked executing", () => {
+  it("writes an outcome entry tied to the intent saying the effect never started, changes nothing, and gives the key back", async () => {
+    const ids = await insertDirectives([{ ageSeconds: 900 }]);
+    const p = await previewFor(cancelStaleDirectives, actor("oncall"));
+    const input = confirmInput(p);
+    await store.unsafe(`create or replace function console.test_refuse_executed() returns trigger language plpgsql as $$
+      begin raise exception 'test: the run cannot be marked executing'; end $$`);
+    await store.unsafe(`create trigger test_refuse_executed before update on console.action_runs for each row
+      when (new.idempotency_key = '${input.idempotencyKey}' and new.executed = 1) execute function console.test_refuse_executed()`);
+    const seq = await headSeq();
+    let state: ActionState;
+    try {
+      state = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
+    } finally {
+      await store.unsafe(`drop trigger test_refuse_executed on console.action_runs; drop function console.test_refuse_executed()`);
+    }
+    expect(state).toMatchObject({ ok: false, code: "audit.unavailable" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
+    const entries = (await auditSince(seq)).filter((e) => e.action === "directives.cancel_stale");
+    expect(entries.map((e) => [e.phase, e.outcome])).toEqual([
+      ["intent", "pending"],
+      ["outcome", "failed"],
+    ]);
+    expect(Number(entries[1]!.intent_seq)).toBe(Number(entries[0]!.seq));
+    expect(entries[1]!.detail).toMatchObject({ effect: "not started", cause: expect.stringMatching(/cannot be marked executing/) });
+    // Nothing ran: the same request runs now.
+    expect(await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")))).toMatchObject({ ok: true, code: "outcome.succeeded" });
+    expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled" });
   });
 });
 

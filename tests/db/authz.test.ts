@@ -149,6 +149,38 @@ describe("sudo mode (requireRecentAuth)", () => {
   });
 });
 
+describe("destructive permissions", () => {
+  it("are checked against the store at the moment of use: a disabled on-call is refused at once, while health reads stay cached", async () => {
+    await setRole(user.email, "oncall", ctx);
+    signedInAs(user, "oncall", await sessionVersion());
+    clearSessionCache();
+    expect(await requirePermission("actions.execute")).toMatchObject({ id: user.id });
+    expect(await currentActor("health.read")).not.toBeNull();
+    // Disabled by an admin on another instance: nothing tells this one.
+    await sql`update console.users set disabled_at = now() where id = ${user.id}`;
+    try {
+      // Reads may answer from the 15 s cache...
+      expect(await currentActor("health.read")).not.toBeNull();
+      // ...running or approving an action may not.
+      await expect(requirePermission("actions.execute")).rejects.toMatchObject({ status: 401 });
+      await expect(requirePermission("actions.approve")).rejects.toMatchObject({ status: 401 });
+    } finally {
+      await sql`update console.users set disabled_at = null where id = ${user.id}`;
+    }
+  });
+
+  it("read the role from the store at each use: an admin demoted elsewhere cannot manage users the next moment", async () => {
+    const { id } = await addUser({ email: "demoted.admin@example.com", role: "admin", password: "a long enough passphrase" }, ctx);
+    const [row] = await sql<{ v: number }[]>`select session_version as v from console.users where id = ${id}`;
+    signedInAs({ id, email: "demoted.admin@example.com" }, "admin", row!.v);
+    clearSessionCache();
+    expect(await requirePermission("users.manage")).toMatchObject({ role: "admin" });
+    // The role changes in the store (here without a session-version bump, so only the role read tells).
+    await sql`update console.users set role = 'viewer' where id = ${id}`;
+    await expect(requirePermission("users.manage")).rejects.toMatchObject({ status: 403 });
+  });
+});
+
 describe("when the console store is down", () => {
   it("keeps health readable from the signed token, fails anything else closed, and lets actions through the moment the store is back", async () => {
     await setRole(user.email, "oncall", ctx);

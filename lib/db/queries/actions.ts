@@ -3,43 +3,95 @@ import "server-only";
  * Console-store bookkeeping for guarded actions: previews, idempotent runs (also the source of
  * cooldowns and rate limits), the one-run-at-a-time lock, and two-person approvals.
  */
-import type postgres from "postgres";
-import { withConsole } from "../client.ts";
-import { isStaleConnectionError } from "../errors.ts";
+import { holdConsoleSession, withConsole, type Sql } from "../client.ts";
+import { DbError } from "../errors.ts";
 
 export type StoredPreview<T = unknown> = {
   id: string;
   action: string;
   actorId: string;
+  /** The validated parameters the preview was made with (null for previews made before migration 0011). */
+  params: unknown;
   targets: T[];
   excluded: unknown;
   summary: unknown;
   expiresAt: Date;
+  consumedAt: Date | null;
 };
 
-export async function createPreview<T>(p: { action: string; actorId: string; targets: T[]; excluded: unknown; summary: unknown; ttlSeconds: number }): Promise<{ id: string; expiresAt: Date }> {
-  const [row] = await withConsole(
-    (sql) => sql<{ id: string; expires_at: Date }[]>`
-      insert into console.action_previews (action, actor_id, targets, excluded, summary, expires_at)
-      values (${p.action}, ${p.actorId}, ${sql.json(p.targets as never)}, ${sql.json((p.excluded ?? null) as never)}, ${sql.json((p.summary ?? null) as never)},
-              now() + make_interval(secs => ${p.ttlSeconds}))
-      returning id, expires_at`,
-  );
-  return { id: row!.id, expiresAt: row!.expires_at };
+/**
+ * Store a preview, unless this user already made `perMinute` previews in the last minute (the
+ * count and the insert under one per-user lock, so parallel previews cannot slip past it).
+ */
+export async function createPreview<T>(p: {
+  action: string;
+  actorId: string;
+  params: unknown;
+  targets: T[];
+  excluded: unknown;
+  summary: unknown;
+  ttlSeconds: number;
+  perMinute: number;
+}): Promise<{ ok: true; id: string; expiresAt: Date } | { ok: false; retryAfterSeconds: number }> {
+  return withConsole((sql) =>
+    sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext(${`recovery-console:preview-rate:${p.actorId}`}))`;
+      const [recent] = await tx<[{ n: number; oldest_age: number | null }]>`
+        select count(*)::int as n, extract(epoch from now() - min(created_at))::float8 as oldest_age
+        from console.action_previews where actor_id = ${p.actorId} and created_at > now() - interval '60 seconds'`;
+      if (recent.n >= p.perMinute) return { ok: false as const, retryAfterSeconds: Math.max(1, Math.ceil(60 - (recent.oldest_age ?? 0))) };
+      const [row] = await tx<{ id: string; expires_at: Date }[]>`
+        insert into console.action_previews (action, actor_id, params, targets, excluded, summary, expires_at)
+        values (${p.action}, ${p.actorId}, ${tx.json((p.params ?? null) as never)}, ${tx.json(p.targets as never)}, ${tx.json((p.excluded ?? null) as never)},
+                ${tx.json((p.summary ?? null) as never)}, now() + make_interval(secs => ${p.ttlSeconds}))
+        returning id, expires_at`;
+      return { ok: true as const, id: row!.id, expiresAt: row!.expires_at };
+    }),
+  ) as Promise<{ ok: true; id: string; expiresAt: Date } | { ok: false; retryAfterSeconds: number }>;
 }
+
+/** This user's previews in the last minute, and when the oldest of them leaves the window. */
+export async function getPreviewPressure({ actorId }: { actorId: string }): Promise<{ count: number; retryAfterSeconds: number }> {
+  const [row] = await withConsole(
+    (sql) => sql<[{ n: number; oldest_age: number | null }]>`
+      select count(*)::int as n, extract(epoch from now() - min(created_at))::float8 as oldest_age
+      from console.action_previews where actor_id = ${actorId} and created_at > now() - interval '60 seconds'`,
+    { idempotent: true },
+  );
+  return { count: row?.n ?? 0, retryAfterSeconds: Math.max(1, Math.ceil(60 - (row?.oldest_age ?? 0))) };
+}
+
+type PreviewRow<T> = { id: string; action: string; actor_id: string; params: unknown; targets: T[]; excluded: unknown; summary: unknown; expires_at: Date; consumed_at: Date | null };
 
 export async function getPreview<T>({ id }: { id: string }): Promise<StoredPreview<T> | null> {
   const rows = await withConsole(
-    (sql) => sql<{ id: string; action: string; actor_id: string; targets: T[]; excluded: unknown; summary: unknown; expires_at: Date }[]>`
-      select id, action, actor_id, targets, excluded, summary, expires_at from console.action_previews where id = ${id}`,
+    (sql) => sql<PreviewRow<T>[]>`
+      select id, action, actor_id, params, targets, excluded, summary, expires_at, consumed_at from console.action_previews where id = ${id}`,
     { idempotent: true },
   );
   const r = rows[0];
-  return r ? { id: r.id, action: r.action, actorId: r.actor_id, targets: r.targets, excluded: r.excluded, summary: r.summary, expiresAt: r.expires_at } : null;
+  return r
+    ? { id: r.id, action: r.action, actorId: r.actor_id, params: r.params, targets: r.targets, excluded: r.excluded, summary: r.summary, expiresAt: r.expires_at, consumedAt: r.consumed_at }
+    : null;
 }
 
-export async function extendPreview({ id, until }: { id: string; until: Date }): Promise<void> {
-  await withConsole((sql) => sql`update console.action_previews set expires_at = greatest(expires_at, ${until}) where id = ${id}`);
+/**
+ * Use a preview up: true for the one confirm (named by its idempotency key) that gets it; false
+ * when another confirm already used it. A confirm refused before any effect gives it back (releaseRun).
+ */
+export async function consumePreview({ id, key }: { id: string; key: string }): Promise<boolean> {
+  const rows = await withConsole(
+    (sql) => sql`
+      update console.action_previews set consumed_at = now(), consumed_key = ${key}
+      where id = ${id} and (consumed_key is null or consumed_key = ${key}) returning 1`,
+    { idempotent: true },
+  );
+  return rows.length === 1;
+}
+
+/** Keep the preview as long as the approval that will execute it (inside the approval's transaction). */
+export async function extendPreview(tx: Sql, { id, until }: { id: string; until: Date }): Promise<void> {
+  await tx`update console.action_previews set expires_at = greatest(expires_at, ${until}) where id = ${id}`;
 }
 
 export type RunRow = { key: string; action: string; actorId: string; paramsHash: string; state: "running" | "done"; outcome: string | null; result: unknown };
@@ -79,7 +131,11 @@ export async function markRunExecuted({ key, intentSeq }: { key: string; intentS
  * with a refusal that no longer holds. A run that wrote its intent keeps its key.
  */
 export async function releaseRun({ key }: { key: string }): Promise<void> {
-  await withConsole((sql) => sql`delete from console.action_runs where idempotency_key = ${key} and executed = 0 and state = 'running'`);
+  await withConsole(async (sql) => {
+    const released = await sql`delete from console.action_runs where idempotency_key = ${key} and executed = 0 and state = 'running' returning 1`;
+    // Nothing ran: the preview it used up may be confirmed again.
+    if (released.length) await sql`update console.action_previews set consumed_at = null, consumed_key = null where consumed_key = ${key}`;
+  });
 }
 
 export async function finishRun({ key, outcome, result }: { key: string; outcome: string; result: unknown }): Promise<void> {
@@ -109,36 +165,35 @@ export async function getRunPressure({ action, actorId, cooldownSeconds }: { act
  * Run `fn` while holding a session-level advisory lock named after the action, in the console
  * store: one run at a time per action across every console instance. Never waits: when another
  * run holds it, resolves to `{ locked: false }`. A crashed holder's lock ends with its session.
+ *
+ * The lock lives on a session of its own (holdConsoleSession), freshly connected, never a pooled
+ * connection that may have outlived a store restart. Past `timeoutMs` the caller is answered with
+ * a DbError (db.timeout) while `fn` may still be running; the lock is kept until it settles.
  */
 export async function withActionLock<T>(action: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<{ locked: true; value: T } | { locked: false }> {
-  return withConsole(
-    async (sql) => {
-      const tryLock = (c: postgres.ReservedSql) => c<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${`recovery-console:action:${action}`})) as ok`;
-      let conn = await sql.reserve();
-      try {
-        let rows;
-        try {
-          rows = await tryLock(conn);
-        } catch (err) {
-          // A pooled connection the server ended (the store restarted): nothing ran yet, take another.
-          if (!isStaleConnectionError(err)) throw err;
-          const stale = conn;
-          conn = await sql.reserve();
-          stale.release();
-          rows = await tryLock(conn);
-        }
-        if (!rows[0]!.ok) return { locked: false as const };
-        try {
-          return { locked: true as const, value: await fn() };
-        } finally {
-          await conn`select pg_advisory_unlock(hashtext(${`recovery-console:action:${action}`}))`.catch(() => {});
-        }
-      } finally {
-        conn.release();
-      }
-    },
-    { timeoutMs },
-  );
+  const session = await holdConsoleSession();
+  const late: { work: Promise<T> | null } = { work: null };
+  try {
+    const [row] = await session.run((sql) => sql<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${`recovery-console:action:${action}`})) as ok`);
+    if (!row!.ok) return { locked: false };
+    const work = fn();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          late.work = work;
+          reject(new DbError("db.timeout", "console", `the action did not finish within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      return { locked: true, value: await Promise.race([work, deadline]) };
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    // Ending the session releases the lock; a run past its deadline keeps it until it settles.
+    if (late.work) void late.work.then(session.close, session.close);
+    else await session.close();
+  }
 }
 
 export type Approval = {
@@ -180,19 +235,18 @@ const toApproval = (r: ApprovalRow): Approval => ({
   expiresAt: r.expires_at,
 });
 
-export async function createApproval(p: Omit<Approval, "id" | "state" | "createdAt" | "expiresAt"> & { ttlSeconds: number }): Promise<Approval> {
-  const [row] = await withConsole(
-    (sql) => sql<ApprovalRow[]>`
-      insert into console.action_approvals (action, preview_id, requested_by, requested_by_email, params, target_count, expires_at)
-      values (${p.action}, ${p.previewId}, ${p.requestedBy}, ${p.requestedByEmail}, ${sql.json(p.params as never)}, ${p.targetCount},
-              now() + make_interval(secs => ${p.ttlSeconds}))
-      returning *`,
-  );
+/** Inside the caller's transaction: the approval, the preview's extension and the audit entry commit together. */
+export async function createApproval(tx: Sql, p: Omit<Approval, "id" | "state" | "createdAt" | "expiresAt"> & { ttlSeconds: number }): Promise<Approval> {
+  const [row] = await tx<ApprovalRow[]>`
+    insert into console.action_approvals (action, preview_id, requested_by, requested_by_email, params, target_count, expires_at)
+    values (${p.action}, ${p.previewId}, ${p.requestedBy}, ${p.requestedByEmail}, ${tx.json(p.params as never)}, ${p.targetCount},
+            now() + make_interval(secs => ${p.ttlSeconds}))
+    returning *`;
   return toApproval(row!);
 }
 
 export async function getApproval({ id }: { id: string }): Promise<Approval | null> {
-  const rows = await withConsole((sql) => sql<ApprovalRow[]>`select * from console.action_approvals where id = ${id}`);
+  const rows = await withConsole((sql) => sql<ApprovalRow[]>`select * from console.action_approvals where id = ${id}`, { idempotent: true });
   return rows[0] ? toApproval(rows[0]) : null;
 }
 

@@ -18,7 +18,7 @@ import type postgres from "postgres";
 import { env } from "../../env.ts";
 import type { AuditRecord } from "../../recovery/audit-hash.ts";
 import { likePattern, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } from "../../recovery/audit-filters.ts";
-import { withConsole, type Sql } from "../client.ts";
+import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../client.ts";
 import { isDriverError, toDbError } from "../errors.ts";
 import { Gate, GateTimeoutError } from "../gate.ts";
 import { getAuditHead, toAuditRecord, type AuditHead, type AuditRow } from "./audit-records.ts";
@@ -253,39 +253,27 @@ export async function openAuditCursor(opts: { filters?: AuditFilters; batch?: nu
     if (err instanceof GateTimeoutError) throw new AuditBusyError();
     throw err;
   }
-  let releaseHold!: () => void;
-  const hold = new Promise<void>((resolve) => (releaseHold = resolve));
-  let gotConn!: (c: postgres.ReservedSql) => void;
-  const connP = new Promise<postgres.ReservedSql>((resolve) => (gotConn = resolve));
-  // withConsole keeps its pool slot until this function settles, i.e. until the read is closed.
-  const work = withConsole(
-    async (sql) => {
-      const reserved = await sql.reserve();
-      gotConn(reserved);
-      try {
-        await hold;
-      } finally {
-        reserved.release();
-      }
-    },
-    { timeoutMs: opts.deadlineMs + 10_000 },
-  );
-  let conn: postgres.ReservedSql;
+  // A session of its own (holdConsoleSession), not a connection reserved from the pool: a store
+  // restart during a long read must not leave a dead connection in the pool. It takes a pool slot
+  // until the read is closed, and is ended at the deadline if the reader never closes it.
+  let session: HeldSession;
   try {
-    conn = await Promise.race([connP, work.then(() => Promise.reject(new Error("the console connection was released early")))]);
+    session = await holdConsoleSession();
   } catch (err) {
     releaseSlot();
-    throw err;
+    throw mapErr(err);
   }
-  // Past this point a deadline on `work` is enforced by statement_timeout and the caller.
-  work.catch(() => {});
+  const conn = session.sql;
+  const abandoned = setTimeout(() => void finish(), opts.deadlineMs + 10_000);
+  abandoned.unref();
 
   let finished = false;
   const finish = async () => {
     if (finished) return;
     finished = true;
-    await conn`rollback`.catch(() => {});
-    releaseHold();
+    clearTimeout(abandoned);
+    if (!session.lost) await conn`rollback`.catch(() => {});
+    await session.close();
     releaseSlot();
   };
 

@@ -72,20 +72,31 @@ export const auditLog = consoleSchema.table(
 /**
  * What a user was shown before confirming a recovery action: the exact target set. The signed
  * preview token names a row here; the confirm executes only these targets (and only those that
- * still match). Expired rows are useless and may be purged.
+ * still match). A preview is confirmed once. Expired rows are useless and are purged (janitor).
  */
-export const actionPreviews = consoleSchema.table("action_previews", {
-  id: uuid("id").primaryKey().defaultRandom(),
-  action: text("action").notNull(),
-  actorId: text("actor_id").notNull(),
-  /** [{ id } | { pid, backendStart }, ...] */
-  targets: jsonb("targets").notNull(),
-  /** Targets shown but never to be touched, with the reason (e.g. superuser backend). */
-  excluded: jsonb("excluded"),
-  summary: jsonb("summary"),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
-});
+export const actionPreviews = consoleSchema.table(
+  "action_previews",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    action: text("action").notNull(),
+    actorId: text("actor_id").notNull(),
+    /** The validated parameters the preview was made with: a confirm must bring the same. */
+    params: jsonb("params"),
+    /** [{ id } | { pid, backendStart }, ...] */
+    targets: jsonb("targets").notNull(),
+    /** Targets shown but never to be touched, with the reason (e.g. superuser backend). */
+    excluded: jsonb("excluded"),
+    summary: jsonb("summary"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    /** Set by the one confirm that used it (single use); given back if that confirm was refused before any effect. */
+    consumedAt: timestamp("consumed_at", { withTimezone: true }),
+    /** The idempotency key of that confirm. */
+    consumedKey: text("consumed_key"),
+  },
+  // Previews per user per minute (the preview rate limit).
+  (t) => [index("action_previews_actor_created_idx").on(t.actorId, t.createdAt)],
+);
 
 /**
  * One row per confirmed run, keyed by the client's idempotency key: a double click or a retried

@@ -8,13 +8,13 @@ import "server-only";
  * one process holds it; when the leader dies its session ends, the lock is released, and another
  * instance takes over at its next tick (within one interval).
  */
-import type postgres from "postgres";
 import { env } from "../../env.ts";
-import { reserveConsoleConnection, withConsole, type Sql } from "../../db/client.ts";
+import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../../db/client.ts";
 import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
 import { appendAudit } from "../audit.ts";
 import type { CheckResult, CheckStatus } from "../checks/types.ts";
 import { scenarioByNumber } from "../runbook.ts";
+import { JANITOR_INTERVAL_MS, runJanitor } from "../janitor.ts";
 import { healthMonitor } from "../snapshot.ts";
 import { decide, type Decision } from "./decide.ts";
 import { notify, type NotifyEvent } from "./notify.ts";
@@ -28,10 +28,13 @@ export type EvaluatorOptions = {
   /** Where the checks come from; the shared snapshot by default. */
   evaluate?: () => Promise<CheckResult[]>;
   log?: (line: string) => void;
+  /** The leader's periodic purge of expiring rows (lib/recovery/janitor.ts). */
+  janitor?: () => Promise<unknown>;
+  janitorIntervalMs?: number;
 };
 
 export class IncidentEvaluator {
-  private leaderConn: { conn: postgres.ReservedSql; release(): void } | null = null;
+  private leaderConn: HeldSession | null = null;
   private previous: Map<string, CheckStatus> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -40,6 +43,9 @@ export class IncidentEvaluator {
   private readonly now: () => number;
   private readonly evaluate: () => Promise<CheckResult[]>;
   private readonly log: (line: string) => void;
+  private readonly janitor: () => Promise<unknown>;
+  private readonly janitorIntervalMs: number;
+  private lastJanitor = 0;
 
   constructor(opts: EvaluatorOptions = {}) {
     this.intervalMs = opts.intervalMs ?? env().HEALTH_REFRESH_SECONDS * 1000;
@@ -50,6 +56,8 @@ export class IncidentEvaluator {
     // two ticks never see the same snapshot.
     this.evaluate = opts.evaluate ?? (async () => (await healthMonitor().get()).checks);
     this.log = opts.log ?? ((l) => console.log(`[incidents] ${l}`));
+    this.janitor = opts.janitor ?? (() => runJanitor());
+    this.janitorIntervalMs = opts.janitorIntervalMs ?? JANITOR_INTERVAL_MS;
   }
 
   get isLeader(): boolean {
@@ -81,47 +89,63 @@ export class IncidentEvaluator {
   async tick(checks?: CheckResult[]): Promise<Decision | null> {
     const results = checks ?? (await this.evaluate());
     if (!(await this.lead())) return null;
+    let decision: Decision;
     try {
-      return await this.apply(results);
+      decision = await this.apply(results);
     } catch (err) {
       // The store may be down; keep leadership only if our session is still alive.
       await this.verifyLeadership();
       throw err;
     }
+    await this.sweep();
+    return decision;
+  }
+
+  /** The leader purges expiring rows every janitorIntervalMs; a failed purge is tried at the next tick. */
+  private async sweep(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastJanitor < this.janitorIntervalMs) return;
+    try {
+      await this.janitor();
+      this.lastJanitor = now;
+    } catch (err) {
+      console.error("[janitor] purge failed:", err);
+    }
   }
 
   private async lead(): Promise<boolean> {
     if (this.leaderConn) return this.verifyLeadership();
-    let reserved;
+    let held;
     try {
-      reserved = await reserveConsoleConnection();
+      held = await holdConsoleSession();
     } catch {
       return false;
     }
     try {
-      const [{ ok }] = await reserved.conn<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${LOCK})) as ok`;
-      if (!ok) {
-        reserved.release();
+      const [row] = await held.run((sql) => sql<[{ ok: boolean }]>`select pg_try_advisory_lock(hashtext(${LOCK})) as ok`, { timeoutMs: 5000 });
+      if (!row!.ok) {
+        await held.close();
         return false;
       }
     } catch {
-      reserved.release();
+      await held.close();
       return false;
     }
-    this.leaderConn = reserved;
+    this.leaderConn = held;
     this.previous = await latestCheckStatuses().catch(() => new Map());
     this.log(`this instance (pid ${process.pid}) now leads incident evaluation`);
     return true;
   }
 
+  /** Still the leader while the session that holds the lock lives (it never reconnects: see holdConsoleSession). */
   private async verifyLeadership(): Promise<boolean> {
     if (!this.leaderConn) return false;
     try {
-      await this.leaderConn.conn`select 1`;
+      await this.leaderConn.run((sql) => sql`select 1`, { timeoutMs: 5000 });
       return true;
     } catch {
       this.log("lost the leadership connection; another instance may take over");
-      this.leaderConn.release();
+      await this.leaderConn.close();
       this.leaderConn = null;
       return false;
     }
@@ -129,8 +153,8 @@ export class IncidentEvaluator {
 
   private async resign(): Promise<void> {
     if (!this.leaderConn) return;
-    await this.leaderConn.conn`select pg_advisory_unlock(hashtext(${LOCK}))`.catch(() => {});
-    this.leaderConn.release();
+    // Ending the session releases the lock.
+    await this.leaderConn.close();
     this.leaderConn = null;
   }
 
