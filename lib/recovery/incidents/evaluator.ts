@@ -15,6 +15,8 @@ import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, t
 import { appendAudit } from "../audit.ts";
 import type { CheckResult, CheckStatus } from "../checks/types.ts";
 import { scenarioByNumber } from "../runbook.ts";
+import { currentRunbook } from "../runbook-source.ts";
+import { policyFrom } from "../escalation.ts";
 import { healthMonitor } from "../snapshot.ts";
 import { decide, type Decision } from "./decide.ts";
 import { notify, type NotifyEvent } from "./notify.ts";
@@ -138,6 +140,8 @@ export class IncidentEvaluator {
     const e = env();
     const now = this.now();
     const notifications: Array<[NotifyEvent, number]> = [];
+    // The runbook in force now: its scenario titles, escalation, and the version each new incident records.
+    const runbook = currentRunbook();
     const decision = await withConsole(
       (sql) =>
         sql.begin(async (tx) => {
@@ -148,7 +152,7 @@ export class IncidentEvaluator {
             checks,
             open,
             now,
-            policy: { l2Minutes: e.ESCALATION_L2_MINUTES, l3Minutes: e.ESCALATION_L3_MINUTES },
+            policy: policyFrom(e, runbook.runbook.escalation),
             resolveAfter: e.RESOLVE_AFTER_EVALUATIONS,
           });
           for (const tr of d.transitions) {
@@ -160,16 +164,16 @@ export class IncidentEvaluator {
             }
           }
           for (const o of d.open) {
-            const scenario = scenarioByNumber(o.scenario);
+            const scenario = scenarioByNumber(runbook.runbook.scenarios, o.scenario);
             const title = scenario ? `${scenario.title}: ${scenario.symptoms}` : `Runbook scenario ${o.scenario}`;
             const [row] = await t<{ id: string }[]>`
-              insert into console.incidents (scenario, title, started_at, check_ids)
-              values (${o.scenario}, ${title}, ${o.startedAt}, ${t.json(o.checkIds)})
+              insert into console.incidents (scenario, title, started_at, check_ids, runbook_hash)
+              values (${o.scenario}, ${title}, ${o.startedAt}, ${t.json(o.checkIds)}, ${runbook.hash})
               returning id`;
             const id = Number(row!.id);
             await addIncidentEvent(t, { incidentId: id, kind: "opened", at: o.startedAt, data: { trigger: o.trigger, checkIds: o.checkIds } });
             await addIncidentEvent(t, { incidentId: id, kind: "transition", at: o.trigger.at, data: o.trigger });
-            await appendAudit({ actor: SYSTEM, action: "incident.open", outcome: "succeeded", incidentRef: `INC-${id}`, detail: { scenario: o.scenario, title, startedAt: o.startedAt, checkIds: o.checkIds } }, { tx: t });
+            await appendAudit({ actor: SYSTEM, action: "incident.open", outcome: "succeeded", incidentRef: `INC-${id}`, detail: { scenario: o.scenario, title, startedAt: o.startedAt, checkIds: o.checkIds, runbook: runbook.hash } }, { tx: t });
             notifications.push(["opened", id]);
           }
           for (const j of d.join) {
