@@ -129,6 +129,13 @@ export const currentRunbook = (): LoadedRunbook => runbookState().current;
 /** The escalation policy in force: env overrides, else the runbook's levels. */
 export const escalationPolicy = (): EscalationPolicy => policyFrom(env(), currentRunbook().runbook.escalation);
 
+/** Forget what was loaded (tests, after pointing RUNBOOK_FILE elsewhere). */
+export function resetRunbookSource(): void {
+  const s = g.__rcRunbook;
+  if (s?.timer) clearInterval(s.timer);
+  g.__rcRunbook = undefined;
+}
+
 /** Check the file on a timer too, so versions are recorded with no page open. Idempotent; unref'd. */
 export function startRunbookWatch(): void {
   const s = state();
