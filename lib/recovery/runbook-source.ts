@@ -28,11 +28,13 @@ type State = {
   seen: { file: string; mtimeMs: number; size: number; hash: string } | null;
   checkedAt: number;
   recorded: Set<string>;
+  /** The last recording failure logged: a store that stays down is reported once, not every interval. */
+  recordWarning: string | null;
   timer: NodeJS.Timeout | null;
 };
 
 const g = globalThis as unknown as { __rcRunbook?: State };
-const state = (): State => (g.__rcRunbook ??= { current: null, error: null, seen: null, checkedAt: 0, recorded: new Set(), timer: null });
+const state = (): State => (g.__rcRunbook ??= { current: null, error: null, seen: null, checkedAt: 0, recorded: new Set(), recordWarning: null, timer: null });
 
 /** The runbook shipped with the console, copied into the project. */
 export const defaultRunbookFile = () => path.join(process.cwd(), "runbook", "recovery-runbook.md");
@@ -111,10 +113,17 @@ function record(): void {
   const c = s.current;
   if (!c || s.recorded.has(c.hash)) return;
   s.recorded.add(c.hash);
-  recordRunbookVersion({ hash: c.hash, lastUpdated: c.lastUpdated, owner: c.owner, content: c.markdown }).catch((err: unknown) => {
-    s.recorded.delete(c.hash);
-    console.warn(`[recovery-console] could not record runbook version ${c.hash.slice(0, 12)}: ${err instanceof Error ? err.message : String(err)}`);
-  });
+  recordRunbookVersion({ hash: c.hash, lastUpdated: c.lastUpdated, owner: c.owner, content: c.markdown }).then(
+    () => {
+      s.recordWarning = null;
+    },
+    (err: unknown) => {
+      s.recorded.delete(c.hash);
+      const warning = `could not record runbook version ${c.hash.slice(0, 12)}: ${err instanceof Error ? err.message : String(err)}`;
+      if (warning !== s.recordWarning) console.warn(`[recovery-console] ${warning} (retried at each check)`);
+      s.recordWarning = warning;
+    },
+  );
 }
 
 /** The runbook in force and the last load problem, checking the file when the interval has passed. */
