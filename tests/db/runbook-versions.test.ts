@@ -95,12 +95,14 @@ describe("runbook versions", () => {
     await resetTrading(trading);
     await store`delete from console.incident_events`;
     await store`delete from console.incidents`;
+    await store`delete from console.check_transitions`;
     refreshRunbook();
     const inForce = runbookState().current;
     await expect.poll(async () => (await stored(inForce.hash)).length).toBe(1);
 
     const ev = new IncidentEvaluator({ intervalMs: 1000, now: () => Date.now(), evaluate: async () => [await runCheck(signalsRecent, 3000)], log: () => {} });
     await ev.tick();
+    await ev.stop();
     const [row] = await store<{ id: string; runbook_hash: string }[]>`select id, runbook_hash from console.incidents`;
     expect(row?.runbook_hash).toBe(inForce.hash);
     const incident = (await getIncident({ id: Number(row!.id) }))!;
@@ -120,5 +122,24 @@ describe("runbook versions", () => {
     expect(effectiveChecklist(incident, updated).runbook).toBe(true);
     const after = draftReport({ incident, events: [], actions: [], deliveries: [], now: Date.now(), scenarios: inForce.runbook.scenarios, runbookVersion: version, runbookUpdated: updated });
     expect(after).toContain("- [x] Update runbook with lessons learned (runbook ");
+  });
+
+  it("a check opens its incident for the scenario the runbook file binds it to", async () => {
+    await resetTrading(trading);
+    await store`delete from console.incident_events`;
+    await store`delete from console.incidents`;
+    await store`delete from console.check_transitions`;
+    write(
+      SHIPPED.replace("**Symptoms**: No new signals in `signal_outbox` table for > 5 minutes", "**Symptoms**: Something else entirely").replace(
+        "## Monitoring Queries",
+        "### 6. Signal Pipeline Stalled\n<!-- console: checks=signals_recent -->\n\n**Symptoms**: No signals\n\n**Recovery Steps**:\n1. Page the quant on duty\n\n## Monitoring Queries",
+      ),
+    );
+    refreshRunbook();
+    expect(runbookState().error).toBeNull();
+    const ev = new IncidentEvaluator({ intervalMs: 1000, now: () => Date.now(), evaluate: async () => [await runCheck(signalsRecent, 3000)], log: () => {} });
+    await ev.tick();
+    await ev.stop();
+    expect(await store`select scenario, title from console.incidents`).toEqual([{ scenario: 6, title: "Signal Pipeline Stalled: No signals" }]);
   });
 });

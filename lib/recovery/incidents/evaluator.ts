@@ -14,7 +14,7 @@ import { reserveConsoleConnection, withConsole, type Sql } from "../../db/client
 import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
 import { appendAudit } from "../audit.ts";
 import type { CheckResult, CheckStatus } from "../checks/types.ts";
-import { scenarioByNumber } from "../runbook.ts";
+import { scenarioByNumber, scenarioForCheck, type Scenario } from "../runbook.ts";
 import { currentRunbook } from "../runbook-source.ts";
 import { policyFrom } from "../escalation.ts";
 import { healthMonitor } from "../snapshot.ts";
@@ -149,7 +149,7 @@ export class IncidentEvaluator {
           const open = await listOpenIncidents(t);
           const d = decide({
             previous: this.previous ?? new Map(),
-            checks,
+            checks: boundToRunbook(checks, runbook.runbook.scenarios),
             open,
             now,
             policy: policyFrom(e, runbook.runbook.escalation),
@@ -221,4 +221,18 @@ export function startIncidentEvaluator(): IncidentEvaluator | null {
     g.__rcEvaluator.start();
   }
   return g.__rcEvaluator;
+}
+
+/**
+ * A check opens incidents for the scenario the runbook file binds it to (its `checks`, inferred or
+ * annotated), so a team that moves a symptom to another scenario moves its incidents too. A check
+ * whose definition names no scenario (the "Failed executions" monitoring query) stays a reading:
+ * the runbook's binding shows its steps beside the panel, but it opens no incident.
+ */
+export function boundToRunbook(checks: CheckResult[], scenarios: readonly Scenario[]): CheckResult[] {
+  return checks.map((c) => {
+    if (c.scenario === null) return c;
+    const bound = scenarioForCheck(scenarios, c.id);
+    return bound && bound.number !== c.scenario ? { ...c, scenario: bound.number } : c;
+  });
 }
