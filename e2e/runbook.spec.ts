@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import { e2eEnv } from "../playwright.config";
-import { expect, Panel, sim, test } from "./fixtures";
+import { expect, LoginPage, Panel, sim, test } from "./fixtures";
 
 const SHIPPED = fs.readFileSync("runbook/recovery-runbook.md", "utf8");
 
@@ -35,6 +35,7 @@ test("editing the runbook file changes /runbook and the steps beside a panel wit
 
   edit("1. Check logs: `tail -f logs/signal-generator.log`", "1. Read the generator's journal: `journalctl -u signal-generator -f`");
   edit("**Last Updated**: 2026-01-03", "**Last Updated**: 2026-02-10");
+  edit("## Post-Incident", "## Vendor Quirks\n\nThe broker restarts its gateway at 22:00 UTC.\n\n## Post-Incident");
   const editedAt = Date.now();
   // RUNBOOK_RELOAD_SECONDS is 1: the page follows within a few seconds, with no restart.
   await expect(async () => {
@@ -48,6 +49,10 @@ test("editing the runbook file changes /runbook and the steps beside a panel wit
   await expect(diff.locator('[data-kind="removed"]')).toHaveText(["- 1. Check logs: `tail -f logs/signal-generator.log`", /^- \*\*Last Updated\*\*: 2026-01-03\s*$/]);
   await expect(diff.locator('[data-kind="added"]')).toHaveText(["+ 1. Read the generator's journal: `journalctl -u signal-generator -f`", /^\+ \*\*Last Updated\*\*: 2026-02-10\s*$/]);
   await expect(page.locator("#signal-generator-crash code").first()).toHaveText("journalctl -u signal-generator -f");
+  // A section the console does not know is shown, not dropped.
+  const unknown = page.getByTestId("runbook-unknown-section");
+  await expect(unknown.getByRole("heading")).toHaveText("Vendor Quirks");
+  await expect(unknown).toContainText("The broker restarts its gateway at 22:00 UTC.");
 
   // Beside the critical panel: the edited step.
   await page.goto("/");
@@ -69,7 +74,7 @@ test("editing the runbook file changes /runbook and the steps beside a panel wit
   await expect(page.getByTestId("report")).toContainText(`- **Runbook version:** ${named}`);
 });
 
-test("a broken runbook file keeps the last good version serving, and on-call sees the line and the problem", async ({ page, login }) => {
+test("a broken runbook file keeps the last good version serving, and on-call sees the line and the problem (a viewer does not)", async ({ page, login, browser }) => {
   await login.signInAs("oncall");
   await page.goto("/runbook");
   const version = page.getByTestId("runbook-version");
@@ -86,6 +91,17 @@ test("a broken runbook file keeps the last good version serving, and on-call see
   // /api/health says which version serves, and that the file on disk is not it.
   const health = (await (await page.request.get("/api/health")).json()) as { runbook: { hash: string; valid: boolean } };
   expect(health.runbook).toMatchObject({ hash: good, valid: false });
+  const context = await browser.newContext();
+  try {
+    const viewer = await context.newPage();
+    await new LoginPage(viewer).signInAs("viewer");
+    await viewer.goto("/runbook");
+    await expect(viewer.getByTestId("runbook-version")).toHaveAttribute("data-hash", good!);
+    await expect(viewer.getByTestId("runbook-problem")).toHaveCount(0);
+    await expect(viewer.getByTestId("runbook-version")).not.toContainText("does not load");
+  } finally {
+    await context.close();
+  }
 
   // Fixed: the banner goes.
   fs.writeFileSync(e2eEnv.runbookFile, SHIPPED);
