@@ -47,7 +47,14 @@ test("editing the runbook file changes /runbook and the steps beside a panel wit
   expect(after).not.toBe(before);
   const diff = page.getByTestId("runbook-diff");
   await expect(diff.locator('[data-kind="removed"]')).toHaveText(["- 1. Check logs: `tail -f logs/signal-generator.log`", /^- \*\*Last Updated\*\*: 2026-01-03\s*$/]);
-  await expect(diff.locator('[data-kind="added"]')).toHaveText(["+ 1. Read the generator's journal: `journalctl -u signal-generator -f`", /^\+ \*\*Last Updated\*\*: 2026-02-10\s*$/]);
+  await expect(diff.locator('[data-kind="added"]')).toHaveText([
+    "+ 1. Read the generator's journal: `journalctl -u signal-generator -f`",
+    "+ ## Vendor Quirks",
+    /^\+\s*$/,
+    "+ The broker restarts its gateway at 22:00 UTC.",
+    /^\+\s*$/,
+    /^\+ \*\*Last Updated\*\*: 2026-02-10\s*$/,
+  ]);
   await expect(page.locator("#signal-generator-crash code").first()).toHaveText("journalctl -u signal-generator -f");
   // A section the console does not know is shown, not dropped.
   const unknown = page.getByTestId("runbook-unknown-section");
