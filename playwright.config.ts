@@ -10,11 +10,19 @@ import { defineConfig, devices } from "@playwright/test";
  */
 const port = Number(process.env.E2E_PORT ?? 3100);
 const dataDir = path.resolve(process.env.E2E_DATA_DIR ?? ".data/e2e");
+/**
+ * The console follows a copy of the shipped runbook that e2e/runbook.spec.ts edits while it runs
+ * (RUNBOOK_FILE); copied afresh whenever this config loads, so a run never starts from an edit.
+ */
+const runbookFile = path.join(dataDir, "runbook", "recovery-runbook.md");
+fs.mkdirSync(path.dirname(runbookFile), { recursive: true });
+fs.copyFileSync(path.resolve("runbook/recovery-runbook.md"), runbookFile);
 export const e2eEnv = {
   baseURL: `http://localhost:${port}`,
   simStateFile: path.join(dataDir, "sim.json"),
   password: process.env.E2E_DEMO_PASSWORD ?? "e2e-demo-password-123",
   dataDir,
+  runbookFile,
   pgPort: Number(process.env.E2E_PG_PORT ?? 54339),
   /** The test OIDC provider (e2e/support/oidc-provider.ts), started by the SSO spec on this port. */
   oidc: {
@@ -91,6 +99,9 @@ export default defineConfig({
       INCIDENT_WEBHOOK_URLS: "http://127.0.0.1:9/services/T0E2E/B0E2E/e2e-webhook-secret",
       INCIDENT_WEBHOOK_ATTEMPTS: "2",
       INCIDENT_WEBHOOK_BACKOFF_MS: "50",
+      // The runbook file the e2e edits, checked every second.
+      RUNBOOK_FILE: runbookFile,
+      RUNBOOK_RELOAD_SECONDS: "1",
     },
   },
 });

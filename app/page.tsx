@@ -7,9 +7,9 @@ import { IncidentBanner } from "@/components/incidents/incident-banner";
 import { PendingApprovals } from "@/components/actions/pending-approvals-lazy";
 import { RunbookProvider, type RunbookData } from "@/components/runbook/runbook-context";
 import { env } from "@/lib/env";
-import { readContacts, readHealth, readHealthHistory, readOpenIncidentsOrNull } from "@/lib/recovery/data";
+import { readContacts, readHealth, readHealthHistory, readOpenIncidentsOrNull, readRunbook } from "@/lib/recovery/data";
 import { can } from "@/lib/recovery/permissions";
-import { renderSteps, runbookConfig, scenarios } from "@/lib/recovery/runbook";
+import { renderSteps, runbookConfig } from "@/lib/recovery/runbook";
 
 export const dynamic = "force-dynamic";
 
@@ -34,19 +34,24 @@ export default async function DashboardPage() {
 
 async function Dashboard({ actor }: { actor: Actor }) {
   // Server-render the current snapshot and history: the page is useful before the scripts load.
-  const [snapshot, history, incidents, contacts] = await Promise.all([
+  const [snapshot, history, incidents, contacts, { current }] = await Promise.all([
     readHealth(),
     readHealthHistory(),
     // The console store may be down: the panels still render, the banner catches up when it is back.
     readOpenIncidentsOrNull(),
     readContacts(),
+    readRunbook(),
   ]);
+  // The runbook file as now in force (RUNBOOK_FILE, reloaded on change): a panel shows the scenario the file binds its check to.
+  const scenarios = current.runbook.scenarios;
   const e = env();
   const config = runbookConfig({ tradingDatabaseUrl: e.TRADING_DATABASE_URL, tradeDirectorUrl: e.TRADE_DIRECTOR_URL });
   const runbook: RunbookData = {
     steps: Object.fromEntries(scenarios.map((s) => [s.number, renderSteps(s, config)])),
     titles: Object.fromEntries(scenarios.map((s) => [s.number, s.title])),
     contacts: Object.fromEntries(scenarios.map((s) => [s.number, s.contacts.map((k) => contacts[k])])),
+    byCheck: Object.fromEntries(scenarios.flatMap((s) => s.checkIds.map((id) => [id, s.number] as const)).reverse()),
+    version: current.hash.slice(0, 12),
   };
   return (
     <>

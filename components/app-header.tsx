@@ -2,6 +2,7 @@ import Link from "next/link";
 import type { Actor } from "@/lib/recovery/authz";
 import { signOutAction } from "@/app/actions/session";
 import { can, type Permission } from "@/lib/recovery/permissions";
+import { RunbookProblemBanner } from "./runbook/runbook-problem-banner";
 
 /** The main navigation: a link shows only to roles that may open its page. */
 const LINKS: { href: string; label: string; permission: Permission }[] = [
@@ -37,6 +38,7 @@ export function AppHeader({ actor }: { actor: Actor }) {
           </form>
         </div>
       </div>
+      {can(actor.role, "runbook.problems") && <RunbookProblemBanner />}
     </header>
   );
 }

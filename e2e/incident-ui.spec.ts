@@ -64,8 +64,8 @@ test.describe("a critical panel shows its runbook scenario", () => {
     await expect(steps).toHaveText([
       /^Check logs/,
       /^Verify database connectivity/,
-      /^Restart service \(or the container equivalent\)/,
-      /^Verify recovery: check for new entries in signal_outbox/,
+      /^Restart service \(or container equivalent\)/,
+      /^Verify recovery: Check for new entries in signal_outbox/,
     ]);
     await expect(steps.locator("code")).toHaveText([
       "tail -f logs/signal-generator.log",

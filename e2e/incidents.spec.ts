@@ -56,7 +56,7 @@ test("the runbook page lists every scenario, fills in commands and flags unset c
   for (const title of ["Signal Generator Crash", "Trade Director Not Processing Directives", "Database Connection Pool Exhaustion", "Cloudflare Worker Rate Limiting", "MT5 EA Disconnected"]) {
     await expect(page.getByRole("heading", { name: new RegExp(title) })).toBeVisible();
   }
-  await expect(page.locator("#trade-director-not-processing code").first()).toContainText(/curl -s http:\/\/127\.0\.0\.1:\d+\/admin\/circuit/);
+  await expect(page.locator("#signal-generator-crash code").nth(1)).toHaveText(/^psql -h \S+ -p \d+ -U \[user\] -d \S+ -c "SELECT 1"$/);
   await expect(page.getByTestId("contacts")).toContainText("Database Admin: not set (still the runbook's placeholder)");
 });
 

@@ -150,8 +150,9 @@ export const envSchema = z.object({
   /** Incidents (lib/recovery/incidents): the background evaluator and the escalation clock. */
   INCIDENT_EVALUATOR_ENABLED: bool(true),
   RESOLVE_AFTER_EVALUATIONS: int(3, 1, 100),
-  ESCALATION_L2_MINUTES: z.coerce.number().positive().default(15),
-  ESCALATION_L3_MINUTES: z.coerce.number().positive().default(30),
+  /** Override the runbook's Escalation Procedure (levels 2 and 3 start); unset = the runbook's, else 15 and 30. */
+  ESCALATION_L2_MINUTES: z.coerce.number().positive().optional(),
+  ESCALATION_L3_MINUTES: z.coerce.number().positive().optional(),
   /** Comma-separated webhook URLs notified on open, acknowledge, escalate and resolve. */
   INCIDENT_WEBHOOK_URLS: z
     .string()
@@ -163,6 +164,10 @@ export const envSchema = z.object({
   /** Delivery attempts per notification, and the base of the exponential backoff between them. */
   INCIDENT_WEBHOOK_ATTEMPTS: int(5, 1, 20),
   INCIDENT_WEBHOOK_BACKOFF_MS: int(1000, 1, 600_000),
+  /** The team's Markdown runbook the console follows (default: runbook/recovery-runbook.md in the project). */
+  RUNBOOK_FILE: z.string().optional(),
+  /** How often the runbook file is checked for changes (stat; re-parsed only when it changed). */
+  RUNBOOK_RELOAD_SECONDS: int(5, 1, 3600),
   /** JSON file with the runbook's emergency contacts (see contacts.example.json). */
   CONTACTS_FILE: z.string().optional(),
   /** The trade director's halt endpoint, for the L3 "Halt trading" action; unset = manual. */

@@ -17,7 +17,18 @@ export async function startServer(): Promise<void> {
   }
   if (e.NODE_ENV === "production" && !e.DEMO_MODE) await refuseDemoCredentials(e);
   await startAuditAnchoring(e);
+  await startRunbook();
   await startIncidents();
+}
+
+/**
+ * Load the runbook file (RUNBOOK_FILE) now, record its version, and check it for changes every
+ * RUNBOOK_RELOAD_SECONDS (lib/recovery/runbook-source.ts). Not during `next build`.
+ */
+async function startRunbook(): Promise<void> {
+  if (process.env.NEXT_PHASE === "phase-production-build") return;
+  const { startRunbookWatch } = await import("./recovery/runbook-source.ts");
+  startRunbookWatch();
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The failure scenarios the simulated DistortSignals world can act out.
  *
- * One entry per scenario of the recovery runbook (/work/shared/runbook/recovery-runbook.md),
+ * One entry per scenario of the recovery runbook (runbook/recovery-runbook.md),
  * shared by the world (sim/world.ts), the control server (sim/control.ts) and the CLI
  * (sim/cli.ts) so the three never disagree about names.
  */

@@ -77,7 +77,7 @@ export async function measureGrowth(o: { smallUrl: string; largeUrl: string; env
   return { ratio: worst.ratio, worst: worst.check, checks: rows };
 }
 
-/** The runbook's four monitoring SQL queries, verbatim (shared/runbook: "Monitoring Queries" and scenario 3, step 1). */
+/** The runbook's four monitoring SQL queries, verbatim (runbook/recovery-runbook.md: "Monitoring Queries" and scenario 3, step 1). */
 const RUNBOOK_QUERIES = [
   "SELECT COUNT(*) FROM signal_outbox WHERE created_at > NOW() - INTERVAL '5 minutes'",
   "SELECT COUNT(*) FROM trade_directives WHERE status = 'pending' AND created_at < NOW() - INTERVAL '10 minutes'",

@@ -81,7 +81,20 @@ export function CommanderForm({ incidentId, current }: { incidentId: number; cur
   );
 }
 
-export function ChecklistControls({ incidentId, items, checklist, canManage }: { incidentId: number; items: ReadonlyArray<{ key: string; text: string }>; checklist: Record<string, boolean>; canManage: boolean }) {
+export function ChecklistControls({
+  incidentId,
+  items,
+  checklist,
+  canManage,
+  links = {},
+}: {
+  incidentId: number;
+  items: ReadonlyArray<{ key: string; text: string }>;
+  checklist: Record<string, boolean>;
+  canManage: boolean;
+  /** An item's page (the runbook for "Update runbook with lessons learned") and why it is done, if it was done elsewhere. */
+  links?: Record<string, { href: string; note?: string }>;
+}) {
   const [pending, start] = useTransition();
   const router = useRouter();
   return (
@@ -100,8 +113,15 @@ export function ChecklistControls({ incidentId, items, checklist, canManage }: {
                 })
               }
             />
-            {c.text}
+            {links[c.key] ? (
+              <a href={links[c.key]!.href} className="underline">
+                {c.text}
+              </a>
+            ) : (
+              c.text
+            )}
           </label>
+          {links[c.key]?.note && <p className="ml-6 text-xs text-zinc-600 dark:text-zinc-400" data-testid={`checklist-note-${c.key}`}>{links[c.key]!.note}</p>}
         </li>
       ))}
     </ul>

@@ -17,16 +17,18 @@ export function PanelRunbook({ check, canAct }: { check: CheckResult; canAct: bo
   const runbook = useRunbook();
   // Shares the banner's query (same key): no extra request.
   const { data } = useQuery<Current>({ queryKey: keys.incidents(), enabled: false });
-  if (!runbook || check.status !== "critical" || !check.scenario) return null;
-  const steps = runbook.steps[check.scenario];
+  // The runbook file's binding wins; a check the file does not bind keeps its own scenario.
+  const scenario = runbook?.byCheck[check.id] ?? check.scenario;
+  if (!runbook || check.status !== "critical" || !scenario) return null;
+  const steps = runbook.steps[scenario];
   if (!steps) return null;
-  const incident = data?.incidents.find((i) => i.scenario === check.scenario);
+  const incident = data?.incidents.find((i) => i.scenario === scenario);
   const done = new Set<string>(incident?.doneActions ?? []);
-  const contacts = (runbook.contacts[check.scenario] ?? []).filter((c) => c.key !== "oncall");
+  const contacts = (runbook.contacts[scenario] ?? []).filter((c) => c.key !== "oncall");
   return (
-    <details open className="mt-3 rounded-md border border-red-300 bg-red-50/60 p-2 dark:border-red-900 dark:bg-red-950/30" data-testid="panel-runbook">
+    <details open className="mt-3 rounded-md border border-red-300 bg-red-50/60 p-2 dark:border-red-900 dark:bg-red-950/30" data-testid="panel-runbook" data-runbook-version={runbook.version}>
       <summary className="cursor-pointer text-sm font-semibold">
-        Runbook {check.scenario}: {runbook.titles[check.scenario]}
+        Runbook {scenario}: {runbook.titles[scenario]}
       </summary>
       <div className="mt-2">
         <RunbookSteps steps={steps} done={done} canAct={canAct} incidentRef={incident?.ref} panelCheckId={check.id} />

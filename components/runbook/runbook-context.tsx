@@ -3,8 +3,17 @@ import { createContext, useContext } from "react";
 import type { Contact } from "@/lib/recovery/contacts";
 import type { RenderedStep } from "@/lib/recovery/runbook";
 
-/** The runbook as the server rendered it (commands filled in from configuration), and the contacts per scenario. */
-export type RunbookData = { steps: Record<number, RenderedStep[]>; titles: Record<number, string>; contacts: Record<number, Contact[]> };
+/**
+ * The runbook as the server rendered it (commands filled in from configuration), the contacts per
+ * scenario, the scenario each check is bound to in the runbook file, and the version shown.
+ */
+export type RunbookData = {
+  steps: Record<number, RenderedStep[]>;
+  titles: Record<number, string>;
+  contacts: Record<number, Contact[]>;
+  byCheck: Record<string, number>;
+  version: string;
+};
 
 const RunbookContext = createContext<RunbookData | null>(null);
 

@@ -27,6 +27,8 @@ import type { RequestMeta } from "./audit.ts";
 import { listPendingApprovals } from "../db/queries/actions.ts";
 import { getAuditEntry, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
 import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents, listIncidents } from "../db/queries/incidents.ts";
+import { getRunbookVersions, listRunbookVersions, runbookUpdatedSince } from "../db/queries/runbook.ts";
+import { runbookState } from "./runbook-source.ts";
 import { orNullAfter } from "../time.ts";
 
 /** Who is asking: a route handler passes its Request; a page passes nothing. */
@@ -101,14 +103,45 @@ export async function readIncidents(caller: Caller = {}) {
   return listIncidents({ limit: 200 });
 }
 
-/** One incident with its timeline, actions and notification deliveries; null when there is none with that id. */
+/**
+ * One incident with its timeline, actions and notification deliveries, the runbook version in
+ * force when it opened, and the first newer runbook seen since it started (which ticks "Update
+ * runbook with lessons learned"); null when there is none with that id.
+ */
 export async function readIncident(id: number, caller: Caller = {}) {
   await authorized("incidents.read", caller);
   if (!Number.isSafeInteger(id) || id <= 0) return null;
   const incident = await getIncident({ id });
   if (!incident) return null;
-  const [events, actions, deliveries] = await Promise.all([getIncidentEvents({ id }), getIncidentActions({ incident }), getDeliveries({ incidentId: id })]);
-  return { incident, events, actions, deliveries };
+  const [events, actions, deliveries, versions, runbookUpdated] = await Promise.all([
+    getIncidentEvents({ id }),
+    getIncidentActions({ incident }),
+    getDeliveries({ incidentId: id }),
+    getRunbookVersions({ hashes: incident.runbookHash ? [incident.runbookHash] : [] }),
+    runbookUpdatedSince({ since: incident.startedAt, hash: incident.runbookHash ?? null }),
+  ]);
+  return { incident, events, actions, deliveries, runbookVersion: versions[0] ?? null, runbookUpdated, scenarios: runbookState().current.runbook.scenarios };
+}
+
+// ── Runbook ───────────────────────────────────────────────────────────────────────────────
+
+/** The runbook in force (from RUNBOOK_FILE) and the last problem loading it, if any. */
+export async function readRunbook(caller: Caller = {}) {
+  await authorized("health.read", caller);
+  return runbookState();
+}
+
+/** The recorded runbook versions, newest first, or null when the console store does not answer. */
+export async function readRunbookVersions(caller: Caller = {}) {
+  await authorized("health.read", caller);
+  return orNullAfter(listRunbookVersions({ limit: 20 }), INCIDENT_WAIT_MS);
+}
+
+/** The runbook's load problem, for the banner: only roles that can fix or act on it (on-call, admin) see it. */
+export async function readRunbookProblem(caller: Caller = {}) {
+  const actor = await authorized("health.read", caller);
+  if (!can(actor.role, "runbook.problems")) return null;
+  return runbookState().error;
 }
 
 // ── Actions ───────────────────────────────────────────────────────────────────────────────

@@ -3,7 +3,7 @@
  *   Level 1 (0-15 min): automated recovery, check runbook
  *   Level 2 (15-30 min): engage on-call engineer
  *   Level 3 (30+ min): halt trading, notify stakeholders
- * Thresholds are configurable (ESCALATION_L2_MINUTES, ESCALATION_L3_MINUTES); `now` is always
+ * Thresholds come from the runbook file, overridden by ESCALATION_L2_MINUTES / ESCALATION_L3_MINUTES; `now` is always
  * passed in, so tests control the clock.
  */
 export type Level = 1 | 2 | 3;
@@ -59,7 +59,17 @@ export function formatClock(ms: number): string {
   return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-/** The configured policy (ESCALATION_L2_MINUTES / ESCALATION_L3_MINUTES). */
-export function policyFrom(e: { ESCALATION_L2_MINUTES: number; ESCALATION_L3_MINUTES: number }): EscalationPolicy {
-  return { l2Minutes: e.ESCALATION_L2_MINUTES, l3Minutes: e.ESCALATION_L3_MINUTES };
+/**
+ * The policy in force: ESCALATION_L2_MINUTES / ESCALATION_L3_MINUTES when set, else the runbook
+ * file's Escalation Procedure ("Level 2 (15-30 min)" starts level 2 at 15), else 15 and 30.
+ */
+export function policyFrom(
+  e: { ESCALATION_L2_MINUTES?: number; ESCALATION_L3_MINUTES?: number },
+  runbook: readonly { level: Level; fromMinutes: number }[] = [],
+): EscalationPolicy {
+  const fromFile = (level: Level) => runbook.find((l) => l.level === level)?.fromMinutes;
+  return {
+    l2Minutes: e.ESCALATION_L2_MINUTES ?? fromFile(2) ?? RUNBOOK_POLICY.l2Minutes,
+    l3Minutes: e.ESCALATION_L3_MINUTES ?? fromFile(3) ?? RUNBOOK_POLICY.l3Minutes,
+  };
 }

@@ -17,6 +17,7 @@ export const permissions = [
   },
   { permission: "status.read", description: "See the stakeholder status page", roles: ["oncall", "viewer", "auditor", "admin"] },
   { permission: "actions.execute", description: "Run guarded recovery actions", roles: ["oncall", "admin"] },
+  { permission: "runbook.problems", description: "See why the runbook file did not load (the line and the problem)", roles: ["oncall", "admin"] },
   { permission: "actions.approve", description: "Approve another user's large recovery action", roles: ["oncall", "admin"] },
   { permission: "audit.read", description: "Review the audit trail", roles: ["auditor", "oncall", "admin"] },
   { permission: "audit.export", description: "Export the audit trail", roles: ["auditor", "admin"] },

@@ -1,8 +1,9 @@
 /**
- * The recovery runbook (shared/runbook/recovery-runbook.md, "Last Updated 2026-01-03") as typed
- * data: each scenario's symptoms with the checks that detect them, its recovery steps, prevention
- * and rollback plan. A step is a console action (linked to the guarded action that implements it),
- * a command (filled in from configuration, copyable), or a manual instruction.
+ * The recovery runbook's shape: each scenario's symptoms with the checks that detect them, its
+ * recovery steps, prevention and rollback plan. A step is a console action (linked to the guarded
+ * action that implements it), a command (filled in from configuration, copyable), or a manual
+ * instruction. The data itself is the team's Markdown file (runbook/recovery-runbook.md, or
+ * RUNBOOK_FILE), parsed by lib/recovery/runbook-parse.ts and served by lib/recovery/runbook-source.ts.
  * Pure: no server or database imports, so pages, tests and the report drafter share it.
  */
 import { displayUrl } from "../display-url.ts";
@@ -10,15 +11,16 @@ import type { ActionName } from "./guarded-action.ts";
 
 export type StepKind = "action" | "command" | "manual";
 
+/** `line`: where the step is in the runbook file. `source`: the command as the file writes it. */
 export type RunbookStep =
-  | { kind: "action"; text: string; action: ActionName; checkId: string }
-  | { kind: "command"; text: string; command: (c: RunbookConfig) => string }
-  | { kind: "manual"; text: string };
+  | { kind: "action"; text: string; action: ActionName; checkId: string; command?: (c: RunbookConfig) => string; source?: string; line?: number }
+  | { kind: "command"; text: string; command: (c: RunbookConfig) => string; source?: string; line?: number }
+  | { kind: "manual"; text: string; line?: number };
 
 export type ContactKey = "oncall" | "dba" | "broker";
 
 export type Scenario = {
-  number: 1 | 2 | 3 | 4 | 5;
+  number: number;
   slug: string;
   title: string;
   symptoms: string;
@@ -27,8 +29,14 @@ export type Scenario = {
   steps: RunbookStep[];
   prevention?: string;
   rollback?: string;
+  /** The guarded action the rollback plan names, if any ("mark pending directives as 'cancelled'"). */
+  rollbackAction?: ActionName;
   /** Who to call beside this scenario. */
   contacts: ContactKey[];
+  /** Paragraphs of the scenario the console does not know, shown as written. */
+  extra?: { label: string; text: string }[];
+  /** The scenario's heading line in the runbook file. */
+  line?: number;
 };
 
 /** What commands are filled in with; unknown values stay as the runbook's placeholders. */
@@ -38,90 +46,6 @@ export type RunbookConfig = {
   tradingDb?: { host: string; port: string; database: string };
 };
 
-const td = (c: RunbookConfig) => (c.tradeDirectorUrl ?? "http://trade-director").replace(/\/+$/, "");
-const psql = (c: RunbookConfig, sql: string) => {
-  const d = c.tradingDb;
-  const conn = d ? `-h ${d.host} -p ${d.port} -U [user] -d ${d.database}` : "-h [host] -U [user] -d distortsignals";
-  return `psql ${conn} -c "${sql.replace(/"/g, '\\"')}"`;
-};
-
-export const scenarios: Scenario[] = [
-  {
-    number: 1,
-    slug: "signal-generator-crash",
-    title: "Signal Generator Crash",
-    symptoms: "No new signals in signal_outbox table for > 5 minutes",
-    checkIds: ["signals_recent"],
-    steps: [
-      { kind: "command", text: "Check logs", command: () => "tail -f logs/signal-generator.log" },
-      { kind: "command", text: "Verify database connectivity", command: (c) => psql(c, "SELECT 1") },
-      { kind: "command", text: "Restart service (or the container equivalent)", command: () => "systemctl restart signal-generator" },
-      { kind: "manual", text: "Verify recovery: check for new entries in signal_outbox (the Recent signals panel turns green)" },
-    ],
-    prevention: "Implement health check endpoint, set up monitoring alerts",
-    contacts: ["oncall"],
-  },
-  {
-    number: 2,
-    slug: "trade-director-not-processing",
-    title: "Trade Director Not Processing Directives",
-    symptoms: "Stale entries in trade_directives table with status = 'pending'",
-    checkIds: ["directives_stale_pending", "circuit_breaker"],
-    steps: [
-      { kind: "command", text: "Check circuit breaker status", command: (c) => `curl -s ${td(c)}/admin/circuit` },
-      { kind: "manual", text: "Verify MT5 connection: check execution_officer polling logs" },
-      { kind: "action", text: "Reset circuit breaker", action: "circuit.reset", checkId: "circuit_breaker" },
-      { kind: "action", text: "Manual intervention if needed: update directive status (mark stale pending directives cancelled)", action: "directives.cancel_stale", checkId: "directives_stale_pending" },
-    ],
-    rollback: "Mark pending directives as 'cancelled' if unrecoverable",
-    contacts: ["oncall"],
-  },
-  {
-    number: 3,
-    slug: "db-pool-exhaustion",
-    title: "Database Connection Pool Exhaustion",
-    symptoms: "Connection timeout errors, 500 responses from APIs",
-    checkIds: ["db_connections", "idle_transactions"],
-    steps: [
-      { kind: "command", text: "Check active connections", command: (c) => psql(c, "SELECT count(*), state FROM pg_stat_activity GROUP BY state;") },
-      { kind: "action", text: "Kill long-running idle transactions if safe", action: "sessions.terminate_idle", checkId: "idle_transactions" },
-      { kind: "manual", text: "Increase pool size temporarily in config" },
-      { kind: "manual", text: "Restart affected services" },
-    ],
-    contacts: ["oncall", "dba"],
-  },
-  {
-    number: 4,
-    slug: "worker-rate-limiting",
-    title: "Cloudflare Worker Rate Limiting",
-    symptoms: "429 errors from tick-factory or other workers",
-    checkIds: ["worker_rate_limit"],
-    steps: [
-      { kind: "manual", text: "Check Cloudflare dashboard for rate limit metrics" },
-      { kind: "manual", text: "Implement exponential backoff in calling service" },
-      { kind: "manual", text: "Scale up Cloudflare plan if consistently hitting limits" },
-      { kind: "manual", text: "Consider batching requests" },
-    ],
-    contacts: ["oncall"],
-  },
-  {
-    number: 5,
-    slug: "mt5-ea-disconnected",
-    title: "MT5 EA Disconnected",
-    symptoms: "No execution confirmations, directive timeouts",
-    checkIds: ["ea_heartbeat", "executions_failed"],
-    steps: [
-      { kind: "manual", text: "Check MT5 terminal connectivity" },
-      { kind: "manual", text: "Verify EA is running: check the \"Experts\" tab in MT5" },
-      { kind: "manual", text: "Restart EA: disable and re-enable in the terminal" },
-      { kind: "manual", text: "Check broker server status" },
-      { kind: "manual", text: "Failover to backup EA instance if configured" },
-    ],
-    prevention: "Implement heartbeat mechanism, dual EA setup",
-    contacts: ["oncall", "broker"],
-  },
-];
-
 export const postIncidentChecklist = [
   { key: "report", text: "Write incident report" },
   { key: "runbook", text: "Update runbook with lessons learned" },
@@ -129,11 +53,11 @@ export const postIncidentChecklist = [
   { key: "postmortem", text: "Schedule blameless postmortem" },
 ] as const;
 
-export function scenarioByNumber(n: number): Scenario | undefined {
+export function scenarioByNumber(scenarios: readonly Scenario[], n: number): Scenario | undefined {
   return scenarios.find((s) => s.number === n);
 }
 
-export function scenarioForCheck(checkId: string): Scenario | undefined {
+export function scenarioForCheck(scenarios: readonly Scenario[], checkId: string): Scenario | undefined {
   return scenarios.find((s) => s.checkIds.includes(checkId));
 }
 
@@ -164,7 +88,7 @@ export function renderSteps(s: Scenario, config: RunbookConfig): RenderedStep[] 
     step.kind === "command"
       ? { kind: "command", text: step.text, command: step.command(config) }
       : step.kind === "action"
-        ? { kind: "action", text: step.text, action: step.action, checkId: step.checkId }
+        ? { kind: "action", text: step.text, action: step.action, checkId: step.checkId, ...(step.command ? { command: step.command(config) } : {}) }
         : { kind: "manual", text: step.text },
   );
 }

@@ -42,6 +42,9 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readAuditAnchor: "audit.read",
   readAuditExport: "audit.export",
   readUsers: "users.manage",
+  readRunbook: "health.read",
+  readRunbookVersions: "health.read",
+  readRunbookProblem: "health.read",
 };
 
 /** Arguments before the caller, for the functions that take some. */

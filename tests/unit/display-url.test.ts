@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { displayUrl } from "@/lib/display-url";
-import { renderSteps, runbookConfig, scenarios } from "@/lib/recovery/runbook";
+import fs from "node:fs";
+import { renderSteps, runbookConfig } from "@/lib/recovery/runbook";
+import { parseRunbook } from "@/lib/recovery/runbook-parse";
+
+const parsed = parseRunbook(fs.readFileSync("runbook/recovery-runbook.md", "utf8"));
+if (!parsed.ok) throw new Error(parsed.problems[0]?.message);
+const scenarios = parsed.runbook.scenarios;
 
 describe("displayUrl", () => {
   it.each([
@@ -31,6 +37,6 @@ describe("the runbook's commands", () => {
     for (const secret of ["trading_admin", "db-pass", "sslmode", "search_path", "opsuser", "td-pass", "td-key", "frag", "@"]) expect(text).not.toContain(secret);
     // Still filled in with what is safe to show.
     expect(text).toContain("psql -h db.internal -p 6432 -U [user] -d distortsignals");
-    expect(text).toContain("curl -s https://td.internal/base/admin/circuit");
+    expect(text).toContain("curl -X POST https://td.internal/base/admin/reset-circuit");
   });
 });

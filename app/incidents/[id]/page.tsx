@@ -10,7 +10,7 @@ import { env } from "@/lib/env";
 import { requirePageActor } from "@/lib/recovery/authz";
 import { readContacts, readIncident } from "@/lib/recovery/data";
 import { formatDuration, LEVEL_ASKS } from "@/lib/recovery/escalation";
-import { describeEvent, incidentTimes } from "@/lib/recovery/incidents/report";
+import { describeEvent, describeRunbookVersion, effectiveChecklist, incidentTimes } from "@/lib/recovery/incidents/report";
 import { viewIncident } from "@/lib/recovery/incidents/view";
 import { can } from "@/lib/recovery/permissions";
 import { postIncidentChecklist, renderSteps, runbookConfig, scenarioByNumber } from "@/lib/recovery/runbook";
@@ -32,11 +32,11 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   const actor = await requirePageActor("incidents.read", `/incidents/${id}`);
   const found = await readIncident(id);
   if (!found) notFound();
-  const { incident, events, actions, deliveries } = found;
+  const { incident, events, actions, deliveries, scenarios, runbookVersion, runbookUpdated } = found;
   const now = requestTime();
   const view = viewIncident(incident, now, { withContacts: true });
   const times = incidentTimes(incident, now);
-  const scenario = scenarioByNumber(incident.scenario);
+  const scenario = scenarioByNumber(scenarios, incident.scenario);
   const e = env();
   const steps = scenario ? renderSteps(scenario, runbookConfig({ tradingDatabaseUrl: e.TRADING_DATABASE_URL, tradeDirectorUrl: e.TRADE_DIRECTOR_URL })) : [];
   const done = new Set(actions.filter((a) => a.phase === "outcome" && (a.outcome === "succeeded" || a.outcome === "partial")).map((a) => a.action));
@@ -81,6 +81,10 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
             <dd>{incident.acknowledgedAt ? `${formatDuration(times.acknowledgeMs ?? 0)} after start, by ${incident.acknowledgedBy}` : "not yet"}</dd>
             <dt className="text-zinc-500">Commander</dt>
             <dd>{incident.commander ?? "not assigned"}</dd>
+            <dt className="text-zinc-500">Runbook version</dt>
+            <dd data-testid="incident-runbook-version">
+              {runbookVersion ? describeRunbookVersion(runbookVersion) : incident.runbookHash ? incident.runbookHash.slice(0, 12) : "not recorded"}
+            </dd>
           </dl>
           <div className="mt-3 flex flex-wrap gap-2">
             {canManage && incident.status === "open" && !incident.acknowledgedAt && <AcknowledgeButton incidentId={incident.id} />}
@@ -144,7 +148,13 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           <h2 id="checklist-title" className="mb-2 font-semibold">
             Post-incident checklist
           </h2>
-          <ChecklistControls incidentId={incident.id} items={postIncidentChecklist} checklist={incident.checklist} canManage={canManage} />
+          <ChecklistControls
+            incidentId={incident.id}
+            items={postIncidentChecklist}
+            checklist={effectiveChecklist(incident, runbookUpdated)}
+            canManage={canManage}
+            links={{ runbook: { href: "/runbook", note: runbookUpdated ? `Done: runbook ${describeRunbookVersion(runbookUpdated)} appeared after the incident started.` : undefined } }}
+          />
         </section>
       </main>
     </Providers>

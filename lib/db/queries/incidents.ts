@@ -21,6 +21,8 @@ export type IncidentRow = {
   commander: string | null;
   resolvedAt: string | null;
   checklist: Record<string, boolean>;
+  /** The runbook version in force when it opened (console.runbook_versions.hash); null before versions were recorded. */
+  runbookHash?: string | null;
 };
 
 type Raw = {
@@ -39,6 +41,7 @@ type Raw = {
   commander: string | null;
   resolved_at: Date | null;
   checklist: Record<string, boolean>;
+  runbook_hash: string | null;
 };
 
 export const incidentRef = (id: number | string) => `INC-${id}`;
@@ -61,6 +64,7 @@ export function toIncident(r: Raw): IncidentRow {
     commander: r.commander,
     resolvedAt: r.resolved_at?.toISOString() ?? null,
     checklist: r.checklist ?? {},
+    runbookHash: r.runbook_hash ?? null,
   };
 }
 

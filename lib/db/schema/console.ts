@@ -229,6 +229,8 @@ export const incidents = consoleSchema.table(
     resolvedAt: timestamp("resolved_at", { withTimezone: true }),
     /** The runbook's post-incident checklist: { report, runbook, adr, postmortem } → done. */
     checklist: jsonb("checklist").$type<Record<string, boolean>>().notNull().default(sql`'{}'::jsonb`),
+    /** The runbook version in force when the incident opened (runbook_versions.hash). */
+    runbookHash: text("runbook_hash"),
   },
   (t) => [index("incidents_status_idx").on(t.status, t.scenario), index("incidents_started_idx").on(t.startedAt)],
 );
@@ -281,4 +283,21 @@ export const notificationDeliveries = consoleSchema.table(
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("notification_deliveries_incident_idx").on(t.incidentId, t.at)],
+);
+
+/**
+ * Each distinct runbook the console has served (RUNBOOK_FILE, lib/recovery/runbook-source.ts),
+ * by the SHA-256 of its text: its "Last Updated" and "Owner" lines, and the text itself for the
+ * diff from the previous version on /runbook. Insert-if-absent by hash, from any instance.
+ */
+export const runbookVersions = consoleSchema.table(
+  "runbook_versions",
+  {
+    hash: text("hash").primaryKey(),
+    lastUpdated: text("last_updated"),
+    owner: text("owner"),
+    content: text("content").notNull(),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("runbook_versions_seen_idx").on(t.firstSeenAt)],
 );

@@ -8,15 +8,16 @@ import "server-only";
 import { z } from "zod";
 import { env } from "../../env.ts";
 import { listOpenIncidents } from "../../db/queries/incidents.ts";
-import { escalation, policyFrom } from "../escalation.ts";
+import { escalation } from "../escalation.ts";
+import { escalationPolicy } from "../runbook-source.ts";
 import type { ActionDefinition, ExecuteResult } from "../guarded-action.ts";
 
 type Target = { target: "trade-director" };
 
 async function atLevel3(): Promise<boolean> {
-  const e = env();
   const open = await listOpenIncidents();
-  return open.some((i) => Math.max(i.level, escalation(i.startedAt, Date.now(), policyFrom(e)).level) >= 3);
+  const policy = escalationPolicy();
+  return open.some((i) => Math.max(i.level, escalation(i.startedAt, Date.now(), policy).level) >= 3);
 }
 
 export const haltTrading: ActionDefinition<Target, Record<string, never>> = {

@@ -13,7 +13,9 @@ import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../
 import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
 import { appendAudit } from "../audit.ts";
 import type { CheckResult, CheckStatus } from "../checks/types.ts";
-import { scenarioByNumber } from "../runbook.ts";
+import { scenarioByNumber, scenarioForCheck, type Scenario } from "../runbook.ts";
+import { currentRunbook } from "../runbook-source.ts";
+import { policyFrom } from "../escalation.ts";
 import { JANITOR_INTERVAL_MS, runJanitor } from "../janitor.ts";
 import { healthMonitor } from "../snapshot.ts";
 import { decide, type Decision } from "./decide.ts";
@@ -162,6 +164,8 @@ export class IncidentEvaluator {
     const e = env();
     const now = this.now();
     const notifications: Array<[NotifyEvent, number]> = [];
+    // The runbook in force now: its scenario titles, escalation, and the version each new incident records.
+    const runbook = currentRunbook();
     const decision = await withConsole(
       (sql) =>
         sql.begin(async (tx) => {
@@ -169,10 +173,10 @@ export class IncidentEvaluator {
           const open = await listOpenIncidents(t);
           const d = decide({
             previous: this.previous ?? new Map(),
-            checks,
+            checks: boundToRunbook(checks, runbook.runbook.scenarios),
             open,
             now,
-            policy: { l2Minutes: e.ESCALATION_L2_MINUTES, l3Minutes: e.ESCALATION_L3_MINUTES },
+            policy: policyFrom(e, runbook.runbook.escalation),
             resolveAfter: e.RESOLVE_AFTER_EVALUATIONS,
           });
           for (const tr of d.transitions) {
@@ -184,16 +188,16 @@ export class IncidentEvaluator {
             }
           }
           for (const o of d.open) {
-            const scenario = scenarioByNumber(o.scenario);
+            const scenario = scenarioByNumber(runbook.runbook.scenarios, o.scenario);
             const title = scenario ? `${scenario.title}: ${scenario.symptoms}` : `Runbook scenario ${o.scenario}`;
             const [row] = await t<{ id: string }[]>`
-              insert into console.incidents (scenario, title, started_at, check_ids)
-              values (${o.scenario}, ${title}, ${o.startedAt}, ${t.json(o.checkIds)})
+              insert into console.incidents (scenario, title, started_at, check_ids, runbook_hash)
+              values (${o.scenario}, ${title}, ${o.startedAt}, ${t.json(o.checkIds)}, ${runbook.hash})
               returning id`;
             const id = Number(row!.id);
             await addIncidentEvent(t, { incidentId: id, kind: "opened", at: o.startedAt, data: { trigger: o.trigger, checkIds: o.checkIds } });
             await addIncidentEvent(t, { incidentId: id, kind: "transition", at: o.trigger.at, data: o.trigger });
-            await appendAudit({ actor: SYSTEM, action: "incident.open", outcome: "succeeded", incidentRef: `INC-${id}`, detail: { scenario: o.scenario, title, startedAt: o.startedAt, checkIds: o.checkIds } }, { tx: t });
+            await appendAudit({ actor: SYSTEM, action: "incident.open", outcome: "succeeded", incidentRef: `INC-${id}`, detail: { scenario: o.scenario, title, startedAt: o.startedAt, checkIds: o.checkIds, runbook: runbook.hash } }, { tx: t });
             notifications.push(["opened", id]);
           }
           for (const j of d.join) {
@@ -241,4 +245,18 @@ export function startIncidentEvaluator(): IncidentEvaluator | null {
     g.__rcEvaluator.start();
   }
   return g.__rcEvaluator;
+}
+
+/**
+ * A check opens incidents for the scenario the runbook file binds it to (its `checks`, inferred or
+ * annotated), so a team that moves a symptom to another scenario moves its incidents too. A check
+ * whose definition names no scenario (the "Failed executions" monitoring query) stays a reading:
+ * the runbook's binding shows its steps beside the panel, but it opens no incident.
+ */
+export function boundToRunbook(checks: CheckResult[], scenarios: readonly Scenario[]): CheckResult[] {
+  return checks.map((c) => {
+    if (c.scenario === null) return c;
+    const bound = scenarioForCheck(scenarios, c.id);
+    return bound && bound.number !== c.scenario ? { ...c, scenario: bound.number } : c;
+  });
 }

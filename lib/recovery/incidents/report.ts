@@ -6,9 +6,33 @@
  */
 import type { IncidentAction, IncidentEvent, IncidentRow, Delivery } from "../../db/queries/incidents.ts";
 import { formatDuration, LEVEL_ASKS, type Level } from "../escalation.ts";
-import { postIncidentChecklist, scenarioByNumber } from "../runbook.ts";
+import type { RunbookVersion } from "../../db/queries/runbook.ts";
+import { postIncidentChecklist, scenarioByNumber, type Scenario } from "../runbook.ts";
 
-export type ReportInput = { incident: IncidentRow; events: IncidentEvent[]; actions: IncidentAction[]; deliveries: Delivery[]; now: number };
+export type ReportInput = {
+  incident: IncidentRow;
+  events: IncidentEvent[];
+  actions: IncidentAction[];
+  deliveries: Delivery[];
+  now: number;
+  /** The runbook's scenarios as now in force (titles and symptoms). */
+  scenarios?: readonly Scenario[];
+  /** The runbook version in force when the incident opened (incidents.runbook_hash). */
+  runbookVersion?: RunbookVersion | null;
+  /** A newer runbook first seen after the incident started: "Update runbook with lessons learned" is done. */
+  runbookUpdated?: RunbookVersion | null;
+};
+
+/** "3f2a9c0b1d4e (Last Updated 2026-01-03, Owner SRE Team)" */
+export function describeRunbookVersion(v: { hash: string; lastUpdated: string | null; owner: string | null }): string {
+  const meta = [v.lastUpdated && `Last Updated ${v.lastUpdated}`, v.owner && `Owner ${v.owner}`].filter(Boolean).join(", ");
+  return `${v.hash.slice(0, 12)}${meta ? ` (${meta})` : ""}`;
+}
+
+/** The post-incident checklist as stored, with "runbook" done once a newer runbook version appeared. */
+export function effectiveChecklist(i: IncidentRow, runbookUpdated: RunbookVersion | null | undefined): Record<string, boolean> {
+  return runbookUpdated ? { ...i.checklist, runbook: true } : i.checklist;
+}
 
 export type IncidentTimes = {
   detectionMs: number;
@@ -58,9 +82,11 @@ export function describeEvent(e: IncidentEvent): string {
   }
 }
 
-export function draftReport({ incident: i, events, actions, deliveries, now }: ReportInput): string {
+export function draftReport({ incident: i, events, actions, deliveries, now, scenarios = [], runbookVersion, runbookUpdated }: ReportInput): string {
   const t = incidentTimes(i, now);
-  const scenario = scenarioByNumber(i.scenario);
+  const scenario = scenarioByNumber(scenarios, i.scenario);
+  const checklist = effectiveChecklist(i, runbookUpdated);
+  const version = runbookVersion ? describeRunbookVersion(runbookVersion) : i.runbookHash ? i.runbookHash.slice(0, 12) : "not recorded";
   const levels = [...new Set([1, ...events.filter((e) => e.kind === "level").map((e) => (e.data as { to: number }).to)])].sort();
   const failedDeliveries = deliveries.filter((d) => d.status === "gave_up");
   const lines = [
@@ -72,6 +98,7 @@ export function draftReport({ incident: i, events, actions, deliveries, now }: R
     "",
     `- **Scenario:** runbook scenario ${i.scenario}${scenario ? `, ${scenario.title}` : ""}`,
     `- **Symptom:** ${scenario?.symptoms ?? i.title}`,
+    `- **Runbook version:** ${version}`,
     `- **Status:** ${i.status}${i.commander ? `, commander ${i.commander}` : ""}`,
     `- **Impact window:** ${iso(i.startedAt)} → ${i.resolvedAt ? iso(i.resolvedAt) : "ongoing"} (${formatDuration(t.durationMs)})`,
     `- **Detection time:** ${formatDuration(t.detectionMs)} after the first critical observation`,
@@ -99,7 +126,7 @@ export function draftReport({ incident: i, events, actions, deliveries, now }: R
     ...(failedDeliveries.length ? ["## Notification failures", "", ...failedDeliveries.map((d) => `- ${d.event} to ${d.url}: ${d.error ?? d.httpStatus}`), ""] : []),
     "## Post-incident checklist",
     "",
-    ...postIncidentChecklist.map((c) => `- [${i.checklist[c.key] ? "x" : " "}] ${c.text}`),
+    ...postIncidentChecklist.map((c) => `- [${checklist[c.key] ? "x" : " "}] ${c.text}${c.key === "runbook" && runbookUpdated ? ` (runbook ${describeRunbookVersion(runbookUpdated)}, first seen ${iso(runbookUpdated.firstSeenAt)})` : ""}`),
     "",
   ];
   return lines.join("\n");

@@ -4,9 +4,10 @@ import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { getIncidentActions, listOpenIncidents, type IncidentRow } from "../../db/queries/incidents.ts";
 import type { StatusIncident } from "../status.ts";
-import { escalation, policyFrom } from "../escalation.ts";
+import { escalation } from "../escalation.ts";
 import { loadContacts, type Contact } from "../contacts.ts";
 import { scenarioByNumber } from "../runbook.ts";
+import { currentRunbook, escalationPolicy } from "../runbook-source.ts";
 
 export type IncidentView = IncidentRow & {
   scenarioTitle: string;
@@ -20,11 +21,11 @@ export type IncidentView = IncidentRow & {
 
 export function viewIncident(i: IncidentRow, now: number, opts: { withContacts: boolean }): IncidentView {
   const end = i.resolvedAt ? Date.parse(i.resolvedAt) : now;
-  const esc = escalation(i.startedAt, end, policyFrom(env()));
+  const esc = escalation(i.startedAt, end, escalationPolicy());
   const level = i.status === "open" ? (Math.max(esc.level, i.level) as 1 | 2 | 3) : i.maxLevel;
   return {
     ...i,
-    scenarioTitle: scenarioByNumber(i.scenario)?.title ?? `Scenario ${i.scenario}`,
+    scenarioTitle: scenarioByNumber(currentRunbook().runbook.scenarios, i.scenario)?.title ?? `Scenario ${i.scenario}`,
     elapsedMs: esc.elapsedMs,
     asks: esc.asks,
     currentLevel: level,
