@@ -133,10 +133,6 @@ export function scenarioByNumber(n: number): Scenario | undefined {
   return scenarios.find((s) => s.number === n);
 }
 
-export function scenarioForCheck(checkId: string): Scenario | undefined {
-  return scenarios.find((s) => s.checkIds.includes(checkId));
-}
-
 /**
  * Runbook config from a trading DB URL and the trade director's URL, as every role may read them:
  * the commands are printed on the runbook, the dashboard and incident pages, so no credentials,

@@ -7,8 +7,8 @@ import "server-only";
  * DB sees the same load with 1 or 100 browsers open.
  *
  * Each check runs under its own deadline and the results are combined with allSettled: a slow
- * or failing check becomes `unknown` with its error and never delays or blanks the others
- * (STYLE.md example 9).
+ * or failing check becomes `unknown` with its error and never delays or blanks the others:
+ * during an incident the panels that still read are the ones the on-call needs.
  *
  * The monitor also keeps the last hour of readings per check in memory (for sparklines and for
  * "critical since 14:02"), and a one-minute rollup of signals from SQL, fetched at most every
