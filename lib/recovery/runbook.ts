@@ -3,15 +3,17 @@
  * data: each scenario's symptoms with the checks that detect them, its recovery steps, prevention
  * and rollback plan. A step is a console action (linked to the guarded action that implements it),
  * a command (filled in from configuration, copyable), or a manual instruction.
- * Pure: no server or database imports, so pages, tests and the report drafter share it.
+ * No database access, so pages, tests and the report drafter share it. Which panel carries an
+ * action step's button comes from the check modules (each names its actions), not from here.
  */
 import { displayUrl } from "../display-url.ts";
+import { checkForAction, type CheckId } from "./checks/index.ts";
 import type { ActionName } from "./guarded-action.ts";
 
 export type StepKind = "action" | "command" | "manual";
 
 export type RunbookStep =
-  | { kind: "action"; text: string; action: ActionName; checkId: string }
+  | { kind: "action"; text: string; action: ActionName }
   | { kind: "command"; text: string; command: (c: RunbookConfig) => string }
   | { kind: "manual"; text: string };
 
@@ -22,8 +24,8 @@ export type Scenario = {
   slug: string;
   title: string;
   symptoms: string;
-  /** Check ids (lib/recovery/checks) that detect the symptoms. */
-  checkIds: string[];
+  /** The checks (lib/recovery/checks) that detect the symptoms. */
+  checkIds: CheckId[];
   steps: RunbookStep[];
   prevention?: string;
   rollback?: string;
@@ -70,8 +72,8 @@ export const scenarios: Scenario[] = [
     steps: [
       { kind: "command", text: "Check circuit breaker status", command: (c) => `curl -s ${td(c)}/admin/circuit` },
       { kind: "manual", text: "Verify MT5 connection: check execution_officer polling logs" },
-      { kind: "action", text: "Reset circuit breaker", action: "circuit.reset", checkId: "circuit_breaker" },
-      { kind: "action", text: "Manual intervention if needed: update directive status (mark stale pending directives cancelled)", action: "directives.cancel_stale", checkId: "directives_stale_pending" },
+      { kind: "action", text: "Reset circuit breaker", action: "circuit.reset" },
+      { kind: "action", text: "Manual intervention if needed: update directive status (mark stale pending directives cancelled)", action: "directives.cancel_stale" },
     ],
     rollback: "Mark pending directives as 'cancelled' if unrecoverable",
     contacts: ["oncall"],
@@ -84,7 +86,7 @@ export const scenarios: Scenario[] = [
     checkIds: ["db_connections", "idle_transactions"],
     steps: [
       { kind: "command", text: "Check active connections", command: (c) => psql(c, "SELECT count(*), state FROM pg_stat_activity GROUP BY state;") },
-      { kind: "action", text: "Kill long-running idle transactions if safe", action: "sessions.terminate_idle", checkId: "idle_transactions" },
+      { kind: "action", text: "Kill long-running idle transactions if safe", action: "sessions.terminate_idle" },
       { kind: "manual", text: "Increase pool size temporarily in config" },
       { kind: "manual", text: "Restart affected services" },
     ],
@@ -153,14 +155,14 @@ export function runbookConfig(opts: { tradingDatabaseUrl?: string; tradeDirector
 }
 
 /** Steps as plain data (functions resolved), for pages and reports. */
-export type RenderedStep = { kind: StepKind; text: string; command?: string; action?: ActionName; checkId?: string };
+export type RenderedStep = { kind: StepKind; text: string; command?: string; action?: ActionName; checkId?: CheckId };
 
 export function renderSteps(s: Scenario, config: RunbookConfig): RenderedStep[] {
   return s.steps.map((step) =>
     step.kind === "command"
       ? { kind: "command", text: step.text, command: step.command(config) }
       : step.kind === "action"
-        ? { kind: "action", text: step.text, action: step.action, checkId: step.checkId }
+        ? { kind: "action", text: step.text, action: step.action, checkId: checkForAction(step.action) ?? undefined }
         : { kind: "manual", text: step.text },
   );
 }
