@@ -283,13 +283,13 @@ export function bucketize(points: HistoryPoint[], bucketMs: number): HistoryBuck
   return out;
 }
 
-const g = globalThis as unknown as { __rcHealth?: HealthMonitor };
+const g = globalThis as unknown as { __rcHealth?: HealthMonitor; __rcHealthChecks?: readonly CheckDefinition[] };
 
 /** The process-wide monitor. */
 export function healthMonitor(): HealthMonitor {
   if (!g.__rcHealth) {
     const e = env();
-    g.__rcHealth = new HealthMonitor(defaultChecks, {
+    g.__rcHealth = new HealthMonitor(g.__rcHealthChecks ?? defaultChecks, {
       refreshSeconds: e.HEALTH_REFRESH_SECONDS,
       checkTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS + 500, e.HEALTH_REFRESH_SECONDS * 1000),
       signalsPerMinute: () => getSignalsPerMinute({ minutes: ROLLUP_MINUTES, timeoutMs: 3000 }),
@@ -310,7 +310,11 @@ export function monitoringQueries(e: Env, defs: readonly CheckModule[] = default
   ];
 }
 
-/** For tests: forget the process-wide monitor (its history and snapshot), so the next call builds a new one from the current env. */
-export function resetHealthMonitor(): void {
+/**
+ * For tests: forget the process-wide monitor (its history and snapshot), so the next call builds a
+ * new one from the current env, running `checks` (the registry when not given).
+ */
+export function resetHealthMonitor(checks?: readonly CheckDefinition[]): void {
   g.__rcHealth = undefined;
+  g.__rcHealthChecks = checks;
 }
