@@ -1,10 +1,9 @@
 import type { CircuitBreakerDetail } from "@/lib/recovery/checks/circuit-breaker";
-import type { NotConfiguredDetail } from "@/lib/recovery/checks/types";
 import { formatDateTime, formatValue } from "../format";
 import { Facts } from "./parts";
 import type { CheckRenderer } from "./types";
 
-export const circuitBreakerRenderer: CheckRenderer<CircuitBreakerDetail | NotConfiguredDetail> = {
+export const circuitBreakerRenderer: CheckRenderer<CircuitBreakerDetail> = {
   Body({ detail: d }) {
     return (
       <Facts

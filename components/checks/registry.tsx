@@ -9,6 +9,7 @@
  */
 import { createContext, useContext } from "react";
 import type { CheckDetail, CheckId } from "@/lib/recovery/checks";
+import type { NotConfiguredDetail } from "@/lib/recovery/checks/types";
 import { circuitBreakerRenderer } from "./circuit-breaker";
 import { dbConnectionsRenderer } from "./db-connections";
 import { directivesStalePendingRenderer } from "./directives-stale-pending";
@@ -19,7 +20,8 @@ import { signalsRecentRenderer } from "./signals-recent";
 import type { CheckRenderer } from "./types";
 import { workerRateLimitRenderer } from "./worker-rate-limit";
 
-export type CheckRenderers = { [K in CheckId]: CheckRenderer<CheckDetail<K>> };
+/** A configured reading's detail is what a renderer draws (the panel handles "not configured"). */
+export type CheckRenderers = { [K in CheckId]: CheckRenderer<Exclude<CheckDetail<K>, NotConfiguredDetail>> };
 
 export const checkRenderers: CheckRenderers = {
   signals_recent: signalsRecentRenderer,

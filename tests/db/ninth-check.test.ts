@@ -11,7 +11,8 @@ import { GET as getHealth } from "@/app/api/health/route";
 import { GET as getHistory } from "@/app/api/health/history/route";
 import { GET as getMetrics } from "@/app/api/metrics/route";
 import { actionsByCheck } from "@/components/actions/panel-actions";
-import { CheckRenderersContext, checkRenderers } from "@/components/checks/registry";
+import { idleTransactionsRenderer } from "@/components/checks/idle-transactions";
+import { CheckRenderersContext, checkRenderers, type CheckRenderers } from "@/components/checks/registry";
 import { HealthBoard } from "@/components/health-board";
 import { closeStores } from "@/lib/db/client";
 import { recoveryActions } from "@/lib/recovery/actions";
@@ -98,5 +99,18 @@ describe("a check's actions are named once, in its module", () => {
     expect(recoveryActions.filter((a) => a.checkId !== null).map((a) => [a.name, a.checkId])).toEqual(expect.arrayContaining(named.map(([a, id]) => [a, id])));
     expect(recoveryActions.filter((a) => a.checkId !== null)).toHaveLength(named.length);
     expect(Object.keys(actionsByCheck).sort()).toEqual(checks.filter((c) => c.actions.length > 0).map((c) => c.id).sort());
+  });
+});
+
+describe("the renderers' registry is typed by the checks' registry (npm run typecheck enforces these)", () => {
+  it("asks for a renderer for every check, drawing that check's detail", () => {
+    const { signals_recent: signals, ...withoutSignals } = checkRenderers;
+    // @ts-expect-error a registered check without a renderer
+    const missing: CheckRenderers = withoutSignals;
+    // @ts-expect-error the idle sessions' renderer cannot draw the signals' detail
+    const mismatched: CheckRenderers = { ...checkRenderers, signals_recent: idleTransactionsRenderer };
+    expect(Object.keys(missing)).not.toContain("signals_recent");
+    expect(mismatched.signals_recent).not.toBe(signals);
+    expect(Object.keys(checkRenderers).sort()).toEqual(checks.map((c) => c.id).sort());
   });
 });
