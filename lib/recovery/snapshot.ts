@@ -283,13 +283,18 @@ export function bucketize(points: HistoryPoint[], bucketMs: number): HistoryBuck
   return out;
 }
 
-const g = globalThis as unknown as { __rcHealth?: HealthMonitor; __rcHealthChecks?: readonly CheckDefinition[] };
+const g = globalThis as unknown as { __rcHealth?: HealthMonitor; __rcHealthChecks?: readonly CheckModule[] };
+
+/** The checks the process-wide monitor runs: the registry (tests may set others, resetHealthMonitor). */
+export function monitoredChecks(): readonly CheckModule[] {
+  return g.__rcHealthChecks ?? defaultChecks;
+}
 
 /** The process-wide monitor. */
 export function healthMonitor(): HealthMonitor {
   if (!g.__rcHealth) {
     const e = env();
-    g.__rcHealth = new HealthMonitor(g.__rcHealthChecks ?? defaultChecks, {
+    g.__rcHealth = new HealthMonitor(monitoredChecks(), {
       refreshSeconds: e.HEALTH_REFRESH_SECONDS,
       checkTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS + 500, e.HEALTH_REFRESH_SECONDS * 1000),
       signalsPerMinute: () => getSignalsPerMinute({ minutes: ROLLUP_MINUTES, timeoutMs: 3000 }),
@@ -314,7 +319,7 @@ export function monitoringQueries(e: Env, defs: readonly CheckModule[] = default
  * For tests: forget the process-wide monitor (its history and snapshot), so the next call builds a
  * new one from the current env, running `checks` (the registry when not given).
  */
-export function resetHealthMonitor(checks?: readonly CheckDefinition[]): void {
+export function resetHealthMonitor(checks?: readonly CheckModule[]): void {
   g.__rcHealth = undefined;
   g.__rcHealthChecks = checks;
 }

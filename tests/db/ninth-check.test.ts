@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GET as getHealth } from "@/app/api/health/route";
 import { GET as getHistory } from "@/app/api/health/history/route";
 import { GET as getMetrics } from "@/app/api/metrics/route";
+import { GET as getStatus } from "@/app/api/status/route";
 import { actionsByCheck } from "@/components/actions/panel-actions";
 import { idleTransactionsRenderer } from "@/components/checks/idle-transactions";
 import { CheckRenderersContext, checkRenderers, type CheckRenderers } from "@/components/checks/registry";
@@ -18,6 +19,7 @@ import { closeStores } from "@/lib/db/client";
 import { recoveryActions } from "@/lib/recovery/actions";
 import { checks } from "@/lib/recovery/checks";
 import { resetHealthMonitor, type HealthHistory, type Snapshot } from "@/lib/recovery/snapshot";
+import type { StatusDto } from "@/lib/recovery/status";
 import { ninthCheck, ninthRenderer } from "../support/ninth-check";
 import { withEnv } from "../support/db";
 
@@ -90,6 +92,14 @@ describe("a ninth check, registered with one line", () => {
     expect(text).toContain('recovery_console_check_status{check="ninth_check",scenario=""} 2');
     expect(text).toContain('recovery_console_check_state{check="ninth_check",state="critical"} 1');
     expect(text).toContain('recovery_console_check_value{check="ninth_check",unit="jobs"} 7');
+  });
+
+  it("speaks for its area on the status page", async () => {
+    const res = await getStatus(request("/api/status"), {});
+    expect(res.status).toBe(200);
+    const status = (await res.json()) as StatusDto;
+    // Its area's real checks are quiet here (no failed execution; no EA configured): the outage is the ninth's.
+    expect(status.areas.find((a) => a.id === "execution")).toMatchObject({ level: "outage", monitored: true });
   });
 });
 
