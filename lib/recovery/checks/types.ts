@@ -58,7 +58,7 @@ export type CheckSource = "trading_tables" | "pg_stat_activity" | "console_store
 
 /**
  * One health check, whole: adding a check means adding one module of this type to the registry
- * (registry.ts) and one renderer of its `Detail` (components/checks/registry.tsx).
+ * (index.ts) and one renderer of its `Detail` (components/checks/registry.tsx).
  */
 export type CheckModule<Id extends string = string, Detail extends object = object> = {
   id: Id;
@@ -71,6 +71,7 @@ export type CheckModule<Id extends string = string, Detail extends object = obje
   area: AreaId;
   /** The guarded actions that treat its symptom: their panel is this check's, and they re-read it after their effect. */
   actions: readonly ActionName[];
+  /** What it reads (the bench and the plans test select checks by it). */
   reads: readonly CheckSource[];
   /**
    * Its reads of the trading tables, built exactly as `run` builds them with the thresholds of `e`:
