@@ -16,7 +16,7 @@ const config = [
     ignores: [".next/**", ".next-*/**", "node_modules/**", ".data/**", "drizzle/**", "test-results/**", "playwright-report/**", "next-env.d.ts"],
   },
   {
-    // Guard rails for the data layer (STYLE.md example 11).
+    // Guard rails for the data layer: an update or delete without a where clause would touch every row.
     plugins: { drizzle },
     rules: {
       "drizzle/enforce-delete-with-where": ["error", { drizzleObjectName: ["db", "tx"] }],

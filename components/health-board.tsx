@@ -1,6 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo } from "react";
+import type { CheckId } from "@/lib/recovery/checks";
 import type { CheckResult } from "@/lib/recovery/checks/types";
 import type { HealthHistory, Snapshot } from "@/lib/recovery/snapshot";
 import { SignedOutError, useHealth, useHealthHistory } from "./data/health-query";
@@ -12,9 +13,12 @@ import { useNow } from "./use-now";
 
 const LEVEL = { ok: 0, warn: 1, critical: 2, unknown: null } as const;
 
+/** The check whose sparkline is the SQL rollup of signals per minute rather than its own history. */
+const SIGNALS: CheckId = "signals_recent";
+
 /** The sparkline for one check: the last hour from history, then the live value. */
 function trendOf(check: CheckResult, history: HealthHistory): { data: SparklineData; label: string } | null {
-  if (check.id === "signals_recent" && history.signalsPerMinute) {
+  if (check.id === SIGNALS && history.signalsPerMinute) {
     const points = history.signalsPerMinute;
     const ys = points.map((p) => p.count);
     const last = ys[ys.length - 1] ?? 0;

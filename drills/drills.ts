@@ -5,13 +5,15 @@
  */
 import { runScript, type ScriptResult } from "../scripts/lib/run-script.ts";
 import postgres from "postgres";
+import type { CheckId } from "../lib/recovery/checks/index.ts";
 import { confirmRequest, preview, type ActionState } from "../bench/lib/console.ts";
 import { fillConnections, isTooManyConnections } from "../bench/lib/sessions.ts";
 import { auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
 
 export type Drill = { name: string; fast: boolean; what: string; run(world: DrillWorld, log: (line: string) => void): Promise<void> };
 
-const DB_CHECKS = ["signals_recent", "directives_stale_pending", "executions_failed", "db_connections", "idle_transactions"];
+/** The checks that read only the trading database (the others also read the console store or HTTP). */
+const DB_CHECKS: CheckId[] = ["signals_recent", "directives_stale_pending", "executions_failed", "db_connections", "idle_transactions"];
 
 function assert(cond: unknown, why: string): asserts cond {
   if (!cond) throw new Error(why);

@@ -1,7 +1,7 @@
 /**
  * Configuration, validated once and failing fast with a message that names the variable.
  * Every variable is documented in .env.example. No React and no server-only marker here:
- * the launcher scripts and next.config.ts read it too.
+ * the launcher scripts (scripts/*.ts) and the bench read it too.
  */
 import { z } from "zod";
 import { parseTrustedProxies } from "./auth/client-address.ts";

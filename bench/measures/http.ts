@@ -3,6 +3,7 @@
  * serving_ratio, viewers_ratio and freshness_ms.
  */
 import fs from "node:fs";
+import type { CheckId } from "../../lib/recovery/checks/index.ts";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type postgres from "postgres";
@@ -225,7 +226,7 @@ export async function measureFreshness(o: { baseUrl: string; token: string; writ
     while (!stop || seenAt.length < committed.length) {
       const h = await getHealth(o.baseUrl, o.token);
       refresh = h.refreshSeconds;
-      const v = h.checks.find((c) => c.id === "directives_stale_pending")?.value;
+      const v = h.checks.find((c) => c.id === ("directives_stale_pending" satisfies CheckId))?.value;
       const now = performance.now();
       if (typeof v === "number") while (seenAt.length < Math.min(v - base, committed.length)) seenAt.push(now);
       await sleep(20);

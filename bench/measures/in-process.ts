@@ -3,12 +3,9 @@
  * databases: plans, growth_ratio, floor_ratio and audit_append_p95_ms.
  */
 import postgres from "postgres";
-import { monitoringQueries } from "../../lib/db/queries/trading.ts";
 import { appendAudit } from "../../lib/recovery/audit.ts";
 import { checks } from "../../lib/recovery/checks/index.ts";
-import { STALE_DIRECTIVES_SHOWN } from "../../lib/recovery/checks/directives-stale-pending.ts";
-import { FAILED_EXECUTIONS_SHOWN, FAILED_EXECUTIONS_WINDOW_SECONDS } from "../../lib/recovery/checks/executions-failed.ts";
-import { HealthMonitor } from "../../lib/recovery/snapshot.ts";
+import { HealthMonitor, monitoringQueries } from "../../lib/recovery/snapshot.ts";
 import { parseEnv } from "../../lib/env.ts";
 import { applyEnv } from "../lib/inproc.ts";
 import { startSimsProcess } from "../lib/sims-process.ts";
@@ -22,14 +19,7 @@ export async function measurePlans(url: string): Promise<{ all: boolean; queries
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const queries: PlanVerdict[] = [];
-    for (const q of monitoringQueries({
-      signalWindowSeconds: e.SIGNAL_SILENCE_SECONDS,
-      staleDirectiveSeconds: e.STALE_DIRECTIVE_SECONDS,
-      staleDirectivesShown: STALE_DIRECTIVES_SHOWN,
-      failedWindowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS,
-      failedExecutionsShown: FAILED_EXECUTIONS_SHOWN,
-      historyMinutes: 60,
-    })) {
+    for (const q of monitoringQueries(e)) {
       queries.push(await explainQuery(sql, q));
     }
     return { all: queries.every((q) => q.ok), queries };
@@ -38,8 +28,8 @@ export async function measurePlans(url: string): Promise<{ all: boolean; queries
   }
 }
 
-/** The checks that read a database (the others are HTTP probes). */
-export const DB_CHECKS = ["signals_recent", "directives_stale_pending", "executions_failed", "db_connections", "idle_transactions", "ea_heartbeat"];
+/** The checks that read a database (the others are HTTP probes only). */
+export const DB_CHECKS: string[] = checks.filter((c) => c.reads.some((r) => r !== "http")).map((c) => c.id);
 
 export type GrowthRow = { check: string; smallP95Ms: number; largeP95Ms: number; ratio: number };
 

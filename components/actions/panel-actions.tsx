@@ -8,12 +8,16 @@ import {
   previewResetCircuitAction,
   resetCircuitAction,
 } from "@/app/actions/recovery";
+import type { CheckId } from "@/lib/recovery/checks";
 import type { CheckResult } from "@/lib/recovery/checks/types";
 import type { ActionClient } from "./action-dialog";
 import { ActionDialog } from "./action-dialog-lazy";
 
-/** Each action sits on the panel of the symptom it treats, named as the runbook names it. */
-export const actionsByCheck: Record<string, ActionClient> = {
+/**
+ * Each action sits on the panel of the symptom it treats (the check module's `actions`), named as
+ * the runbook names it; tests/unit/check-registry.test.ts holds this map to the modules.
+ */
+export const actionsByCheck: Partial<Record<CheckId, ActionClient>> = {
   circuit_breaker: { title: "Reset circuit", preview: previewResetCircuitAction, confirm: resetCircuitAction },
   directives_stale_pending: { title: "Cancel stale directives", preview: previewCancelStaleDirectivesAction, confirm: cancelStaleDirectivesAction },
   idle_transactions: { title: "Kill idle transactions", preview: previewKillIdleTransactionsAction, confirm: killIdleTransactionsAction },
@@ -22,7 +26,7 @@ export const actionsByCheck: Record<string, ActionClient> = {
 /** The recovery action for a panel, for roles that may act (the server checks again). */
 export function PanelActions({ check, canAct }: { check: CheckResult; canAct: boolean }) {
   const [open, setOpen] = useState(false);
-  const action = actionsByCheck[check.id];
+  const action = actionsByCheck[check.id as CheckId];
   if (!action || !canAct) return null;
   const urgent = check.status === "critical" || check.status === "warn";
   return (

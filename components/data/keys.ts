@@ -1,4 +1,4 @@
-/** One key factory for every client query (STYLE.md example 8). */
+/** One key factory for every client query, so a panel's query and its invalidation cannot drift apart. */
 export const keys = {
   health: () => ["health"] as const,
   healthHistory: () => ["health", "history"] as const,

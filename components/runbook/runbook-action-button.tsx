@@ -1,10 +1,11 @@
 "use client";
 import { useState } from "react";
 import { ActionDialog } from "../actions/action-dialog-lazy";
+import type { CheckId } from "@/lib/recovery/checks";
 import { actionsByCheck } from "../actions/panel-actions";
 
 /** A runbook step done through the console: opens the same guarded action as the panel's button. */
-export function RunbookActionButton({ checkId, incidentRef }: { checkId: string; incidentRef?: string }) {
+export function RunbookActionButton({ checkId, incidentRef }: { checkId: CheckId; incidentRef?: string }) {
   const [open, setOpen] = useState(false);
   const action = actionsByCheck[checkId];
   if (!action) return null;

@@ -1,7 +1,8 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
-import { describeDuration, describeSince, type StatusDto, type StatusLevel } from "@/lib/recovery/status";
+import type { StatusDto, StatusLevel } from "@/lib/recovery/status";
+import { describeDuration, describeSince } from "./describe";
 import { SignedOutError } from "../data/fetch-json";
 import { useNow } from "../use-now";
 import { useStatus } from "./status-query";

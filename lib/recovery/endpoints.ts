@@ -142,7 +142,3 @@ export const endpoints: Endpoint[] = [
     effectWhenAllowed: "verifies the chain, records an audit.verify entry and anchors the head",
   }),
 ];
-
-export function endpointById(id: string): Endpoint | undefined {
-  return endpoints.find((e) => e.id === id);
-}

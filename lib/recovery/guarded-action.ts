@@ -124,7 +124,7 @@ export type PreviewView = {
 
 export type ActionResult = ExecuteResult & { intentSeq: number; outcomeSeq: number | null; before: CheckResult | null; after: CheckResult | null; durationMs: number };
 
-/** The typed state every action returns (STYLE.md example 4). */
+/** The typed state every action returns: field errors for the form, a message, and the result. */
 export type ActionState<R = ActionResult> = {
   ok: boolean;
   status?: "done" | "in_progress" | "approval_required";

@@ -25,6 +25,7 @@ import type { Heading, List, ListItem, Nodes, Root, RootContent } from "mdast";
 import remarkParse from "remark-parse";
 import { unified } from "unified";
 import type { ActionName } from "./guarded-action.ts";
+import type { CheckId } from "./checks/index.ts";
 import type { ContactKey, RunbookConfig, RunbookStep, Scenario } from "./runbook.ts";
 
 export type RunbookProblem = { line: number; message: string };
@@ -290,7 +291,8 @@ function parseScenario(s: Section, ctx: { knownActions: Set<string>; knownChecks
     slug: title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),
     title,
     symptoms: symptoms ?? "",
-    checkIds: checkBinding ?? (ctx.knownChecks ? inferredChecks.filter((id) => ctx.knownChecks!.has(id)) : inferredChecks),
+    // Ids are checked against the known checks (ctx.knownChecks) where the registry is at hand.
+    checkIds: (checkBinding ?? (ctx.knownChecks ? inferredChecks.filter((id) => ctx.knownChecks!.has(id)) : inferredChecks)) as CheckId[],
     steps: steps ?? [],
     ...(prevention !== undefined ? { prevention } : {}),
     ...(rollback !== undefined ? { rollback, rollbackAction: inferAction(null, rollback) ?? undefined } : {}),

@@ -13,9 +13,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { env } from "../env.ts";
 import { recordRunbookVersion } from "../db/queries/runbook.ts";
-import { checkIds } from "./checks/index.ts";
+import { checks } from "./checks/index.ts";
 import { policyFrom, type EscalationPolicy } from "./escalation.ts";
 import { parseRunbook, type Runbook, type RunbookProblem } from "./runbook-parse.ts";
+
+const checkIds = checks.map((c) => c.id);
 
 export type RunbookVersionInfo = { hash: string; lastUpdated: string | null; owner: string | null };
 export type LoadedRunbook = RunbookVersionInfo & { runbook: Runbook; markdown: string; file: string; loadedAt: string };

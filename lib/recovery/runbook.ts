@@ -4,9 +4,11 @@
  * action that implements it), a command (filled in from configuration, copyable), or a manual
  * instruction. The data itself is the team's Markdown file (runbook/recovery-runbook.md, or
  * RUNBOOK_FILE), parsed by lib/recovery/runbook-parse.ts and served by lib/recovery/runbook-source.ts.
- * Pure: no server or database imports, so pages, tests and the report drafter share it.
+ * No database access, so pages, tests and the report drafter share it. Which panel carries an
+ * action step's button comes from the check modules (each names its actions) unless the file binds it.
  */
 import { displayUrl } from "../display-url.ts";
+import { checkForAction, type CheckId } from "./checks/index.ts";
 import type { ActionName } from "./guarded-action.ts";
 
 export type StepKind = "action" | "command" | "manual";
@@ -24,8 +26,8 @@ export type Scenario = {
   slug: string;
   title: string;
   symptoms: string;
-  /** Check ids (lib/recovery/checks) that detect the symptoms. */
-  checkIds: string[];
+  /** The checks (lib/recovery/checks) that detect the symptoms. */
+  checkIds: CheckId[];
   steps: RunbookStep[];
   prevention?: string;
   rollback?: string;
@@ -58,7 +60,7 @@ export function scenarioByNumber(scenarios: readonly Scenario[], n: number): Sce
 }
 
 export function scenarioForCheck(scenarios: readonly Scenario[], checkId: string): Scenario | undefined {
-  return scenarios.find((s) => s.checkIds.includes(checkId));
+  return scenarios.find((s) => (s.checkIds as readonly string[]).includes(checkId));
 }
 
 /**
@@ -81,14 +83,14 @@ export function runbookConfig(opts: { tradingDatabaseUrl?: string; tradeDirector
 }
 
 /** Steps as plain data (functions resolved), for pages and reports. */
-export type RenderedStep = { kind: StepKind; text: string; command?: string; action?: ActionName; checkId?: string };
+export type RenderedStep = { kind: StepKind; text: string; command?: string; action?: ActionName; checkId?: CheckId };
 
 export function renderSteps(s: Scenario, config: RunbookConfig): RenderedStep[] {
   return s.steps.map((step) =>
     step.kind === "command"
       ? { kind: "command", text: step.text, command: step.command(config) }
       : step.kind === "action"
-        ? { kind: "action", text: step.text, action: step.action, checkId: step.checkId, ...(step.command ? { command: step.command(config) } : {}) }
+        ? { kind: "action", text: step.text, action: step.action, checkId: (step.checkId as CheckId | "") || checkForAction(step.action) || undefined, ...(step.command ? { command: step.command(config) } : {}) }
         : { kind: "manual", text: step.text },
   );
 }

@@ -7,18 +7,18 @@ import "server-only";
  * DB sees the same load with 1 or 100 browsers open.
  *
  * Each check runs under its own deadline and the results are combined with allSettled: a slow
- * or failing check becomes `unknown` with its error and never delays or blanks the others
- * (STYLE.md example 9).
+ * or failing check becomes `unknown` with its error and never delays or blanks the others:
+ * during an incident the panels that still read are the ones the on-call needs.
  *
  * The monitor also keeps the last hour of readings per check in memory (for sparklines and for
  * "critical since 14:02"), and a one-minute rollup of signals from SQL, fetched at most every
  * 30 s whatever the number of viewers.
  */
-import { env } from "../env.ts";
+import { env, type Env } from "../env.ts";
 import { DbError } from "../db/errors.ts";
-import { getSignalsPerMinute } from "../db/queries/trading.ts";
+import { getSignalsPerMinute, signalsPerMinuteQuery, type MonitoringQuery } from "../db/queries/trading.ts";
 import { checks as defaultChecks } from "./checks/index.ts";
-import { severity, type CheckDefinition, type CheckResult, type CheckStatus } from "./checks/types.ts";
+import { severity, type CheckDefinition, type CheckModule, type CheckResult, type CheckStatus } from "./checks/types.ts";
 
 export type Snapshot = {
   generatedAt: string;
@@ -47,6 +47,8 @@ export type HealthHistory = {
 type RollupResult = { data: SignalsPerMinute | null; error?: { code: string; message: string } };
 
 const HISTORY_MS = 60 * 60 * 1000;
+/** The signals sparkline's window, read from SQL. */
+const ROLLUP_MINUTES = 60;
 /** At most this many buckets per check in the history answer (30 s each for an hour). */
 const HISTORY_BUCKETS = 120;
 /** The signals rollup is re-read at most this often. */
@@ -98,7 +100,7 @@ export async function runCheck(def: CheckDefinition, defaultTimeoutMs: number): 
         }, timeoutMs);
       }),
     ]);
-    return { ...base, ...reading, observedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - started) };
+    return { ...base, ...reading, detail: reading.detail as Record<string, unknown>, observedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     // Expected failures (a database or dependency down, a deadline) are shown on the panel;
     // anything else is a bug and is logged in full.
@@ -138,7 +140,7 @@ export class HealthMonitor {
   readonly startedAt = new Date().toISOString();
 
   constructor(
-    private readonly defs: CheckDefinition[],
+    private readonly defs: readonly CheckDefinition[],
     private readonly opts: MonitorOptions,
   ) {}
 
@@ -281,22 +283,43 @@ export function bucketize(points: HistoryPoint[], bucketMs: number): HistoryBuck
   return out;
 }
 
-const g = globalThis as unknown as { __rcHealth?: HealthMonitor };
+const g = globalThis as unknown as { __rcHealth?: HealthMonitor; __rcHealthChecks?: readonly CheckModule[] };
+
+/** The checks the process-wide monitor runs: the registry (tests may set others, resetHealthMonitor). */
+export function monitoredChecks(): readonly CheckModule[] {
+  return g.__rcHealthChecks ?? defaultChecks;
+}
 
 /** The process-wide monitor. */
 export function healthMonitor(): HealthMonitor {
   if (!g.__rcHealth) {
     const e = env();
-    g.__rcHealth = new HealthMonitor(defaultChecks, {
+    g.__rcHealth = new HealthMonitor(monitoredChecks(), {
       refreshSeconds: e.HEALTH_REFRESH_SECONDS,
       checkTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS + 500, e.HEALTH_REFRESH_SECONDS * 1000),
-      signalsPerMinute: () => getSignalsPerMinute({ minutes: 60, timeoutMs: 3000 }),
+      signalsPerMinute: () => getSignalsPerMinute({ minutes: ROLLUP_MINUTES, timeoutMs: 3000 }),
     });
   }
   return g.__rcHealth;
 }
 
-/** For tests: forget the process-wide monitor (its history and snapshot), so the next call builds a new one from the current env. */
-export function resetHealthMonitor(): void {
+/**
+ * Every read of the trading tables the monitor makes, built exactly as the checks build them with
+ * the thresholds of `e` (each check module's `queries`), and the sparkline's rollup:
+ * tests/db/plans.test.ts and `npm run bench` EXPLAIN each and require an index scan.
+ */
+export function monitoringQueries(e: Env, defs: readonly CheckModule[] = defaultChecks): MonitoringQuery[] {
+  return [
+    ...defs.flatMap((d) => d.queries?.(e) ?? []),
+    { id: "signals_per_minute", check: "history", source: "the signals sparkline", build: (sql) => signalsPerMinuteQuery(sql, ROLLUP_MINUTES) },
+  ];
+}
+
+/**
+ * For tests: forget the process-wide monitor (its history and snapshot), so the next call builds a
+ * new one from the current env, running `checks` (the registry when not given).
+ */
+export function resetHealthMonitor(checks?: readonly CheckModule[]): void {
   g.__rcHealth = undefined;
+  g.__rcHealthChecks = checks;
 }

@@ -1,12 +1,14 @@
 /**
  * The stakeholder status view's data: a reduced DTO built on the server from the health snapshot,
- * in plain language for people who are not engineers. Pure functions, no React, no database.
+ * in plain language for people who are not engineers. Pure functions, no React, no database access;
+ * which checks speak for which area comes from the check modules (each names its `area`).
  *
  * What it must never carry (the page is for viewers): SQL text, client addresses, DB user names,
  * check details or error messages. So it is built from the checks' *status* only, with wording
  * of its own; nothing of a check's summary, detail or error is copied.
  */
-import type { CheckResult, CheckStatus } from "./checks/types.ts";
+import { checks as registeredChecks } from "./checks/index.ts";
+import type { CheckModule, CheckResult, CheckStatus } from "./checks/types.ts";
 import type { HistoryPoint, Snapshot } from "./snapshot.ts";
 
 export type AreaId = "signals" | "directives" | "execution" | "database" | "market_data";
@@ -45,36 +47,31 @@ export type StatusDto = {
 
 type Wording = Record<Exclude<StatusLevel, "operational">, string> & { operational: string };
 
-/** Which checks speak for which area, and how each area's state reads. */
-export const AREAS: ReadonlyArray<{ id: AreaId; name: string; checks: readonly string[]; words: Wording }> = [
+/** The areas, in page order, and how each area's state reads. */
+export const AREAS: ReadonlyArray<{ id: AreaId; name: string; words: Wording }> = [
   {
     id: "signals",
     name: "Trading signals",
-    checks: ["signals_recent"],
     words: { operational: "Signals are being generated", degraded: "signal generation is slow", outage: "no new trading signals", unknown: "signal generation cannot be checked" },
   },
   {
     id: "directives",
     name: "Order processing",
-    checks: ["directives_stale_pending", "circuit_breaker"],
     words: { operational: "Orders are being processed", degraded: "order processing delayed", outage: "order processing stopped", unknown: "order processing cannot be checked" },
   },
   {
     id: "execution",
     name: "Order execution",
-    checks: ["executions_failed", "ea_heartbeat"],
     words: { operational: "Orders are reaching the broker", degraded: "order execution delayed", outage: "order execution interrupted", unknown: "order execution cannot be checked" },
   },
   {
     id: "database",
     name: "Database",
-    checks: ["db_connections", "idle_transactions"],
     words: { operational: "Responding normally", degraded: "database under strain", outage: "database overloaded", unknown: "the database cannot be checked" },
   },
   {
     id: "market_data",
     name: "Market data",
-    checks: ["worker_rate_limit"],
     words: { operational: "Market data is flowing", degraded: "market data delayed", outage: "market data interrupted", unknown: "market data cannot be checked" },
   },
 ];
@@ -107,12 +104,15 @@ function problemSince(check: CheckResult, history: HistoryPoint[]): string {
 
 export function buildStatus(
   snapshot: Snapshot,
-  opts: { history?: (checkId: string) => HistoryPoint[]; incident?: StatusIncident | null } = {},
+  opts: { history?: (checkId: string) => HistoryPoint[]; incident?: StatusIncident | null; checks?: readonly Pick<CheckModule, "id" | "area">[] } = {},
 ): StatusDto {
   const byId = new Map(snapshot.checks.map((c) => [c.id, c]));
+  const modules = opts.checks ?? registeredChecks;
   const areas: AreaStatus[] = AREAS.map((a) => {
     // A check that is not configured here (e.g. no TRADE_DIRECTOR_URL) does not speak for its area.
-    const checks = a.checks.map((id) => byId.get(id)).filter((c): c is CheckResult => c !== undefined && c.detail?.configured !== false);
+    const checks = modules
+      .filter((m) => m.area === a.id)
+      .map((m) => byId.get(m.id)).filter((c): c is CheckResult => c !== undefined && c.detail?.configured !== false);
     if (checks.length === 0) return { id: a.id, name: a.name, level: "unknown", summary: "Not monitored on this console", since: null, monitored: false };
     const level = worst(checks.map((c) => LEVEL_OF[c.status]));
     if (level === "operational") return { id: a.id, name: a.name, level, summary: a.words.operational, since: null, monitored: true };
@@ -148,24 +148,4 @@ export function buildStatus(
     overall = { ...overall, level: "outage", headline: `Incident level ${incident.level}: ${incident.title}`, since: incident.startedAt };
   }
   return { generatedAt: snapshot.generatedAt, refreshSeconds: snapshot.refreshSeconds, overall, areas, incident };
-}
-
-/**
- * "since 14:02 (18 min)": a start time in the reader's time zone and how long ago it was.
- * `timeZone` is for tests; browsers use their own.
- */
-export function describeSince(sinceIso: string, nowMs: number, opts: { timeZone?: string; locale?: string } = {}): string {
-  const since = Date.parse(sinceIso);
-  const time = new Intl.DateTimeFormat(opts.locale ?? "en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: opts.timeZone }).format(since);
-  return `since ${time} (${describeDuration(Math.max(0, nowMs - since))})`;
-}
-
-/** "less than a minute", "18 min", "2 h 5 min". */
-export function describeDuration(ms: number): string {
-  const minutes = Math.floor(ms / 60_000);
-  if (minutes < 1) return "less than a minute";
-  if (minutes < 60) return `${minutes} min`;
-  const h = Math.floor(minutes / 60);
-  const m = minutes % 60;
-  return m ? `${h} h ${m} min` : `${h} h`;
 }

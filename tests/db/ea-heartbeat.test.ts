@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { POST } from "@/app/api/heartbeat/route";
 import { closeStores } from "@/lib/db/client";
-import { eaHeartbeat } from "@/lib/recovery/checks/ea-heartbeat";
+import { eaHeartbeat, type EaHeartbeatDetail } from "@/lib/recovery/checks/ea-heartbeat";
+import type { CheckReading } from "@/lib/recovery/checks/types";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 const TOKEN = "ea-heartbeat-token-for-tests";
 let trading: Sql;
 let store: Sql;
-const run = () => eaHeartbeat.run(new AbortController().signal);
+// Configured in every test (EA_HEARTBEAT_TOKEN set), so the reading carries the heartbeat detail.
+const run = async () => (await eaHeartbeat.run(new AbortController().signal)) as CheckReading<EaHeartbeatDetail>;
 
 function beat(body: unknown, token: string | null = TOKEN): Promise<Response> {
   return POST(

@@ -1,15 +1,14 @@
 /**
  * Every monitoring read of the trading tables reaches them through an index: EXPLAIN of the SQL
- * the checks run (lib/db/queries/trading.ts, monitoringQueries), on 100k rows per table shaped like
+ * the checks run (each check module's `queries`, gathered by monitoringQueries in lib/recovery/snapshot.ts), on 100k rows per table shaped like
  * real traffic (bench/lib/seed.ts), analyzed, with the planner's defaults (enable_seqscan on). A
  * change that turns one into a Seq Scan fails here, in `npm test`, not only in `npm run bench`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
-import { monitoringQueries } from "@/lib/db/queries/trading";
 import { parseEnv } from "@/lib/env";
-import { STALE_DIRECTIVES_SHOWN } from "@/lib/recovery/checks/directives-stale-pending";
-import { FAILED_EXECUTIONS_SHOWN, FAILED_EXECUTIONS_WINDOW_SECONDS } from "@/lib/recovery/checks/executions-failed";
+import { checks } from "@/lib/recovery/checks";
+import { monitoringQueries } from "@/lib/recovery/snapshot";
 import { explainQuery } from "../../bench/lib/plans";
 import { seedTradingTables } from "../../bench/lib/seed";
 import { connect, resetTrading, type Sql } from "../support/db";
@@ -29,14 +28,7 @@ afterAll(async () => {
 
 // The thresholds the console runs with by default (the runbook's windows).
 const e = parseEnv({});
-const queries = monitoringQueries({
-  signalWindowSeconds: e.SIGNAL_SILENCE_SECONDS,
-  staleDirectiveSeconds: e.STALE_DIRECTIVE_SECONDS,
-  staleDirectivesShown: STALE_DIRECTIVES_SHOWN,
-  failedWindowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS,
-  failedExecutionsShown: FAILED_EXECUTIONS_SHOWN,
-  historyMinutes: 60,
-});
+const queries = monitoringQueries(e);
 
 describe("monitoring query plans at 100k rows", () => {
   it("runs with the planner's defaults on analyzed tables", async () => {
@@ -51,7 +43,9 @@ describe("monitoring query plans at 100k rows", () => {
   });
 
   it("covers every check that reads the trading tables", () => {
-    expect(new Set(queries.map((q) => q.check))).toEqual(new Set(["signals_recent", "directives_stale_pending", "executions_failed", "ea_heartbeat", "history"]));
+    const reading = checks.filter((c) => (c.reads as readonly string[]).includes("trading_tables")).map((c) => c.id);
+    expect(reading).toEqual(expect.arrayContaining(["signals_recent", "directives_stale_pending", "executions_failed", "ea_heartbeat"]));
+    expect(new Set(queries.map((q) => q.check))).toEqual(new Set([...reading, "history"]));
   });
 
   it.each(queries.map((q) => [q.id, q] as const))("%s reads through an index, with no Seq Scan on a trading table", async (_id, q) => {

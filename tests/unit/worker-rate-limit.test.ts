@@ -6,7 +6,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createWorkerRateLimitCheck, WorkerProber } from "@/lib/recovery/checks/worker-rate-limit";
+import type { CheckReading } from "@/lib/recovery/checks/types";
+import { createWorkerRateLimitCheck, WorkerProber, type WorkerRateLimitDetail } from "@/lib/recovery/checks/worker-rate-limit";
 import { HealthMonitor } from "@/lib/recovery/snapshot";
 import { startWorkerSim, type WorkerSim } from "@/sim/worker";
 import { setEnv } from "../support/env";
@@ -15,7 +16,8 @@ let worker: WorkerSim;
 let clock: number;
 let prober: WorkerProber;
 let check: ReturnType<typeof createWorkerRateLimitCheck>;
-const run = () => check.run(new AbortController().signal);
+// Configured in every test (WORKER_PROBES set), so the reading carries the workers.
+const run = async () => (await check.run(new AbortController().signal)) as CheckReading<WorkerRateLimitDetail>;
 const advance = (seconds: number) => (clock += seconds * 1000);
 
 beforeAll(async () => {

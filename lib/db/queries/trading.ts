@@ -328,42 +328,10 @@ export function signalsPerMinuteQuery(sql: Sql, minutes: number) {
 export type MonitoringQuery = {
   /** e.g. "executions_failed.rows" */
   id: string;
-  /** The check (or panel) that runs it. */
+  /** The check that runs it (its id), or "history" for the sparkline's rollup. */
   check: string;
   /** Where the SQL comes from. */
   source: string;
   /** A query fragment: await it to run it, or embed it (`explain ${q}`). */
   build(sql: Sql): postgres.Fragment;
 };
-
-/**
- * Every read of the trading tables the console's monitoring makes, built exactly as the checks
- * build them (same functions, the thresholds given, every optional column present): the plan test
- * (tests/db/plans.test.ts) and `npm run bench` EXPLAIN each and require an index scan.
- */
-export function monitoringQueries(o: {
-  signalWindowSeconds: number;
-  staleDirectiveSeconds: number;
-  staleDirectivesShown: number;
-  failedWindowSeconds: number;
-  failedExecutionsShown: number;
-  historyMinutes: number;
-}): MonitoringQuery[] {
-  return [
-    { id: "signals_recent", check: "signals_recent", source: "runbook: Recent signals", build: (sql) => recentSignalsQuery(sql, { windowSeconds: o.signalWindowSeconds }) },
-    {
-      id: "directives_stale_pending",
-      check: "directives_stale_pending",
-      source: "runbook: Pending directives (count and oldest rows)",
-      build: (sql) => stalePendingQuery(sql, { olderThanSeconds: o.staleDirectiveSeconds, limit: o.staleDirectivesShown, symbol: true }),
-    },
-    {
-      id: "executions_failed",
-      check: "executions_failed",
-      source: "runbook: Failed executions (count and latest rows)",
-      build: (sql) => failedExecutionsQuery(sql, { windowSeconds: o.failedWindowSeconds, limit: o.failedExecutionsShown, directive: true, error: true }),
-    },
-    { id: "ea_heartbeat.newest_execution_event", check: "ea_heartbeat", source: "runbook scenario 5: execution confirmations", build: (sql) => newestExecutionEventQuery(sql) },
-    { id: "signals_per_minute", check: "history", source: "the signals sparkline", build: (sql) => signalsPerMinuteQuery(sql, o.historyMinutes) },
-  ];
-}

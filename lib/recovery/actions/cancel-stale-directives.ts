@@ -12,6 +12,7 @@ import { z } from "zod";
 import { env } from "../../env.ts";
 import { withTrading } from "../../db/client.ts";
 import { getStalePendingDirectives, tradingColumns } from "../../db/queries/trading.ts";
+import { checkForAction } from "../checks/index.ts";
 import type { ActionDefinition, ExecuteResult, TargetOutcome } from "../guarded-action.ts";
 
 type Target = { id: string };
@@ -28,7 +29,7 @@ function age(seconds: number): string {
 export const cancelStaleDirectives: ActionDefinition<Target, Params> = {
   name: "directives.cancel_stale",
   title: "Cancel stale directives",
-  checkId: "directives_stale_pending",
+  checkId: checkForAction("directives.cancel_stale"),
   destructive: true,
   cooldownSeconds: (e) => e.ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS,
   approvalThreshold: (e) => e.APPROVAL_THRESHOLD_ROWS,

@@ -11,8 +11,3 @@ export const recoveryActions: ActionDefinition<any, any>[] = [resetCircuit, canc
 export function actionByName(name: string) {
   return recoveryActions.find((a) => a.name === name);
 }
-
-/** Which action treats which panel's symptom. */
-export function actionForCheck(checkId: string) {
-  return recoveryActions.find((a) => a.checkId === checkId);
-}

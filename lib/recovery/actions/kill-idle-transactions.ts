@@ -16,6 +16,7 @@ import { z } from "zod";
 import { env } from "../../env.ts";
 import { withTrading } from "../../db/client.ts";
 import { getIdleInTransactionSessions, isConsoleBackend } from "../../db/queries/trading.ts";
+import { checkForAction } from "../checks/index.ts";
 import type { ActionDefinition, ExecuteResult, TargetOutcome } from "../guarded-action.ts";
 
 type Target = { pid: number; backendStartUs: string };
@@ -35,7 +36,7 @@ function age(seconds: number | null): string {
 export const killIdleTransactions: ActionDefinition<Target, Record<string, never>> = {
   name: "sessions.terminate_idle",
   title: "Kill idle transactions",
-  checkId: "idle_transactions",
+  checkId: checkForAction("sessions.terminate_idle"),
   destructive: true,
   cooldownSeconds: (e) => e.ACTION_COOLDOWN_KILL_SESSIONS_SECONDS,
   approvalThreshold: (e) => e.APPROVAL_THRESHOLD_SESSIONS,

@@ -10,6 +10,7 @@ import "server-only";
  */
 import { z } from "zod";
 import { getCircuit, postResetCircuit, TradeDirectorError, type Circuit } from "../trade-director.ts";
+import { checkForAction } from "../checks/index.ts";
 import type { ActionDefinition, ExecuteResult } from "../guarded-action.ts";
 
 type Target = { target: "trade-director"; stateAtPreview: string };
@@ -36,7 +37,7 @@ export const retryable = (err: unknown) =>
 export const resetCircuit: ActionDefinition<Target, Record<string, never>> = {
   name: "circuit.reset",
   title: "Reset circuit",
-  checkId: "circuit_breaker",
+  checkId: checkForAction("circuit.reset"),
   destructive: false,
   cooldownSeconds: (e) => e.ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS,
   approvalThreshold: () => undefined,

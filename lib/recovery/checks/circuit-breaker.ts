@@ -8,7 +8,7 @@ import "server-only";
 import { env } from "../../env.ts";
 import { getCircuit } from "../trade-director.ts";
 import { formatAge, notConfigured } from "./format.ts";
-import type { CheckDefinition, CheckStatus } from "./types.ts";
+import type { CheckModule, CheckStatus, NotConfiguredDetail } from "./types.ts";
 
 export type CircuitState = "closed" | "open" | "half-open";
 
@@ -21,10 +21,22 @@ function str(v: unknown): string | null {
   return typeof v === "string" ? v : null;
 }
 
-export const circuitBreaker: CheckDefinition = {
+export type CircuitBreakerDetail = {
+  state: CircuitState;
+  failures: number | null;
+  openedAt: string | null;
+  lastResetAt: string | null;
+  processing: boolean | null;
+  timeoutMs: number;
+};
+
+export const circuitBreaker: CheckModule<"circuit_breaker", CircuitBreakerDetail | NotConfiguredDetail> = {
   id: "circuit_breaker",
   title: "Trade director circuit",
   scenario: 2,
+  area: "directives",
+  actions: ["circuit.reset"],
+  reads: ["http"],
   async run(signal) {
     const e = env();
     if (!e.TRADE_DIRECTOR_URL) return notConfigured("set TRADE_DIRECTOR_URL");

@@ -13,8 +13,8 @@ import "server-only";
  * reserved_connections (PostgreSQL 16+) hold slots back (src/backend/utils/init/postinit.c).
  */
 import { env } from "../../env.ts";
-import { getConnectionsByState } from "../../db/queries/trading.ts";
-import type { CheckDefinition, CheckStatus } from "./types.ts";
+import { getConnectionsByState, type ConnectionsByState } from "../../db/queries/trading.ts";
+import type { CheckModule, CheckStatus } from "./types.ts";
 
 /** `saturation`: client backends, and the slots open to roles without a reservation. */
 export function classifyConnections(
@@ -30,10 +30,24 @@ export function classifyConnections(
   return percent >= warnPercent ? "warn" : "ok";
 }
 
-export const dbConnections: CheckDefinition = {
+export type DbConnectionsDetail = {
+  percent: number;
+  maxConnections: number;
+  superuserReserved: number;
+  reservedConnections: number;
+  openToApplications: number;
+  clientBackends: number;
+  seesAllSessions: boolean;
+  byState: ConnectionsByState["byState"];
+};
+
+export const dbConnections: CheckModule<"db_connections", DbConnectionsDetail> = {
   id: "db_connections",
   title: "Database connections",
   scenario: 3,
+  area: "database",
+  actions: [],
+  reads: ["pg_stat_activity"],
   async run() {
     const e = env();
     const c = await getConnectionsByState();

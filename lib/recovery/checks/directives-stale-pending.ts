@@ -8,9 +8,9 @@ import "server-only";
  * the one the "cancel stale directives" action uses, so panel and action agree on what is stale.
  */
 import { env } from "../../env.ts";
-import { getStalePendingDirectives } from "../../db/queries/trading.ts";
+import { getStalePendingDirectives, stalePendingQuery, type StaleDirective } from "../../db/queries/trading.ts";
 import { formatAge, plural } from "./format.ts";
-import type { CheckDefinition, CheckStatus } from "./types.ts";
+import type { CheckModule, CheckStatus } from "./types.ts";
 
 /** How many of the oldest stale directives the panel lists. */
 export const STALE_DIRECTIVES_SHOWN = 20;
@@ -20,10 +20,23 @@ export function classifyStaleDirectives(count: number): CheckStatus {
   return count > 0 ? "critical" : "ok";
 }
 
-export const directivesStalePending: CheckDefinition = {
+export type DirectivesStalePendingDetail = { olderThanSeconds: number; oldestAgeSeconds: number | null; shown: number; directives: StaleDirective[] };
+
+export const directivesStalePending: CheckModule<"directives_stale_pending", DirectivesStalePendingDetail> = {
   id: "directives_stale_pending",
   title: "Stale pending directives",
   scenario: 2,
+  area: "directives",
+  actions: ["directives.cancel_stale"],
+  reads: ["trading_tables"],
+  queries: (e) => [
+    {
+      id: "directives_stale_pending",
+      check: "directives_stale_pending",
+      source: "runbook: Pending directives (count and oldest rows)",
+      build: (sql) => stalePendingQuery(sql, { olderThanSeconds: e.STALE_DIRECTIVE_SECONDS, limit: STALE_DIRECTIVES_SHOWN, symbol: true }),
+    },
+  ],
   async run() {
     const olderThanSeconds = env().STALE_DIRECTIVE_SECONDS;
     const { count, rows } = await getStalePendingDirectives({ olderThanSeconds, limit: STALE_DIRECTIVES_SHOWN });

@@ -12,10 +12,10 @@ import "server-only";
  */
 import { env } from "../../env.ts";
 import { listHeartbeats, type HeartbeatRow } from "../../db/queries/heartbeats.ts";
-import { getNewestExecutionEventAge } from "../../db/queries/trading.ts";
+import { getNewestExecutionEventAge, newestExecutionEventQuery } from "../../db/queries/trading.ts";
 import { DbError } from "../../db/errors.ts";
 import { formatAge, notConfigured } from "./format.ts";
-import type { CheckDefinition, CheckStatus } from "./types.ts";
+import type { CheckModule, CheckStatus, NotConfiguredDetail } from "./types.ts";
 
 export function classifyHeartbeats(instances: Pick<HeartbeatRow, "role" | "ageSeconds">[], staleSeconds: number): CheckStatus {
   const fresh = instances.filter((i) => i.ageSeconds < staleSeconds);
@@ -23,10 +23,23 @@ export function classifyHeartbeats(instances: Pick<HeartbeatRow, "role" | "ageSe
   return fresh.length ? "warn" : "critical";
 }
 
-export const eaHeartbeat: CheckDefinition = {
+export type EaHeartbeatDetail = {
+  staleSeconds: number;
+  instances: Array<HeartbeatRow & { fresh: boolean }>;
+  newestExecutionEventAgeSeconds: number | null;
+  executionEventsError?: { code: string; message: string };
+};
+
+export const eaHeartbeat: CheckModule<"ea_heartbeat", EaHeartbeatDetail | NotConfiguredDetail> = {
   id: "ea_heartbeat",
   title: "EA heartbeat",
   scenario: 5,
+  area: "execution",
+  actions: [],
+  reads: ["console_store", "trading_tables"],
+  queries: () => [
+    { id: "ea_heartbeat.newest_execution_event", check: "ea_heartbeat", source: "runbook scenario 5: execution confirmations", build: (sql) => newestExecutionEventQuery(sql) },
+  ],
   async run() {
     const e = env();
     if (!e.EA_HEARTBEAT_TOKEN) return notConfigured("set EA_HEARTBEAT_TOKEN and have each EA POST /api/heartbeat");

@@ -6,9 +6,9 @@ import "server-only";
  * rows. Warn from 1, critical from EXECUTIONS_FAILED_CRITICAL (default 5).
  */
 import { env } from "../../env.ts";
-import { getFailedExecutions } from "../../db/queries/trading.ts";
+import { failedExecutionsQuery, getFailedExecutions, type FailedExecution } from "../../db/queries/trading.ts";
 import { formatAge, plural } from "./format.ts";
-import type { CheckDefinition, CheckStatus } from "./types.ts";
+import type { CheckModule, CheckStatus } from "./types.ts";
 
 /** The runbook's window: "created_at > NOW() - INTERVAL '1 hour'". */
 export const FAILED_EXECUTIONS_WINDOW_SECONDS = 3600;
@@ -19,10 +19,23 @@ export function classifyFailedExecutions(count: number, critical: number): Check
   return count >= 1 ? "warn" : "ok";
 }
 
-export const executionsFailed: CheckDefinition = {
+export type ExecutionsFailedDetail = { windowSeconds: number; criticalAt: number; shown: number; executions: FailedExecution[] };
+
+export const executionsFailed: CheckModule<"executions_failed", ExecutionsFailedDetail> = {
   id: "executions_failed",
   title: "Failed executions",
   scenario: null,
+  area: "execution",
+  actions: [],
+  reads: ["trading_tables"],
+  queries: () => [
+    {
+      id: "executions_failed",
+      check: "executions_failed",
+      source: "runbook: Failed executions (count and latest rows)",
+      build: (sql) => failedExecutionsQuery(sql, { windowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS, limit: FAILED_EXECUTIONS_SHOWN, directive: true, error: true }),
+    },
+  ],
   async run() {
     const critical = env().EXECUTIONS_FAILED_CRITICAL;
     const { count, rows } = await getFailedExecutions({ windowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS, limit: FAILED_EXECUTIONS_SHOWN });

@@ -1,5 +1,5 @@
 /** Small helpers shared by the checks: ages in words, plurals, the "not configured" reading. */
-import type { CheckReading } from "./types.ts";
+import type { CheckReading, NotConfiguredDetail } from "./types.ts";
 
 export function formatAge(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -16,6 +16,6 @@ export function plural(n: number, one: string, many = `${one}s`): string {
  * A check whose source is not configured: `unknown` with the summary "not configured" and no
  * error, since nothing failed. `hint` names the variable to set.
  */
-export function notConfigured(hint: string): CheckReading {
+export function notConfigured(hint: string): CheckReading<NotConfiguredDetail> {
   return { status: "unknown", value: null, unit: "", summary: "not configured", threshold: "", detail: { configured: false, hint } };
 }

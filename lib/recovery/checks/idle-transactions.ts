@@ -13,9 +13,9 @@ import "server-only";
  * lib/recovery/redact.ts strips for callers without `health.details`.
  */
 import { env } from "../../env.ts";
-import { getIdleInTransactionReport } from "../../db/queries/trading.ts";
+import { getIdleInTransactionReport, type IdleSession } from "../../db/queries/trading.ts";
 import { formatAge, plural } from "./format.ts";
-import type { CheckDefinition, CheckStatus } from "./types.ts";
+import type { CheckModule, CheckStatus } from "./types.ts";
 
 export function classifyIdleTransactions(count: number, critical: number): CheckStatus {
   if (count >= critical) return "critical";
@@ -25,10 +25,26 @@ export function classifyIdleTransactions(count: number, critical: number): Check
 /** Queries in the detail are cut to this many characters. */
 const QUERY_CHARS = 200;
 
-export const idleTransactions: CheckDefinition = {
+/**
+ * Without `health.details` the data layer removes the sessions' user, client and query
+ * (lib/recovery/redact.ts) and names them in `hidden`.
+ */
+export type IdleTransactionsDetail = {
+  olderThanSeconds: number;
+  measuredFrom: "state_change";
+  runbookCount: number;
+  runbookMeasuredFrom: "query_start";
+  sessions: Array<Omit<IdleSession, "user" | "client" | "query"> & Partial<Pick<IdleSession, "user" | "client" | "query">>>;
+  hidden?: string[];
+};
+
+export const idleTransactions: CheckModule<"idle_transactions", IdleTransactionsDetail> = {
   id: "idle_transactions",
   title: "Idle in transaction",
   scenario: 3,
+  area: "database",
+  actions: ["sessions.terminate_idle"],
+  reads: ["pg_stat_activity"],
   async run() {
     const e = env();
     const olderThanSeconds = e.IDLE_TX_SECONDS;

@@ -6,14 +6,22 @@ import "server-only";
  * The window is SIGNAL_SILENCE_SECONDS (default 300, the runbook's 5 minutes).
  */
 import { env } from "../../env.ts";
-import { countRecentSignals } from "../../db/queries/trading.ts";
+import { countRecentSignals, recentSignalsQuery } from "../../db/queries/trading.ts";
 import { formatAge } from "./format.ts";
-import type { CheckDefinition } from "./types.ts";
+import type { CheckModule } from "./types.ts";
 
-export const signalsRecent: CheckDefinition = {
+export type SignalsRecentDetail = { windowSeconds: number; newestAgeSeconds: number | null };
+
+export const signalsRecent: CheckModule<"signals_recent", SignalsRecentDetail> = {
   id: "signals_recent",
   title: "Recent signals",
   scenario: 1,
+  area: "signals",
+  actions: [],
+  reads: ["trading_tables"],
+  queries: (e) => [
+    { id: "signals_recent", check: "signals_recent", source: "runbook: Recent signals", build: (sql) => recentSignalsQuery(sql, { windowSeconds: e.SIGNAL_SILENCE_SECONDS }) },
+  ],
   async run() {
     const windowSeconds = env().SIGNAL_SILENCE_SECONDS;
     const { count, newestAgeSeconds } = await countRecentSignals({ windowSeconds });

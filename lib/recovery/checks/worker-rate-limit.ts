@@ -19,7 +19,7 @@ import "server-only";
 import { displayUrl } from "../../display-url.ts";
 import { env, type WorkerProbe } from "../../env.ts";
 import { formatAge, notConfigured, plural } from "./format.ts";
-import type { CheckDefinition, CheckReading } from "./types.ts";
+import type { CheckModule, CheckReading, NotConfiguredDetail } from "./types.ts";
 
 export type WorkerProbeKind = "ok" | "rate_limited" | "http_error" | "unreachable";
 
@@ -173,14 +173,16 @@ export class WorkerProber {
 }
 
 /** The status and words for a set of worker views (pure, unit-tested). */
-export function summarizeWorkers(views: WorkerView[], windowSeconds: number, now: number): CheckReading {
+export type WorkerRateLimitDetail = { windowSeconds: number; workers: WorkerView[] };
+
+export function summarizeWorkers(views: WorkerView[], windowSeconds: number, now: number): CheckReading<WorkerRateLimitDetail> {
   const total = views.reduce((n, w) => n + w.rateLimitedInWindow, 0);
   const limited = views.filter((w) => w.state === "rate_limited");
   const failing = views.filter((w) => w.state === "http_error" || w.state === "unreachable");
   const recovered = views.filter((w) => w.state !== "rate_limited" && w.rateLimitedInWindow > 0);
   const window = formatAge(windowSeconds);
   const threshold = `critical while a worker answers 429, warn for ${window} after a 429 or when a probe fails`;
-  const detail = { windowSeconds, workers: views };
+  const detail: WorkerRateLimitDetail = { windowSeconds, workers: views };
   const base = { value: total, unit: total === 1 ? "429" : "429s", threshold, detail };
   if (limited.length) {
     const words = limited.map((w) => {
@@ -204,11 +206,14 @@ export function summarizeWorkers(views: WorkerView[], windowSeconds: number, now
   return { ...base, status: "ok", summary: `No 429s in the last ${window} from ${plural(views.length, "worker")}` };
 }
 
-export function createWorkerRateLimitCheck(prober: WorkerProber): CheckDefinition {
+export function createWorkerRateLimitCheck(prober: WorkerProber): CheckModule<"worker_rate_limit", WorkerRateLimitDetail | NotConfiguredDetail> {
   return {
     id: "worker_rate_limit",
     title: "Worker rate limits",
     scenario: 4,
+    area: "market_data",
+    actions: [],
+    reads: ["http"],
     async run(signal) {
       const e = env();
       const workers = e.WORKER_PROBES ?? [];
