@@ -12,6 +12,7 @@ import NextAuth, { CredentialsSignin } from "next-auth";
 import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
+import { text } from "./lib/validation/text.ts";
 import authConfig from "./auth.config.ts";
 import { beginLoginAttempt, finishLoginAttempt, type AttemptTicket } from "./lib/auth/login-throttle.ts";
 import { oidcConfigFromEnv } from "./lib/auth/oidc.ts";
@@ -35,7 +36,7 @@ class LoginThrottled extends CredentialsSignin {
   }
 }
 
-const credentialsSchema = z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) });
+const credentialsSchema = z.object({ email: text().trim().min(3).max(320), password: text().min(1).max(1024) });
 
 /** The id of the SSO provider in URLs (/api/auth/signin/oidc, /api/auth/callback/oidc). */
 export const SSO_PROVIDER_ID = "oidc";

@@ -16,6 +16,7 @@ import { requestMetaFrom } from "@/lib/auth/request-meta";
 import { epochSeconds } from "@/lib/auth/session-policy";
 import { getUserByEmail } from "@/lib/db/queries/users";
 import { appendAudit } from "@/lib/recovery/audit";
+import { isStorableText } from "@/lib/validation/text";
 import { currentActor } from "@/lib/recovery/authz";
 
 export type ReauthState = {
@@ -30,7 +31,7 @@ export async function reauthPasswordAction(_prev: ReauthState, form: FormData): 
   const actor = await currentActor("status.read");
   if (!actor || actor.via !== "session") return { ok: false, code: "auth.required", message: "Your session has ended. Sign in again." };
   const password = form.get("password");
-  if (typeof password !== "string" || password.length === 0 || password.length > 1024) {
+  if (typeof password !== "string" || password.length === 0 || password.length > 1024 || !isStorableText(password)) {
     return { ok: false, code: "auth.reauth_failed", message: "Enter your password." };
   }
   const meta = requestMetaFrom(await headers(), "/reauth");

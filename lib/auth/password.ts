@@ -4,6 +4,7 @@
  * (19 MiB memory, 2 iterations, 1 degree of parallelism).
  */
 import { hash, verify } from "@node-rs/argon2";
+import { isStorableText, MALFORMED_TEXT_MESSAGE } from "../validation/text.ts";
 
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -11,6 +12,7 @@ const params = { algorithm: 2 /* Algorithm.Argon2id (a const enum, not importabl
 
 export function checkPasswordPolicy(password: string): string | null {
   if (password.length < MIN_PASSWORD_LENGTH) return `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`;
+  if (!isStorableText(password)) return `Password: ${MALFORMED_TEXT_MESSAGE}`;
   return null;
 }
 

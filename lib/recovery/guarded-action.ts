@@ -21,6 +21,7 @@ import "server-only";
  */
 import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { text } from "../validation/text.ts";
 import { env, type Env } from "../env.ts";
 import { DbError } from "../db/errors.ts";
 import {
@@ -127,19 +128,17 @@ export type ActionState<R = ActionResult> = {
 const MAX_AUDITED_TARGETS = 500;
 
 export const confirmSchema = z.object({
-  previewToken: z.string().min(1, "The preview token is missing: open the action again."),
-  reason: z
-    .string({ message: "Give a reason." })
+  previewToken: text().min(1, "The preview token is missing: open the action again."),
+  reason: text({ message: "Give a reason." })
     .trim()
     .min(10, "Give a reason of at least 10 characters: what you saw and why this action.")
     .max(2000, "Keep the reason under 2000 characters."),
-  incidentRef: z
-    .string()
+  incidentRef: text()
     .trim()
     .max(100, "Keep the incident or ticket reference under 100 characters.")
     .optional()
     .transform((v) => v || undefined),
-  confirmation: z.string().trim().max(20).optional(),
+  confirmation: text().trim().max(20).optional(),
   idempotencyKey: z.uuid({ message: "The request has no valid idempotency key." }),
 });
 
