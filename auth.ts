@@ -21,6 +21,7 @@ import { requestMetaFrom } from "./lib/auth/request-meta.ts";
 import { completeSsoSignIn } from "./lib/auth/sso.ts";
 import { getUserByEmail, markLoggedIn, normalizeEmail } from "./lib/db/queries/users.ts";
 import { appendAudit } from "./lib/recovery/audit.ts";
+import { auditRefusal } from "./lib/recovery/audit-fold.ts";
 
 class InvalidLogin extends CredentialsSignin {
   code = "invalid_credentials";
@@ -58,13 +59,10 @@ function providers(): Provider[] {
         try {
           const { decision, attempt: a } = await beginLoginAttempt({ account: email, client: meta.ip ?? null });
           if (decision.throttled) {
-            await appendAudit({
-              actor: { email },
-              action: "auth.login",
-              outcome: "throttled",
-              detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds },
-              request: meta,
-            });
+            await auditRefusal(
+              { actor: { email }, action: "auth.login", outcome: "throttled", detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds }, request: meta },
+              decision.scope,
+            );
             throw new LoginThrottled(decision.retryAfterSeconds);
           }
           attempt = a;
@@ -87,13 +85,14 @@ function providers(): Provider[] {
         const active = ok && user && !user.disabledAt;
         try {
           await finishLoginAttempt(attempt, Boolean(active));
-          await appendAudit({
-            actor: user ? { id: user.id, email: user.email, role: user.role } : { email },
-            action: "auth.login",
-            outcome: active ? "succeeded" : "failed",
-            detail: active ? { method: "password" } : { method: "password", reason: user?.disabledAt && ok ? "disabled" : "invalid_credentials" },
-            request: meta,
-          });
+          const loginActor = user ? { id: user.id, email: user.email, role: user.role } : { email };
+          if (active) {
+            await appendAudit({ actor: loginActor, action: "auth.login", outcome: "succeeded", detail: { method: "password" }, request: meta });
+          } else {
+            // Repeated failures fold into one summary entry (lib/recovery/audit-fold.ts).
+            const reason = user?.disabledAt && ok ? "disabled" : "invalid_credentials";
+            await auditRefusal({ actor: loginActor, action: "auth.login", outcome: "failed", detail: { method: "password", reason }, request: meta }, reason);
+          }
         } catch (err) {
           // No audit, no session: a sign-in we cannot record does not happen.
           console.error("[auth] could not audit sign-in:", err instanceof Error ? err.message : err);

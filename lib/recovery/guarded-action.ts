@@ -40,6 +40,7 @@ import {
   type StoredPreview,
 } from "../db/queries/actions.ts";
 import { appendAudit, type AuditOutcome, type RequestMeta } from "./audit.ts";
+import { auditRefusal } from "./audit-fold.ts";
 import { authTimeDetail } from "../auth/session-policy.ts";
 import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "./authz.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -203,7 +204,7 @@ async function admit(action: ActionName, permission: Permission, ctx: GuardConte
   } catch (err) {
     if (err instanceof AuthzError) {
       if (err.status === 401) {
-        await appendAudit({ actor: null, action, outcome: "denied", detail: { permission, reason: "no session" }, request: ctx.request }).catch(() => {});
+        await auditRefusal({ actor: null, action, outcome: "denied", detail: { permission, reason: "no session" }, request: ctx.request }, "no_session").catch(() => {});
       }
       // A 403 was audited as `denied` by requirePermission.
       return { ok: false, code: err.code, message: err.message };
