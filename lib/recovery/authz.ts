@@ -132,7 +132,10 @@ export async function requirePermission(permission: Permission, opts: { request?
   const actor = await currentActor(permission, opts.request);
   if (!actor) throw new AuthzError(401, "auth.required", "Sign in to continue.");
   if (!can(actor.role, permission)) {
-    // Repeats of the same denial fold into one summary entry (audit-fold.ts).
+    // Repeats of the same denial fold into one summary entry (audit-fold.ts). The same denial:
+    // same permission and the same server action (its id, from Next's `next-action` header), so a
+    // refused preview and a refused execution of one action are two entries, not one.
+    const serverAction = (opts.request ? opts.request.headers : await headers()).get("next-action");
     await auditRefusal(
       {
         actor,
@@ -141,7 +144,7 @@ export async function requirePermission(permission: Permission, opts: { request?
         detail: { permission, reason: `role ${actor.role} lacks ${permission}` },
         request: await metaOf(opts.request),
       },
-      permission,
+      serverAction ? `${permission} ${serverAction}` : permission,
     ).catch((err) => console.error("[authz] could not audit a denial:", err));
     throw new AuthzError(403, "auth.forbidden", `Your role (${actor.role}) may not do this (${permission}).`);
   }
