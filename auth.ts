@@ -12,6 +12,7 @@ import NextAuth, { CredentialsSignin } from "next-auth";
 import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
+import { text } from "./lib/validation/text.ts";
 import authConfig from "./auth.config.ts";
 import { beginLoginAttempt, cancelLoginAttempt, finishLoginAttempt, slowDown, type AttemptTicket } from "./lib/auth/login-throttle.ts";
 import { oidcConfigFromEnv } from "./lib/auth/oidc.ts";
@@ -20,6 +21,7 @@ import { requestMetaFrom } from "./lib/auth/request-meta.ts";
 import { completeSsoSignIn } from "./lib/auth/sso.ts";
 import { getUserByEmail, markLoggedIn, normalizeEmail } from "./lib/db/queries/users.ts";
 import { appendAudit } from "./lib/recovery/audit.ts";
+import { auditRefusal } from "./lib/recovery/audit-fold.ts";
 
 class InvalidLogin extends CredentialsSignin {
   code = "invalid_credentials";
@@ -44,7 +46,7 @@ class LoginBusy extends CredentialsSignin {
   }
 }
 
-const credentialsSchema = z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) });
+const credentialsSchema = z.object({ email: text().trim().min(3).max(320), password: text().min(1).max(1024) });
 
 /** The id of the SSO provider in URLs (/api/auth/signin/oidc, /api/auth/callback/oidc). */
 export const SSO_PROVIDER_ID = "oidc";
@@ -67,13 +69,10 @@ export async function authorizeCredentials(raw: unknown, request: Request) {
   try {
     const { decision, attempt: a } = await beginLoginAttempt({ account: email, client: meta.ip ?? null });
     if (decision.throttled) {
-      await appendAudit({
-        actor: { email },
-        action: "auth.login",
-        outcome: "throttled",
-        detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds },
-        request: meta,
-      });
+      await auditRefusal(
+        { actor: { email }, action: "auth.login", outcome: "throttled", detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds }, request: meta },
+        decision.scope,
+      );
       throw new LoginThrottled(decision.retryAfterSeconds);
     }
     attempt = a;
@@ -107,13 +106,14 @@ export async function authorizeCredentials(raw: unknown, request: Request) {
   const active = ok && user && !user.disabledAt;
   try {
     await finishLoginAttempt(attempt, Boolean(active));
-    await appendAudit({
-      actor: user ? { id: user.id, email: user.email, role: user.role } : { email },
-      action: "auth.login",
-      outcome: active ? "succeeded" : "failed",
-      detail: active ? { method: "password" } : { method: "password", reason: user?.disabledAt && ok ? "disabled" : "invalid_credentials" },
-      request: meta,
-    });
+    const loginActor = user ? { id: user.id, email: user.email, role: user.role } : { email };
+    if (active) {
+      await appendAudit({ actor: loginActor, action: "auth.login", outcome: "succeeded", detail: { method: "password" }, request: meta });
+    } else {
+      // Repeated failures fold into one summary entry (lib/recovery/audit-fold.ts).
+      const reason = user?.disabledAt && ok ? "disabled" : "invalid_credentials";
+      await auditRefusal({ actor: loginActor, action: "auth.login", outcome: "failed", detail: { method: "password", reason }, request: meta }, reason);
+    }
   } catch (err) {
     // No audit, no session: a sign-in we cannot record does not happen.
     console.error("[auth] could not audit sign-in:", err instanceof Error ? err.message : err);

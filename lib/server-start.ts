@@ -19,6 +19,24 @@ export async function startServer(): Promise<void> {
   await startAuditAnchoring(e);
   await startRunbook();
   await startIncidents();
+  flushRefusalsOnShutdown();
+}
+
+/**
+ * At SIGTERM or SIGINT, write the summaries of the refusal windows still open
+ * (lib/recovery/audit-fold.ts), so their counts reach the audit. Best effort: Next's own handler
+ * exits once its server has closed, and the writes race that. Only added beside a handler that
+ * already ends the process (Next's own, registered before this runs): on its own, a listener here
+ * would keep the signal from ending the process.
+ */
+function flushRefusalsOnShutdown(): void {
+  if (process.env.NEXT_PHASE === "phase-production-build") return;
+  const flush = () => {
+    void import("./recovery/audit-fold.ts").then((m) => m.flushRefusals()).catch((err) => console.error("[audit] could not write the refusal summaries at shutdown:", err));
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    if (process.listenerCount(signal) > 0) process.once(signal, flush);
+  }
 }
 
 /**

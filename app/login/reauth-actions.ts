@@ -16,6 +16,8 @@ import { requestMetaFrom } from "@/lib/auth/request-meta";
 import { epochSeconds } from "@/lib/auth/session-policy";
 import { getUserByEmail } from "@/lib/db/queries/users";
 import { appendAudit } from "@/lib/recovery/audit";
+import { auditRefusal } from "@/lib/recovery/audit-fold";
+import { isStorableText } from "@/lib/validation/text";
 import { currentActor } from "@/lib/recovery/authz";
 
 export type ReauthState = {
@@ -30,7 +32,7 @@ export async function reauthPasswordAction(_prev: ReauthState, form: FormData): 
   const actor = await currentActor("status.read");
   if (!actor || actor.via !== "session") return { ok: false, code: "auth.required", message: "Your session has ended. Sign in again." };
   const password = form.get("password");
-  if (typeof password !== "string" || password.length === 0 || password.length > 1024) {
+  if (typeof password !== "string" || password.length === 0 || password.length > 1024 || !isStorableText(password)) {
     return { ok: false, code: "auth.reauth_failed", message: "Enter your password." };
   }
   const meta = requestMetaFrom(await headers(), "/reauth");
@@ -40,19 +42,17 @@ export async function reauthPasswordAction(_prev: ReauthState, form: FormData): 
     if (!user.passwordHash) return { ok: false, code: "auth.reauth_sso_only", message: "Your account signs in through single sign-on: continue there." };
     const { decision, attempt } = await beginLoginAttempt({ account: actor.email, client: meta.ip ?? null });
     if (decision.throttled) {
-      await appendAudit({ actor, action: "auth.reauth", outcome: "throttled", detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds }, request: meta });
+      await auditRefusal({ actor, action: "auth.reauth", outcome: "throttled", detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds }, request: meta }, decision.scope);
       return { ok: false, code: "auth.throttled", message: throttledMessage(decision.retryAfterSeconds, "failed attempts") };
     }
     const ok = await verifyPassword(user.passwordHash, password);
     await finishLoginAttempt(attempt, ok);
     const authTime = epochSeconds();
-    await appendAudit({
-      actor,
-      action: "auth.reauth",
-      outcome: ok ? "succeeded" : "failed",
-      detail: ok ? { method: "password", authTime: new Date(authTime * 1000).toISOString() } : { method: "password", reason: "invalid_credentials" },
-      request: meta,
-    });
+    if (ok) {
+      await appendAudit({ actor, action: "auth.reauth", outcome: "succeeded", detail: { method: "password", authTime: new Date(authTime * 1000).toISOString() }, request: meta });
+    } else {
+      await auditRefusal({ actor, action: "auth.reauth", outcome: "failed", detail: { method: "password", reason: "invalid_credentials" }, request: meta }, "invalid_credentials");
+    }
     if (!ok) return { ok: false, code: "auth.reauth_failed", message: "That password is not correct." };
     await unstable_update({ reauth: await mintReauthTicket({ sub: actor.id, authTime, method: "password" }) } as never);
     return { ok: true, authTime };

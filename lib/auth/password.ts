@@ -11,6 +11,7 @@
  * the console that the on-call needs during an incident.
  */
 import { hash, verify } from "@node-rs/argon2";
+import { isStorableText, MALFORMED_TEXT_MESSAGE } from "../validation/text.ts";
 
 export const HASH_CONCURRENCY = 2;
 export const HASH_QUEUE = 8;
@@ -57,6 +58,7 @@ const params = { algorithm: 2 /* Algorithm.Argon2id (a const enum, not importabl
 
 export function checkPasswordPolicy(password: string): string | null {
   if (password.length < MIN_PASSWORD_LENGTH) return `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`;
+  if (!isStorableText(password)) return `Password: ${MALFORMED_TEXT_MESSAGE}`;
   return null;
 }
 

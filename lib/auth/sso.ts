@@ -18,6 +18,7 @@ import { withConsole, type Sql } from "../db/client.ts";
 import { normalizeEmail } from "../db/queries/users.ts";
 import type { Role } from "../db/schema/console.ts";
 import { appendAudit, type RequestMeta } from "../recovery/audit.ts";
+import { auditRefusal } from "../recovery/audit-fold.ts";
 import { claimValues, mapRole, ssoSubject, type OidcConfig } from "./oidc.ts";
 
 export type SsoDenial = "no_role" | "disabled" | "no_email" | "conflict" | "unavailable";
@@ -43,7 +44,7 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
   const detail = { method: "sso", issuer: config.issuer, claim: config.roleClaim, values: values.slice(0, 20) };
 
   const deny = async (reason: SsoDenial, actor: { id?: string; email?: string | null; role?: string } | null, outcome: "denied" | "failed" = "denied") => {
-    await appendAudit({ actor: actor ?? { email }, action: "auth.login", outcome, reason, detail: { ...detail, reason }, request: input.request ?? null });
+    await auditRefusal({ actor: actor ?? { email }, action: "auth.login", outcome, reason, detail: { ...detail, reason }, request: input.request ?? null }, reason);
     return { ok: false as const, reason };
   };
 

@@ -19,6 +19,7 @@ import { stringify } from "csv-stringify/sync";
 import { DbError } from "../db/errors.ts";
 import { AuditBusyError, openAuditCursor, type AuditCursor } from "../db/queries/audit.ts";
 import { appendAudit, type AuditActor, type AuditRecord, type RequestMeta } from "./audit.ts";
+import { auditRefusal } from "./audit-fold.ts";
 import { EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, toExportRow, type ExportHeader } from "./audit-chain.ts";
 import { hasFilters, type AuditFilters } from "./audit-filters.ts";
 
@@ -59,7 +60,7 @@ export async function exportAudit(opts: {
     cursor = await openAuditCursor({ filters, batch: opts.batch ?? 1000, deadlineMs: EXPORT_DEADLINE_MS });
   } catch (err) {
     if (err instanceof AuditBusyError) {
-      await appendAudit({ actor, action: "audit.export", outcome: "throttled", params, detail: { message: err.message }, request }).catch((e) =>
+      await auditRefusal({ actor, action: "audit.export", outcome: "throttled", params, detail: { message: err.message }, request }, "busy").catch((e) =>
         console.error("[audit-export] could not audit a throttled export:", e),
       );
       return problem(429, err.code, err.message, { "Retry-After": "10" });

@@ -15,6 +15,7 @@
  * Pure: no database, no React; the client filter form uses it too.
  */
 import { z } from "zod";
+import { text as storableText } from "../validation/text.ts";
 import type { AuditOutcome } from "./audit-hash.ts";
 
 export const AUDIT_OUTCOMES = ["pending", "succeeded", "partial", "failed", "timeout_unknown", "denied", "refused", "throttled"] as const satisfies readonly AuditOutcome[];
@@ -55,8 +56,7 @@ const instant = (label: string) =>
     });
 
 const text = (max: number) =>
-  z
-    .string()
+  storableText()
     .trim()
     .max(max, `at most ${max} characters`)
     .transform((v) => v || undefined);

@@ -27,6 +27,7 @@ import "server-only";
  */
 import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { text } from "../validation/text.ts";
 import { env, type Env } from "../env.ts";
 import { DbError } from "../db/errors.ts";
 import { withConsole, type Sql } from "../db/client.ts";
@@ -49,6 +50,7 @@ import {
   type StoredPreview,
 } from "../db/queries/actions.ts";
 import { appendAudit, type AuditOutcome, type RequestMeta } from "./audit.ts";
+import { auditRefusal } from "./audit-fold.ts";
 import { authTimeDetail } from "../auth/session-policy.ts";
 import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "./authz.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -141,19 +143,17 @@ export type ActionState<R = ActionResult> = {
 const MAX_AUDITED_TARGETS = 500;
 
 export const confirmSchema = z.object({
-  previewToken: z.string().min(1, "The preview token is missing: open the action again."),
-  reason: z
-    .string({ message: "Give a reason." })
+  previewToken: text().min(1, "The preview token is missing: open the action again."),
+  reason: text({ message: "Give a reason." })
     .trim()
     .min(10, "Give a reason of at least 10 characters: what you saw and why this action.")
     .max(2000, "Keep the reason under 2000 characters."),
-  incidentRef: z
-    .string()
+  incidentRef: text()
     .trim()
     .max(100, "Keep the incident or ticket reference under 100 characters.")
     .optional()
     .transform((v) => v || undefined),
-  confirmation: z.string().trim().max(20).optional(),
+  confirmation: text().trim().max(20).optional(),
   idempotencyKey: z.uuid({ message: "The request has no valid idempotency key." }),
 });
 
@@ -218,7 +218,7 @@ async function admit(action: AuditedAction, permission: Permission, ctx: GuardCo
   } catch (err) {
     if (err instanceof AuthzError) {
       if (err.status === 401) {
-        await appendAudit({ actor: null, action, outcome: "denied", detail: { permission, reason: "no session" }, request: ctx.request }).catch(() => {});
+        await auditRefusal({ actor: null, action, outcome: "denied", detail: { permission, reason: "no session" }, request: ctx.request }, "no_session").catch(() => {});
       }
       // A 403 was audited as `denied` by requirePermission.
       return { ok: false, code: err.code, message: err.message };

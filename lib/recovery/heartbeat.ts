@@ -13,15 +13,16 @@ import "server-only";
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { text } from "../validation/text.ts";
 import { env } from "../env.ts";
 import { DbError } from "../db/errors.ts";
 import { upsertHeartbeat } from "../db/queries/heartbeats.ts";
 import { requestMetaFrom } from "../auth/request-meta.ts";
 
 export const heartbeatSchema = z.object({
-  instance: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "1-64 letters, digits, '.', '_', ':' or '-'"),
+  instance: text().regex(/^[A-Za-z0-9._:-]{1,64}$/, "1-64 letters, digits, '.', '_', ':' or '-'"),
   role: z.enum(["primary", "backup"]),
-  version: z.string().max(64).optional(),
+  version: text().max(64).optional(),
 });
 
 const MAX_BODY_BYTES = 4096;

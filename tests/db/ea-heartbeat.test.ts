@@ -72,6 +72,16 @@ describe("POST /api/heartbeat", () => {
     expect((await beat({ instance: "ea-primary", role: "primary", version: "x".repeat(5000) })).status).toBe(413);
   });
 
+  it.each([
+    ["a lone surrogate", '{"instance":"ea-primary","role":"primary","version":"3.2\\ud800"}'],
+    ["a NUL", '{"instance":"ea-primary","role":"primary","version":"3.2\\u0000"}'],
+  ])("refuses a version holding %s with 400 naming the field, and writes nothing", async (_name, body) => {
+    const res = await beat(body);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.fields).toEqual({ version: expect.stringMatching(/cannot be stored/) });
+    expect(await store`select 1 from console.ea_heartbeats`).toHaveLength(0);
+  });
+
   it("is 404 when heartbeats are not configured", async () => {
     await withEnv({ EA_HEARTBEAT_TOKEN: undefined });
     try {

@@ -8,6 +8,7 @@
 import { revalidatePath } from "next/cache";
 import { headers } from "next/headers";
 import { z } from "zod";
+import { text } from "@/lib/validation/text";
 import { oidc } from "@/auth";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/password";
 import { requestMetaFrom } from "@/lib/auth/request-meta";
@@ -22,7 +23,7 @@ export type UserFormState = {
   reauth?: { method: "password" | "sso" };
 };
 
-const password = z.string().min(MIN_PASSWORD_LENGTH, `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`).max(1024);
+const password = text().min(MIN_PASSWORD_LENGTH, `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`).max(1024);
 
 const schemas = {
   add: z.object({ email: emailSchema, role: roleSchema, password: z.union([z.literal(""), password]) }),

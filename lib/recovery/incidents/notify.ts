@@ -10,6 +10,7 @@ import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { addIncidentEvent, recordDelivery, type IncidentRow } from "../../db/queries/incidents.ts";
 import { formatDuration, LEVEL_ASKS } from "../escalation.ts";
+import { storedText } from "../audit-hash.ts";
 
 export type NotifyEvent = "opened" | "acknowledged" | "escalated" | "resolved";
 
@@ -95,6 +96,8 @@ async function deliver(target: string, body: unknown, incidentId: number, event:
       error = (err as Error).name === "TimeoutError" ? `no answer within ${TIMEOUT_MS} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
       // Some errors quote the URL they failed on ("Failed to parse URL from …").
       error = error.split(target).join(url);
+      // An error text is stored (deliveries, the timeline): exactly as the database will keep it.
+      error = storedText(error);
     }
     const last = attempt === policy.attempts;
     await recordDelivery({ incidentId, event, url, attempt, status: last ? "gave_up" : "failed", httpStatus: status || null, error }).catch(() => {});

@@ -5,6 +5,7 @@ import "server-only";
  * its audit entry commit in one transaction in the console store.
  */
 import { z } from "zod";
+import { text } from "../../validation/text.ts";
 import { withConsole, type Sql } from "../../db/client.ts";
 import { addIncidentEvent, incidentRef, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
 import { appendAudit, type RequestMeta } from "../audit.ts";
@@ -17,12 +18,12 @@ const flag = z.union([z.boolean(), z.enum(["true", "false", "on"]).transform((v)
 
 export const noteSchema = z.object({
   incidentId: z.coerce.number().int().positive(),
-  text: z.string().trim().min(1, "Write the note.").max(4000, "Keep the note under 4000 characters."),
+  text: text().trim().min(1, "Write the note.").max(4000, "Keep the note under 4000 characters."),
   public: flag.default(false),
 });
 export const commanderSchema = z.object({
   incidentId: z.coerce.number().int().positive(),
-  commander: z.string().trim().min(1, "Name the incident commander.").max(200),
+  commander: text().trim().min(1, "Name the incident commander.").max(200),
 });
 export const checklistSchema = z.object({
   incidentId: z.coerce.number().int().positive(),
