@@ -7,6 +7,7 @@ import { runScript, type ScriptResult } from "../scripts/lib/run-script.ts";
 import postgres from "postgres";
 import { confirmRequest, preview, type ActionState } from "../bench/lib/console.ts";
 import { fillConnections, isTooManyConnections } from "../bench/lib/sessions.ts";
+import { HOSTILE_AUDIT_BOUND, HOSTILE_REQUESTS, runHostile } from "./hostile-input.ts";
 import { auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
 
 export type Drill = { name: string; fast: boolean; what: string; run(world: DrillWorld, log: (line: string) => void): Promise<void> };
@@ -418,4 +419,26 @@ const viewerReplay: Drill = {
   },
 };
 
-export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay];
+const hostileInput: Drill = {
+  name: "hostile-input",
+  fast: false,
+  what: `${HOSTILE_REQUESTS} randomized hostile sign-ins, server-action calls and API requests (invalid Unicode, NUL, 1 MB bodies, wrong types): no 500s, the chain verifies, the audit log grows within its bound`,
+  async run(world, log) {
+    const seed = Number(process.env.HOSTILE_SEED) || Math.floor(Math.random() * 2 ** 31);
+    log(`seed ${seed} (HOSTILE_SEED=${seed} replays this run)`);
+    const head = await auditHead(world);
+    const sent = await runHostile(world, { seed, count: HOSTILE_REQUESTS, log });
+    const errors = sent.filter((s) => s.status >= 500 || s.status === 0);
+    const byStatus = Object.entries(sent.reduce<Record<number, number>>((m, s) => ((m[s.status] = (m[s.status] ?? 0) + 1), m), {}));
+    log(`statuses: ${byStatus.map(([s, n]) => `${s}×${n}`).join(", ")}`);
+    const kinds = [...new Set(errors.map((e) => `${e.status} ${e.what}`))];
+    assert(errors.length === 0, `${errors.length} server errors (or no answer): ${kinds.slice(0, 12).join("; ")}`);
+    const grew = (await auditHead(world)) - head;
+    assert(grew <= HOSTILE_AUDIT_BOUND, `the audit log grew by ${grew} entries, above the bound of ${HOSTILE_AUDIT_BOUND}`);
+    const verify = await auditVerify(world);
+    assert(verify.code === 0 && /^OK: \d+ entries/m.test(verify.stdout), `audit:verify after the hostile requests: ${verify.stdout.trim()} ${verify.stderr.trim()}`);
+    log(`${sent.length} hostile requests, 0 server errors; the audit log grew by ${grew} (bound ${HOSTILE_AUDIT_BOUND}); ${verify.stdout.trim()}`);
+  },
+};
+
+export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay, hostileInput];

@@ -114,6 +114,11 @@ export class ActionClient {
     this.manifest = (JSON.parse(fs.readFileSync(path.join(dist, "server", "server-reference-manifest.json"), "utf8")) as { node: Record<string, ManifestEntry> }).node;
   }
 
+  /** Every server action in the build: its id, file and export. */
+  actions(): { id: string; file: string; name: string }[] {
+    return Object.entries(this.manifest).map(([id, v]) => ({ id, file: v.filename, name: v.exportedName }));
+  }
+
   /** The action's id and a page that serves it. */
   locate(file: string, exportName: string): { id: string; pagePath: string } {
     const hit = Object.entries(this.manifest).find(([, v]) => v.filename === file && v.exportedName === exportName);
