@@ -1,17 +1,20 @@
 "use server";
 /**
- * Sign-out. The session is a JWT, which deleting the cookie alone would not end: a copy of the
- * cookie, or a response already in flight that renews it, would bring it back. So its id is
- * recorded as ended in the console store first (lib/recovery/authz.ts refuses it from then on).
+ * Sign-out, through the one wrapper (lib/actions/mutation.ts). The session is a JWT, which
+ * deleting the cookie alone would not end: a copy of the cookie, or a response already in flight
+ * that renews it, would bring it back. So its id is recorded as ended in the console store first
+ * (lib/recovery/authz.ts refuses it from then on). Anyone may post here: without a session there is
+ * nothing to end, and the caller goes to /login all the same.
  */
+import { z } from "zod";
 import { signOut } from "@/auth";
+import { defineFormAction } from "@/lib/actions/mutation";
 import { sessionPolicyFromEnv } from "@/lib/auth/session-policy";
 import { endSession } from "@/lib/db/queries/users";
 import { appendAudit } from "@/lib/recovery/audit";
-import { currentActor, forgetSession } from "@/lib/recovery/authz";
+import { forgetSession } from "@/lib/recovery/authz";
 
-export async function signOutAction(): Promise<void> {
-  const actor = await currentActor("health.read").catch(() => null);
+export const signOutAction = defineFormAction({ name: "auth.logout", access: "anonymous", input: z.unknown(), path: "/logout" }, async (_input, { actor, request }) => {
   if (actor?.sid) {
     try {
       await endSession({ sid: actor.sid, userId: actor.id, validForSeconds: sessionPolicyFromEnv().absoluteSeconds });
@@ -21,6 +24,7 @@ export async function signOutAction(): Promise<void> {
       console.error("[auth] could not record the end of a session:", err instanceof Error ? err.message : err);
     }
   }
-  if (actor) await appendAudit({ actor, action: "auth.logout", outcome: "succeeded" }).catch(() => {});
+  if (actor) await appendAudit({ actor, action: "auth.logout", outcome: "succeeded", request }).catch(() => {});
   await signOut({ redirectTo: "/login" });
-}
+  return { ok: true, result: null };
+});

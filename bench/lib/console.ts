@@ -180,20 +180,28 @@ export async function decodeActionResult<T>(text: string): Promise<T> {
 /** The recovery actions' exports (app/actions/recovery.ts). */
 export const RECOVERY = "app/actions/recovery.ts";
 
+/** What a recovery action answers (lib/actions/result.ts, lib/actions/recovery.ts), as read back here. */
+export type RunState = {
+  outcome?: string;
+  perTarget?: { target: string; outcome: string; detail?: string }[];
+  intentSeq?: number;
+  outcomeSeq?: number | null;
+  durationMs?: number;
+  message?: string;
+};
 export type ActionState = {
   ok: boolean;
-  status?: string;
   code?: string;
   message?: string;
+  fieldErrors?: Record<string, string[]>;
   result?: {
+    /** A preview's token and count. */
     token?: string;
     count?: number;
-    outcome?: string;
-    perTarget?: { target: string; outcome: string; detail?: string }[];
-    intentSeq?: number;
-    outcomeSeq?: number | null;
-    durationMs?: number;
-    message?: string;
+    /** A confirm's status and run. */
+    status?: string;
+    approvalId?: string;
+    run?: RunState;
   };
 };
 

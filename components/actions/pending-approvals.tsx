@@ -2,7 +2,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, useTransition } from "react";
 import { approveRecoveryAction } from "@/app/actions/recovery";
-import type { ActionState } from "@/lib/recovery/guarded-action";
+import type { RecoveryOutcome } from "@/lib/actions/recovery";
+import type { ActionResult } from "@/lib/actions/result";
 import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
 
@@ -14,7 +15,7 @@ const fetchApprovals = async (signal: AbortSignal) => (await fetchJson<{ approva
 export function PendingApprovals() {
   const queryClient = useQueryClient();
   const { data } = useQuery({ queryKey: keys.approvals(), queryFn: ({ signal }) => fetchApprovals(signal), refetchInterval: 5000 });
-  const [results, setResults] = useState<Record<string, ActionState>>({});
+  const [results, setResults] = useState<Record<string, ActionResult<RecoveryOutcome>>>({});
   const [pending, start] = useTransition();
   if (!data?.length) return null;
   return (

@@ -95,7 +95,8 @@ export function fieldErrorsOf(error: z.ZodError): FieldErrors {
   return out;
 }
 
-export const fail = (code: Parameters<typeof toErrorCode>[0], message: string, extra: Omit<ActionFailure, "ok" | "code" | "message"> = {}): ActionFailure => ({
+/** A failure in the one shape; `code` outside the vocabulary is mapped (lib/actions/result.ts). */
+export const fail = <T = never>(code: string, message: string, extra: Omit<ActionFailure<T>, "ok" | "code" | "message"> = {}): ActionFailure<T> => ({
   ok: false,
   code: toErrorCode(code),
   message,
@@ -177,5 +178,20 @@ export function defineMutation<S extends z.ZodType, A extends Access, T>(
       unstable_rethrow(err); // redirect(), notFound(), forbidden(): Next's own control flow
       return spec.errors?.(err) ?? failureOf(err, spec.name, request);
     }
+  };
+}
+
+/**
+ * A form action that answers with a navigation, not a value (single sign-on's start, sign-out):
+ * the same pipeline as defineMutation, as `(formData) => Promise<void>` so a plain <form> can post
+ * to it before JavaScript loads. A refusal is not shown; the page stays where it is.
+ */
+export function defineFormAction<S extends z.ZodType, A extends Access>(
+  spec: MutationSpec<S, A>,
+  handler: (input: z.infer<S>, ctx: MutationContext<A>) => Promise<ActionResult<null>>,
+): (...args: unknown[]) => Promise<void> {
+  const mutation = defineMutation(spec, handler);
+  return async (...args: unknown[]) => {
+    await mutation(...args);
   };
 }
