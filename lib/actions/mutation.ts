@@ -64,10 +64,13 @@ export type Mutation<T> = (...args: unknown[]) => Promise<ActionResult<T>>;
 /** Largest number of form fields or object keys taken from a call; more is malformed. */
 const MAX_FIELDS = 64;
 
+/** What a call with the wrong number of arguments passes to the schema: no schema of an input takes it. */
+export const WRONG_ARITY: unique symbol = Symbol("the wrong number of arguments");
+
 /** The argument that carries the input, by the action's calling convention. */
 export function pickInput(args: unknown[], convention: "input" | "form-state"): unknown {
-  if (convention === "form-state") return args.length === 2 ? args[1] : args.length === 1 && args[0] instanceof FormData ? args[0] : undefined;
-  return args.length <= 1 ? args[0] : undefined;
+  if (convention === "form-state") return args.length === 2 ? args[1] : args.length === 1 && args[0] instanceof FormData ? args[0] : WRONG_ARITY;
+  return args.length <= 1 ? args[0] : WRONG_ARITY;
 }
 
 /**

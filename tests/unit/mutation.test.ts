@@ -62,7 +62,7 @@ vi.mock("@/lib/recovery/authz", () => ({
   },
 }));
 
-import { defineMutation, fail, formToObject, pickInput } from "@/lib/actions/mutation";
+import { defineMutation, fail, formToObject, pickInput, WRONG_ARITY } from "@/lib/actions/mutation";
 import { ERROR_CODES, toErrorCode, type ActionResult } from "@/lib/actions/result";
 import { DbError } from "@/lib/db/errors";
 
@@ -110,6 +110,7 @@ const MALFORMED: Array<[string, unknown[]]> = [
   ["a form with the wrong fields", [form({ nope: "1" })]],
   ["a file for a text field", [(() => { const fd = form({ id: "1" }); fd.append("text", new Blob(["x"]), "x.txt"); return fd; })()]],
   ["too many arguments", [{ id: 1, text: "ok" }, { id: 2, text: "ok" }, 3]],
+  ["two arguments where one is taken", [{ ok: false }, { id: 1, text: "ok" }]],
   ["a prototype-pollution attempt", [JSON.parse('{"__proto__":{"polluted":true},"id":"1"}')]],
 ];
 
@@ -218,11 +219,14 @@ describe("the input's argument and FormData", () => {
   it("takes the argument by the calling convention", () => {
     const fd = form({ a: "1" });
     expect(pickInput([{ a: 1 }], "input")).toEqual({ a: 1 });
-    expect(pickInput([{ a: 1 }, { b: 2 }], "input")).toBeUndefined();
+    expect(pickInput([], "input")).toBeUndefined();
+    expect(pickInput([{ a: 1 }, { b: 2 }], "input")).toBe(WRONG_ARITY);
     expect(pickInput([null, fd], "form-state")).toBe(fd);
     expect(pickInput([fd], "form-state")).toBe(fd);
-    expect(pickInput([{ a: 1 }], "form-state")).toBeUndefined();
-    expect(pickInput([null, fd, 3], "form-state")).toBeUndefined();
+    expect(pickInput([{ a: 1 }], "form-state")).toBe(WRONG_ARITY);
+    expect(pickInput([null, fd, 3], "form-state")).toBe(WRONG_ARITY);
+    // Not even an optional input takes it.
+    expect(z.object({}).optional().safeParse(WRONG_ARITY).success).toBe(false);
   });
 
   it("turns a form into text fields, dropping Next's own", () => {
