@@ -161,3 +161,16 @@ export async function checkActionRequest(request: Request, limit = ACTION_BODY_L
   }
   return null;
 }
+
+/**
+ * A path whose percent-encoding does not decode (`%ED%A0%80` is a lone surrogate, `%E0%A4%A` is cut
+ * short): Next 16 fails decoding such a dynamic segment with a 500. The proxy answers 400 first.
+ */
+export function checkPath(pathname: string): Response | null {
+  try {
+    decodeURIComponent(pathname);
+    return null;
+  } catch {
+    return refusal(400, "input.malformed", "The URL is malformed: its percent-encoding is not UTF-8.");
+  }
+}

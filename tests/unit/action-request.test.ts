@@ -6,7 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { ACTION_BODY_LIMIT_BYTES, checkActionRequest } from "@/lib/http/action-request";
+import { ACTION_BODY_LIMIT_BYTES, checkActionRequest, checkPath } from "@/lib/http/action-request";
 
 // React's own encoder of server-action arguments, from Next's copy of React (as the browser uses).
 const flight = createRequire(import.meta.url)("next/dist/compiled/react-server-dom-turbopack/client.node") as { encodeReply(v: unknown): Promise<string | FormData> };
@@ -94,5 +94,16 @@ describe("malformed calls get a 4xx", () => {
     expect(await refused(post(fd({ "0": '["$@5"]' })))).toMatchObject({ status: 400 });
     expect(await refused(post(fd({ "0": '"$K1"' })))).toMatchObject({ status: 400 });
     expect(await refused(post("--x\r\nbroken", { "content-type": "multipart/form-data; boundary=x" }))).toMatchObject({ status: 400 });
+  });
+});
+
+describe("paths", () => {
+  it("a path whose percent-encoding does not decode is 400; others pass", async () => {
+    expect(checkPath("/api/incidents/12/report")).toBeNull();
+    expect(checkPath("/api/incidents/%E2%82%AC/report")).toBeNull();
+    for (const bad of ["/api/incidents/%ED%A0%80/report", "/x/%E0%A4%A", "/%"]) {
+      const res = checkPath(bad);
+      expect(res?.status, bad).toBe(400);
+    }
   });
 });
