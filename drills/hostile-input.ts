@@ -105,6 +105,13 @@ export async function runHostile(world: DrillWorld, o: { seed: number; count: nu
   const actions = world.client.actions();
   const cookies = [null, await world.cookie(world.viewer), await world.cookie(world.oncall)] as const;
   const sent: Sent[] = [];
+  const login = world.client.locate("app/login/actions.ts", "loginAction");
+  // next-auth's CSRF token and its cookie, as the sign-in page would hold them.
+  const csrfRes = await fetch(`${base}/api/auth/csrf`, { signal: AbortSignal.timeout(10_000) });
+  const csrf = {
+    token: ((await csrfRes.json()) as { csrfToken: string }).csrfToken,
+    cookie: (csrfRes.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0]).join("; "),
+  };
 
   const send = async (what: string, path: string, init: RequestInit & { headers?: Record<string, string> }) => {
     let status: number;
@@ -152,14 +159,28 @@ export async function runHostile(world: DrillWorld, o: { seed: number; count: nu
     if (cookie) common.cookie = cookie;
     const kind = r.int(10);
     if (kind < 3) {
-      // Sign-in: next-auth's credentials callback with hostile form fields, or the sign-in action.
-      const form = new URLSearchParams({ email: hostileString(r), password: r.int(2) ? hostileString(r) : "\u0000", csrfToken: hostileString(r) });
-      const asJson = r.int(3) === 0;
-      await send(`sign-in (${asJson ? "JSON" : "form"}) as ${who}`, "/api/auth/callback/credentials", {
-        method: "POST",
-        headers: { ...common, "content-type": asJson ? "application/json" : "application/x-www-form-urlencoded" },
-        body: asJson ? JSON.stringify({ email: hostileValue(r), password: hostileValue(r) }) : form.toString(),
-      });
+      const how = r.int(3);
+      if (how === 0) {
+        // The sign-in form's own action, well encoded (as the browser sends it), with hostile fields:
+        // this reaches the credentials check, its throttle and its audit entry.
+        const fd = new FormData();
+        fd.append("email", r.int(3) ? hostileString(r) : world.oncall.email);
+        fd.append("password", r.int(2) ? hostileString(r) : "\u0000");
+        fd.append("callbackUrl", r.pick(["/", "//evil.example", hostileString(r)]));
+        const body = await flight.encodeReply([null, fd]);
+        const headers: Record<string, string> = { ...common, "Next-Action": login.id, Accept: "text/x-component" };
+        if (typeof body === "string") headers["content-type"] = "text/plain;charset=UTF-8";
+        await send(`sign-in action as ${who}`, login.pagePath, { method: "POST", headers, body });
+      } else {
+        // next-auth's credentials callback with a real CSRF token (form) or none (JSON).
+        const asJson = how === 2;
+        const form = new URLSearchParams({ email: hostileString(r), password: r.int(2) ? hostileString(r) : "\u0000", csrfToken: csrf.token, callbackUrl: hostileString(r) });
+        await send(`sign-in callback (${asJson ? "JSON" : "form"}) as ${who}`, "/api/auth/callback/credentials", {
+          method: "POST",
+          headers: { ...common, cookie: [common.cookie, csrf.cookie].filter(Boolean).join("; "), "content-type": asJson ? "application/json" : "application/x-www-form-urlencoded" },
+          body: asJson ? JSON.stringify({ email: hostileValue(r), password: hostileValue(r) }) : form.toString(),
+        });
+      }
     } else if (kind < 7) {
       // A server action: a real id or a junk one, at a page that serves it, with a hostile body.
       const real = r.int(8) !== 0;
