@@ -106,7 +106,9 @@ export async function checkActionRequest(request: Request, limit = ACTION_BODY_L
   if (!ACTION_ID.test(id)) return refusal(404, "action.not_found", "No such server action.");
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) return refusal(413, "input.too_large", `Server action requests are limited to ${limit} bytes.`);
-  const type = (request.headers.get("content-type") ?? "").toLowerCase();
+  // The boundary parameter is case-sensitive: compare the type in lower case, parse with the original.
+  const rawType = request.headers.get("content-type") ?? "";
+  const type = rawType.toLowerCase();
   const multipart = type.startsWith("multipart/form-data");
   if (!multipart && !(type === "" || type.startsWith("text/plain") || type.startsWith("text/x-component") || type.startsWith("application/json"))) {
     return refusal(415, "input.unsupported", "Server actions take text/plain or multipart/form-data bodies.");
@@ -135,7 +137,7 @@ export async function checkActionRequest(request: Request, limit = ACTION_BODY_L
 
   let form: FormData;
   try {
-    form = await new Response(bytes, { headers: { "content-type": type } }).formData();
+    form = await new Response(bytes, { headers: { "content-type": rawType } }).formData();
   } catch {
     return malformed("the multipart body cannot be parsed");
   }

@@ -38,6 +38,20 @@ describe("well-formed calls pass untouched", () => {
     expect(await refused(post(body, headers))).toBeNull();
   });
 
+  it("a browser's form, as Chromium sends it (a mixed-case boundary, Next's $ACTION_ fields)", async () => {
+    const boundary = "----WebKitFormBoundaryHanrJHfILR2gIzHR";
+    const part = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const body =
+      part("_1_$ACTION_REF_2", "") +
+      part("_1_$ACTION_2:0", '{"id":"7f2b68b715d1f506d0f8d22165fd15bb860bb6be7c","bound":"$@1"}') +
+      part("_1_$ACTION_2:1", "[null]") +
+      part("_1_email", "viewer@demo.local") +
+      part("_1_password", "a password") +
+      part("0", '[null,"$K1"]') +
+      `--${boundary}--\r\n`;
+    expect(await refused(post(body, { "content-type": `multipart/form-data; boundary=${boundary}` }))).toBeNull();
+  });
+
   it("leaves other requests alone", async () => {
     expect(await checkActionRequest(new Request("http://localhost/", { method: "POST", body: "[" }))).toBeNull();
     expect(await checkActionRequest(new Request("http://localhost/", { method: "GET", headers: { "next-action": "x" } }))).toBeNull();
