@@ -1,5 +1,6 @@
 import type { NextConfig } from "next";
 import { STATIC_SECURITY_HEADERS } from "./lib/auth/security-headers.ts";
+import { ACTION_BODY_LIMIT } from "./lib/http/action-request.ts";
 
 /**
  * Headers listed here are fixed at build time (they go into the routes manifest), so only the
@@ -31,7 +32,12 @@ const nextConfig: NextConfig = {
   experimental: {
     // forbidden() renders a real 403 from pages and actions.
     authInterrupts: true,
-    serverActions: { allowedOrigins: allowedOrigins() },
+    // Body limits, set explicitly: server actions take small forms (the proxy answers 413 above the
+    // same limit, lib/http/action-request.ts); the proxy sees the whole body up to its own limit,
+    // set above the actions' so that it, not a truncated copy, decides. Route handlers cap their own
+    // reads (lib/recovery/heartbeat.ts).
+    serverActions: { allowedOrigins: allowedOrigins(), bodySizeLimit: ACTION_BODY_LIMIT },
+    proxyClientMaxBodySize: "2mb",
   },
   async headers() {
     return [

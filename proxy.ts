@@ -1,7 +1,10 @@
 /**
- * The proxy does two things, and grants nothing:
+ * The proxy does three things, and grants nothing:
  *   1. redirects anonymous browsers to /login;
- *   2. sets the security headers, with a fresh CSP nonce per request (lib/auth/security-headers.ts).
+ *   2. sets the security headers, with a fresh CSP nonce per request (lib/auth/security-headers.ts);
+ *   3. answers a malformed or oversized server-action request with a 4xx before Next decodes it
+ *      (lib/http/action-request.ts: Next 16 would answer it with a 500), and so a URL whose
+ *      percent-encoding does not decode.
  * Every page, route handler and server action checks authorization itself (lib/recovery/authz.ts),
  * because a proxy can be bypassed (CVE-2025-29927: the x-middleware-subrequest header).
  */
@@ -9,6 +12,7 @@ import NextAuth from "next-auth";
 import { NextResponse, type NextFetchEvent, type NextRequest } from "next/server";
 import authConfig from "./auth.config.ts";
 import { isHttps, newNonce, securityHeaders } from "./lib/auth/security-headers.ts";
+import { checkActionRequest, checkPath } from "./lib/http/action-request.ts";
 
 const { auth } = NextAuth(authConfig);
 
@@ -63,7 +67,17 @@ const withSession = auth((req) => respond(req, !!req.auth)) as unknown as (req: 
  * lookup (a whole auth request, most of the proxy's cost) is skipped: machine readers with a bearer
  * token, EA heartbeats, liveness probes and anonymous visitors go straight on, or to /login.
  */
-export function proxy(req: NextRequest, ev: NextFetchEvent) {
+export async function proxy(req: NextRequest, ev: NextFetchEvent) {
+  const malformed = checkPath(req.nextUrl.pathname);
+  if (malformed || (req.method === "POST" && req.headers.has("next-action"))) {
+    // A copy of the body: Next keeps the original for the action.
+    const refused = malformed ?? (await checkActionRequest(req.clone()));
+    if (refused) {
+      const headers = securityHeaders({ nonce: newNonce(), dev: process.env.NODE_ENV === "development", https: isHttps(process.env, req.headers.get("x-forwarded-proto") ?? req.nextUrl.protocol), formActionOrigins });
+      for (const [k, v] of Object.entries(headers)) refused.headers.set(k, v);
+      return refused;
+    }
+  }
   if (!req.cookies.getAll().some((c) => SESSION_COOKIE.test(c.name))) return respond(req, false);
   return withSession(req, ev);
 }

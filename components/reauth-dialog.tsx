@@ -1,17 +1,20 @@
 "use client";
 /**
  * Sudo mode's prompt. Open it when an action answers `code: "auth.reauth_required"` (see
- * lib/recovery/authz.ts requireRecentAuth / actionFailure): it asks for the password again,
+ * lib/actions/mutation.ts and lib/recovery/authz.ts requireRecentAuth): it asks for the password again,
  * or sends SSO users through their identity provider again, then calls `onConfirmed` so the
  * caller can retry the action (the session now carries a fresh auth time).
  *
  *   const [reauth, setReauth] = useState(false);
- *   if (state.code === "auth.reauth_required") ... setReauth(true)
+ *   if (!state.ok && state.code === "auth.reauth_required") ... setReauth(true)
  *   <ReauthDialog open={reauth} method={state.reauth?.method} onConfirmed={() => { setReauth(false); retry(); }} onCancel={() => setReauth(false)} />
  */
 import { useActionState, useEffect, useId, useRef, useSyncExternalStore } from "react";
 import { useFormStatus } from "react-dom";
-import { reauthPasswordAction, reauthSsoAction, type ReauthState } from "@/app/login/reauth-actions";
+import { reauthPasswordAction, reauthSsoAction, type Reauthenticated } from "@/app/login/reauth-actions";
+import type { ActionResult } from "@/lib/actions/result";
+
+type ReauthState = ActionResult<Reauthenticated> | null;
 
 type Props = {
   open: boolean;
@@ -37,7 +40,7 @@ function Submit({ children }: { children: React.ReactNode }) {
 export function ReauthDialog({ open, method = "password", actionLabel, onConfirmed, onCancel }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  const [state, formAction] = useActionState<ReauthState, FormData>(reauthPasswordAction, { ok: false });
+  const [state, formAction] = useActionState<ReauthState, FormData>(reauthPasswordAction, null);
   const handled = useRef<ReauthState | null>(null);
   // Where SSO returns to: this page (read from the browser; nothing on the server).
   const returnTo = useSyncExternalStore(
@@ -45,7 +48,7 @@ export function ReauthDialog({ open, method = "password", actionLabel, onConfirm
     () => window.location.pathname + window.location.search,
     () => "",
   );
-  const useSso = method === "sso" || state.code === "auth.reauth_sso_only";
+  const useSso = method === "sso" || (state?.ok === false && state.code === "auth.reauth_sso_only");
 
   useEffect(() => {
     const d = ref.current;
@@ -56,9 +59,9 @@ export function ReauthDialog({ open, method = "password", actionLabel, onConfirm
 
   useEffect(() => {
     // Report each success once.
-    if (state.ok && state.authTime && handled.current !== state) {
+    if (state?.ok && handled.current !== state) {
       handled.current = state;
-      onConfirmed(state.authTime);
+      onConfirmed(state.result.authTime);
     }
   }, [state, onConfirmed]);
 
@@ -105,7 +108,7 @@ export function ReauthDialog({ open, method = "password", actionLabel, onConfirm
               />
             </div>
             <p aria-live="polite" data-testid="reauth-error" className="min-h-5 text-sm text-red-600 dark:text-red-400">
-              {state.ok ? "" : state.message}
+              {state?.ok === false ? (state.fieldErrors?.password?.join(" ") ?? state.message) : ""}
             </p>
             <div className="flex flex-wrap justify-end gap-2">
               <button type="button" onClick={onCancel} className="rounded-md border border-zinc-300 px-3 py-2 hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">

@@ -8,6 +8,7 @@ import postgres from "postgres";
 import type { CheckId } from "../lib/recovery/checks/index.ts";
 import { confirmRequest, preview, type ActionState } from "../bench/lib/console.ts";
 import { fillConnections, isTooManyConnections } from "../bench/lib/sessions.ts";
+import { HOSTILE_AUDIT_BOUND, HOSTILE_REQUESTS, runHostile } from "./hostile-input.ts";
 import { auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
 
 export type Drill = { name: string; fast: boolean; what: string; run(world: DrillWorld, log: (line: string) => void): Promise<void> };
@@ -109,8 +110,8 @@ const poolExhausted: Drill = {
       );
       const answer = await world.client.send<ActionState>(await confirmRequest(world.client, "KillIdleTransactions", p, await world.cookie(world.oncall)));
       const r = answer.value;
-      assert(r?.ok && r.result?.outcome === "succeeded", `Kill idle transactions: ${r?.message ?? answer.text.slice(0, 200)}`);
-      const terminated = (r.result?.perTarget ?? []).filter((t) => t.outcome === "terminated").length;
+      assert(r?.ok && r.result?.run?.outcome === "succeeded", `Kill idle transactions: ${r?.message ?? answer.text.slice(0, 200)}`);
+      const terminated = (r.result?.run?.perTarget ?? []).filter((t) => t.outcome === "terminated").length;
       assert(terminated === hogs.pids.length, `${terminated} of ${hogs.pids.length} sessions terminated`);
       log(`Kill idle transactions terminated ${terminated} sessions in ${Math.round(answer.ms)} ms`);
       await until("the slots to be free again", async () => {
@@ -199,7 +200,7 @@ const tradeDirectorHung: Drill = {
       const head = await auditHead(world);
       const req = await confirmRequest(world.client, "ResetCircuit", p, cookie);
       const answer = await world.client.send<ActionState>(req, { timeoutMs: 15_000 });
-      assert(answer.value?.result?.outcome === "timeout_unknown", `the reset ended as ${answer.value?.result?.outcome ?? answer.value?.code}: ${answer.value?.message}`);
+      assert(answer.value?.result?.run?.outcome === "timeout_unknown", `the reset ended as ${answer.value?.result?.run?.outcome ?? answer.value?.code}: ${answer.value?.message}`);
       assert(answer.ms < 6000, `the reset took ${Math.round(answer.ms)} ms`);
       const entries = (await auditRows(world, { afterSeq: head })).filter((e) => e.action === "circuit.reset");
       const intent = entries.find((e) => e.phase === "intent");
@@ -321,7 +322,7 @@ const auditStoreDown: Drill = {
     await world.store.pg.stop();
     try {
       const answer = await world.client.send<ActionState>(await confirmRequest(world.client, "CancelStaleDirectives", p, cookie));
-      assert(answer.value?.ok === false && answer.value.code === "audit.unavailable", `the action answered ${answer.value?.code}: ${answer.value?.message}`);
+      assert(answer.value?.ok === false && answer.value.code === "store.unavailable", `the action answered ${answer.value?.code}: ${answer.value?.message}`);
       assert(/nothing was done/.test(answer.value.message ?? ""), `the refusal does not say that nothing was done: ${answer.value.message}`);
       const after = await statuses(world, ids);
       assert(ids.every((id) => after[id] === "pending"), `directives changed while the audit store was down: ${JSON.stringify(after)}`);
@@ -369,7 +370,7 @@ const rowLockHeld: Drill = {
       await held`begin`;
       await held`select id from trade_directives where id = ${ids[1]!} for update`;
       const answer = await world.client.send<ActionState>(await confirmRequest(world.client, "CancelStaleDirectives", p, cookie));
-      const r = answer.value?.result;
+      const r = answer.value?.result?.run;
       const by = Object.fromEntries((r?.perTarget ?? []).map((t) => [t.target, t.outcome]));
       assert(r?.outcome === "partial", `the cancel ended as ${r?.outcome}: ${answer.value?.message}`);
       assert(by[ids[1]!] === "skipped_locked", `the locked directive is reported ${by[ids[1]!]}`);
@@ -411,7 +412,7 @@ const viewerReplay: Drill = {
     assert(ids.every((id) => before[id] === "pending"), `the replay changed directives: ${JSON.stringify(before)}`);
     // The same request from the on-call's own session does cancel them: the capture was real.
     const own = await world.client.send<ActionState>(captured);
-    assert(own.value?.ok === true && own.value.result?.outcome === "succeeded", `the on-call's own request failed: ${own.value?.message}`);
+    assert(own.value?.ok === true && own.value.result?.run?.outcome === "succeeded", `the on-call's own request failed: ${own.value?.message}`);
     const denied = (await auditRows(world, { afterSeq: head })).filter((e) => e.outcome === "denied" && e.actor_email === world.viewer.email);
     assert(denied.length === 1 && denied[0]!.action === "directives.cancel_stale", `audited denials: ${JSON.stringify(denied.map((d) => d.action))}`);
     const effects = (await auditRows(world, { afterSeq: head })).filter((e) => e.actor_email === world.viewer.email && e.outcome !== "denied");
@@ -420,4 +421,26 @@ const viewerReplay: Drill = {
   },
 };
 
-export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay];
+const hostileInput: Drill = {
+  name: "hostile-input",
+  fast: false,
+  what: `${HOSTILE_REQUESTS} randomized hostile sign-ins, server-action calls and API requests (invalid Unicode, NUL, 1 MB bodies, wrong types): no 500s, the chain verifies, the audit log grows within its bound`,
+  async run(world, log) {
+    const seed = Number(process.env.HOSTILE_SEED) || Math.floor(Math.random() * 2 ** 31);
+    log(`seed ${seed} (HOSTILE_SEED=${seed} replays this run)`);
+    const head = await auditHead(world);
+    const sent = await runHostile(world, { seed, count: HOSTILE_REQUESTS, log });
+    const errors = sent.filter((s) => s.status >= 500 || s.status === 0);
+    const byStatus = Object.entries(sent.reduce<Record<number, number>>((m, s) => ((m[s.status] = (m[s.status] ?? 0) + 1), m), {}));
+    log(`statuses: ${byStatus.map(([s, n]) => `${s}×${n}`).join(", ")}`);
+    const kinds = [...new Set(errors.map((e) => `${e.status} ${e.what}`))];
+    assert(errors.length === 0, `${errors.length} server errors (or no answer): ${kinds.slice(0, 12).join("; ")}`);
+    const grew = (await auditHead(world)) - head;
+    assert(grew <= HOSTILE_AUDIT_BOUND, `the audit log grew by ${grew} entries, above the bound of ${HOSTILE_AUDIT_BOUND}`);
+    const verify = await auditVerify(world);
+    assert(verify.code === 0 && /^OK: \d+ entries/m.test(verify.stdout), `audit:verify after the hostile requests: ${verify.stdout.trim()} ${verify.stderr.trim()}`);
+    log(`${sent.length} hostile requests, 0 server errors; the audit log grew by ${grew} (bound ${HOSTILE_AUDIT_BOUND}); ${verify.stdout.trim()}`);
+  },
+};
+
+export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay, hostileInput];

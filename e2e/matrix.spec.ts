@@ -177,6 +177,54 @@ for (const e of endpoints) {
   });
 }
 
+/**
+ * Malformed calls over HTTP (issue 12, point 8): every served action, as anonymous and as an
+ * on-call, with bodies a browser never sends. Each gets a 4xx or a typed refusal, never a 500, and
+ * the console store is unchanged (lib/http/action-request.ts, lib/actions/mutation.ts).
+ */
+test("every server action answers malformed bodies without a 500 and without an effect", async ({ playwright }) => {
+  const malformed: Array<[string, () => Promise<{ body: string | Buffer | FormData; type?: string }>]> = [
+    ["junk text", async () => ({ body: "[zxc", type: "text/plain;charset=UTF-8" })],
+    ["JSON that is not a list", async () => ({ body: '{"a":1}', type: "text/plain;charset=UTF-8" })],
+    ["invalid UTF-8", async () => ({ body: Buffer.from([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]), type: "text/plain;charset=UTF-8" })],
+    ["1 MB", async () => ({ body: Buffer.alloc(1024 * 1024, 0x61), type: "text/plain;charset=UTF-8" })],
+    ["a reference to a missing part", async () => ({ body: '["$@7"]', type: "text/plain;charset=UTF-8" })],
+    ["wrong types, well encoded", async () => ({ body: (await encodeActionArgs([42, null, ["x"], { $ne: 1 }])) as string, type: "text/plain;charset=UTF-8" })],
+    ["a lone surrogate and NUL, well encoded", async () => ({ body: (await encodeActionArgs([{ email: "\uD800\u0000", text: "\u0000", reason: "\uDFFF".repeat(20) }])) as string, type: "text/plain;charset=UTF-8" })],
+    ["a junk form", async () => {
+      const fd = new FormData();
+      fd.append("0", "[zxc");
+      fd.append("1_email", "x");
+      return { body: fd };
+    }],
+  ];
+  const served = endpoints.filter((e): e is Extract<Endpoint, { kind: "action" }> => e.kind === "action" && !e.endsSession && findAction(e.file, e.exportName) !== null);
+  const answered: string[] = [];
+  for (const who of ["anonymous", "oncall"] as const) {
+    const ctx = await playwright.request.newContext({ baseURL: e2eEnv.baseURL, storageState: who === "anonymous" ? undefined : storage[who] });
+    for (const e of served) {
+      const found = findAction(e.file, e.exportName)!;
+      for (const [label, make] of malformed) {
+        const before = await stateDigest(sql);
+        const { body, type } = await make();
+        const headers: Record<string, string> = { "Next-Action": found.id, Accept: "text/x-component", ...(type ? { "content-type": type } : {}) };
+        const res =
+          body instanceof FormData
+            ? await ctx.post(found.pagePath, { headers, multipart: body, maxRedirects: 0 })
+            : await ctx.post(found.pagePath, { headers, data: body, maxRedirects: 0 });
+        const status = res.status();
+        const text = await res.text();
+        answered.push(String(status));
+        expect.soft(status, `${e.id} as ${who} with ${label}: no server error`).toBeLessThan(500);
+        expect.soft(saysOk(text), `${e.id} as ${who} with ${label}: not ok`).toBe(false);
+        expect.soft(await stateDigest(sql), `${e.id} as ${who} with ${label}: the console store is unchanged`).toBe(before);
+      }
+    }
+    await ctx.dispose();
+  }
+  test.info().annotations.push({ type: "statuses", description: [...new Set(answered)].join(", ") });
+});
+
 test("x-middleware-subrequest does not open pages to the anonymous (CVE-2025-29927)", async ({ playwright }) => {
   const ctx = await playwright.request.newContext({ baseURL: e2eEnv.baseURL });
   for (const value of ["proxy:proxy:proxy:proxy:proxy", "middleware:middleware:middleware:middleware:middleware", "src/proxy:src/proxy:src/proxy:src/proxy:src/proxy"]) {

@@ -1,60 +1,54 @@
 "use server";
 /**
- * Recovery actions as server actions: thin exports over lib/recovery/guarded-action.ts. Each
- * is a POST endpoint anyone can call, so every guard (kill switch, session, permission, input,
- * preview token, confirmation, idempotency, lock, cooldown, approval, audit) runs in the wrapper,
- * on the server, whatever the UI shows.
+ * Recovery actions as server actions: thin exports through the one wrapper
+ * (lib/actions/mutation.ts: session, permission, the input's shape, every failure in one result)
+ * over lib/recovery/guarded-action.ts, which runs the recovery guards themselves (kill switch,
+ * the action's own input schema, preview token, confirmation, sudo mode for destructive actions,
+ * idempotency, lock, cooldown, approval, audit) on the server, whatever the UI shows. Its state is
+ * mapped to the one shape at this boundary (lib/actions/recovery.ts).
  */
-import { headers } from "next/headers";
-import { requestMetaFrom } from "@/lib/auth/request-meta";
+import { z } from "zod";
+import { defineMutation } from "@/lib/actions/mutation";
+import { fromPreviewState, fromRunState } from "@/lib/actions/recovery";
 import { actionByName } from "@/lib/recovery/actions";
 import { cancelStaleDirectives } from "@/lib/recovery/actions/cancel-stale-directives";
 import { haltTrading } from "@/lib/recovery/actions/halt-trading";
 import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transactions";
 import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
 import { requirePermission } from "@/lib/recovery/authz";
-import { approveAction, confirmAction, previewAction, type GuardContext } from "@/lib/recovery/guarded-action";
+import { approveAction, confirmAction, previewAction, type ActionDefinition, type GuardContext } from "@/lib/recovery/guarded-action";
+import type { RequestMeta } from "@/lib/recovery/audit";
 
-async function guardContext(): Promise<GuardContext> {
-  const h = await headers();
-  return {
-    resolveActor: (permission, action) => requirePermission(permission, { action }),
-    request: requestMetaFrom(h, "/actions"),
-  };
+/** The wrapper checks that a call carries one object; guarded-action parses its fields. */
+const anObject = z.record(z.string(), z.unknown(), { error: "Expected the action's input as an object." });
+
+/** guarded-action asks for the actor itself (its own order of guards; permissions checked afresh). */
+const guardContext = (request: RequestMeta): GuardContext => ({
+  resolveActor: (permission, action) => requirePermission(permission, { action }),
+  request,
+});
+
+function previewOf<T, P>(def: ActionDefinition<T, P>) {
+  return defineMutation({ name: def.name, access: "actions.execute", input: anObject.optional(), path: "/actions", auditAnonymous: true }, async (params, { request }) =>
+    fromPreviewState(await previewAction(def, params ?? {}, guardContext(request))),
+  );
 }
 
-export async function previewResetCircuitAction(params: unknown) {
-  return previewAction(resetCircuit, params, await guardContext());
+function confirmOf<T, P>(def: ActionDefinition<T, P>) {
+  return defineMutation({ name: def.name, access: "actions.execute", input: anObject, path: "/actions", auditAnonymous: true }, async (input, { request }) =>
+    fromRunState(await confirmAction(def, input, guardContext(request))),
+  );
 }
 
-export async function resetCircuitAction(input: unknown) {
-  return confirmAction(resetCircuit, input, await guardContext());
-}
+export const previewResetCircuitAction = previewOf(resetCircuit);
+export const resetCircuitAction = confirmOf(resetCircuit);
+export const previewCancelStaleDirectivesAction = previewOf(cancelStaleDirectives);
+export const cancelStaleDirectivesAction = confirmOf(cancelStaleDirectives);
+export const previewKillIdleTransactionsAction = previewOf(killIdleTransactions);
+export const killIdleTransactionsAction = confirmOf(killIdleTransactions);
+export const previewHaltTradingAction = previewOf(haltTrading);
+export const haltTradingAction = confirmOf(haltTrading);
 
-export async function previewCancelStaleDirectivesAction(params: unknown) {
-  return previewAction(cancelStaleDirectives, params, await guardContext());
-}
-
-export async function cancelStaleDirectivesAction(input: unknown) {
-  return confirmAction(cancelStaleDirectives, input, await guardContext());
-}
-
-export async function previewKillIdleTransactionsAction(params: unknown) {
-  return previewAction(killIdleTransactions, params, await guardContext());
-}
-
-export async function killIdleTransactionsAction(input: unknown) {
-  return confirmAction(killIdleTransactions, input, await guardContext());
-}
-
-export async function previewHaltTradingAction(params: unknown) {
-  return previewAction(haltTrading, params, await guardContext());
-}
-
-export async function haltTradingAction(input: unknown) {
-  return confirmAction(haltTrading, input, await guardContext());
-}
-
-export async function approveRecoveryAction(input: unknown) {
-  return approveAction(actionByName, input, await guardContext());
-}
+export const approveRecoveryAction = defineMutation({ name: "actions.approve", access: "actions.approve", input: anObject, path: "/actions", auditAnonymous: true }, async (input, { request }) =>
+  fromRunState(await approveAction(actionByName, input, guardContext(request))),
+);

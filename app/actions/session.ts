@@ -1,21 +1,24 @@
 "use server";
 /**
- * Sign-out. The session is a JWT, which deleting the cookie alone would not end: a copy of the
- * cookie, or a response already in flight that renews it, would bring it back. So its id is
- * recorded as ended in the console store first (lib/recovery/authz.ts refuses it from then on).
- * A session from single sign-on then goes on to end the provider's session as well.
+ * Sign-out, through the one wrapper (lib/actions/mutation.ts). The session is a JWT, which
+ * deleting the cookie alone would not end: a copy of the cookie, or a response already in flight
+ * that renews it, would bring it back. So its id is recorded as ended in the console store first
+ * (lib/recovery/authz.ts refuses it from then on). A session from single sign-on then goes on to
+ * end the provider's session as well. Anyone may post here: without a session there is nothing to
+ * end, and the caller goes to /login all the same.
  */
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
+import { z } from "zod";
 import { oidc, signOut } from "@/auth";
-import { ssoLogoutUrl } from "@/lib/auth/sso-logout";
+import { defineFormAction } from "@/lib/actions/mutation";
 import { sessionPolicyFromEnv } from "@/lib/auth/session-policy";
+import { ssoLogoutUrl } from "@/lib/auth/sso-logout";
 import { endSession } from "@/lib/db/queries/users";
 import { appendAudit } from "@/lib/recovery/audit";
-import { currentActor, forgetSession } from "@/lib/recovery/authz";
+import { forgetSession } from "@/lib/recovery/authz";
 
-export async function signOutAction(): Promise<void> {
-  const actor = await currentActor("health.read").catch(() => null);
+export const signOutAction = defineFormAction({ name: "auth.logout", access: "anonymous", input: z.unknown(), path: "/logout" }, async (_input, { actor, request }) => {
   if (actor?.sid) {
     try {
       await endSession({ sid: actor.sid, userId: actor.id, validForSeconds: sessionPolicyFromEnv().absoluteSeconds });
@@ -33,10 +36,11 @@ export async function signOutAction(): Promise<void> {
   } catch (err) {
     console.error("[auth] could not prepare the identity provider's sign-out:", err instanceof Error ? err.message : err);
   }
-  if (actor) await appendAudit({ actor, action: "auth.logout", outcome: "succeeded", ...(idpLogout ? { detail: { idpLogout: true } } : {}) }).catch(() => {});
+  if (actor) await appendAudit({ actor, action: "auth.logout", outcome: "succeeded", request, ...(idpLogout ? { detail: { idpLogout: true } } : {}) }).catch(() => {});
   if (idpLogout) {
     await signOut({ redirect: false });
     redirect(idpLogout);
   }
   await signOut({ redirectTo: "/login" });
-}
+  return { ok: true, result: null };
+});

@@ -1,10 +1,11 @@
 "use client";
 import { useActionState } from "react";
 import { useFormStatus } from "react-dom";
-import { loginAction, ssoLoginAction, type LoginState } from "./actions";
+import type { ActionResult } from "@/lib/actions/result";
+import { loginAction, ssoLoginAction } from "./actions";
 
 export function LoginForm({ callbackUrl }: { callbackUrl: string }) {
-  const [state, action, pending] = useActionState<LoginState, FormData>(loginAction, { ok: false });
+  const [state, action, pending] = useActionState<ActionResult | null, FormData>(loginAction, null);
   return (
     <form action={action} className="space-y-4" noValidate>
       <input type="hidden" name="callbackUrl" value={callbackUrl} />
@@ -36,7 +37,7 @@ export function LoginForm({ callbackUrl }: { callbackUrl: string }) {
         />
       </div>
       <p aria-live="polite" data-testid="login-error" className="min-h-5 text-sm text-red-600 dark:text-red-400">
-        {state.message}
+        {state?.ok === false ? (state.fieldErrors ? Object.values(state.fieldErrors).flat().join(" ") : state.message) : ""}
       </p>
       <button
         type="submit"

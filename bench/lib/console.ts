@@ -114,6 +114,11 @@ export class ActionClient {
     this.manifest = (JSON.parse(fs.readFileSync(path.join(dist, "server", "server-reference-manifest.json"), "utf8")) as { node: Record<string, ManifestEntry> }).node;
   }
 
+  /** Every server action in the build: its id, file and export. */
+  actions(): { id: string; file: string; name: string }[] {
+    return Object.entries(this.manifest).map(([id, v]) => ({ id, file: v.filename, name: v.exportedName }));
+  }
+
   /** The action's id and a page that serves it. */
   locate(file: string, exportName: string): { id: string; pagePath: string } {
     const hit = Object.entries(this.manifest).find(([, v]) => v.filename === file && v.exportedName === exportName);
@@ -175,20 +180,28 @@ export async function decodeActionResult<T>(text: string): Promise<T> {
 /** The recovery actions' exports (app/actions/recovery.ts). */
 export const RECOVERY = "app/actions/recovery.ts";
 
+/** What a recovery action answers (lib/actions/result.ts, lib/actions/recovery.ts), as read back here. */
+export type RunState = {
+  outcome?: string;
+  perTarget?: { target: string; outcome: string; detail?: string }[];
+  intentSeq?: number;
+  outcomeSeq?: number | null;
+  durationMs?: number;
+  message?: string;
+};
 export type ActionState = {
   ok: boolean;
-  status?: string;
   code?: string;
   message?: string;
+  fieldErrors?: Record<string, string[]>;
   result?: {
+    /** A preview's token and count. */
     token?: string;
     count?: number;
-    outcome?: string;
-    perTarget?: { target: string; outcome: string; detail?: string }[];
-    intentSeq?: number;
-    outcomeSeq?: number | null;
-    durationMs?: number;
-    message?: string;
+    /** A confirm's status and run. */
+    status?: string;
+    approvalId?: string;
+    run?: RunState;
   };
 };
 

@@ -27,10 +27,10 @@ export async function measureCancel(o: { client: ActionClient; cookie: () => Pro
   if (p.count !== o.count) throw new Error(`the preview showed ${p.count} stale directives, expected ${o.count}`);
   const answer = await o.client.send<ActionState>(await confirmRequest(o.client, "CancelStaleDirectives", p, cookie), { timeoutMs: 60_000 });
   const state = answer.value;
-  if (!state?.ok || state.result?.outcome !== "succeeded") throw new Error(`cancel failed: ${state?.message ?? answer.text.slice(0, 300)}`);
+  if (!state?.ok || state.result?.run?.outcome !== "succeeded") throw new Error(`cancel failed: ${state?.message ?? answer.text.slice(0, 300)}`);
   const [{ n }] = await o.writer<[{ n: number }]>`select count(*)::int as n from trade_directives where id = any(${ids.map((r) => r.id)}::bigint[]) and status = 'cancelled'`;
   if (n !== o.count) throw new Error(`only ${n} of ${o.count} directives are cancelled`);
-  return { ms: Math.round(answer.ms), serverMs: state.result?.durationMs ?? null, previewMs: Math.round(p.ms), cancelled: n };
+  return { ms: Math.round(answer.ms), serverMs: state.result?.run?.durationMs ?? null, previewMs: Math.round(p.ms), cancelled: n };
 }
 
 /**
@@ -54,13 +54,13 @@ export async function measureTerminate(o: { client: ActionClient; cookie: () => 
     if (p.count !== o.count) throw new Error(`the preview showed ${p.count} idle sessions, expected ${o.count}`);
     const answer = await o.client.send<ActionState>(await confirmRequest(o.client, "KillIdleTransactions", p, cookie), { timeoutMs: 60_000 });
     const state = answer.value;
-    if (!state?.ok || state.result?.outcome !== "succeeded") throw new Error(`terminate failed: ${state?.message ?? answer.text.slice(0, 300)}`);
-    const terminated = (state.result.perTarget ?? []).filter((t) => t.outcome === "terminated").length;
+    if (!state?.ok || state.result?.run?.outcome !== "succeeded") throw new Error(`terminate failed: ${state?.message ?? answer.text.slice(0, 300)}`);
+    const terminated = (state.result.run?.perTarget ?? []).filter((t) => t.outcome === "terminated").length;
     await waitFor(async () => (await o.watcher`select 1 from pg_stat_activity where pid = any(${sessions.pids}::int[])`).length === 0, {
       timeoutMs: 5000,
       what: "the terminated sessions to leave pg_stat_activity",
     });
-    return { ms: Math.round(answer.ms), serverMs: state.result?.durationMs ?? null, previewMs: Math.round(p.ms), terminated, perSessionMs: round(answer.ms / o.count, 2) };
+    return { ms: Math.round(answer.ms), serverMs: state.result?.run?.durationMs ?? null, previewMs: Math.round(p.ms), terminated, perSessionMs: round(answer.ms / o.count, 2) };
   } finally {
     await sessions.close();
   }

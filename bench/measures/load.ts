@@ -89,7 +89,7 @@ export async function measureLoad(o: {
     const cookie = await o.oncallCookie();
     const p = await preview(o.client, name, cookie);
     const answer = await o.client.send<ActionState>(await confirmRequest(o.client, name, p, cookie), { timeoutMs: 30_000 });
-    const ok = answer.value?.ok === true && answer.value.result?.outcome === "succeeded";
+    const ok = answer.value?.ok === true && answer.value.result?.run?.outcome === "succeeded";
     actions.push({ name, ok, ms: answer.ms, ...(ok ? {} : { message: answer.value?.message ?? `HTTP ${answer.status}` }) });
   };
   const oncall = async () => {

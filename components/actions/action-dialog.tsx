@@ -1,15 +1,19 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, useTransition } from "react";
-import type { ActionResult, ActionState, PreviewView } from "@/lib/recovery/guarded-action";
+import type { PreviewView, RecoveryOutcome, RunResult } from "@/lib/actions/recovery";
+import type { ActionResult } from "@/lib/actions/result";
+
+/** A confirm's answer (lib/actions/recovery.ts). */
+type ConfirmState = ActionResult<RecoveryOutcome>;
 import { keys } from "../data/keys";
 import { ReauthDialog } from "../reauth-dialog";
 
 export type ActionClient = {
   title: string;
   /** Server actions (thin exports in app/actions/recovery.ts). */
-  preview: (params: unknown) => Promise<ActionState<PreviewView>>;
-  confirm: (input: unknown) => Promise<ActionState>;
+  preview: (params: unknown) => Promise<ActionResult<PreviewView>>;
+  confirm: (input: unknown) => Promise<ConfirmState>;
 };
 
 const outcomeLabel: Record<string, string> = {
@@ -34,8 +38,8 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
   const ref = useRef<HTMLDialogElement>(null);
   const queryClient = useQueryClient();
   const ids = useId();
-  const [preview, setPreview] = useState<ActionState<PreviewView> | null>(null);
-  const [state, setState] = useState<ActionState | null>(null);
+  const [preview, setPreview] = useState<ActionResult<PreviewView> | null>(null);
+  const [state, setState] = useState<ConfirmState | null>(null);
   const [loading, startLoading] = useTransition();
   const [submitting, startSubmit] = useTransition();
   // One key per opened dialog: a double click or a retried request runs once.
@@ -59,7 +63,9 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
   }, [open, action, params]);
 
   const p = preview?.ok ? preview.result : undefined;
-  const done = state?.status === "done" || state?.status === "approval_required";
+  const status = state?.result?.status;
+  const done = (state?.ok && (status === "done" || status === "approval_required")) || (state?.ok === false && !!state.result?.run);
+  const fieldErrors = state?.ok === false ? state.fieldErrors : undefined;
 
   function submit(form: FormData) {
     if (!p) return;
@@ -76,9 +82,10 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
       setState(result);
       // A refusal changed nothing and the server gave the key back; a fresh key makes the next
       // Confirm a new attempt all the same (also when the store could not record the refusal).
-      if (result.status !== "done" && result.status !== "approval_required" && result.status !== "in_progress") setKey(crypto.randomUUID());
-      if (result.code === "auth.reauth_required") setReauth(true);
-      if (result.status === "done") await queryClient.invalidateQueries({ queryKey: keys.health() });
+      const ran = result.result?.status;
+      if (!result.result) setKey(crypto.randomUUID());
+      if (!result.ok && result.code === "auth.reauth_required") setReauth(true);
+      if (ran === "done") await queryClient.invalidateQueries({ queryKey: keys.health() });
     });
   }
 
@@ -139,7 +146,7 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
                     className="mt-1 w-full rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950"
                     placeholder="What you saw, and why this action (at least 10 characters)"
                   />
-                  <FieldError id={`${ids}-reason-err`} messages={state?.errors?.reason} />
+                  <FieldError id={`${ids}-reason-err`} messages={fieldErrors?.reason} />
                 </div>
                 <div>
                   <label htmlFor={`${ids}-ref`} className="block text-sm font-medium">
@@ -160,7 +167,7 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
                       aria-describedby={`${ids}-confirm-err`}
                       className="mt-1 w-32 rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950"
                     />
-                    <FieldError id={`${ids}-confirm-err`} messages={state?.errors?.confirmation} />
+                    <FieldError id={`${ids}-confirm-err`} messages={fieldErrors?.confirmation} />
                   </div>
                 )}
                 <div className="flex flex-wrap gap-2 pt-1">
@@ -184,7 +191,7 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
         </div>
         <ReauthDialog
           open={reauth}
-          method={state?.reauth?.method}
+          method={state?.ok === false ? state.reauth?.method : undefined}
           actionLabel={action.title}
           onConfirmed={() => {
             setReauth(false);
@@ -267,14 +274,16 @@ function PreviewTable({ preview }: { preview: PreviewView }) {
   );
 }
 
-function ResultView({ state }: { state: ActionState }) {
-  const r: ActionResult | undefined = state.result;
-  const tone = state.status === "done" && state.ok ? "text-green-800 dark:text-green-300" : state.status === "approval_required" ? "text-amber-800 dark:text-amber-200" : "text-red-700 dark:text-red-300";
+function ResultView({ state }: { state: ConfirmState }) {
+  const r: RunResult | undefined = state.result?.run;
+  const status = state.result?.status;
+  const tone = status === "done" && state.ok ? "text-green-800 dark:text-green-300" : status === "approval_required" ? "text-amber-800 dark:text-amber-200" : "text-red-700 dark:text-red-300";
+  const outcome = r?.outcome ?? (state.ok ? (status === "approval_required" ? "approval_required" : undefined) : state.code);
   return (
-    <div data-testid="action-result" data-outcome={r?.outcome ?? state.code}>
+    <div data-testid="action-result" data-outcome={outcome}>
       <p className={`text-sm font-medium ${tone}`}>
-        {state.message}
-        {state.retryAfterSeconds ? ` (retry in ${state.retryAfterSeconds} s)` : ""}
+        {state.ok ? state.message : state.message}
+        {!state.ok && state.retryAfterSeconds ? ` (retry in ${state.retryAfterSeconds} s)` : ""}
       </p>
       {r && r.perTarget.length > 0 && (
         <div className="mt-2 max-h-48 overflow-auto rounded-md border border-zinc-200 dark:border-zinc-800">

@@ -2,7 +2,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, useTransition } from "react";
 import { approveRecoveryAction } from "@/app/actions/recovery";
-import type { ActionState } from "@/lib/recovery/guarded-action";
+import type { RecoveryOutcome } from "@/lib/actions/recovery";
+import type { ActionResult } from "@/lib/actions/result";
 import { fetchJson } from "../data/fetch-json";
 import { ReauthDialog } from "../reauth-dialog";
 import { keys } from "../data/keys";
@@ -15,7 +16,7 @@ const fetchApprovals = async (signal: AbortSignal) => (await fetchJson<{ approva
 export function PendingApprovals() {
   const queryClient = useQueryClient();
   const { data } = useQuery({ queryKey: keys.approvals(), queryFn: ({ signal }) => fetchApprovals(signal), refetchInterval: 5000 });
-  const [results, setResults] = useState<Record<string, ActionState>>({});
+  const [results, setResults] = useState<Record<string, ActionResult<RecoveryOutcome>>>({});
   const [pending, start] = useTransition();
   // Approving a destructive action needs a recent sign-in, as requesting it does: after signing in
   // again, the same approval is tried once more.
@@ -24,7 +25,7 @@ export function PendingApprovals() {
     start(async () => {
       const r = await approveRecoveryAction({ approvalId: id, idempotencyKey: crypto.randomUUID() });
       setResults((x) => ({ ...x, [id]: r }));
-      if (r.code === "auth.reauth_required") setReauth({ id, method: r.reauth?.method });
+      if (!r.ok && r.code === "auth.reauth_required") setReauth({ id, method: r.reauth?.method });
       await queryClient.invalidateQueries({ queryKey: keys.approvals() });
       await queryClient.invalidateQueries({ queryKey: keys.health() });
     });

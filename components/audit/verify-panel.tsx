@@ -5,7 +5,8 @@
  */
 import Link from "next/link";
 import { useActionState } from "react";
-import { verifyAuditChainAction, type VerifyActionState } from "@/app/audit/actions";
+import { verifyAuditChainAction, type VerifyOutcome } from "@/app/audit/actions";
+import type { ActionResult } from "@/lib/actions/result";
 import { LocalTime } from "./local-time";
 
 export type VerificationSummary = {
@@ -23,10 +24,9 @@ export type VerificationSummary = {
 
 export type AnchorSummary = { seq: number; anchoredAt: string } | null;
 
-const initial: VerifyActionState = { ok: false };
 
 export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: VerificationSummary | null; headSeq: number | null; anchor: AnchorSummary; canVerify: boolean }) {
-  const [state, verify, pending] = useActionState(verifyAuditChainAction, initial);
+  const [state, verify, pending] = useActionState<ActionResult<VerifyOutcome> | null, FormData>(verifyAuditChainAction, null);
   const status = last?.status ?? "never";
   const tone =
     status === "ok"
@@ -91,8 +91,8 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
           </form>
         ) : null}
       </div>
-      <p aria-live="polite" data-testid="verify-result" data-ok={state.message ? String(state.ok) : undefined} className="mt-2 empty:hidden">
-        {state.message ?? ""}
+      <p aria-live="polite" data-testid="verify-result" data-ok={state?.message ? String(state.ok) : undefined} className="mt-2 empty:hidden">
+        {state?.message ?? ""}
       </p>
     </section>
   );

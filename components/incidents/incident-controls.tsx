@@ -2,7 +2,8 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useActionState, useState, useTransition } from "react";
-import { acknowledgeIncidentAction, addIncidentNoteAction, setChecklistItemAction, setIncidentCommanderAction, type IncidentActionState } from "@/app/incidents/actions";
+import { acknowledgeIncidentAction, addIncidentNoteAction, setChecklistItemAction, setIncidentCommanderAction } from "@/app/incidents/actions";
+import type { ActionResult } from "@/lib/actions/result";
 import { keys } from "../data/keys";
 
 const input = "mt-1 w-full rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950";
@@ -11,7 +12,7 @@ const button = "rounded-md bg-sky-700 px-3 py-1 text-sm font-medium text-white h
 /** "I'm on it." */
 export function AcknowledgeButton({ incidentId }: { incidentId: number }) {
   const [pending, start] = useTransition();
-  const [state, setState] = useState<IncidentActionState | null>(null);
+  const [state, setState] = useState<ActionResult | null>(null);
   const queryClient = useQueryClient();
   const router = useRouter();
   return (
@@ -39,7 +40,7 @@ export function AcknowledgeButton({ incidentId }: { incidentId: number }) {
 }
 
 export function NoteForm({ incidentId }: { incidentId: number }) {
-  const [state, action, pending] = useActionState<IncidentActionState, FormData>(addIncidentNoteAction, { ok: false });
+  const [state, action, pending] = useActionState<ActionResult | null, FormData>(addIncidentNoteAction, null);
   return (
     <form action={action} className="space-y-2">
       <input type="hidden" name="incidentId" value={incidentId} />
@@ -51,7 +52,7 @@ export function NoteForm({ incidentId }: { incidentId: number }) {
         <input type="checkbox" name="public" /> Public: show it to stakeholders on the status page
       </label>
       <p id="note-err" aria-live="polite" className="min-h-4 text-xs text-red-700 dark:text-red-300">
-        {state.errors?.text?.join(" ") ?? (!state.ok ? state.message : "")}
+        {state && !state.ok ? (state.fieldErrors?.text?.join(" ") ?? state.message) : ""}
       </p>
       <button type="submit" className={button} disabled={pending}>
         Add note
@@ -61,7 +62,7 @@ export function NoteForm({ incidentId }: { incidentId: number }) {
 }
 
 export function CommanderForm({ incidentId, current }: { incidentId: number; current: string | null }) {
-  const [state, action, pending] = useActionState<IncidentActionState, FormData>(setIncidentCommanderAction, { ok: false });
+  const [state, action, pending] = useActionState<ActionResult | null, FormData>(setIncidentCommanderAction, null);
   return (
     <form action={action} className="flex flex-wrap items-end gap-2">
       <input type="hidden" name="incidentId" value={incidentId} />
@@ -75,7 +76,7 @@ export function CommanderForm({ incidentId, current }: { incidentId: number; cur
         Assign
       </button>
       <p id="commander-err" aria-live="polite" className="w-full text-xs text-red-700 dark:text-red-300">
-        {state.errors?.commander?.join(" ") ?? (!state.ok ? state.message : "")}
+        {state && !state.ok ? (state.fieldErrors?.commander?.join(" ") ?? state.message) : ""}
       </p>
     </form>
   );

@@ -106,3 +106,70 @@ describe.each(actions.filter((e) => e.access.kind === "permission" || e.access.k
     expect(audit.filter((a) => ["succeeded", "pending", "partial"].includes(a.outcome))).toEqual([]);
   });
 });
+
+/** What a hostile caller sends instead of the arguments (issue 12, point 8). */
+const junkForm = () => {
+  const fd = new FormData();
+  fd.append("email", "\u0000\uD800@example.com");
+  fd.append("password", "x".repeat(5000));
+  fd.append("incidentId", "1 or 1=1");
+  fd.append("previewToken", "forged");
+  fd.append("$ACTION_ID_0000", "");
+  return fd;
+};
+const MALFORMED: Array<[string, () => unknown[]]> = [
+  ["no arguments", () => []],
+  ["null", () => [null]],
+  ["a number", () => [42]],
+  ["a huge string", () => ["x".repeat(300_000)]],
+  ["an array", () => [[1, "two", { three: 3 }]]],
+  ["nested junk", () => [{ previewToken: { $ne: null }, reason: ["a"], incidentId: { toString: "x" }, approvalId: 1e308, password: null }]],
+  ["state and a number", () => [{ ok: false }, 7]],
+  ["state and nested junk", () => [null, { email: ["a"], role: { admin: true }, text: 1 }]],
+  ["a junk form", () => [junkForm()]],
+  ["state and a junk form", () => [{ ok: false }, junkForm()]],
+  ["too many arguments", () => [{}, {}, {}, {}]],
+];
+
+const CODES = new Set(Object.keys((await import("@/lib/actions/result")).ERROR_CODES));
+
+/** No throw (a redirect aside), and a refusal in the one shape; true when something was answered. */
+async function callMalformed(e: ActionEndpoint, args: unknown[]): Promise<void> {
+  const mod = (await import(/* @vite-ignore */ `@/${e.file.replace(/\.tsx?$/, "")}`)) as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const result = (await mod[e.exportName]!(...args)) as { ok?: boolean; code?: string; message?: string } | undefined;
+  if (result === undefined) return; // the form actions (sign-out, single sign-on) answer with a navigation
+  expect(result.ok, `${e.id}: refused`).toBe(false);
+  expect(CODES.has(result.code ?? ""), `${e.id}: code ${result.code} is in the vocabulary`).toBe(true);
+  expect(typeof result.message).toBe("string");
+}
+
+describe("malformed arguments: every action, every caller, a typed refusal and no effect", () => {
+  const callers = ["anonymous", ...roles] as const;
+  it.each(callers)("as %s", async (who) => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const { signIn } = await import("@/auth");
+    for (const e of actions) {
+      if (who !== "anonymous" && e.endsSession) continue; // signing out with any arguments is signing out
+      for (const [label, make] of MALFORMED) {
+        // A preview without arguments is a well-formed call: it previews with the default parameters.
+        if (label === "no arguments" && e.exportName.startsWith("preview")) continue;
+        if (who === "anonymous") session.current = null;
+        else {
+          const [row] = await sql<{ version: number }[]>`select session_version as version from console.users where id = ${ids[who]}`;
+          // A fresh sign-in, so sudo mode lets the call reach its input.
+          session.current = { user: { id: ids[who], email: `actions.${who}@example.com`, role: who }, sv: row!.version, authTime: Math.floor(Date.now() / 1000) };
+        }
+        clearSessionCache();
+        vi.mocked(signIn).mockClear();
+        const [h] = await sql<{ head: number }[]>`select coalesce(max(seq), 0)::int as head from console.audit_log`;
+        const before = await digest();
+        await expect(callMalformed(e, make()), `${e.id} as ${who} with ${label}`).resolves.toBeUndefined();
+        expect(await digest(), `${e.id} as ${who} with ${label}: nothing changed`).toBe(before);
+        expect(signIn, `${e.id} as ${who} with ${label}: no sign-in attempted`).not.toHaveBeenCalled();
+        const audit = await sql<{ outcome: string }[]>`select outcome from console.audit_log where seq > ${h!.head}`;
+        expect(audit.filter((a) => ["succeeded", "pending", "partial", "timeout_unknown"].includes(a.outcome)), `${e.id} as ${who} with ${label}: no effect audited`).toEqual([]);
+        expect(audit.length, `${e.id} as ${who} with ${label}: at most one entry`).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+});

@@ -194,16 +194,23 @@ describe("through the server actions, as a signed-in on-call", () => {
 
     expect(await setIncidentCommanderAction({ ok: false }, form({ incidentId: String(id), commander: "   " }))).toEqual({
       ok: false,
-      code: "input",
+      code: "input.invalid",
       message: "Some fields need attention.",
-      errors: { commander: ["Name the incident commander."] },
+      fieldErrors: { commander: ["Name the incident commander."] },
     });
     const badItem = await setChecklistItemAction({ incidentId: id, item: "coffee", done: true });
-    expect(badItem).toMatchObject({ ok: false, code: "input", errors: { item: [expect.stringMatching(/report.*runbook.*adr.*postmortem/)] } });
+    expect(badItem).toMatchObject({ ok: false, code: "input.invalid", fieldErrors: { item: [expect.stringMatching(/report.*runbook.*adr.*postmortem/)] } });
     const badId = await setChecklistItemAction({ incidentId: "abc", item: "report", done: true });
-    expect(badId).toMatchObject({ ok: false, code: "input", errors: { incidentId: [expect.any(String)] } });
+    expect(badId).toMatchObject({ ok: false, code: "input.invalid", fieldErrors: { incidentId: [expect.any(String)] } });
 
-    expect(await snapshot()).toEqual(before);
+    // Nothing changed; each refusal is one audit entry (lib/actions/mutation.ts), and nothing else.
+    const after = await snapshot();
+    expect({ ...after, auditHead: before.auditHead }).toEqual(before);
+    expect((await auditSince(before.auditHead)).map((a) => [a.action, a.outcome])).toEqual([
+      ["incident.commander", "refused"],
+      ["incident.checklist", "refused"],
+      ["incident.checklist", "refused"],
+    ]);
   });
 
   it("answers an unknown incident with its not-found message, changing nothing", async () => {
@@ -225,18 +232,19 @@ describe("through the server actions, as a signed-in on-call", () => {
   it("stores a valid commander (trimmed) and checklist tick, audited as the signed-in user", async () => {
     const id = await insertIncident();
     const head = await auditHead();
-    expect(await setIncidentCommanderAction({ ok: false }, form({ incidentId: String(id), commander: "  Dana Scully  " }))).toEqual({ ok: true, message: "Saved." });
-    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: true })).toEqual({ ok: true, message: "Saved." });
+    expect(await setIncidentCommanderAction({ ok: false }, form({ incidentId: String(id), commander: "  Dana Scully  " }))).toEqual({ ok: true, result: null, message: "Saved." });
+    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: true })).toEqual({ ok: true, result: null, message: "Saved." });
     expect(await getIncident({ id })).toMatchObject({ commander: "Dana Scully", checklist: { adr: true } });
     // A hand-made request may send the flag as text: "false" unticks (z.coerce.boolean read it as true).
-    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "false" })).toEqual({ ok: true, message: "Saved." });
+    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "false" })).toEqual({ ok: true, result: null, message: "Saved." });
     expect(await getIncident({ id })).toMatchObject({ checklist: { adr: false } });
-    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "maybe" })).toMatchObject({ ok: false, code: "input", errors: { done: [expect.any(String)] } });
+    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "maybe" })).toMatchObject({ ok: false, code: "input.invalid", fieldErrors: { done: [expect.any(String)] } });
     const email = (session.current!.user as { email: string }).email;
     expect((await auditSince(head)).map((a) => [a.action, a.outcome, a.actor_email, a.request?.requestId])).toEqual([
       ["incident.commander", "succeeded", email, "incidents-service"],
       ["incident.checklist", "succeeded", email, "incidents-service"],
       ["incident.checklist", "succeeded", email, "incidents-service"],
+      ["incident.checklist", "refused", email, "incidents-service"],
     ]);
   });
 });

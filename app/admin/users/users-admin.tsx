@@ -3,9 +3,12 @@ import { useActionState, useCallback, useEffect, useRef, useState } from "react"
 import { useFormStatus } from "react-dom";
 import { ReauthDialog } from "@/components/reauth-dialog";
 import type { UserSummary } from "@/lib/recovery/users";
-import { addUserAction, resetPasswordAction, setDisabledAction, setRoleAction, type UserFormState } from "./actions";
+import type { ActionResult } from "@/lib/actions/result";
+import { addUserAction, resetPasswordAction, setDisabledAction, setRoleAction } from "./actions";
 
-type Action = (prev: UserFormState, form: FormData) => Promise<UserFormState>;
+/** What a form shows: the action's last answer, none before the first submit. */
+type UserFormState = ActionResult | null;
+type Action = (prev: UserFormState, form: FormData) => Promise<ActionResult>;
 
 const input = "w-full rounded-md border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900";
 const secondary = "rounded-md border border-zinc-300 px-2 py-1.5 text-sm hover:bg-zinc-100 disabled:opacity-60 dark:border-zinc-700 dark:hover:bg-zinc-800";
@@ -25,24 +28,24 @@ function Submit({ children, className }: { children: React.ReactNode; className?
  * submitted again.
  */
 function useGuardedForm(action: Action, label: string) {
-  const [state, formAction] = useActionState<UserFormState, FormData>(action, { ok: false });
+  const [state, formAction] = useActionState<UserFormState, FormData>(action, null);
   const formRef = useRef<HTMLFormElement>(null);
   const [dismissed, setDismissed] = useState<UserFormState | null>(null);
-  const reauthOpen = state.code === "auth.reauth_required" && dismissed !== state;
+  const reauthOpen = state?.ok === false && state.code === "auth.reauth_required" && dismissed !== state;
   const onConfirmed = useCallback(() => {
     setDismissed(state);
     formRef.current?.requestSubmit();
   }, [state]);
   const dialog = (
-    <ReauthDialog open={reauthOpen} method={state.reauth?.method} actionLabel={label} onConfirmed={onConfirmed} onCancel={() => setDismissed(state)} />
+    <ReauthDialog open={reauthOpen} method={state?.ok === false ? state.reauth?.method : undefined} actionLabel={label} onConfirmed={onConfirmed} onCancel={() => setDismissed(state)} />
   );
   return { state, formAction, formRef, dialog, reauthOpen };
 }
 
 function Message({ state, id }: { state: UserFormState; id?: string }) {
-  const text = state.code === "auth.reauth_required" ? "" : state.message;
+  const text = !state || (!state.ok && state.code === "auth.reauth_required") ? "" : state.message;
   return (
-    <p id={id} aria-live="polite" data-testid="form-message" data-ok={state.ok ? "true" : "false"} className={`min-h-5 text-sm ${state.ok ? "text-green-700 dark:text-green-400" : "text-red-600 dark:text-red-400"}`}>
+    <p id={id} aria-live="polite" data-testid="form-message" data-ok={state?.ok ? "true" : "false"} className={`min-h-5 text-sm ${state?.ok ? "text-green-700 dark:text-green-400" : "text-red-600 dark:text-red-400"}`}>
       {text}
     </p>
   );
@@ -51,7 +54,7 @@ function Message({ state, id }: { state: UserFormState; id?: string }) {
 function FieldError({ state, name, id }: { state: UserFormState; name: string; id: string }) {
   return (
     <p id={id} aria-live="polite" className="min-h-4 text-xs text-red-600 dark:text-red-400">
-      {state.errors?.[name]?.join(" ")}
+      {state?.ok === false ? state.fieldErrors?.[name]?.join(" ") : null}
     </p>
   );
 }
@@ -60,7 +63,7 @@ function AddUser({ roles, ssoEnabled }: { roles: string[]; ssoEnabled: boolean }
   const { state, formAction, formRef, dialog } = useGuardedForm(addUserAction, "Adding a user");
   // A successful add clears the form for the next one.
   useEffect(() => {
-    if (state.ok) formRef.current?.reset();
+    if (state?.ok) formRef.current?.reset();
   }, [state, formRef]);
   return (
     <section aria-labelledby="add-user-title" className="rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
@@ -123,9 +126,9 @@ function RoleForm({ user, roles, self }: { user: UserSummary; roles: string[]; s
         </select>
         {self ? null : <Submit>Set role</Submit>}
         <span className="sr-only" aria-live="polite">
-          {state.code === "auth.reauth_required" ? "" : state.message}
+          {!state || (!state.ok && state.code === "auth.reauth_required") ? "" : state.message}
         </span>
-        {!state.ok && state.message && state.code !== "auth.reauth_required" ? <span className="text-xs text-red-600 dark:text-red-400">{state.message}</span> : null}
+        {state?.ok === false && state.code !== "auth.reauth_required" ? <span className="text-xs text-red-600 dark:text-red-400">{state.message}</span> : null}
       </form>
       {dialog}
     </>
@@ -152,7 +155,7 @@ function ResetPasswordForm({ user }: { user: UserSummary }) {
   const { state, formAction, formRef, dialog } = useGuardedForm(resetPasswordAction, "Resetting a password");
   const [open, setOpen] = useState(false);
   useEffect(() => {
-    if (state.ok) formRef.current?.reset();
+    if (state?.ok) formRef.current?.reset();
   }, [state, formRef]);
   if (!open) {
     return (
