@@ -323,7 +323,7 @@ const auditStoreDown: Drill = {
     try {
       const answer = await world.client.send<ActionState>(await confirmRequest(world.client, "CancelStaleDirectives", p, cookie));
       assert(answer.value?.ok === false && answer.value.code === "store.unavailable", `the action answered ${answer.value?.code}: ${answer.value?.message}`);
-      assert(/nothing was done/.test(answer.value.message ?? ""), `the refusal does not say that nothing was done: ${answer.value.message}`);
+      assert(/nothing was done/i.test(answer.value.message ?? ""), `the refusal does not say that nothing was done: ${answer.value.message}`);
       const after = await statuses(world, ids);
       assert(ids.every((id) => after[id] === "pending"), `directives changed while the audit store was down: ${JSON.stringify(after)}`);
       const again = await world.client.call<ActionState>("app/actions/recovery.ts", "previewCancelStaleDirectivesAction", [{}], cookie);

@@ -81,10 +81,10 @@ test("over https: HSTS, upgrade-insecure-requests, and Secure __Secure- session 
 });
 
 test("server actions are accepted from the public origin, and refused from any other", async () => {
-  const ours = await callLogin(PUBLIC_ORIGIN, "nobody@example.test", "");
+  const ours = await callLogin(PUBLIC_ORIGIN, "nobody@example.test", "not the password");
   expect(ours.status).toBe(200);
   expect(await ours.text()).toContain("Email or password is incorrect.");
-  const theirs = await callLogin("https://evil.example.test", "nobody@example.test", "");
+  const theirs = await callLogin("https://evil.example.test", "nobody@example.test", "not the password");
   expect(theirs.status).toBe(500);
   expect(await theirs.text()).not.toContain("Email or password is incorrect.");
 });
