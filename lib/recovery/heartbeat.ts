@@ -18,6 +18,7 @@ import { env } from "../env.ts";
 import { DbError } from "../db/errors.ts";
 import { upsertHeartbeat } from "../db/queries/heartbeats.ts";
 import { requestMetaFrom } from "../auth/request-meta.ts";
+import { readCapped } from "../http/action-request.ts";
 
 export const heartbeatSchema = z.object({
   instance: text().regex(/^[A-Za-z0-9._:-]{1,64}$/, "1-64 letters, digits, '.', '_', ':' or '-'"),
@@ -40,21 +41,8 @@ function tokenMatches(given: string, expected: string): boolean {
 async function readBody(request: Request, limit: number): Promise<string | null> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) return null;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const bytes = await readCapped(request, limit);
+  return bytes && Buffer.from(bytes).toString("utf8");
 }
 
 export async function handleHeartbeat(request: Request): Promise<Response> {
