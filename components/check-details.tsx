@@ -14,7 +14,7 @@ export function CheckDetails({ check, canAct = false }: { check: CheckResult; ca
   const renderer = useCheckRenderer(check.id);
   const configured = check.detail.configured !== false;
   if (!configured) {
-    return <p className="mt-2 text-xs text-zinc-600 dark:text-zinc-400">To enable: {String(check.detail.hint ?? "see the README")}.</p>;
+    return <p className="mt-2 text-xs text-zinc-600 dark:text-zinc-400">To enable: {String(check.detail.hint ?? "see docs/configuration.md")}.</p>;
   }
   if (check.status === "unknown" && Object.keys(check.detail).length === 0) return null;
   const n = renderer?.rowCount?.(check.detail) ?? null;

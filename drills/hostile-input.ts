@@ -15,7 +15,7 @@ import type { DrillWorld } from "./world.ts";
 export const HOSTILE_REQUESTS = 1000;
 
 /**
- * The most audit entries the whole run may add. Align with the README's stated flood bound
+ * The most audit entries the whole run may add. Align with docs/audit-trail.md's stated flood bound
  * ("Audit log" section): a refused or denied call writes at most one entry, and repeated refusals
  * from one source are collapsed there. Until that bound is documented, one entry per request is
  * the ceiling: a request never writes two.

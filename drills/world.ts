@@ -2,7 +2,7 @@
  * The game-day world: everything a drill breaks, for real, in a throwaway folder.
  *
  * - the trading database on its own embedded PostgreSQL, set up as production should be
- *   (README, "Performance and resilience"): a small max_connections, `reserved_connections`
+ *   (docs/operations.md, "Server and role settings for a pool exhaustion"): a small max_connections, `reserved_connections`
  *   held for the console's role (granted pg_use_reserved_connections, pg_monitor and
  *   pg_signal_backend), and the trading services connecting as an ordinary role;
  * - the console store on a second embedded PostgreSQL (the recommended separate store), so the

@@ -1,6 +1,6 @@
 /**
- * Database roles as a real deployment has them (README, "Recovery actions" and "Performance and
- * resilience"): the console reads the trading DB as an ordinary role, never a superuser, and the
+ * Database roles as a real deployment has them (docs/recovery-actions.md and docs/operations.md):
+ * the console reads the trading DB as an ordinary role, never a superuser, and the
  * trading services connect as another ordinary role. Used by the bench and the drills.
  */
 import type postgres from "postgres";

@@ -51,7 +51,7 @@ export function homeFor(role: Role): string {
   return HOME[role] ?? "/status";
 }
 
-/** The permission table as Markdown (the README's "Roles and permissions" section is this, checked by a test). */
+/** The permission table as Markdown (docs/security.md's "Roles and permissions" section is this, checked by a test). */
 export function permissionTableMarkdown(): string {
   const order: Role[] = ["viewer", "auditor", "oncall", "admin"];
   const lines = [

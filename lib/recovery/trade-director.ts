@@ -1,6 +1,6 @@
 import "server-only";
 /**
- * Client for the trade director's admin API (the contract in the README):
+ * Client for the trade director's admin API (the contract in docs/http-api.md):
  *   GET  {TRADE_DIRECTOR_URL}/admin/circuit        -> {"state":"closed"|"open"|"half-open", ...}
  *   POST {TRADE_DIRECTOR_URL}/admin/reset-circuit  -> closes the breaker (runbook scenario 2, step 3)
  * Every call has a deadline; nothing here retries on its own.

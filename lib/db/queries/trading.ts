@@ -133,7 +133,7 @@ type IdleRow = {
  * The console's own sessions, which neither the preview nor the kill touches: this connection, and
  * every backend of the role the console connects as. Not `application_name`, which any client sets
  * to what it likes (a session named `recovery-console…` would become unkillable): a role is proven
- * by authentication. So the console should connect with a role of its own (the README's "Pointing the
+ * by authentication. So the console should connect with a role of its own (docs/operations.md, "Pointing the
  * console at an existing DistortSignals database"); sessions of applications sharing it are not
  * terminated. Shared with the kill's own statement (lib/recovery/actions/kill-idle-transactions.ts).
  */

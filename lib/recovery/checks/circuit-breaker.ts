@@ -1,7 +1,7 @@
 import "server-only";
 /**
  * circuit_breaker: runbook scenario 2, step 1 "Check circuit breaker status", read from the trade
- * director's admin API (GET {TRADE_DIRECTOR_URL}/admin/circuit, the contract in the README) with
+ * director's admin API (GET {TRADE_DIRECTOR_URL}/admin/circuit, the contract in docs/http-api.md) with
  * its own deadline, CIRCUIT_TIMEOUT_MS. Critical when open, warn when half-open. A director that
  * hangs or fails is `unknown` with the error; the other checks do not wait for it.
  */
