@@ -127,6 +127,9 @@ async function main() {
       CONTACTS_FILE: process.env.CONTACTS_FILE ?? path.join(root, "contacts.example.json"),
       WORKER_PROBES: process.env.WORKER_PROBES ?? `tick-factory=${worker.url}/health`,
       RECOVERY_ACTIONS_ENABLED: process.env.RECOVERY_ACTIONS_ENABLED ?? "1",
+      // The demo's terminal is for a human: the server's log is readable, and its request lines shown only when asked for (LOG_LEVEL=info).
+      LOG_FORMAT: process.env.LOG_FORMAT ?? "pretty",
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
       // The demo's well-known accounts are allowed only here (lib/auth/demo-guard.ts).
       DEMO_MODE: "1",
       ...Object.fromEntries(Object.keys(COMPRESSED).map((k) => [k, process.env[k]!])),
