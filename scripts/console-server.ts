@@ -141,10 +141,16 @@ const server = http.createServer((req, res) => {
   // The id the audit reads (lib/auth/request-meta.ts) and the one the client sees.
   req.headers["x-request-id"] = ctx.requestId;
   res.setHeader("X-Request-Id", ctx.requestId);
-  res.once("close", () => {
+  // Done when the response is handed to the socket in full ("finish"), or when the connection drops first ("close").
+  let done = false;
+  const end = () => {
+    if (done) return;
+    done = true;
     logRequest(req, res, ctx, started);
     if (--inFlight === 0) drained?.();
-  });
+  };
+  res.once("finish", end);
+  res.once("close", end);
   inFlight++;
   if (stopping) {
     // A request on a kept-alive connection after SIGTERM: not started here.
