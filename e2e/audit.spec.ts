@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { verifyExportLines } from "../lib/recovery/audit-chain";
+import { verifyExportLines } from "../lib/recovery/audit/export-format";
 import { emailOf, expect, LoginPage, test } from "./fixtures";
 
 /** The audit view (/audit), as an auditor meets it. */

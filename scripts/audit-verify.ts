@@ -24,9 +24,10 @@ import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, parseEnv } from "../lib/env.ts";
 import { resolveStoreUrls } from "../lib/db/urls.ts";
-import { anchorFilePath, readLatestAnchor } from "../lib/recovery/audit-anchor.ts";
-import { GENESIS_HASH } from "../lib/recovery/audit-hash.ts";
-import { verifyExportLines, type VerifyResult } from "../lib/recovery/audit-chain.ts";
+import { anchorFilePath, readLatestAnchor } from "../lib/recovery/audit/anchors.ts";
+import { GENESIS_HASH } from "../lib/recovery/audit/hash.ts";
+import type { VerifyResult } from "../lib/recovery/audit/verify.ts";
+import { verifyExportLines } from "../lib/recovery/audit/export-format.ts";
 import { prepareDatabases, root } from "./lib/stack.ts";
 
 const USAGE = `usage: npm run audit:verify [-- --anchor] [--anchors <anchors.ndjson>]
@@ -93,7 +94,7 @@ async function verifyStore(args: string[]): Promise<number> {
   resolveStoreUrls(parseEnv(process.env));
   const { reloadEnv } = await import("../lib/env.ts");
   reloadEnv();
-  const { verifyAndRecord } = await import("../lib/recovery/audit-verify.ts");
+  const { verifyAndRecord } = await import("../lib/recovery/audit/verify-store.ts");
   const { closeStores } = await import("../lib/db/client.ts");
   const user = os.userInfo().username;
   const anchorFile = path.resolve(option(args, "--anchors") ?? anchorFilePath(e, root));

@@ -17,7 +17,7 @@ import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transacti
 import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
 import { requirePermission } from "@/lib/recovery/authz";
 import { approveAction, confirmAction, previewAction, type ActionDefinition, type GuardContext } from "@/lib/recovery/guarded-action";
-import type { RequestMeta } from "@/lib/recovery/audit";
+import type { RequestMeta } from "@/lib/recovery/audit/writer";
 
 /** The wrapper checks that a call carries one object; guarded-action parses its fields. */
 const anObject = z.record(z.string(), z.unknown(), { error: "Expected the action's input as an object." });

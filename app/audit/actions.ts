@@ -1,14 +1,14 @@
 "use server";
 /**
  * The audit view's server action: "Verify now", through the one wrapper (lib/actions/mutation.ts):
- * audit.verify first, then lib/recovery/audit-verify.ts, which verifies the chain against the
+ * audit.verify first, then lib/recovery/audit/verify-store.ts, which verifies the chain against the
  * latest anchor, records the verification as an `audit.verify` entry and anchors the verified head.
  */
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { AuditBusyError } from "@/lib/db/queries/audit";
 import { defineMutation, fail, type ActionResult } from "@/lib/actions/mutation";
-import { verifyAndRecord } from "@/lib/recovery/audit-verify";
+import { verifyAndRecord } from "@/lib/recovery/audit/verify-store";
 
 export type VerifyOutcome = {
   status: "ok" | "broken";

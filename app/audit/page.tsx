@@ -8,8 +8,8 @@ import { VerifyPanel, type AnchorSummary, type VerificationSummary } from "@/com
 import { DbError } from "@/lib/db/errors";
 import type { AuditList } from "@/lib/db/queries/audit";
 import { readAuditAnchor, readAuditEntries, readAuditFacets, readAuditHead, readLatestVerification } from "@/lib/recovery/data";
-import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit-filters";
-import type { AuditRecord } from "@/lib/recovery/audit-hash";
+import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit/filters";
+import type { AuditRecord } from "@/lib/recovery/audit/hash";
 import { requirePageActor } from "@/lib/recovery/authz";
 import { can } from "@/lib/recovery/permissions";
 

@@ -12,9 +12,9 @@ import "server-only";
  * pages, layouts and route handlers.
  */
 import { cache } from "react";
-import type { AuditFilters, AuditPage } from "./audit-filters.ts";
-import { anchorFilePath, readLatestAnchorCached } from "./audit-anchor.ts";
-import { exportAudit, type ExportFormat } from "./audit-export.ts";
+import type { AuditFilters, AuditPage } from "./audit/filters.ts";
+import { anchorFilePath, readLatestAnchorCached } from "./audit/anchors.ts";
+import { exportAudit, type ExportFormat } from "./audit/export.ts";
 import { requirePermission, type Actor } from "./authz.ts";
 import { loadContacts } from "./contacts.ts";
 import { currentIncidents, statusIncident } from "./incidents/view.ts";
@@ -23,7 +23,7 @@ import { redactChecks } from "./redact.ts";
 import { healthMonitor, monitoredChecks } from "./snapshot.ts";
 import { buildStatus } from "./status.ts";
 import { listUsers } from "./users.ts";
-import type { RequestMeta } from "./audit.ts";
+import type { RequestMeta } from "./audit/writer.ts";
 import { listPendingApprovals } from "../db/queries/actions.ts";
 import { getAuditEntry, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
 import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents, listIncidents } from "../db/queries/incidents.ts";
@@ -185,7 +185,7 @@ export async function readAuditAnchor(caller: Caller = {}) {
   return readLatestAnchorCached(anchorFilePath());
 }
 
-/** The filtered trail as a streamed download; the export is itself an audit entry (lib/recovery/audit-export.ts). */
+/** The filtered trail as a streamed download; the export is itself an audit entry (lib/recovery/audit/export.ts). */
 export async function readAuditExport(opts: { filters: AuditFilters; format: ExportFormat; request: RequestMeta }, caller: Caller = {}) {
   const actor = await requirePermission("audit.export", { request: caller.request, action: "audit.export" });
   return exportAudit({ actor, request: opts.request, filters: opts.filters, format: opts.format });

@@ -49,8 +49,8 @@ import {
   withActionLock,
   type StoredPreview,
 } from "../db/queries/actions.ts";
-import { appendAudit, type AuditOutcome, type RequestMeta } from "./audit.ts";
-import { auditRefusal } from "./audit-fold.ts";
+import { appendAudit, type AuditOutcome, type RequestMeta } from "./audit/writer.ts";
+import { auditRefusal } from "./audit/fold.ts";
 import { authTimeDetail } from "../auth/session-policy.ts";
 import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "./authz.ts";
 import { canonicalJson } from "./canonical-json.ts";

@@ -21,7 +21,7 @@ vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
 
 import { closeStores } from "@/lib/db/client";
 import { clearSessionCache } from "@/lib/recovery/authz";
-import { flushRefusals } from "@/lib/recovery/audit-fold";
+import { flushRefusals } from "@/lib/recovery/audit/fold";
 import { endpoints, type ActionEndpoint, type FormArg } from "@/lib/recovery/endpoints";
 import { can, roles, type Role } from "@/lib/recovery/permissions";
 import { addUser } from "@/lib/recovery/users";
@@ -92,7 +92,7 @@ describe.each(actions.filter((e) => e.access.kind === "permission" || e.access.k
     const version = row!.version;
     session.current = { user: { id: ids[role], email: `actions.${role}@example.com`, role }, sv: version, authTime: Math.floor(Date.now() / 1000) };
     clearSessionCache();
-    // A fresh window: a repeated denial (same actor and action) would be folded (audit-fold.ts).
+    // A fresh window: a repeated denial (same actor and action) would be folded (lib/recovery/audit/fold.ts).
     await flushRefusals();
     const [h] = await sql<{ head: number }[]>`select coalesce(max(seq), 0)::int as head from console.audit_log`;
     const head = h!.head;

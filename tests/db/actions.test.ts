@@ -12,7 +12,7 @@ import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transacti
 import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
 import { haltTrading } from "@/lib/recovery/actions/halt-trading";
 import { actionByName } from "@/lib/recovery/actions";
-import { appendAudit } from "@/lib/recovery/audit";
+import { appendAudit } from "@/lib/recovery/audit/writer";
 import { AuthzError, type Actor } from "@/lib/recovery/authz";
 import { approveAction, confirmAction, previewAction, type ActionDefinition, type ActionState, type GuardContext, type PreviewView } from "@/lib/recovery/guarded-action";
 import { can, type Role } from "@/lib/recovery/permissions";

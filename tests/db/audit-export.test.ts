@@ -1,12 +1,12 @@
 /**
- * The export (GET /api/audit/export's body, lib/recovery/audit-export.ts) against a scratch
+ * The export (GET /api/audit/export's body, lib/recovery/audit/export.ts) against a scratch
  * console store holding 100k entries: streamed with bounded memory, verifiable offline, audited.
  */
 import v8 from "node:v8";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportAudit } from "@/lib/recovery/audit-export";
-import { verifyExportLines } from "@/lib/recovery/audit-chain";
+import { exportAudit } from "@/lib/recovery/audit/export";
+import { verifyExportLines } from "@/lib/recovery/audit/export-format";
 import { openAuditCursor } from "@/lib/db/queries/audit";
 import { closeStores } from "@/lib/db/client";
 import { seedAuditEntries } from "../support/audit-seed";

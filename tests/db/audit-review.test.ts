@@ -9,10 +9,10 @@ import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAuditEntry, getLatestVerification, listAuditEntries, listAuditFacets, type AuditListEntry } from "@/lib/db/queries/audit";
-import { parseAuditFilters, parseAuditPage, type AuditFilters } from "@/lib/recovery/audit-filters";
-import type { AuditRecord } from "@/lib/recovery/audit-hash";
-import { verifyAndRecord } from "@/lib/recovery/audit-verify";
-import { readLatestAnchor } from "@/lib/recovery/audit-anchor";
+import { parseAuditFilters, parseAuditPage, type AuditFilters } from "@/lib/recovery/audit/filters";
+import type { AuditRecord } from "@/lib/recovery/audit/hash";
+import { verifyAndRecord } from "@/lib/recovery/audit/verify-store";
+import { readLatestAnchor } from "@/lib/recovery/audit/anchors";
 import { seedAuditEntries } from "../support/audit-seed";
 import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";
 

@@ -10,11 +10,11 @@ import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendAudit } from "@/lib/recovery/audit";
-import { recordAnchor } from "@/lib/recovery/audit-anchor";
-import { buildBody, hashEntry, type AuditRecord } from "@/lib/recovery/audit-hash";
-import { verifyStoredChain } from "@/lib/recovery/audit-verify";
-import { exportAudit } from "@/lib/recovery/audit-export";
+import { appendAudit } from "@/lib/recovery/audit/writer";
+import { recordAnchor } from "@/lib/recovery/audit/anchors";
+import { buildBody, hashEntry, type AuditRecord } from "@/lib/recovery/audit/hash";
+import { verifyStoredChain } from "@/lib/recovery/audit/verify-store";
+import { exportAudit } from "@/lib/recovery/audit/export";
 import { inject } from "vitest";
 import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";
 

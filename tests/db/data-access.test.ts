@@ -16,7 +16,7 @@ vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-i
 import { closeStores } from "@/lib/db/client";
 import * as data from "@/lib/recovery/data";
 import { AuthzError, clearSessionCache } from "@/lib/recovery/authz";
-import { flushRefusals } from "@/lib/recovery/audit-fold";
+import { flushRefusals } from "@/lib/recovery/audit/fold";
 import { can, roles, type Permission, type Role } from "@/lib/recovery/permissions";
 import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/snapshot";
 import { addUser } from "@/lib/recovery/users";
@@ -111,7 +111,7 @@ describe("the data access layer", () => {
     const permission = PERMISSION[name];
     const lacking = roles.filter((r) => !can(r, permission));
     for (const role of lacking) {
-      // A fresh window: a repeated denial (same actor and permission) would be folded (audit-fold.ts).
+      // A fresh window: a repeated denial (same actor and permission) would be folded (lib/recovery/audit/fold.ts).
       await flushRefusals();
       const [{ head }] = await sql<[{ head: string }]>`select coalesce(max(seq), 0)::text as head from console.audit_log`;
       signedInAs(role);

@@ -13,7 +13,7 @@ import {
   recordAnchor,
   startAnchoring,
   stopAnchoring,
-} from "@/lib/recovery/audit-anchor";
+} from "@/lib/recovery/audit/anchors";
 
 let dir: string;
 beforeEach(() => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { EXPORT_FORMAT, toExportRow, verifyChain, verifyExportLines, verifySubset } from "@/lib/recovery/audit-chain";
-import { buildBody, GENESIS_HASH, hashEntry, type AuditRecord } from "@/lib/recovery/audit-hash";
+import { verifyChain, verifySubset } from "@/lib/recovery/audit/verify";
+import { EXPORT_FORMAT, toExportRow, verifyExportLines } from "@/lib/recovery/audit/export-format";
+import { buildBody, GENESIS_HASH, hashEntry, type AuditRecord } from "@/lib/recovery/audit/hash";
 
 /** A valid chain of `n` entries, built as appendAudit builds them. */
 function chainOf(n: number): AuditRecord[] {

@@ -5,8 +5,8 @@ import { AppHeader } from "@/components/app-header";
 import { EntryDetail } from "@/components/audit/entry-detail";
 import { DbError } from "@/lib/db/errors";
 import { readAuditEntry } from "@/lib/recovery/data";
-import { auditQuery, parseAuditFilters } from "@/lib/recovery/audit-filters";
-import { GENESIS_HASH, hashEntry, type AuditBody } from "@/lib/recovery/audit-hash";
+import { auditQuery, parseAuditFilters } from "@/lib/recovery/audit/filters";
+import { GENESIS_HASH, hashEntry, type AuditBody } from "@/lib/recovery/audit/hash";
 import { requirePageActor } from "@/lib/recovery/authz";
 
 export const dynamic = "force-dynamic";

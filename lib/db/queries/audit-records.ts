@@ -3,7 +3,7 @@
  * streams them too.
  */
 import type postgres from "postgres";
-import type { AuditRecord } from "../../recovery/audit-hash.ts";
+import type { AuditRecord } from "../audit-entry.ts";
 
 export type AuditRow = {
   seq: string;

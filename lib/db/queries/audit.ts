@@ -16,8 +16,8 @@ import "server-only";
  */
 import type postgres from "postgres";
 import { env } from "../../env.ts";
-import type { AuditRecord } from "../../recovery/audit-hash.ts";
-import { likePattern, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } from "../../recovery/audit-filters.ts";
+import type { AuditRecord } from "../audit-entry.ts";
+import { likePattern, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } from "../audit-entry.ts";
 import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../client.ts";
 import { isDriverError, toDbError } from "../errors.ts";
 import { Gate, GateTimeoutError } from "../gate.ts";

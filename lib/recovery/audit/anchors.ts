@@ -8,7 +8,7 @@
  * AUDIT_ANCHOR_WEBHOOK_URL is set, POSTs it there too:
  * - every AUDIT_ANCHOR_SECONDS (default 900) from the Node server's start-up (startAnchoring);
  * - after every successful verification (UI "Verify now", `npm run audit:verify -- --anchor`).
- * Verification compares the chain with the latest anchor (audit-chain.ts, kind "truncated").
+ * Verification compares the chain with the latest anchor (verify.ts, kind "truncated").
  *
  * Several console instances may anchor the same head twice: harmless, an anchor is a fact
  * ("entry N had hash H"), not a counter. Anchors are only as trustworthy as the place they are
@@ -19,10 +19,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
-import { env, type Env } from "../env.ts";
-import { withConsole } from "../db/client.ts";
-import { getAuditHead } from "../db/queries/audit-records.ts";
-import type { Anchor } from "./audit-chain.ts";
+import { env, type Env } from "../../env.ts";
+import { withConsole } from "../../db/client.ts";
+import { getAuditHead } from "../../db/queries/audit-records.ts";
+import type { Anchor } from "./verify.ts";
 
 export type AnchorLine = Anchor & { at: string; anchoredAt: string; source: string };
 

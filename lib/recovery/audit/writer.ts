@@ -12,12 +12,12 @@ import "server-only";
  * write the entry in the same transaction as a change to the console store.
  */
 import { randomUUID } from "node:crypto";
-import { withConsole, type Sql } from "../db/client.ts";
-import { DbError } from "../db/errors.ts";
-import { buildBody, GENESIS_HASH, hashEntry, type AuditInput, type AuditRecord } from "./audit-hash.ts";
+import { withConsole, type Sql } from "../../db/client.ts";
+import { DbError } from "../../db/errors.ts";
+import { buildBody, GENESIS_HASH, hashEntry, type AuditInput, type AuditRecord } from "./hash.ts";
 
-export { GENESIS_HASH, hashEntry, buildBody } from "./audit-hash.ts";
-export type { AuditOutcome, AuditPhase, AuditActor, RequestMeta, AuditInput, AuditBody, AuditRecord } from "./audit-hash.ts";
+export { GENESIS_HASH, hashEntry, buildBody } from "./hash.ts";
+export type { AuditOutcome, AuditPhase, AuditActor, RequestMeta, AuditInput, AuditBody, AuditRecord } from "./hash.ts";
 
 const json = (tx: Sql, v: unknown) => (v === null ? null : tx.json(v as never));
 

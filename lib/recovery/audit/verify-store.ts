@@ -9,11 +9,11 @@
  * verification (by another instance's timer) look like a deleted tail.
  * No server-only marker: the CLI imports it (under the react-server condition).
  */
-import { DbError } from "../db/errors.ts";
-import { AuditBusyError, openAuditCursor, recordsOf } from "../db/queries/audit.ts";
-import { appendAudit, type AuditActor, type AuditRecord, type RequestMeta } from "./audit.ts";
-import { anchorFilePath, anchorSource, readLatestAnchor, recordAnchor, type AnchorLine, type RecordedAnchor } from "./audit-anchor.ts";
-import { verifyChain, type VerifyResult } from "./audit-chain.ts";
+import { DbError } from "../../db/errors.ts";
+import { AuditBusyError, openAuditCursor, recordsOf } from "../../db/queries/audit.ts";
+import { appendAudit, type AuditActor, type AuditRecord, type RequestMeta } from "./writer.ts";
+import { anchorFilePath, anchorSource, readLatestAnchor, recordAnchor, type AnchorLine, type RecordedAnchor } from "./anchors.ts";
+import { verifyChain, type VerifyResult } from "./verify.ts";
 
 /** A verification reads every entry: 1M entries take tens of seconds. */
 export const VERIFY_DEADLINE_MS = 30 * 60_000;

@@ -1,23 +1,14 @@
 /**
  * The audit entry's shape and its hash, with no database or server dependency: shared by the
- * writer (audit.ts), the verifier (audit-chain.ts, npm run audit:verify) and tests.
+ * writer (writer.ts), the verifier (verify.ts, npm run audit:verify) and tests.
  */
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical-json.ts";
+import type { AuditBody, AuditPhase, AuditOutcome } from "../../db/audit-entry.ts";
+import { canonicalJson } from "../canonical-json.ts";
+
+export type { AuditBody, AuditOutcome, AuditPhase, AuditRecord } from "../../db/audit-entry.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
-
-export type AuditOutcome =
-  | "pending"
-  | "succeeded"
-  | "partial"
-  | "failed"
-  | "timeout_unknown"
-  | "denied"
-  | "refused"
-  | "throttled";
-
-export type AuditPhase = "intent" | "outcome" | "event";
 
 export type AuditActor = { id?: string | null; email?: string | null; role?: string | null };
 
@@ -35,27 +26,6 @@ export type AuditInput = {
   detail?: unknown;
   request?: RequestMeta | null;
 };
-
-/** An entry as stored and as hashed (hash and prevHash aside). */
-export type AuditBody = {
-  seq: number;
-  id: string;
-  at: string;
-  actorId: string | null;
-  actorEmail: string | null;
-  actorRole: string | null;
-  action: string;
-  phase: AuditPhase;
-  intentSeq: number | null;
-  outcome: AuditOutcome;
-  reason: string | null;
-  incidentRef: string | null;
-  params: unknown;
-  detail: unknown;
-  request: unknown;
-};
-
-export type AuditRecord = AuditBody & { prevHash: string; hash: string };
 
 export function hashEntry(prevHash: string, body: AuditBody): string {
   return createHash("sha256").update(prevHash).update(canonicalJson(body)).digest("hex");
