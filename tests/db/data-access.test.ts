@@ -28,6 +28,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readHealth: "health.read",
   readHealthHistory: "health.read",
   readMetricsInput: "health.read",
+  readAuditAnchoring: "health.read",
   readStatus: "status.read",
   readContacts: "health.read",
   readOpenIncidents: "health.read",

@@ -1,64 +1,32 @@
 /**
  * The audit export file (NDJSON): its header, lines and trailer, and verifying such a file with
  * the chain verifier (verify.ts). No server-only marker: `npm run audit:verify` uses it.
+ *
+ * NDJSON, one JSON object per line:
+ *   1. a header:  {"format":"recovery-console.audit-export","version":1,"exportedAt":…,"complete":bool,"filters":{…},…}
+ *   2. one line per entry, in seq order, keyed by the table's column names (snake_case; the
+ *      columns are the table's, lib/db/audit-columns.ts) with values in the representation they
+ *      are hashed in (`at` as ISO 8601 UTC with milliseconds, jsonb as JSON), so that the file can
+ *      be verified offline: hash = SHA-256(prev_hash || canonical JSON of the body)
+ *   3. a trailer: {"end":true,"entries":N}; its absence means the file was cut short.
+ * `complete` in the header says what the exporter meant (an unfiltered export); it is
+ * informational. The verifier decides how to check a file (`mode`, the CLI's `--subset`): a file
+ * cannot make itself easier to pass by claiming to be a subset. A header with another format or an
+ * unknown version is refused (ExportFormatError): its lines could mean something else.
  */
+import { AUDIT_COLUMNS } from "../../db/audit-columns.ts";
 import type { AuditRecord } from "./hash.ts";
-import { verifyChain, verifySubset, type Anchor, type VerifyResult } from "./verify.ts";
-
-// ── The export file format ─────────────────────────────────────────────────────────────────
-//
-// NDJSON, one JSON object per line:
-//   1. a header:  {"format":"recovery-console.audit-export","version":1,"exportedAt":…,"complete":bool,"filters":{…},…}
-//   2. one line per entry, in seq order, with the table's column names (snake_case) and values in
-//      the representation they are hashed in (`at` as ISO 8601 UTC with milliseconds, jsonb as
-//      JSON), so that the file can be verified offline: hash = SHA-256(prev_hash || canonical JSON)
-//   3. a trailer: {"end":true,"entries":N}; its absence means the file was cut short.
-// `complete` is true for an unfiltered export (the whole chain from seq 1); a filtered export is a
-// subset, verified as such (verifySubset).
+import { MAX_LISTED_BREAKS, verifyChain, type Anchor, type Break, type VerifyResult } from "./verify.ts";
 
 export const EXPORT_FORMAT = "recovery-console.audit-export";
 export const EXPORT_VERSION = 1;
+/** The versions this verifier reads. */
+export const EXPORT_VERSIONS: readonly number[] = [1];
 
 /** Column order of both exports (NDJSON keys and CSV columns): the table's columns. */
-export const EXPORT_COLUMNS = [
-  "seq",
-  "id",
-  "at",
-  "actor_id",
-  "actor_email",
-  "actor_role",
-  "action",
-  "phase",
-  "intent_seq",
-  "outcome",
-  "reason",
-  "incident_ref",
-  "params",
-  "detail",
-  "request",
-  "prev_hash",
-  "hash",
-] as const;
+export const EXPORT_COLUMNS: readonly string[] = AUDIT_COLUMNS.map((c) => c.name);
 
-export type ExportRow = {
-  seq: number;
-  id: string;
-  at: string;
-  actor_id: string | null;
-  actor_email: string | null;
-  actor_role: string | null;
-  action: string;
-  phase: string;
-  intent_seq: number | null;
-  outcome: string;
-  reason: string | null;
-  incident_ref: string | null;
-  params: unknown;
-  detail: unknown;
-  request: unknown;
-  prev_hash: string;
-  hash: string;
-};
+export type ExportRow = Record<string, unknown>;
 
 export type ExportHeader = {
   format: typeof EXPORT_FORMAT;
@@ -68,99 +36,92 @@ export type ExportHeader = {
   complete: boolean;
   filters?: Record<string, string>;
   intentSeq?: number;
+  /** The chain's entry 1 (id and hash), which anchors name: lets a subset without entry 1 tell its chain's anchors. */
+  chain?: { id: string; hash: string } | null;
 };
 
 export type ExportTrailer = { end: true; entries: number };
 
+/** The file cannot be verified at all (another format, an unknown version). */
+export class ExportFormatError extends Error {}
+
 export function toExportRow(r: AuditRecord): ExportRow {
-  return {
-    seq: r.seq,
-    id: r.id,
-    at: r.at,
-    actor_id: r.actorId,
-    actor_email: r.actorEmail,
-    actor_role: r.actorRole,
-    action: r.action,
-    phase: r.phase,
-    intent_seq: r.intentSeq,
-    outcome: r.outcome,
-    reason: r.reason,
-    incident_ref: r.incidentRef,
-    params: r.params,
-    detail: r.detail,
-    request: r.request,
-    prev_hash: r.prevHash,
-    hash: r.hash,
-  };
+  const out: ExportRow = {};
+  for (const c of AUDIT_COLUMNS) out[c.name] = r[c.key];
+  return out;
 }
 
 class MalformedLine extends Error {}
 
-const str = (o: Record<string, unknown>, k: string): string => {
-  const v = o[k];
-  if (typeof v !== "string") throw new MalformedLine(`"${k}" must be a string`);
-  return v;
-};
-const strOrNull = (o: Record<string, unknown>, k: string): string | null => {
-  const v = o[k];
-  if (v === null || v === undefined) return null;
-  if (typeof v !== "string") throw new MalformedLine(`"${k}" must be a string or null`);
-  return v;
-};
-const seqOf = (v: unknown, k: string): number => {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) throw new MalformedLine(`"${k}" must be a positive integer`);
-  return v;
-};
-
 /** An export line back to the record that was hashed. Throws on a line that is not one. */
 export function fromExportRow(o: Record<string, unknown>): AuditRecord {
-  const intent = o.intent_seq;
-  return {
-    seq: seqOf(o.seq, "seq"),
-    id: str(o, "id"),
-    at: str(o, "at"),
-    actorId: strOrNull(o, "actor_id"),
-    actorEmail: strOrNull(o, "actor_email"),
-    actorRole: strOrNull(o, "actor_role"),
-    action: str(o, "action"),
-    phase: str(o, "phase") as AuditRecord["phase"],
-    intentSeq: intent === null || intent === undefined ? null : seqOf(intent, "intent_seq"),
-    outcome: str(o, "outcome") as AuditRecord["outcome"],
-    reason: strOrNull(o, "reason"),
-    incidentRef: strOrNull(o, "incident_ref"),
-    params: o.params ?? null,
-    detail: o.detail ?? null,
-    request: o.request ?? null,
-    prevHash: str(o, "prev_hash"),
-    hash: str(o, "hash"),
-  };
+  const out: Record<string, unknown> = {};
+  for (const c of AUDIT_COLUMNS) {
+    const v = o[c.name];
+    if (c.kind === "json") {
+      out[c.key] = v ?? null;
+      continue;
+    }
+    if (v === null || v === undefined) {
+      if (!c.nullable) throw new MalformedLine(`"${c.name}" is missing`);
+      out[c.key] = null;
+    } else if (c.kind === "number") {
+      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) throw new MalformedLine(`"${c.name}" must be a positive integer`);
+      out[c.key] = v;
+    } else {
+      if (typeof v !== "string") throw new MalformedLine(`"${c.name}" must be a string${c.nullable ? " or null" : ""}`);
+      out[c.key] = v;
+    }
+  }
+  return out as AuditRecord;
 }
 
-export type FileVerifyResult = VerifyResult & { mode: "complete" | "subset"; header: ExportHeader | null };
+export type ExportMode = "complete" | "subset";
+
+export type FileVerifyResult = VerifyResult & { mode: ExportMode; header: ExportHeader | null };
 
 /**
- * Verify an exported NDJSON file, given as its lines (streamed: constant memory). The header
- * says whether the file is the complete chain or a subset; a file without a header is taken as
- * the complete chain unless `subset` is set.
+ * Verify an exported NDJSON file, given as its lines (streamed: constant memory). `mode` decides
+ * how (default "complete": the whole chain from seq 1); the header does not. Every break is
+ * reported: a malformed line is one (the verification goes on with the next line), as are a
+ * missing or wrong trailer. `anchors` (or a function of the header, to take only the anchors
+ * that existed when the file was exported) are checked at the seqs the file holds.
  */
 export async function verifyExportLines(
   lines: AsyncIterable<string> | Iterable<string>,
-  opts: { anchor?: Anchor | null | ((header: ExportHeader | null) => Promise<Anchor | null>); subset?: boolean } = {},
+  opts: { mode?: ExportMode; anchors?: readonly Anchor[] | ((header: ExportHeader | null) => Promise<readonly Anchor[]>); onBreak?: (b: Break) => void } = {},
 ): Promise<FileVerifyResult> {
+  const mode = opts.mode ?? "complete";
   const iterator = (Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : (lines as Iterable<string>)[Symbol.iterator]()) as AsyncIterator<string> | Iterator<string>;
   let lineNo = 0;
   let header: ExportHeader | null = null;
   let trailer: ExportTrailer | null = null;
   let lastSeq = 0;
-  let malformed: { line: number; message: string } | null = null;
+  // Every break, the file's and the chain's, in the order found.
+  const breaks: Break[] = [];
+  let breakCount = 0;
+  const report = (b: Break) => {
+    breakCount++;
+    if (breaks.length < MAX_LISTED_BREAKS) breaks.push(b);
+    opts.onBreak?.(b);
+  };
 
   const parse = (line: string): Record<string, unknown> => {
-    const v: unknown = JSON.parse(line);
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (err) {
+      throw new MalformedLine(err instanceof Error ? err.message : String(err));
+    }
     if (!v || typeof v !== "object" || Array.isArray(v)) throw new MalformedLine("not a JSON object");
     return v as Record<string, unknown>;
   };
+  const malformed = (err: unknown) => {
+    if (!(err instanceof MalformedLine)) throw err;
+    report({ seq: lastSeq + 1, kind: "malformed", detail: `line ${lineNo} is not an export line: ${err.message}` });
+  };
 
-  // Read up to the first non-empty line to learn the mode before verifying.
+  // The first non-empty line: the header, if the file has one.
   let first: Record<string, unknown> | null = null;
   for (;;) {
     const n = await iterator.next();
@@ -170,22 +131,25 @@ export async function verifyExportLines(
     try {
       first = parse(n.value);
     } catch (err) {
-      malformed = { line: lineNo, message: err instanceof Error ? err.message : String(err) };
+      malformed(err);
     }
     break;
   }
-  if (first && first.format === EXPORT_FORMAT) {
+  if (first && ("format" in first || "version" in first)) {
+    if (first.format !== EXPORT_FORMAT) throw new ExportFormatError(`not an audit export (format ${JSON.stringify(first.format)}; expected "${EXPORT_FORMAT}")`);
+    if (typeof first.version !== "number" || !EXPORT_VERSIONS.includes(first.version)) {
+      throw new ExportFormatError(`export version ${JSON.stringify(first.version)} is not one this verifier reads (${EXPORT_VERSIONS.join(", ")}): refusing to guess what its lines mean`);
+    }
     header = first as unknown as ExportHeader;
     first = null;
   }
-  const mode: "complete" | "subset" = header ? (header.complete ? "complete" : "subset") : opts.subset ? "subset" : "complete";
-  const anchor = typeof opts.anchor === "function" ? await opts.anchor(header) : (opts.anchor ?? null);
+  const anchors = typeof opts.anchors === "function" ? await opts.anchors(header) : (opts.anchors ?? []);
 
   async function* records(): AsyncGenerator<AuditRecord> {
-    if (malformed) return;
     const take = (o: Record<string, unknown>): AuditRecord | null => {
       if (trailer) throw new MalformedLine("a line after the trailer");
       if (o.end === true) {
+        if (typeof o.entries !== "number") throw new MalformedLine('the trailer\'s "entries" must be a number');
         trailer = o as unknown as ExportTrailer;
         return null;
       }
@@ -193,47 +157,40 @@ export async function verifyExportLines(
       lastSeq = r.seq;
       return r;
     };
-    try {
-      if (first) {
-        const r = take(first);
-        if (r) yield r;
+    if (first) {
+      let r: AuditRecord | null = null;
+      try {
+        r = take(first);
+      } catch (err) {
+        malformed(err);
       }
-      for (;;) {
-        const n = await iterator.next();
-        if (n.done) return;
-        lineNo++;
-        if (!n.value.trim()) continue;
-        const r = take(parse(n.value));
-        if (r) yield r;
+      if (r) yield r;
+    }
+    for (;;) {
+      const n = await iterator.next();
+      if (n.done) return;
+      lineNo++;
+      if (!n.value.trim()) continue;
+      let r: AuditRecord | null = null;
+      try {
+        r = take(parse(n.value));
+      } catch (err) {
+        malformed(err);
       }
-    } catch (err) {
-      if (err instanceof MalformedLine || err instanceof SyntaxError) {
-        malformed = { line: lineNo, message: err.message };
-        return;
-      }
-      throw err;
+      if (r) yield r;
     }
   }
 
-  const result = mode === "complete" ? await verifyChain(records(), anchor) : await verifySubset(records(), anchor);
-  if (malformed) {
-    return { ok: false, entries: result.entries, brokenSeq: lastSeq + 1, kind: "malformed", message: `line ${malformed.line} is not an export line: ${malformed.message}`, mode, header };
-  }
-  if (!result.ok) return { ...result, mode, header };
+  // A subset may lack entry 1: the header names the chain, only to tell its anchors from another
+  // chain's (a wrong name can only make anchors be skipped, which the result counts and the CLI says).
+  const h = header as ExportHeader | null;
+  const genesis = mode === "subset" && h?.chain && typeof h.chain.id === "string" && typeof h.chain.hash === "string" ? h.chain : null;
+  const result = await verifyChain(records(), { mode, anchors, genesis, onBreak: report });
   const t = trailer as ExportTrailer | null;
-  if (header && !t) {
-    return { ok: false, entries: result.entries, brokenSeq: lastSeq + 1, kind: "truncated", message: `the file ends after entry ${lastSeq} without its trailer line: it was cut short`, mode, header };
+  if (!t) {
+    if (header) report({ seq: lastSeq + 1, kind: "truncated", detail: `the file ends after entry ${lastSeq} without its trailer line: it was cut short` });
+  } else if (t.entries !== result.entries) {
+    report({ seq: lastSeq + 1, kind: "truncated", detail: `the trailer counts ${t.entries} entries but the file holds ${result.entries}` });
   }
-  if (t && t.entries !== result.entries) {
-    return {
-      ok: false,
-      entries: result.entries,
-      brokenSeq: lastSeq + 1,
-      kind: "truncated",
-      message: `the trailer counts ${t.entries} entries but the file holds ${result.entries}`,
-      mode,
-      header,
-    };
-  }
-  return { ...result, mode, header };
+  return { ...result, ok: breakCount === 0, breaks, breakCount, mode, header };
 }

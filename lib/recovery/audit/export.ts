@@ -17,7 +17,7 @@ import "server-only";
  */
 import { stringify } from "csv-stringify/sync";
 import { DbError } from "../../db/errors.ts";
-import { AuditBusyError, openAuditCursor, type AuditCursor } from "../../db/queries/audit.ts";
+import { AuditBusyError, getGenesis, openAuditCursor, type AuditCursor } from "../../db/queries/audit.ts";
 import { appendAudit, type AuditActor, type AuditRecord, type RequestMeta } from "./writer.ts";
 import { auditRefusal } from "./fold.ts";
 import { EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, toExportRow, type ExportHeader } from "./export-format.ts";
@@ -70,7 +70,9 @@ export async function exportAudit(opts: {
   }
 
   let intent: AuditRecord;
+  let genesis: { id: string; hash: string } | null;
   try {
+    genesis = await getGenesis();
     intent = await appendAudit({ actor, action: "audit.export", phase: "intent", outcome: "pending", params, request });
   } catch (err) {
     // No entry, no export.
@@ -136,6 +138,7 @@ export async function exportAudit(opts: {
               complete: !hasFilters(filters),
               filters: filters as Record<string, string>,
               intentSeq: intent.seq,
+              chain: genesis,
             };
             send(`${JSON.stringify(header)}\n`);
             return;

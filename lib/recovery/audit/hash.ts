@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { AuditBody, AuditPhase, AuditOutcome } from "../../db/audit-entry.ts";
+import { auditBodyOf } from "../../db/audit-columns.ts";
 import { canonicalJson } from "../canonical-json.ts";
 
 export type { AuditBody, AuditOutcome, AuditPhase, AuditRecord } from "../../db/audit-entry.ts";
@@ -27,8 +28,13 @@ export type AuditInput = {
   request?: RequestMeta | null;
 };
 
+/**
+ * SHA-256(prev_hash || canonicalJson(body)), the body being the entry's hashed columns (every
+ * column of the table but prev_hash and hash: lib/db/audit-columns.ts). A record may be passed
+ * whole: its other keys are not hashed.
+ */
 export function hashEntry(prevHash: string, body: AuditBody): string {
-  return createHash("sha256").update(prevHash).update(canonicalJson(body)).digest("hex");
+  return createHash("sha256").update(prevHash).update(canonicalJson(auditBodyOf(body))).digest("hex");
 }
 
 /**

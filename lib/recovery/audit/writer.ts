@@ -13,6 +13,7 @@ import "server-only";
  */
 import { randomUUID } from "node:crypto";
 import { withConsole, type Sql } from "../../db/client.ts";
+import { AUDIT_COLUMNS, toAuditRow } from "../../db/audit-columns.ts";
 import { DbError } from "../../db/errors.ts";
 import { buildBody, GENESIS_HASH, hashEntry, type AuditInput, type AuditRecord } from "./hash.ts";
 
@@ -50,15 +51,8 @@ async function appendIn(tx: Sql, inputs: AuditInput[]): Promise<AuditRecord[]> {
     records.push({ ...body, prevHash, hash });
     prevHash = hash;
   }
-  const rows = records.map(
-    (r) => tx`(${r.seq}, ${r.id}, ${r.at}, ${r.actorId}, ${r.actorEmail}, ${r.actorRole}, ${r.action}, ${r.phase}, ${r.intentSeq}, ${r.outcome},
-               ${r.reason}, ${r.incidentRef}, ${json(tx, r.params)}, ${json(tx, r.detail)}, ${json(tx, r.request)}, ${r.prevHash}, ${r.hash})`,
-  );
-  await tx`
-    insert into console.audit_log
-      (seq, id, at, actor_id, actor_email, actor_role, action, phase, intent_seq, outcome,
-       reason, incident_ref, params, detail, request, prev_hash, hash)
-    values ${rows.reduce((acc, row) => tx`${acc}, ${row}`)}`;
+  // The columns and their order come from the table (lib/db/audit-columns.ts).
+  await tx`insert into console.audit_log ${tx(records.map((r) => toAuditRow(r, (v) => json(tx, v))) as never, AUDIT_COLUMNS.map((c) => c.name))}`;
   return records;
 }
 
