@@ -8,6 +8,8 @@ import { auditBodyOf } from "../../db/audit-columns.ts";
 import { canonicalJson } from "../canonical-json.ts";
 
 export type { AuditBody, AuditOutcome, AuditPhase, AuditRecord } from "../../db/audit-entry.ts";
+/** The hashed columns (the table's, but prev_hash and hash) and an entry's body as hashed. */
+export { AUDIT_BODY_COLUMNS, auditBodyOf } from "../../db/audit-columns.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
 
