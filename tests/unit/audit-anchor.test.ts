@@ -49,6 +49,18 @@ describe("audit anchors", () => {
     expect((await readLatestAnchor(file, { notAfter: "2026-01-03T10:10:00.000Z" })).anchor).toMatchObject({ seq: 10 });
   });
 
+  it("reads the latest anchor of one chain from a sink shared with another (issue 11 point 3)", async () => {
+    const file = path.join(dir, "shared.ndjson");
+    const prod = { chain: h("1"), genesisId: "00000000-0000-4000-8000-000000000001" };
+    const staging = { chain: h("2"), genesisId: "00000000-0000-4000-8000-000000000002" };
+    await appendAnchorLine(file, { ...line(10, h("a"), "2026-01-03T10:00:00.000Z"), ...prod });
+    await appendAnchorLine(file, { ...line(900, h("b"), "2026-01-03T10:01:00.000Z"), ...staging });
+    expect(await readLatestAnchor(file, { chain: prod.chain })).toMatchObject({ anchor: { seq: 10, ...prod }, count: 1 });
+    expect(await readLatestAnchor(file, { chain: staging.chain })).toMatchObject({ anchor: { seq: 900 }, count: 1 });
+    expect((await readLatestAnchorCached(file, prod.chain)).anchor).toMatchObject({ seq: 10 });
+    expect((await readLatestAnchorCached(file, staging.chain)).anchor).toMatchObject({ seq: 900 });
+  });
+
   it("serves the audit page's read from a cache that a new anchor invalidates", async () => {
     const file = path.join(dir, "cached.ndjson");
     expect((await readLatestAnchorCached(file)).anchor).toBeNull();
