@@ -58,10 +58,10 @@ const config = [
         "error",
         {
           paths: [
-            { name: "@/lib/recovery/snapshot", importNames: ["healthMonitor"], message: DAL },
+            { name: "@/lib/recovery/health/snapshot", importNames: ["healthMonitor"], message: DAL },
             { name: "@/lib/recovery/incidents/view", importNames: ["currentIncidents", "statusIncident"], message: DAL },
-            { name: "@/lib/recovery/users", importNames: ["listUsers"], message: DAL },
-            { name: "@/lib/recovery/contacts", importNames: ["loadContacts"], message: DAL },
+            { name: "@/lib/recovery/access/users", importNames: ["listUsers"], message: DAL },
+            { name: "@/lib/recovery/incidents/contacts", importNames: ["loadContacts"], message: DAL },
             { name: "@/lib/recovery/audit-anchor", importNames: ["readLatestAnchor", "readLatestAnchorCached"], message: DAL },
             { name: "@/lib/recovery/audit-export", importNames: ["exportAudit"], message: DAL },
           ],

@@ -1,5 +1,5 @@
 /**
- * The README's roles-and-permissions table, generated from lib/recovery/permissions.ts.
+ * The README's roles-and-permissions table, generated from lib/recovery/access/permissions.ts.
  *   node --import tsx scripts/permissions-table.ts           print it
  *   node --import tsx scripts/permissions-table.ts --write   update README.md between its markers
  * tests/unit/permissions.test.ts fails when the README and the code disagree.
@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { permissionTableMarkdown } from "../lib/recovery/permissions.ts";
+import { permissionTableMarkdown } from "../lib/recovery/access/permissions.ts";
 
 const table = permissionTableMarkdown();
 if (process.argv.includes("--write")) {

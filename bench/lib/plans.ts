@@ -1,5 +1,5 @@
 /**
- * EXPLAIN for the console's monitoring reads (lib/recovery/snapshot.ts, monitoringQueries): each
+ * EXPLAIN for the console's monitoring reads (lib/recovery/health/snapshot.ts, monitoringQueries): each
  * must reach the trading tables through an index, never a sequential scan. Shared by
  * `npm run bench` (at 10M rows) and tests/db/plans.test.ts (at 100k rows, in `npm test`).
  */

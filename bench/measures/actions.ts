@@ -1,6 +1,6 @@
 /**
  * The guarded actions, timed through their whole code path: an on-call's browser request to the
- * server action (app/actions/recovery.ts), the wrapper (lib/recovery/guarded-action.ts: session,
+ * server action (app/actions/recovery.ts), the wrapper (lib/recovery/actions/pipeline.ts: session,
  * permission, preview token, confirmation, idempotency, lock, cooldown, audit intent, effect, audit
  * outcome, re-check of the panel), over HTTP against the running console.
  */

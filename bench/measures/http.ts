@@ -3,7 +3,7 @@
  * serving_ratio, viewers_ratio and freshness_ms.
  */
 import fs from "node:fs";
-import type { CheckId } from "../../lib/recovery/checks/index.ts";
+import type { CheckId } from "../../lib/recovery/health/checks/index.ts";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type postgres from "postgres";

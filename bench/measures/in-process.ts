@@ -4,8 +4,8 @@
  */
 import postgres from "postgres";
 import { appendAudit } from "../../lib/recovery/audit.ts";
-import { checks } from "../../lib/recovery/checks/index.ts";
-import { HealthMonitor, monitoringQueries } from "../../lib/recovery/snapshot.ts";
+import { checks } from "../../lib/recovery/health/checks/index.ts";
+import { HealthMonitor, monitoringQueries } from "../../lib/recovery/health/snapshot.ts";
 import { parseEnv } from "../../lib/env.ts";
 import { applyEnv } from "../lib/inproc.ts";
 import { startSimsProcess } from "../lib/sims-process.ts";

@@ -10,9 +10,9 @@ vi.mock("@/auth", () => ({ auth: async () => session.current }));
 vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "authz-test", "x-forwarded-for": "198.51.100.7" }) }));
 
 import { closeStores } from "@/lib/db/client";
-import { actionFailure, AuthzError, clearSessionCache, currentActor, forgetSession, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "@/lib/recovery/authz";
+import { actionFailure, AuthzError, clearSessionCache, currentActor, forgetSession, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "@/lib/recovery/access/authz";
 import { endSession } from "@/lib/db/queries/users";
-import { addUser, setDisabled, setRole } from "@/lib/recovery/users";
+import { addUser, setDisabled, setRole } from "@/lib/recovery/access/users";
 import { connect, withEnv, type Sql } from "../support/db";
 
 let sql: Sql;

@@ -15,11 +15,11 @@ vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-i
 
 import { closeStores } from "@/lib/db/client";
 import * as data from "@/lib/recovery/data";
-import { AuthzError, clearSessionCache } from "@/lib/recovery/authz";
+import { AuthzError, clearSessionCache } from "@/lib/recovery/access/authz";
 import { flushRefusals } from "@/lib/recovery/audit-fold";
-import { can, roles, type Permission, type Role } from "@/lib/recovery/permissions";
-import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/snapshot";
-import { addUser } from "@/lib/recovery/users";
+import { can, roles, type Permission, type Role } from "@/lib/recovery/access/permissions";
+import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/health/snapshot";
+import { addUser } from "@/lib/recovery/access/users";
 import { connect, withEnv, type Sql } from "../support/db";
 
 type DataFunction = keyof typeof data;

@@ -23,12 +23,12 @@ vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
 import { setChecklistItemAction, setIncidentCommanderAction } from "@/app/incidents/actions";
 import { closeStores } from "@/lib/db/client";
 import { getDeliveries, getIncident, getIncidentEvents } from "@/lib/db/queries/incidents";
-import type { Actor } from "@/lib/recovery/authz";
-import { clearSessionCache } from "@/lib/recovery/authz";
+import type { Actor } from "@/lib/recovery/access/authz";
+import { clearSessionCache } from "@/lib/recovery/access/authz";
 import { drainNotifications } from "@/lib/recovery/incidents/notify";
 import { describeEvent, draftReport } from "@/lib/recovery/incidents/report";
 import { acknowledge, IncidentError, setChecklistItem, setCommander } from "@/lib/recovery/incidents/service";
-import { addUser } from "@/lib/recovery/users";
+import { addUser } from "@/lib/recovery/access/users";
 import { connect, withEnv, type Sql } from "../support/db";
 
 let store: Sql;

@@ -9,12 +9,12 @@ import "server-only";
 import { timingSafeEqual, createHash } from "node:crypto";
 import { headers } from "next/headers";
 import { auth } from "@/auth";
-import { env } from "../env.ts";
-import { getUserSessionState } from "../db/queries/users.ts";
-import { requestMetaFrom } from "../auth/request-meta.ts";
-import { epochSeconds, isRecentAuth, sessionPolicyFromEnv, type AuthMethod } from "../auth/session-policy.ts";
-import type { RequestMeta } from "./audit.ts";
-import { auditRefusal } from "./audit-fold.ts";
+import { env } from "../../env.ts";
+import { getUserSessionState } from "../../db/queries/users.ts";
+import { requestMetaFrom } from "../../auth/request-meta.ts";
+import { epochSeconds, isRecentAuth, sessionPolicyFromEnv, type AuthMethod } from "../../auth/session-policy.ts";
+import type { RequestMeta } from "../audit.ts";
+import { auditRefusal } from "../audit-fold.ts";
 import { can, type Permission, type Role } from "./permissions.ts";
 
 export type Actor = {

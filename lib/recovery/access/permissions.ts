@@ -1,12 +1,12 @@
 /**
  * Roles as data: the one permission table. Every server action, route handler and data
- * function asks `can(role, permission)` through lib/recovery/authz.ts; nothing else
+ * function asks `can(role, permission)` through lib/recovery/access/authz.ts; nothing else
  * compares role names.
  */
-import type { Role } from "../db/schema/console.ts";
+import type { Role } from "../../db/schema/console.ts";
 
 export type { Role };
-export { roles } from "../db/schema/console.ts";
+export { roles } from "../../db/schema/console.ts";
 
 export const permissions = [
   { permission: "health.read", description: "See the live health panels: statuses, values and details", roles: ["oncall", "viewer", "auditor", "admin"] },

@@ -1,6 +1,6 @@
 /**
  * Least data (issue 12, point 9): the health snapshot is evaluated once and shared by every viewer
- * (lib/recovery/snapshot.ts), so it keeps everything; what a caller may see is cut here, per caller,
+ * (lib/recovery/health/snapshot.ts), so it keeps everything; what a caller may see is cut here, per caller,
  * when the data layer (lib/recovery/data.ts) hands it out. Callers without `health.details`
  * (viewers, auditors, the API token) get statuses, values and the rest of the details, but not other
  * sessions' SQL text, database user names or client addresses.
@@ -9,7 +9,7 @@
  * under these names is covered too. The fields removed are named in `detail.hidden`, so the UI can
  * say why a column is missing. Pure: unit-tested in tests/unit/redact.test.ts.
  */
-import type { CheckResult } from "./checks/types.ts";
+import type { CheckResult } from "../health/checks/types.ts";
 
 /** Detail fields only `health.details` may see: SQL text, database user names, client addresses. */
 export const DETAIL_ONLY_FIELDS: ReadonlySet<string> = new Set(["query", "user", "usename", "client", "client_addr", "clientAddr"]);

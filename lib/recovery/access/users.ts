@@ -4,13 +4,13 @@ import "server-only";
  * with its audit entry (same transaction in the console store).
  */
 import { z } from "zod";
-import { text } from "../validation/text.ts";
-import { withConsole, type Sql } from "../db/client.ts";
-import { normalizeEmail } from "../db/queries/users.ts";
-import { roles, type Role } from "../db/schema/console.ts";
-import { checkPasswordPolicy, hashPassword } from "../auth/password.ts";
-import { authTimeDetail } from "../auth/session-policy.ts";
-import { appendAudit, type AuditActor, type RequestMeta } from "./audit.ts";
+import { text } from "../../validation/text.ts";
+import { withConsole, type Sql } from "../../db/client.ts";
+import { normalizeEmail } from "../../db/queries/users.ts";
+import { roles, type Role } from "../../db/schema/console.ts";
+import { checkPasswordPolicy, hashPassword } from "../../auth/password.ts";
+import { authTimeDetail } from "../../auth/session-policy.ts";
+import { appendAudit, type AuditActor, type RequestMeta } from "../audit.ts";
 
 export const emailSchema = text().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address." }));
 export const roleSchema = z.enum(roles, { message: `Role must be one of: ${roles.join(", ")}.` });

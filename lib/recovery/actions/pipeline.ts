@@ -25,15 +25,12 @@ import "server-only";
  * No effect without its audit: the intent entry is written before the effect, and if it cannot be
  * written the effect does not happen. Every refusal and denial is an audit entry too.
  */
-import { createHash, randomUUID } from "node:crypto";
-import { z } from "zod";
-import { text } from "../validation/text.ts";
-import { env, type Env } from "../env.ts";
-import { DbError } from "../db/errors.ts";
-import { withConsole, type Sql } from "../db/client.ts";
-import { getUserSessionState } from "../db/queries/users.ts";
+import { randomUUID } from "node:crypto";
+import { env } from "../../env.ts";
+import { DbError } from "../../db/errors.ts";
+import { withConsole, type Sql } from "../../db/client.ts";
+import { getUserSessionState } from "../../db/queries/users.ts";
 import {
-  beginRun,
   claimApproval,
   consumePreview,
   createApproval,
@@ -43,190 +40,38 @@ import {
   getApproval,
   getPreview,
   getPreviewPressure,
-  getRunPressure,
   markRunExecuted,
-  releaseRun,
   withActionLock,
   type StoredPreview,
-} from "../db/queries/actions.ts";
-import { appendAudit, type AuditOutcome, type RequestMeta } from "./audit.ts";
-import { auditRefusal } from "./audit-fold.ts";
-import { authTimeDetail } from "../auth/session-policy.ts";
-import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "./authz.ts";
-import { canonicalJson } from "./canonical-json.ts";
-import type { CheckResult } from "./checks/types.ts";
-import { can, type Permission } from "./permissions.ts";
+} from "../../db/queries/actions.ts";
+import { appendAudit, type RequestMeta } from "../audit.ts";
+import { authTimeDetail } from "../../auth/session-policy.ts";
+import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "../access/authz.ts";
+import { canonicalJson } from "../canonical-json.ts";
+import type { CheckResult } from "../health/checks/types.ts";
+import { can } from "../access/permissions.ts";
 import { signPreviewToken, verifyPreviewToken } from "./preview-token.ts";
-import { healthMonitor } from "./snapshot.ts";
-
-export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "trading.halt";
-
-/** What an approval request that names no known approval is audited as: never another action's name. */
-export const UNKNOWN_APPROVAL_ACTION = "approval.unknown";
-type AuditedAction = ActionName | typeof UNKNOWN_APPROVAL_ACTION;
-
-export type TargetOutcome = { target: string; outcome: string; detail?: string };
-
-export type PreviewData<T> = {
-  /** Exactly what a confirm may touch. */
-  targets: T[];
-  /** Shown, never touched, with the reason. */
-  excluded: { target: string; reason: string }[];
-  /** The preview table: one row per target (bounded for display). */
-  columns: { key: string; label: string }[];
-  rows: Record<string, string | number | null>[];
-  summary: string;
-};
-
-export type ExecuteResult = {
-  outcome: Extract<AuditOutcome, "succeeded" | "partial" | "failed" | "timeout_unknown">;
-  perTarget: TargetOutcome[];
-  message: string;
-  detail?: Record<string, unknown>;
-  error?: string;
-};
-
-export type ActionDefinition<T, P> = {
-  name: ActionName;
-  /** As the runbook names it, e.g. "Reset circuit". */
-  title: string;
-  /** The check whose panel carries the button and whose value is recorded before and after (none for halt). */
-  checkId: string | null;
-  /** Destructive actions need the typed confirmation and a recent sign-in. */
-  destructive: boolean;
-  cooldownSeconds(e: Env): number;
-  /** Above this many targets, a second on-call must approve; undefined = never. */
-  approvalThreshold(e: Env): number | undefined;
-  /** Overrides the threshold when approval depends on more than a count (halt trading: unless L3). */
-  requiresApproval?(count: number, e: Env): Promise<boolean>;
-  params: z.ZodType<P>;
-  targetKey(t: T): string;
-  preview(params: P): Promise<PreviewData<T>>;
-  execute(targets: T[], ctx: { params: P; idempotencyKey: string; requestId: string }): Promise<ExecuteResult>;
-};
-
-/** How the wrapper learns who is calling: the real session in server actions, a stand-in in tests. */
-export type GuardContext = {
-  resolveActor(permission: Permission, action: string): Promise<Actor>;
-  request: RequestMeta;
-  now?: () => number;
-};
-
-export type PreviewView = {
-  token: string;
-  expiresAt: string;
-  count: number;
-  columns: PreviewData<unknown>["columns"];
-  rows: PreviewData<unknown>["rows"];
-  excluded: PreviewData<unknown>["excluded"];
-  summary: string;
-  needsApproval: boolean;
-  destructive: boolean;
-};
-
-export type ActionResult = ExecuteResult & { intentSeq: number; outcomeSeq: number | null; before: CheckResult | null; after: CheckResult | null; durationMs: number };
-
-/** The typed state every action returns: field errors for the form, a message, and the result. */
-export type ActionState<R = ActionResult> = {
-  ok: boolean;
-  status?: "done" | "in_progress" | "approval_required";
-  code?: string;
-  message?: string;
-  errors?: Record<string, string[]>;
-  retryAfterSeconds?: number;
-  approvalId?: string;
-  /** Sudo mode: sign in again this way, then retry (components/reauth-dialog.tsx). */
-  reauth?: { method: "password" | "sso" };
-  result?: R;
-};
-
-const MAX_AUDITED_TARGETS = 500;
-
-export const confirmSchema = z.object({
-  previewToken: text().min(1, "The preview token is missing: open the action again."),
-  reason: text({ message: "Give a reason." })
-    .trim()
-    .min(10, "Give a reason of at least 10 characters: what you saw and why this action.")
-    .max(2000, "Keep the reason under 2000 characters."),
-  incidentRef: text()
-    .trim()
-    .max(100, "Keep the incident or ticket reference under 100 characters.")
-    .optional()
-    .transform((v) => v || undefined),
-  confirmation: text().trim().max(20).optional(),
-  idempotencyKey: z.uuid({ message: "The request has no valid idempotency key." }),
-});
-
-const approveSchema = z.object({
-  approvalId: z.uuid({ message: "Unknown approval request." }),
-  idempotencyKey: z.uuid({ message: "The request has no valid idempotency key." }),
-});
-
-function fieldErrors(err: z.ZodError): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const issue of err.issues) {
-    const key = issue.path.join(".") || "form";
-    (out[key] ??= []).push(issue.message);
-  }
-  return out;
-}
-
-function authSecret(): string {
-  const s = env().AUTH_SECRET;
-  if (!s) throw new Error("AUTH_SECRET is not set: preview tokens cannot be signed");
-  return s;
-}
-
-/** The console store failed at `step`: say so in the log (with the cause) and refuse. */
-function storeDown(step: string, err: unknown): ActionState<never> {
-  console.error(`[actions] the console store failed while ${step}; refusing:`, err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ""}` : err);
-  return STORE_DOWN;
-}
-
-function bounded<T>(items: T[]): { items: T[]; total: number; truncated: boolean } {
-  return { items: items.slice(0, MAX_AUDITED_TARGETS), total: items.length, truncated: items.length > MAX_AUDITED_TARGETS };
-}
-
-const STORE_DOWN: ActionState<never> = {
-  ok: false,
-  code: "audit.unavailable",
-  message: "The console store (which holds the audit log) cannot be reached, so nothing was done. Actions need their audit. Try again, or follow the runbook's manual step.",
-};
-
-type Audited = { actor: Actor | null; action: AuditedAction; request: RequestMeta };
-
-/** Record a refusal (a guard said no). Best effort: a refusal changes nothing either way. */
-async function refuse(a: Audited, code: string, message: string, extra: Partial<ActionState<never>> & { detail?: Record<string, unknown> } = {}): Promise<ActionState<never>> {
-  const { detail, ...state } = extra;
-  await appendAudit({
-    actor: a.actor,
-    action: a.action,
-    outcome: "refused",
-    detail: { guard: code, message, ...detail },
-    request: a.request,
-  }).catch((err) => console.error(`[actions] could not audit a refusal (${code}):`, err));
-  return { ok: false, code, message, ...state };
-}
-
-/** Steps 1-3: kill switch, session, permission. Returns the actor or the state to return. */
-async function admit(action: AuditedAction, permission: Permission, ctx: GuardContext): Promise<Actor | ActionState<never>> {
-  if (!env().RECOVERY_ACTIONS_ENABLED) {
-    return refuse({ actor: null, action, request: ctx.request }, "guard.kill_switch", "Recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0). Follow the runbook's manual steps.");
-  }
-  try {
-    return await ctx.resolveActor(permission, action);
-  } catch (err) {
-    if (err instanceof AuthzError) {
-      if (err.status === 401) {
-        await auditRefusal({ actor: null, action, outcome: "denied", detail: { permission, reason: "no session" }, request: ctx.request }, "no_session").catch(() => {});
-      }
-      // A 403 was audited as `denied` by requirePermission.
-      return { ok: false, code: err.code, message: err.message };
-    }
-    if (err instanceof DbError) return storeDown("checking the session", err);
-    throw err;
-  }
-}
+import { healthMonitor } from "../health/snapshot.ts";
+import {
+  admit,
+  approveSchema,
+  authSecret,
+  bounded,
+  claimKey,
+  confirmSchema,
+  fieldErrors,
+  finishPendingApproval,
+  finishRefused,
+  finishUncertain,
+  needsApproval,
+  paramsHash,
+  pressureCheck,
+  previewRateLimited,
+  refuse,
+  storeDown,
+  STORE_DOWN,
+} from "./guards.ts";
+import { UNKNOWN_APPROVAL_ACTION, type ActionDefinition, type ActionState, type AuditedAction, type ExecuteResult, type GuardContext, type PreviewData, type PreviewView } from "./types.ts";
 
 /** Preview: what the action would touch now, stored and bound to a signed token. */
 export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams: unknown, ctx: GuardContext): Promise<ActionState<PreviewView>> {
@@ -287,9 +132,6 @@ export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams
   };
 }
 
-function previewRateLimited(a: Audited, limit: number, wait: number): Promise<ActionState<never>> {
-  return refuse(a, "guard.rate_limit", `You opened ${limit} previews in the last minute (the limit). Wait ${wait} s.`, { retryAfterSeconds: wait, detail: { limit, scope: "previews" } });
-}
 
 async function currentCheck(id: string | null): Promise<CheckResult | null> {
   if (!id) return null;
@@ -425,74 +267,6 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
     result: { ...result, intentSeq: intent.seq, outcomeSeq, before, after, durationMs },
   };
   await finishRun({ key: r.key, outcome: result.outcome, result: state }).catch((err) => console.error("[actions] could not record the run's result:", err));
-  return state;
-}
-
-async function needsApproval<T, P>(def: ActionDefinition<T, P>, count: number, e: Env): Promise<{ needed: boolean; threshold: number | undefined }> {
-  const threshold = def.approvalThreshold(e);
-  if (def.requiresApproval) return { needed: await def.requiresApproval(count, e), threshold };
-  return { needed: threshold !== undefined && count > threshold, threshold };
-}
-
-function paramsHash(v: unknown): string {
-  return createHash("sha256").update(canonicalJson(v)).digest("hex");
-}
-
-/** Step 8: claim the idempotency key, or answer as the first request with it did. */
-async function claimKey(a: Audited & { actor: Actor }, key: string, hash: string): Promise<ActionState | null> {
-  let claim;
-  try {
-    claim = await beginRun({ key, action: a.action, actorId: a.actor.id, paramsHash: hash });
-  } catch (err) {
-    return storeDown("claiming the idempotency key", err);
-  }
-  if (claim.claimed) return null;
-  const first = claim.existing;
-  if (first.paramsHash !== hash || first.action !== a.action || first.actorId !== a.actor.id) {
-    return refuse(a, "guard.idempotency_mismatch", "This idempotency key was already used for a different request. Nothing was done; open the action again.");
-  }
-  if (first.state === "running") {
-    return { ok: false, status: "in_progress", code: "guard.in_progress", message: "This request is already running; its result will show when it finishes." };
-  }
-  await appendAudit({ actor: a.actor, action: a.action, outcome: "refused", detail: { guard: "idempotency_replay", message: "duplicate request; the first result was returned" }, request: a.request }).catch(() => {});
-  return first.result as ActionState;
-}
-
-/** Steps 9-10 inside the lock: cooldown and rate limit. */
-async function pressureCheck(a: Audited & { actor: Actor }, cooldownSeconds: number): Promise<ActionState | null> {
-  const e = env();
-  const p = await getRunPressure({ action: a.action, actorId: a.actor.id, cooldownSeconds });
-  if (p.cooldownLeft > 0) {
-    return refuse(a, "guard.cooldown", `This action ran moments ago; it may run again in ${p.cooldownLeft} s. Check whether the last run worked before repeating it.`, {
-      retryAfterSeconds: p.cooldownLeft,
-    });
-  }
-  if (p.recentByActor >= e.ACTION_RATE_LIMIT_PER_MINUTE) {
-    const wait = Math.max(1, Math.ceil(60 - p.oldestRecentAgeSeconds));
-    return refuse(a, "guard.rate_limit", `You ran ${p.recentByActor} actions in the last minute (limit ${e.ACTION_RATE_LIMIT_PER_MINUTE}). Wait ${wait} s.`, { retryAfterSeconds: wait });
-  }
-  return null;
-}
-
-/** A refusal before any effect: the key is given back (see releaseRun), so a retry is judged afresh. */
-async function finishRefused(key: string, state: ActionState): Promise<ActionState> {
-  await releaseRun({ key }).catch((err) => console.error("[actions] could not release an idempotency key:", err));
-  return state;
-}
-
-/**
- * The store failed (or the lock's deadline passed) while the run may still be going on: keep the
- * key, so neither a retry with it nor anything else can start the same run again; the run's own
- * result overwrites this answer if it completes.
- */
-async function finishUncertain(key: string, state: ActionState): Promise<ActionState> {
-  await finishRun({ key, outcome: "unknown", result: state }).catch(() => {});
-  return state;
-}
-
-/** A request that is now waiting for approval: a retry with its key gets this answer, not a second approval. */
-async function finishPendingApproval(key: string, state: ActionState): Promise<ActionState> {
-  await finishRun({ key, outcome: "pending", result: state }).catch(() => {});
   return state;
 }
 

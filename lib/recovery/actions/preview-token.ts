@@ -11,7 +11,7 @@ export type PreviewClaims = { previewId: string; action: string; actorId: string
 /**
  * The refusal codes about previews: a bad, expired or foreign token (verifyPreviewToken), a
  * confirm whose parameters differ from the preview's (preview.mismatch too), and a preview
- * already confirmed once (preview.used, lib/recovery/guarded-action.ts).
+ * already confirmed once (preview.used, lib/recovery/actions/pipeline.ts).
  */
 export type PreviewCode = "preview.invalid" | "preview.expired" | "preview.mismatch" | "preview.used";
 

@@ -6,7 +6,7 @@ import "server-only";
  * Every call has a deadline; nothing here retries on its own.
  */
 import { z } from "zod";
-import { env } from "../env.ts";
+import { env } from "../../env.ts";
 
 export const circuitSchema = z.looseObject({ state: z.enum(["closed", "open", "half-open"]) });
 export type Circuit = z.infer<typeof circuitSchema>;

@@ -13,12 +13,12 @@ import "server-only";
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { text } from "../validation/text.ts";
-import { env } from "../env.ts";
-import { DbError } from "../db/errors.ts";
-import { upsertHeartbeat } from "../db/queries/heartbeats.ts";
-import { requestMetaFrom } from "../auth/request-meta.ts";
-import { readCapped } from "../http/action-request.ts";
+import { text } from "../../validation/text.ts";
+import { env } from "../../env.ts";
+import { DbError } from "../../db/errors.ts";
+import { upsertHeartbeat } from "../../db/queries/heartbeats.ts";
+import { requestMetaFrom } from "../../auth/request-meta.ts";
+import { readCapped } from "../../http/action-request.ts";
 
 export const heartbeatSchema = z.object({
   instance: text().regex(/^[A-Za-z0-9._:-]{1,64}$/, "1-64 letters, digits, '.', '_', ':' or '-'"),

@@ -14,9 +14,9 @@ import "server-only";
  * "critical since 14:02"), and a one-minute rollup of signals from SQL, fetched at most every
  * 30 s whatever the number of viewers.
  */
-import { env, type Env } from "../env.ts";
-import { DbError } from "../db/errors.ts";
-import { getSignalsPerMinute, signalsPerMinuteQuery, type MonitoringQuery } from "../db/queries/trading.ts";
+import { env, type Env } from "../../env.ts";
+import { DbError } from "../../db/errors.ts";
+import { getSignalsPerMinute, signalsPerMinuteQuery, type MonitoringQuery } from "../../db/queries/trading.ts";
 import { checks as defaultChecks } from "./checks/index.ts";
 import { severity, type CheckDefinition, type CheckModule, type CheckResult, type CheckStatus } from "./checks/types.ts";
 

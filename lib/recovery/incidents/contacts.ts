@@ -9,9 +9,9 @@ import "server-only";
  */
 import fs from "node:fs";
 import { z } from "zod";
-import { env } from "../env.ts";
-import type { ContactKey } from "./runbook.ts";
-import { currentRunbook } from "./runbook-source.ts";
+import { env } from "../../env.ts";
+import type { ContactKey } from "../runbook/model.ts";
+import { currentRunbook } from "../runbook/source.ts";
 
 const contactSchema = z.object({ name: z.string().optional(), phone: z.string().optional(), email: z.string().optional(), notes: z.string().optional() });
 const fileSchema = z.object({ oncall: contactSchema.optional(), dba: contactSchema.optional(), broker: contactSchema.optional() });

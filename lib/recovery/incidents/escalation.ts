@@ -6,7 +6,9 @@
  * Thresholds come from the runbook file, overridden by ESCALATION_L2_MINUTES / ESCALATION_L3_MINUTES; `now` is always
  * passed in, so tests control the clock.
  */
-export type Level = 1 | 2 | 3;
+import type { Level } from "../../db/types.ts";
+
+export type { Level };
 
 export type EscalationPolicy = { l2Minutes: number; l3Minutes: number };
 

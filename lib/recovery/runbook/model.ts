@@ -3,13 +3,13 @@
  * recovery steps, prevention and rollback plan. A step is a console action (linked to the guarded
  * action that implements it), a command (filled in from configuration, copyable), or a manual
  * instruction. The data itself is the team's Markdown file (runbook/recovery-runbook.md, or
- * RUNBOOK_FILE), parsed by lib/recovery/runbook-parse.ts and served by lib/recovery/runbook-source.ts.
+ * RUNBOOK_FILE), parsed by lib/recovery/runbook/parse.ts and served by lib/recovery/runbook/source.ts.
  * No database access, so pages, tests and the report drafter share it. Which panel carries an
  * action step's button comes from the check modules (each names its actions) unless the file binds it.
  */
-import { displayUrl } from "../display-url.ts";
-import { checkForAction, type CheckId } from "./checks/index.ts";
-import type { ActionName } from "./guarded-action.ts";
+import { displayUrl } from "../../display-url.ts";
+import { checkForAction, type CheckId } from "../health/checks/index.ts";
+import type { ActionName } from "../actions/types.ts";
 
 export type StepKind = "action" | "command" | "manual";
 
@@ -26,7 +26,7 @@ export type Scenario = {
   slug: string;
   title: string;
   symptoms: string;
-  /** The checks (lib/recovery/checks) that detect the symptoms. */
+  /** The checks (lib/recovery/health/checks) that detect the symptoms. */
   checkIds: CheckId[];
   steps: RunbookStep[];
   prevention?: string;

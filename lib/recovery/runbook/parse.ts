@@ -19,14 +19,14 @@
  *   `<!-- console: action=circuit.reset -->` in a step (or `action=none`),
  *   `<!-- console: checks=signals_recent,ea_heartbeat contacts=oncall,dba -->` in a scenario.
  *
- * Pure: no server or file imports; the loader (lib/recovery/runbook-source.ts) reads the file.
+ * Pure: no server or file imports; the loader (lib/recovery/runbook/source.ts) reads the file.
  */
 import type { Heading, List, ListItem, Nodes, Root, RootContent } from "mdast";
 import remarkParse from "remark-parse";
 import { unified } from "unified";
-import type { ActionName } from "./guarded-action.ts";
-import type { CheckId } from "./checks/index.ts";
-import type { ContactKey, RunbookConfig, RunbookStep, Scenario } from "./runbook.ts";
+import type { ActionName } from "../actions/types.ts";
+import type { CheckId } from "../health/checks/index.ts";
+import type { ContactKey, RunbookConfig, RunbookStep, Scenario } from "./model.ts";
 
 export type RunbookProblem = { line: number; message: string };
 
@@ -326,7 +326,7 @@ function parseEscalation(body: RootContent[], problems: RunbookProblem[]): Escal
 }
 
 export type ParseOptions = {
-  /** Check ids the console knows (lib/recovery/checks); a binding to another id is an error. */
+  /** Check ids the console knows (lib/recovery/health/checks); a binding to another id is an error. */
   knownCheckIds?: readonly string[];
   /** Action names the console knows; defaults to those in ACTION_CHECK. */
   knownActions?: readonly string[];

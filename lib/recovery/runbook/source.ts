@@ -3,7 +3,7 @@ import "server-only";
  * The runbook the console follows, read from RUNBOOK_FILE (default runbook/recovery-runbook.md in
  * this project) and kept current without a restart: every RUNBOOK_RELOAD_SECONDS (and on a read
  * after that long) the file is stat'ed; only a changed mtime or size reads and hashes it, and only
- * a changed hash parses it (lib/recovery/runbook-parse.ts). A file that does not parse leaves the
+ * a changed hash parses it (lib/recovery/runbook/parse.ts). A file that does not parse leaves the
  * last good version serving and sets `error` (line and problem) for the on-call and admin banner.
  * Each good version is recorded in the console store (insert-if-absent by hash, from any
  * instance; retried on the next check when the store is down).
@@ -11,11 +11,11 @@ import "server-only";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { env } from "../env.ts";
-import { recordRunbookVersion } from "../db/queries/runbook.ts";
-import { checks } from "./checks/index.ts";
-import { policyFrom, type EscalationPolicy } from "./escalation.ts";
-import { parseRunbook, type Runbook, type RunbookProblem } from "./runbook-parse.ts";
+import { env } from "../../env.ts";
+import { recordRunbookVersion } from "../../db/queries/runbook.ts";
+import { checks } from "../health/checks/index.ts";
+import { policyFrom, type EscalationPolicy } from "../incidents/escalation.ts";
+import { parseRunbook, type Runbook, type RunbookProblem } from "./parse.ts";
 
 const checkIds = checks.map((c) => c.id);
 

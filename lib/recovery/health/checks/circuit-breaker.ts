@@ -5,8 +5,8 @@ import "server-only";
  * its own deadline, CIRCUIT_TIMEOUT_MS. Critical when open, warn when half-open. A director that
  * hangs or fails is `unknown` with the error; the other checks do not wait for it.
  */
-import { env } from "../../env.ts";
-import { getCircuit } from "../trade-director.ts";
+import { env } from "../../../env.ts";
+import { getCircuit } from "../../actions/trade-director.ts";
 import { formatAge, notConfigured } from "./format.ts";
 import type { CheckModule, CheckStatus, NotConfiguredDetail } from "./types.ts";
 

@@ -12,8 +12,8 @@ import "server-only";
  * the share of max_connections is below the thresholds because superuser_reserved_connections and
  * reserved_connections (PostgreSQL 16+) hold slots back (src/backend/utils/init/postinit.c).
  */
-import { env } from "../../env.ts";
-import { getConnectionsByState, type ConnectionsByState } from "../../db/queries/trading.ts";
+import { env } from "../../../env.ts";
+import { getConnectionsByState, type ConnectionsByState } from "../../../db/queries/trading.ts";
 import type { CheckModule, CheckStatus } from "./types.ts";
 
 /** `saturation`: client backends, and the slots open to roles without a reservation. */

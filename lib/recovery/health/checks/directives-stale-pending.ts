@@ -7,8 +7,8 @@ import "server-only";
  * The age is STALE_DIRECTIVE_SECONDS (default 600, the runbook's 10 minutes). The query function is
  * the one the "cancel stale directives" action uses, so panel and action agree on what is stale.
  */
-import { env } from "../../env.ts";
-import { getStalePendingDirectives, stalePendingQuery, type StaleDirective } from "../../db/queries/trading.ts";
+import { env } from "../../../env.ts";
+import { getStalePendingDirectives, stalePendingQuery, type StaleDirective } from "../../../db/queries/trading.ts";
 import { formatAge, plural } from "./format.ts";
 import type { CheckModule, CheckStatus } from "./types.ts";
 

@@ -10,10 +10,10 @@ import "server-only";
  * runbook's "execution confirmations", read from the trading DB. When the trading DB cannot be
  * read, the heartbeats still decide the status.
  */
-import { env } from "../../env.ts";
-import { listHeartbeats, type HeartbeatRow } from "../../db/queries/heartbeats.ts";
-import { getNewestExecutionEventAge, newestExecutionEventQuery } from "../../db/queries/trading.ts";
-import { DbError } from "../../db/errors.ts";
+import { env } from "../../../env.ts";
+import { listHeartbeats, type HeartbeatRow } from "../../../db/queries/heartbeats.ts";
+import { getNewestExecutionEventAge, newestExecutionEventQuery } from "../../../db/queries/trading.ts";
+import { DbError } from "../../../db/errors.ts";
 import { formatAge, notConfigured } from "./format.ts";
 import type { CheckModule, CheckStatus, NotConfiguredDetail } from "./types.ts";
 

@@ -5,8 +5,8 @@ import "server-only";
  * The value is that query's row count over the runbook's fixed hour; the detail lists its latest 50
  * rows. Warn from 1, critical from EXECUTIONS_FAILED_CRITICAL (default 5).
  */
-import { env } from "../../env.ts";
-import { failedExecutionsQuery, getFailedExecutions, type FailedExecution } from "../../db/queries/trading.ts";
+import { env } from "../../../env.ts";
+import { failedExecutionsQuery, getFailedExecutions, type FailedExecution } from "../../../db/queries/trading.ts";
 import { formatAge, plural } from "./format.ts";
 import type { CheckModule, CheckStatus } from "./types.ts";
 

@@ -10,10 +10,10 @@ import "server-only";
  * critical from IDLE_TX_CRITICAL_COUNT (default 5), when they are enough to exhaust a pool.
  * Sessions of the trading database only. The summary names no database user (it reaches every role,
  * incident timelines included); user, client address and SQL text stay in the detail, which
- * lib/recovery/redact.ts strips for callers without `health.details`.
+ * lib/recovery/access/redact.ts strips for callers without `health.details`.
  */
-import { env } from "../../env.ts";
-import { getIdleInTransactionReport, type IdleSession } from "../../db/queries/trading.ts";
+import { env } from "../../../env.ts";
+import { getIdleInTransactionReport, type IdleSession } from "../../../db/queries/trading.ts";
 import { formatAge, plural } from "./format.ts";
 import type { CheckModule, CheckStatus } from "./types.ts";
 
@@ -27,7 +27,7 @@ const QUERY_CHARS = 200;
 
 /**
  * Without `health.details` the data layer removes the sessions' user, client and query
- * (lib/recovery/redact.ts) and names them in `hidden`.
+ * (lib/recovery/access/redact.ts) and names them in `hidden`.
  */
 export type IdleTransactionsDetail = {
   olderThanSeconds: number;

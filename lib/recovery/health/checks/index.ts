@@ -1,5 +1,5 @@
 import "server-only";
-import type { ActionName } from "../guarded-action.ts";
+import type { ActionName } from "../../actions/types.ts";
 import { circuitBreaker } from "./circuit-breaker.ts";
 import { dbConnections } from "./db-connections.ts";
 import { directivesStalePending } from "./directives-stale-pending.ts";

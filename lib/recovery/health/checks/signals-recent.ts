@@ -5,8 +5,8 @@ import "server-only";
  *   SELECT COUNT(*) FROM signal_outbox WHERE created_at > NOW() - INTERVAL '5 minutes';
  * The window is SIGNAL_SILENCE_SECONDS (default 300, the runbook's 5 minutes).
  */
-import { env } from "../../env.ts";
-import { countRecentSignals, recentSignalsQuery } from "../../db/queries/trading.ts";
+import { env } from "../../../env.ts";
+import { countRecentSignals, recentSignalsQuery } from "../../../db/queries/trading.ts";
 import { formatAge } from "./format.ts";
 import type { CheckModule } from "./types.ts";
 

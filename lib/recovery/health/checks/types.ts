@@ -1,10 +1,11 @@
-import type { Env } from "../../env.ts";
-import type { MonitoringQuery } from "../../db/queries/trading.ts";
-import type { ActionName } from "../guarded-action.ts";
+import type { Env } from "../../../env.ts";
+import type { MonitoringQuery } from "../../../db/queries/trading.ts";
+import type { ActionName } from "../../actions/types.ts";
 import type { AreaId } from "../status.ts";
+import type { CheckStatus } from "../../../db/types.ts";
 
-/** The shape every health check yields (ids are part of the public API). */
-export type CheckStatus = "ok" | "warn" | "critical" | "unknown";
+/** The shape every health check yields (ids are part of the public API). The status type lives in lib/db/types.ts. */
+export type { CheckStatus };
 
 export type CheckResult = {
   id: string;
@@ -47,7 +48,7 @@ export type NotConfiguredDetail = { configured: false; hint: string };
 /** Ranks statuses from best to worst, for "the worst of" and sorting. */
 export const severity: Record<CheckStatus, number> = { ok: 0, unknown: 1, warn: 2, critical: 3 };
 
-/** Runbook scenario numbers (lib/recovery/runbook.ts). */
+/** Runbook scenario numbers (lib/recovery/runbook/model.ts). */
 export type ScenarioNumber = 1 | 2 | 3 | 4 | 5;
 
 /**
@@ -67,7 +68,7 @@ export type CheckModule<Id extends string = string, Detail extends object = obje
   timeoutMs?: number;
   /** The runbook scenario it detects (opens incidents; the panel shows that scenario's steps), if any. */
   scenario: ScenarioNumber | null;
-  /** The status-page area it speaks for (lib/recovery/status.ts). */
+  /** The status-page area it speaks for (lib/recovery/health/status.ts). */
   area: AreaId;
   /** The guarded actions that treat its symptom: their panel is this check's, and they re-read it after their effect. */
   actions: readonly ActionName[];
@@ -81,7 +82,7 @@ export type CheckModule<Id extends string = string, Detail extends object = obje
   run(signal: AbortSignal): Promise<CheckReading<Detail>>;
 };
 
-/** What the snapshot needs of a check to run it (lib/recovery/snapshot.ts). */
+/** What the snapshot needs of a check to run it (lib/recovery/health/snapshot.ts). */
 export type CheckDefinition = {
   id: string;
   title: string;

@@ -16,8 +16,8 @@ import "server-only";
  * worker answered 429 within the window but has recovered, or a worker fails otherwise; unknown
  * when no worker can be reached at all.
  */
-import { displayUrl } from "../../display-url.ts";
-import { env, type WorkerProbe } from "../../env.ts";
+import { displayUrl } from "../../../display-url.ts";
+import { env, type WorkerProbe } from "../../../env.ts";
 import { formatAge, notConfigured, plural } from "./format.ts";
 import type { CheckModule, CheckReading, NotConfiguredDetail } from "./types.ts";
 
