@@ -34,6 +34,7 @@ const config = [
           patterns: [
             { group: ["@/lib/db/*", "**/lib/db/*", "postgres", "drizzle-orm", "drizzle-orm/*"], message: "Client components must not import the data layer.", allowTypeImports: true },
             { group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." },
+            { group: ["@/lib/recovery/actions/*", "!@/lib/recovery/actions/types", "**/recovery/actions/*", "!**/recovery/actions/types", "!**/recovery/actions/types.ts"], message: "The actions' wrapper and definitions run on the server only; client code imports their types from lib/recovery/actions/types.ts and calls the server actions (app/actions/recovery.ts)." },
           ],
         },
       ],
@@ -46,6 +47,24 @@ const config = [
       "no-restricted-imports": [
         "error",
         { patterns: [{ group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." }] },
+      ],
+    },
+  },
+  {
+    // The data layer sits below the domain code: lib/db never imports lib/recovery (values both need,
+    // such as a check's status, live in lib/db/types.ts).
+    files: ["lib/db/**/*.ts"],
+    // The audit queries' exemption ends when the audit modules move under lib/recovery/audit/.
+    ignores: ["lib/db/queries/audit.ts", "lib/db/queries/audit-records.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@/lib/recovery", "@/lib/recovery/**", "**/recovery", "**/recovery/**"], message: "lib/db sits below lib/recovery and never imports it: move the type it needs down (lib/db/types.ts)." },
+            { group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." },
+          ],
+        },
       ],
     },
   },
