@@ -5,8 +5,8 @@
  * outcome, re-check of the panel), over HTTP against the running console.
  */
 import type postgres from "postgres";
-import { confirmRequest, preview, type ActionClient, type ActionState } from "../lib/console.ts";
-import { openIdleSessions } from "../lib/sessions.ts";
+import { confirmRequest, preview, type ActionClient, type ActionState } from "../../tests/support/harness/console.ts";
+import { openIdleSessions } from "../../tests/support/harness/sessions.ts";
 import { round, waitFor } from "../lib/stats.ts";
 
 /** Everything pending is processed, so the stale set is exactly what a measure inserts. */

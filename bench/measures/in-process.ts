@@ -9,8 +9,8 @@ import { HealthMonitor, monitoringQueries } from "../../lib/recovery/health/snap
 import { parseEnv } from "../../lib/env.ts";
 import { applyEnv } from "../lib/inproc.ts";
 import { startSimsProcess } from "../lib/sims-process.ts";
-import { explainQuery, type PlanVerdict } from "../lib/plans.ts";
-import type { Step } from "../lib/progress.ts";
+import { explainQuery, type PlanVerdict } from "../../tests/support/harness/plans.ts";
+import type { Step } from "../../tests/support/harness/progress.ts";
 import { percentile, p95, round } from "../lib/stats.ts";
 
 /** EXPLAIN of every monitoring read, with the console's default thresholds. */

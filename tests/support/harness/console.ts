@@ -16,7 +16,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { encode } from "@auth/core/jwt";
 import type postgres from "postgres";
-import { ensureBuild, root, startConsole, type ConsoleServer } from "../../scripts/lib/stack.ts";
+import { ensureBuild, root, startConsole, type ConsoleServer } from "../../../scripts/lib/stack.ts";
 
 const require = createRequire(import.meta.url);
 type Flight = {

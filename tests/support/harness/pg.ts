@@ -6,8 +6,8 @@
  */
 import path from "node:path";
 import postgres from "postgres";
-import { startEmbeddedPostgres, type EmbeddedPg } from "../../lib/db/embedded.ts";
-import { freePort } from "../../scripts/lib/stack.ts";
+import { startEmbeddedPostgres, type EmbeddedPg } from "../../../lib/db/embedded.ts";
+import { freePort } from "../../../scripts/lib/stack.ts";
 
 export type Sql = postgres.Sql;
 

@@ -4,7 +4,7 @@
  * `npm run bench` (at 10M rows) and tests/db/plans.test.ts (at 100k rows, in `npm test`).
  */
 import type postgres from "postgres";
-import type { MonitoringQuery } from "../../lib/db/queries/trading.ts";
+import type { MonitoringQuery } from "../../../lib/db/queries/trading.ts";
 
 export const TRADING_TABLES = ["signal_outbox", "trade_directives", "execution_events"] as const;
 

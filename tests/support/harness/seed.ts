@@ -14,7 +14,7 @@
  * pending. Everything above `base` (the previous window, rows the bench itself added) is deleted
  * first.
  */
-import { migrateTradingFixtures } from "../../lib/db/migrate.ts";
+import { migrateTradingFixtures } from "../../../lib/db/migrate.ts";
 import { connect, createDatabase, databaseComment, setDatabaseComment, type BenchServer, type Sql } from "./pg.ts";
 import { say, ticker } from "./progress.ts";
 
