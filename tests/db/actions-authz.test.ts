@@ -7,18 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
-vi.mock("@/auth", () => ({
-  auth: async () => session.current,
-  oidc: null,
-  SSO_PROVIDER_ID: "oidc",
-  signIn: vi.fn(async () => undefined),
-  signOut: vi.fn(async () => undefined),
-  unstable_update: vi.fn(async () => null),
-}));
-vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "actions-authz" }) }));
-vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
-
+// First: its mocks apply to the imports below.
+import { request, session } from "../support/next-request";
 import { closeStores } from "@/lib/db/client";
 import { clearSessionCache } from "@/lib/recovery/access/authz";
 import { flushRefusals } from "@/lib/recovery/audit-fold";
@@ -26,6 +16,8 @@ import { endpoints, type ActionEndpoint, type FormArg } from "@/lib/recovery/acc
 import { can, roles, type Role } from "@/lib/recovery/access/permissions";
 import { addUser } from "@/lib/recovery/access/users";
 import { connect, type Sql } from "../support/db";
+
+request.headers = new Headers({ "x-request-id": "actions-authz" });
 
 let sql: Sql;
 const ids = {} as Record<Role, string>;
