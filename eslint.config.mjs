@@ -34,7 +34,7 @@ const config = [
           patterns: [
             { group: ["@/lib/db/*", "**/lib/db/*", "postgres", "drizzle-orm", "drizzle-orm/*"], message: "Client components must not import the data layer.", allowTypeImports: true },
             { group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." },
-            { group: ["@/lib/recovery/actions/*", "!@/lib/recovery/actions/types", "**/recovery/actions/*", "!**/recovery/actions/types", "!**/recovery/actions/types.ts"], message: "The actions' wrapper and definitions run on the server only; client code imports their types from lib/recovery/actions/types.ts and calls the server actions (app/actions/recovery.ts)." },
+            { group: ["@/lib/recovery/actions", "@/lib/recovery/actions/*", "!@/lib/recovery/actions/types", "**/recovery/actions/*", "!**/recovery/actions/types", "!**/recovery/actions/types.ts"], message: "The actions' wrapper and definitions run on the server only; client code imports their types from lib/recovery/actions/types.ts and calls the server actions (app/actions/recovery.ts)." },
           ],
         },
       ],
