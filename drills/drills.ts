@@ -5,9 +5,9 @@
  */
 import { runScript, type ScriptResult } from "../scripts/lib/run-script.ts";
 import postgres from "postgres";
-import type { CheckId } from "../lib/recovery/checks/index.ts";
-import { confirmRequest, preview, type ActionState } from "../bench/lib/console.ts";
-import { fillConnections, isTooManyConnections } from "../bench/lib/sessions.ts";
+import type { CheckId } from "../lib/recovery/health/checks/index.ts";
+import { confirmRequest, preview, type ActionState } from "../tests/support/harness/console.ts";
+import { fillConnections, isTooManyConnections } from "../tests/support/harness/sessions.ts";
 import { HOSTILE_AUDIT_BOUND, HOSTILE_REQUESTS, runHostile } from "./hostile-input.ts";
 import { auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
 

@@ -19,9 +19,9 @@ import { startEmbeddedPostgres, type EmbeddedPg } from "../lib/db/embedded.ts";
 import { migrateConsoleStore, migrateTradingFixtures } from "../lib/db/migrate.ts";
 import { freePort } from "../scripts/lib/stack.ts";
 import { startTradeDirector, type TradeDirectorSim } from "../sim/trade-director.ts";
-import { ActionClient, ensureUser, launchConsole, secret, sessionCookie, type ConsoleUnderTest, type TestUser } from "../bench/lib/console.ts";
-import { connect, withDatabase } from "../bench/lib/pg.ts";
-import { provisionAppRole, provisionConsoleRole, type RoleLogin } from "../bench/lib/roles.ts";
+import { ActionClient, ensureUser, launchConsole, secret, sessionCookie, type ConsoleUnderTest, type TestUser } from "../tests/support/harness/console.ts";
+import { connect, withDatabase } from "../tests/support/harness/pg.ts";
+import { provisionAppRole, provisionConsoleRole, type RoleLogin } from "../tests/support/harness/roles.ts";
 
 /** The trading server's connection budget: small, so filling it is quick. */
 export const MAX_CONNECTIONS = 40;
