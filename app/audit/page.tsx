@@ -11,8 +11,8 @@ import { readAuditAnchor, readAuditEntries, readAuditFacets, readAuditHead, read
 import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit/filters";
 import type { AuditRecord } from "@/lib/recovery/audit/hash";
 import type { Break } from "@/lib/recovery/audit/verify";
-import { requirePageActor } from "@/lib/recovery/authz";
-import { can } from "@/lib/recovery/permissions";
+import { requirePageActor } from "@/lib/recovery/access/authz";
+import { can } from "@/lib/recovery/access/permissions";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Audit trail" };

@@ -13,7 +13,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendAudit } from "@/lib/recovery/audit/writer";
 import { anchoringStatus, anchorVerifiedHead, recordAnchor, stopAnchoring } from "@/lib/recovery/audit/anchors";
-import { renderMetrics } from "@/lib/recovery/metrics";
+import { renderMetrics } from "@/lib/recovery/health/metrics";
 import { toAuditRecord } from "@/lib/db/audit-columns";
 import { buildBody, hashEntry, type AuditRecord } from "@/lib/recovery/audit/hash";
 import { verifyStoredChain } from "@/lib/recovery/audit/verify-store";

@@ -22,9 +22,9 @@ vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-i
 vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
 
 import { verifyAuditChainAction } from "@/app/audit/actions";
-import { clearSessionCache } from "@/lib/recovery/authz";
+import { clearSessionCache } from "@/lib/recovery/access/authz";
 import { appendAudit } from "@/lib/recovery/audit/writer";
-import { addUser } from "@/lib/recovery/users";
+import { addUser } from "@/lib/recovery/access/users";
 import { withEnv } from "../support/db";
 import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";
 import postgres from "postgres";
