@@ -19,7 +19,7 @@ import { env } from "../../env.ts";
 import type { AuditRecord } from "../audit-entry.ts";
 import { likePattern, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } from "../audit-entry.ts";
 import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../client.ts";
-import { isDriverError, toDbError } from "../errors.ts";
+import { DbError, isDriverError, toDbError } from "../errors.ts";
 import { Gate, GateTimeoutError } from "../gate.ts";
 import { getAuditGenesis, getAuditHead, toAuditRecord, type AuditHead, type AuditRow } from "./audit-records.ts";
 
@@ -299,6 +299,10 @@ export async function openAuditCursor(opts: { filters?: AuditFilters; batch?: nu
       const from = opts.fromSeq ? conn`a.seq >= ${opts.fromSeq}` : conn`true`;
       const query = conn<AuditRow[]>`select * from console.audit_log a where ${filterSql(conn, filters, range)} and ${from} order by a.seq`;
       for await (const rows of query.cursor(opts.batch ?? 1000)) yield rows.map(toAuditRecord);
+      // postgres.js can end a suspended cursor quietly when the server ends its session between two
+      // batches (a DBA's pg_terminate_backend, a restart): an export that stopped early must fail,
+      // never pass for the whole log.
+      if (session.lost) throw new DbError("db.unavailable", "console", "the audit read's session ended before the end of the log");
     } catch (err) {
       throw mapErr(err);
     } finally {
