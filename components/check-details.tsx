@@ -5,7 +5,7 @@
  * (components/checks/). Rendered inside a <details> element, so it opens with the keyboard (Enter
  * or Space on its summary) and without JavaScript.
  */
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { Facts } from "./checks/parts";
 import { useCheckRenderer } from "./checks/registry";
 import { formatValue } from "./format";

@@ -24,7 +24,7 @@ export const HOSTILE_AUDIT_BOUND = HOSTILE_REQUESTS;
 
 const MB = 1024 * 1024;
 
-// React's own argument encoder, from Next's copy of React (as bench/lib/console.ts uses it).
+// React's own argument encoder, from Next's copy of React (as tests/support/harness/console.ts uses it).
 const flight = createRequire(import.meta.url)("next/dist/compiled/react-server-dom-turbopack/client.node") as { encodeReply(v: unknown): Promise<string | FormData> };
 
 /** A small deterministic PRNG (mulberry32): the same seed sends the same requests. */

@@ -19,9 +19,9 @@ import { startEmbeddedPostgres, type EmbeddedPg } from "../lib/db/embedded.ts";
 import { migrateConsoleStore, migrateTradingFixtures } from "../lib/db/migrate.ts";
 import { freePort } from "../scripts/lib/stack.ts";
 import { startTradeDirector, type TradeDirectorSim } from "../sim/trade-director.ts";
-import { ActionClient, ensureUser, launchConsole, secret, sessionCookie, type ConsoleUnderTest, type TestUser } from "../bench/lib/console.ts";
-import { connect, withDatabase } from "../bench/lib/pg.ts";
-import { provisionAppRole, provisionConsoleRole, type RoleLogin } from "../bench/lib/roles.ts";
+import { ActionClient, ensureUser, launchConsole, secret, sessionCookie, type ConsoleUnderTest, type TestUser } from "../tests/support/harness/console.ts";
+import { connect, withDatabase } from "../tests/support/harness/pg.ts";
+import { provisionAppRole, provisionConsoleRole, type RoleLogin } from "../tests/support/harness/roles.ts";
 
 /** The trading server's connection budget: small, so filling it is quick. */
 export const MAX_CONNECTIONS = 40;
@@ -160,6 +160,8 @@ export async function startWorld(o: { log: (line: string) => void }): Promise<Dr
         ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
         ACTION_RATE_LIMIT_PER_MINUTE: "1000",
         PREVIEW_RATE_LIMIT_PER_MINUTE: "1000",
+        // The periodic anchorer, every 2 s (rewrite-before-anchor waits for its refusal).
+        AUDIT_ANCHOR_SECONDS: "2",
         ...THRESHOLDS,
       },
     });
@@ -284,6 +286,11 @@ export async function auditRows(world: DrillWorld, where: { afterSeq?: number; r
   } finally {
     await sql.end({ timeout: 2 });
   }
+}
+
+/** The console's anchor file (AUDIT_ANCHOR_FILE's default under the world's DATA_DIR). */
+export function anchorFile(world: DrillWorld): string {
+  return path.join(world.dir, "console-data", "audit-anchors.ndjson");
 }
 
 export async function auditHead(world: DrillWorld): Promise<number> {

@@ -134,7 +134,7 @@ export const envSchema = z.object({
   EA_HEARTBEAT_STALE_SECONDS: int(60, 1),
 
   RECOVERY_ACTIONS_ENABLED: bool(true),
-  /** Guarded recovery actions (lib/recovery/guarded-action.ts). */
+  /** Guarded recovery actions (lib/recovery/actions/pipeline.ts). */
   PREVIEW_TTL_SECONDS: int(120, 10, 3600),
   /** Previews per user per minute (each one queries the trading DB and is stored). */
   PREVIEW_RATE_LIMIT_PER_MINUTE: int(30, 1),
@@ -201,7 +201,7 @@ export const envSchema = z.object({
   /** Set by `npm run demo` only: allows the demo's well-known accounts in production mode. */
   DEMO_MODE: bool(false),
 
-  /** Audit chain anchoring (lib/recovery/audit-anchor.ts): every N seconds; 0 turns the timer off. */
+  /** Audit chain anchoring (lib/recovery/audit/anchors.ts): every N seconds; 0 turns the timer off. */
   AUDIT_ANCHOR_SECONDS: int(900, 0),
   /** Append-only file of anchored heads; default <DATA_DIR>/audit-anchors.ndjson. */
   AUDIT_ANCHOR_FILE: z.string().optional(),

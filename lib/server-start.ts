@@ -25,21 +25,21 @@ export async function startServer(): Promise<void> {
 
 /**
  * At shutdown (lib/shutdown.ts, run by scripts/console-server.ts once the requests in flight have
- * finished), write the summaries of the refusal windows still open (lib/recovery/audit-fold.ts), so
+ * finished), write the summaries of the refusal windows still open (lib/recovery/audit/fold.ts), so
  * their counts reach the audit.
  */
 function flushRefusalsOnShutdown(): void {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  onShutdown("audit refusal summaries", () => import("./recovery/audit-fold.ts").then((m) => m.flushRefusals()));
+  onShutdown("audit refusal summaries", () => import("./recovery/audit/fold.ts").then((m) => m.flushRefusals()));
 }
 
 /**
  * Load the runbook file (RUNBOOK_FILE) now, record its version, and check it for changes every
- * RUNBOOK_RELOAD_SECONDS (lib/recovery/runbook-source.ts). Not during `next build`.
+ * RUNBOOK_RELOAD_SECONDS (lib/recovery/runbook/source.ts). Not during `next build`.
  */
 async function startRunbook(): Promise<void> {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  const { startRunbookWatch } = await import("./recovery/runbook-source.ts");
+  const { startRunbookWatch } = await import("./recovery/runbook/source.ts");
   startRunbookWatch();
 }
 
@@ -58,11 +58,11 @@ async function startIncidents(): Promise<void> {
 
 /**
  * Anchor the audit chain's head outside the database every AUDIT_ANCHOR_SECONDS (issue 6,
- * lib/recovery/audit-anchor.ts). Idempotent, unref'd timers; not during `next build`.
+ * lib/recovery/audit/anchors.ts). Idempotent, unref'd timers; not during `next build`.
  */
 async function startAuditAnchoring(e: Env): Promise<void> {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  const { startAnchoring } = await import("./recovery/audit-anchor.ts");
+  const { startAnchoring } = await import("./recovery/audit/anchors.ts");
   startAnchoring(e);
 }
 

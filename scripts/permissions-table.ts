@@ -1,5 +1,5 @@
 /**
- * The roles-and-permissions table of docs/security.md, generated from lib/recovery/permissions.ts.
+ * The roles-and-permissions table of docs/security.md, generated from lib/recovery/access/permissions.ts.
  *   node --import tsx scripts/permissions-table.ts           print it
  *   node --import tsx scripts/permissions-table.ts --write   update docs/security.md between its markers
  * tests/unit/permissions.test.ts fails when docs/security.md and the code disagree.
@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { permissionTableMarkdown } from "../lib/recovery/permissions.ts";
+import { permissionTableMarkdown } from "../lib/recovery/access/permissions.ts";
 
 const table = permissionTableMarkdown();
 if (process.argv.includes("--write")) {

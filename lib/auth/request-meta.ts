@@ -1,6 +1,6 @@
 import "server-only";
-import type { RequestMeta } from "../recovery/audit.ts";
 import { requestIdFrom } from "../http/request-context.ts";
+import type { RequestMeta } from "../recovery/audit/writer.ts";
 import { normalizeAddress } from "./client-address.ts";
 
 /**

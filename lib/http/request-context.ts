@@ -1,7 +1,7 @@
 /**
  * One request's context, shared by the console's entry point (scripts/console-server.ts), which
  * opens it around Next's handler and logs it when the response ends, and the app, which notes who
- * the caller is (lib/recovery/authz.ts currentActor). The AsyncLocalStorage lives on globalThis
+ * the caller is (lib/recovery/access/authz.ts currentActor). The AsyncLocalStorage lives on globalThis
  * under a registered symbol: the entry point and Next's server bundle each load their own copy of
  * this module. No server-only marker: the entry point imports it.
  */

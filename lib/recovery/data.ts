@@ -2,7 +2,7 @@ import "server-only";
 /**
  * The data access layer: every read behind a page or a route handler. Each function checks the
  * caller's permission itself, through requirePermission (the one helper and the one permission
- * table, lib/recovery/authz.ts), before it reads anything, so a page or handler that forgot its
+ * table, lib/recovery/access/authz.ts), before it reads anything, so a page or handler that forgot its
  * own check still shows nothing. Pages pass no caller (the session comes from the request's
  * cookies); route handlers pass their Request, which also admits machine tokens where the
  * permission allows them.
@@ -12,23 +12,23 @@ import "server-only";
  * pages, layouts and route handlers.
  */
 import { cache } from "react";
-import type { AuditFilters, AuditPage } from "./audit-filters.ts";
-import { anchorFilePath, readLatestAnchorCached } from "./audit-anchor.ts";
-import { exportAudit, type ExportFormat } from "./audit-export.ts";
-import { requirePermission, type Actor } from "./authz.ts";
-import { loadContacts } from "./contacts.ts";
+import type { AuditFilters, AuditPage } from "./audit/filters.ts";
+import { anchorFilePath, anchoringStatus, readLatestAnchorCached } from "./audit/anchors.ts";
+import { exportAudit, type ExportFormat } from "./audit/export.ts";
+import { requirePermission, type Actor } from "./access/authz.ts";
+import { loadContacts } from "./incidents/contacts.ts";
 import { currentIncidents, statusIncident } from "./incidents/view.ts";
-import { can, type Permission } from "./permissions.ts";
-import { redactChecks } from "./redact.ts";
-import { healthMonitor, monitoredChecks } from "./snapshot.ts";
-import { buildStatus } from "./status.ts";
-import { listUsers } from "./users.ts";
-import type { RequestMeta } from "./audit.ts";
+import { can, type Permission } from "./access/permissions.ts";
+import { redactChecks } from "./access/redact.ts";
+import { healthMonitor, monitoredChecks } from "./health/snapshot.ts";
+import { buildStatus } from "./health/status.ts";
+import { listUsers } from "./access/users.ts";
+import type { RequestMeta } from "./audit/writer.ts";
 import { listPendingApprovals } from "../db/queries/actions.ts";
-import { getAuditEntry, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
+import { getAuditEntry, getGenesis, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
 import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents, listIncidents } from "../db/queries/incidents.ts";
 import { getRunbookVersions, listRunbookVersions, runbookUpdatedSince } from "../db/queries/runbook.ts";
-import { runbookState } from "./runbook-source.ts";
+import { runbookState } from "./runbook/source.ts";
 import { orNullAfter } from "../time.ts";
 
 /** Who is asking: a route handler passes its Request; a page passes nothing. */
@@ -48,7 +48,7 @@ const INCIDENT_WAIT_MS = 1500;
 
 /**
  * The shared snapshot, as this caller may see it: without `health.details`, other sessions' SQL
- * text, database user names and client addresses are removed (lib/recovery/redact.ts). The shared
+ * text, database user names and client addresses are removed (lib/recovery/access/redact.ts). The shared
  * snapshot itself keeps them; the cut is made here, per caller.
  */
 export async function readHealth(caller: Caller = {}) {
@@ -67,10 +67,16 @@ export async function readMetricsInput(caller: Caller = {}) {
   const actor = await authorized("health.read", caller);
   const monitor = healthMonitor();
   // The exposition carries no detail today; redacted anyway, so a new metric cannot leak one.
-  return { snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")), evaluations: monitor.evaluations };
+  return { snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")), evaluations: monitor.evaluations, anchoring: anchoringStatus() };
 }
 
-/** The stakeholders' reduced status (lib/recovery/status.ts): no checks, no SQL, no hosts. */
+/** The audit anchorer's state in this process: the last anchor, and whether (and why) it refuses to anchor. */
+export async function readAuditAnchoring(caller: Caller = {}) {
+  await authorized("health.read", caller);
+  return anchoringStatus();
+}
+
+/** The stakeholders' reduced status (lib/recovery/health/status.ts): no checks, no SQL, no hosts. */
 export async function readStatus(caller: Caller = {}) {
   await authorized("status.read", caller);
   const monitor = healthMonitor();
@@ -179,13 +185,14 @@ export async function readAuditFacets(caller: Caller = {}) {
   return listAuditFacets();
 }
 
-/** The latest external anchor of the chain's head (the anchor file). */
+/** The latest external anchor of this chain's head (the anchor file; another chain's anchors in a shared file are not this chain's). */
 export async function readAuditAnchor(caller: Caller = {}) {
   await authorized("audit.read", caller);
-  return readLatestAnchorCached(anchorFilePath());
+  const genesis = await getGenesis();
+  return readLatestAnchorCached(anchorFilePath(), genesis?.hash ?? null);
 }
 
-/** The filtered trail as a streamed download; the export is itself an audit entry (lib/recovery/audit-export.ts). */
+/** The filtered trail as a streamed download; the export is itself an audit entry (lib/recovery/audit/export.ts). */
 export async function readAuditExport(opts: { filters: AuditFilters; format: ExportFormat; request: RequestMeta }, caller: Caller = {}) {
   const actor = await requirePermission("audit.export", { request: caller.request, action: "audit.export" });
   return exportAudit({ actor, request: opts.request, filters: opts.filters, format: opts.format });

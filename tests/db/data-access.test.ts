@@ -9,18 +9,18 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 
-const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
-vi.mock("@/auth", () => ({ auth: async () => session.current }));
-vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "data-access-test" }) }));
-
+// First: its mocks apply to the imports below.
+import { request, session } from "../support/next-request";
 import { closeStores } from "@/lib/db/client";
 import * as data from "@/lib/recovery/data";
-import { AuthzError, clearSessionCache } from "@/lib/recovery/authz";
-import { flushRefusals } from "@/lib/recovery/audit-fold";
-import { can, roles, type Permission, type Role } from "@/lib/recovery/permissions";
-import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/snapshot";
-import { addUser } from "@/lib/recovery/users";
+import { AuthzError, clearSessionCache } from "@/lib/recovery/access/authz";
+import { flushRefusals } from "@/lib/recovery/audit/fold";
+import { can, roles, type Permission, type Role } from "@/lib/recovery/access/permissions";
+import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/health/snapshot";
+import { addUser } from "@/lib/recovery/access/users";
 import { connect, withEnv, type Sql } from "../support/db";
+
+request.headers = new Headers({ "x-request-id": "data-access-test" });
 
 type DataFunction = keyof typeof data;
 
@@ -28,6 +28,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readHealth: "health.read",
   readHealthHistory: "health.read",
   readMetricsInput: "health.read",
+  readAuditAnchoring: "health.read",
   readStatus: "status.read",
   readContacts: "health.read",
   readOpenIncidents: "health.read",
@@ -111,7 +112,7 @@ describe("the data access layer", () => {
     const permission = PERMISSION[name];
     const lacking = roles.filter((r) => !can(r, permission));
     for (const role of lacking) {
-      // A fresh window: a repeated denial (same actor and permission) would be folded (audit-fold.ts).
+      // A fresh window: a repeated denial (same actor and permission) would be folded (lib/recovery/audit/fold.ts).
       await flushRefusals();
       const [{ head }] = await sql<[{ head: string }]>`select coalesce(max(seq), 0)::text as head from console.audit_log`;
       signedInAs(role);

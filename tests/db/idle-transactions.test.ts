@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { randomUUID } from "node:crypto";
 import { closeStores } from "@/lib/db/client";
 import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transactions";
-import { idleTransactions } from "@/lib/recovery/checks/idle-transactions";
+import { idleTransactions } from "@/lib/recovery/health/checks/idle-transactions";
 import { connect, withEnv, type Sql } from "../support/db";
 
 const IDLE = 2;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { escapeLabel, renderMetrics } from "@/lib/recovery/metrics";
-import type { Snapshot } from "@/lib/recovery/snapshot";
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import { escapeLabel, renderMetrics } from "@/lib/recovery/health/metrics";
+import type { Snapshot } from "@/lib/recovery/health/snapshot";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 
 function check(over: Partial<CheckResult>): CheckResult {
   return {
@@ -69,6 +69,16 @@ describe("Prometheus metrics", () => {
     expect(lines).toContain('recovery_console_check_observed_timestamp_seconds{check="signals_recent"} 1795815618');
     expect(lines).toContain("recovery_console_snapshot_timestamp_seconds 1795815618.5");
     expect(lines).toContain("recovery_console_health_evaluations_total 42");
+  });
+
+  it("exports the audit anchorer's refusals (issue 11 point 3)", () => {
+    const anchoring = { refused: true, refusals: 3, lastAnchor: { seq: 1042, anchoredAt: "2026-11-27T21:40:18.000Z" } };
+    const a = renderMetrics(snapshot, { evaluations: 1, anchoring }).split("\n");
+    expect(a).toContain("# TYPE recovery_console_audit_anchor_refusals_total counter");
+    expect(a).toContain("recovery_console_audit_anchor_refusals_total 3");
+    expect(a).toContain("recovery_console_audit_anchoring_refused 1");
+    expect(a).toContain("recovery_console_audit_anchor_last_seq 1042");
+    expect(renderMetrics(snapshot, { evaluations: 1, anchoring: { ...anchoring, refused: false } }).split("\n")).toContain("recovery_console_audit_anchoring_refused 0");
   });
 
   it("escapes label values", () => {

@@ -38,13 +38,13 @@ vi.mock("next/navigation", () => ({
     if (err instanceof Error && err.message === "NEXT_REDIRECT") throw err;
   },
 }));
-vi.mock("@/lib/recovery/audit", () => ({
+vi.mock("@/lib/recovery/audit/writer", () => ({
   appendAudit: async (e: { action: string; outcome: string; detail?: unknown }) => {
     h.audit.push({ action: e.action, outcome: e.outcome, detail: e.detail });
     return {};
   },
 }));
-vi.mock("@/lib/recovery/authz", () => ({
+vi.mock("@/lib/recovery/access/authz", () => ({
   AuthzError: h.AuthzError,
   ReauthRequiredError: h.ReauthRequiredError,
   currentActor: async () => h.who.current,

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { can, homeFor, permissionTableMarkdown, permissions, roles } from "@/lib/recovery/permissions";
+import { can, homeFor, permissionTableMarkdown, permissions, roles } from "@/lib/recovery/access/permissions";
 
 describe("permission table", () => {
   it("lets only on-call and admin act", () => {

@@ -1,5 +1,5 @@
-import { withPermission } from "@/lib/recovery/authz";
-import { METRICS_CONTENT_TYPE, renderMetrics } from "@/lib/recovery/metrics";
+import { withPermission } from "@/lib/recovery/access/authz";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "@/lib/recovery/health/metrics";
 import { readMetricsInput } from "@/lib/recovery/data";
 
 export const dynamic = "force-dynamic";
@@ -9,8 +9,8 @@ export const dynamic = "force-dynamic";
  * a session, or `Authorization: Bearer $CONSOLE_API_TOKEN` (Prometheus' `authorization` config).
  */
 export const GET = withPermission("health.read", async (request) => {
-  const { snapshot, evaluations } = await readMetricsInput({ request });
-  return new Response(renderMetrics(snapshot, { evaluations }), {
+  const { snapshot, evaluations, anchoring } = await readMetricsInput({ request });
+  return new Response(renderMetrics(snapshot, { evaluations, anchoring }), {
     headers: { "Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store" },
   });
 });
