@@ -13,7 +13,8 @@ import { actionByName } from "@/lib/recovery/actions";
 import { appendAudit } from "@/lib/recovery/audit";
 import { AuthzError, type Actor } from "@/lib/recovery/authz";
 import { setPolicies } from "@/lib/recovery/automation/load";
-import { automationSummary, automationTick, automationView, takeOverAutomation } from "@/lib/recovery/automation/loop";
+import { automationTick, automationView, takeOverAutomation } from "@/lib/recovery/automation/loop";
+import { automationSummary } from "@/lib/recovery/automation/plan";
 import type { Policy } from "@/lib/recovery/automation/policy";
 import { automationKey } from "@/lib/recovery/automation/runner";
 import { circuitBreaker } from "@/lib/recovery/checks/circuit-breaker";
@@ -284,6 +285,8 @@ describe("the automation loop", () => {
   it("only the incident leader runs policies: two instances, one run", async () => {
     const now = Date.now();
     const checks = [await circuitCheck(now)];
+    // The evaluator's own wiring: with a policy file named, the leader runs the policies in force.
+    await withEnv({ AUTOMATION_FILE: "automation.example.yaml" });
     const mk = () => new IncidentEvaluator({ intervalMs: 1000, now: () => now, evaluate: async () => checks, log: () => {}, janitor: async () => {} });
     const a = mk();
     const b = mk();
@@ -296,6 +299,7 @@ describe("the automation loop", () => {
     } finally {
       await a.stop();
       await b.stop();
+      await withEnv({ AUTOMATION_FILE: undefined });
     }
   });
 

@@ -118,3 +118,12 @@ export function planPolicy(i: PlanInput): Plan {
 
 /** However short min_seconds_between_runs is, attempts (refused ones too) are at least this far apart. */
 export const MIN_RETRY_SECONDS = 10;
+
+/** What automation tried for an incident, in one sentence (for the escalation notification); null if nothing. */
+export function automationSummary(runs: Array<PlanRun & { action: string; detail?: Record<string, unknown> | null }>): string | null {
+  const tried = runs.filter((r) => ["ran", "unknown", "would_run", "approval_required", "handed_over"].includes(r.state));
+  if (!tried.length) return null;
+  const parts = tried.map((r) => (r.state === "ran" ? `${phrase(r.action).does}: ${r.outcome}` : r.state === "would_run" ? `${phrase(r.action).does}: dry run only` : `${phrase(r.action).does}: ${r.state.replace("_", " ")}`));
+  const recovered = tried.some((r) => r.state === "ran" && (r.detail as { recovered?: boolean } | null)?.recovered === true);
+  return `Automation tried ${tried.length} ${tried.length === 1 ? "time" : "times"} (${parts.join("; ")})${recovered ? "" : " and the check did not stay recovered"}.`;
+}

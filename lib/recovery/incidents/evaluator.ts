@@ -19,7 +19,7 @@ import { policyFrom } from "../escalation.ts";
 import { JANITOR_INTERVAL_MS, runJanitor } from "../janitor.ts";
 import { healthMonitor } from "../snapshot.ts";
 import { listAutomationRuns } from "../../db/queries/automation.ts";
-import { automationSummary, automationTick, takeOverAutomation } from "../automation/loop.ts";
+import { automationSummary } from "../automation/plan.ts";
 import { decide, type Decision } from "./decide.ts";
 import { notify, type NotifyEvent } from "./notify.ts";
 
@@ -68,8 +68,11 @@ export class IncidentEvaluator {
     this.log = opts.log ?? ((l) => console.log(`[incidents] ${l}`));
     this.janitor = opts.janitor ?? (() => runJanitor());
     this.janitorIntervalMs = opts.janitorIntervalMs ?? JANITOR_INTERVAL_MS;
-    this.automate = opts.automate ?? ((c) => automationTick(c));
-    this.takeOver = opts.takeOver ?? (() => takeOverAutomation());
+    // Imported when first used: the loop runs actions, whose modules the evaluator's own graph (and
+    // the leadership test's bare process, tests/support/evaluator-process.ts) does without.
+    // With no policy file there is nothing to automate, and nothing is imported.
+    this.automate = opts.automate ?? (async (c) => (env().AUTOMATION_FILE ? (await import("../automation/loop.ts")).automationTick(c) : null));
+    this.takeOver = opts.takeOver ?? (async () => (env().AUTOMATION_FILE ? (await import("../automation/loop.ts")).takeOverAutomation() : null));
   }
 
   get isLeader(): boolean {
