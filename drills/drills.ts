@@ -459,8 +459,10 @@ const STORM_POLICY = `policies:
 const STORM_MAX_RUNS = 2;
 
 /** A local webhook receiver: every notification's JSON body, in order. */
-async function webhookReceiver(): Promise<{ url: string; bodies: Array<{ event: string; text: string; automation?: string }>; close(): Promise<void> }> {
-  const bodies: Array<{ event: string; text: string; automation?: string }> = [];
+type Hooked = { event: string; text: string; automation?: string; incident: { id: number } };
+
+async function webhookReceiver(): Promise<{ url: string; bodies: Hooked[]; close(): Promise<void> }> {
+  const bodies: Hooked[] = [];
   const server = http.createServer((req, res) => {
     let raw = "";
     req.on("data", (c: Buffer) => (raw += c.toString()));
@@ -522,11 +524,12 @@ const automationStorm: Drill = {
         log(`${intents.length} intent/outcome pairs by "automation": ${intents.map((i) => `#${i.seq}→#${outcomes.find((o) => o.intent_seq === i.seq)!.seq}`).join(", ")}`);
         const incidentId = Number(after[0]!.incident_id);
         // Escalation goes on: L2 on time, saying what automation tried.
-        const escalated = await until("the L2 notification", async () => hook.bodies.find((b) => b.event === "escalated") ?? null, 45_000, 250);
+        // (The drill world has other incidents open, signals among them: this one's.)
+        const escalated = await until("the L2 notification", async () => hook.bodies.find((b) => b.event === "escalated" && b.incident.id === incidentId) ?? null, 45_000, 250);
         assert(/Automation tried 2 times/.test(escalated.text), `the L2 notification does not say what automation tried: ${escalated.text}`);
         const [inc] = await store<[{ level: number }]>`select level from console.incidents where id = ${incidentId}`;
         assert(inc.level >= 2, `the incident is at level ${inc.level}`);
-        const told = hook.bodies.filter((b) => b.event === "automation");
+        const told = hook.bodies.filter((b) => b.event === "automation" && b.incident.id === incidentId);
         assert(told.length === STORM_MAX_RUNS + 1, `${told.length} automation notifications, not ${STORM_MAX_RUNS + 1} (each run and the stop)`);
         assert(told.slice(0, STORM_MAX_RUNS).every((b) => /did not recover|recovered/.test(b.text)), `a run's notification does not say whether the check recovered: ${told.map((b) => b.text).join(" | ")}`);
         const timeline = await store`select 1 from console.incident_events where incident_id = ${incidentId} and kind = 'automation'`;

@@ -6,6 +6,8 @@
  * a dead leader is resolved as "outcome unknown".
  */
 import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeStores, withConsole } from "@/lib/db/client";
 import { setAutomationPause } from "@/lib/db/queries/automation";
@@ -21,6 +23,7 @@ import { circuitBreaker } from "@/lib/recovery/checks/circuit-breaker";
 import type { CheckResult } from "@/lib/recovery/checks/types";
 import { AUTOMATION_ACTOR, approveAction, type GuardContext } from "@/lib/recovery/guarded-action";
 import { IncidentEvaluator } from "@/lib/recovery/incidents/evaluator";
+import { drainNotifications } from "@/lib/recovery/incidents/notify";
 import { can } from "@/lib/recovery/permissions";
 import { runCheck } from "@/lib/recovery/snapshot";
 import { startTradeDirector, type TradeDirectorSim } from "@/sim/trade-director";
@@ -315,5 +318,42 @@ describe("the automation loop", () => {
     await automationTick([await circuitCheck(now)], { now });
     expect(resets()).toBe(1);
     expect((await store`select 1 from console.action_runs where idempotency_key = ${automationKey("reset-circuit-when-open", id, 2)}`).length).toBe(1);
+  });
+
+  it("escalation goes on: L2 arrives on the clock and says what automation tried", async () => {
+    const bodies: Array<{ event: string; text: string }> = [];
+    const server = http.createServer((req, res) => {
+      let raw = "";
+      req.on("data", (c: Buffer) => (raw += c.toString()));
+      req.on("end", () => {
+        bodies.push(JSON.parse(raw));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    await withEnv({ INCIDENT_WEBHOOK_URLS: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, ESCALATION_L2_MINUTES: "15" });
+    try {
+      const now = Date.now();
+      const checks = [await circuitCheck(now)];
+      const ev = new IncidentEvaluator({ intervalMs: 1000, now: () => now, evaluate: async () => checks, log: () => {}, janitor: async () => {}, automate: (c) => automationTick(c, { now }) });
+      try {
+        await ev.tick();
+        expect(resets()).toBe(1);
+        director.state = "open";
+        const [inc] = await store<{ id: string }[]>`select id from console.incidents`;
+        // 16 minutes later, still open after automation: L2, saying what it tried.
+        await store`update console.incidents set started_at = now() - interval '16 minutes' where id = ${inc!.id}`;
+        await ev.tick();
+        await drainNotifications();
+        const escalated = bodies.find((b) => b.event === "escalated");
+        expect(escalated?.text).toMatch(/escalated to level 2 .*Automation tried 1 time \(reset the circuit: (succeeded|failed)\)/);
+        expect(bodies.filter((b) => b.event === "automation")[0]?.text).toMatch(/^INC-\d+: Automation \(reset-circuit-when-open\) reset the circuit, run 1 of 2: succeeded\..*The check recovered/);
+      } finally {
+        await ev.stop();
+      }
+    } finally {
+      await withEnv({ INCIDENT_WEBHOOK_URLS: undefined, ESCALATION_L2_MINUTES: undefined });
+      await new Promise((r) => server.close(r));
+    }
   });
 });
