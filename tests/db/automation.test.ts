@@ -19,6 +19,7 @@ import { automationTick, automationView, takeOverAutomation } from "@/lib/recove
 import { automationSummary } from "@/lib/recovery/automation/plan";
 import type { Policy } from "@/lib/recovery/automation/policy";
 import { automationKey } from "@/lib/recovery/automation/runner";
+import { AutomationError, setPaused } from "@/lib/recovery/automation/service";
 import { circuitBreaker } from "@/lib/recovery/checks/circuit-breaker";
 import type { CheckResult } from "@/lib/recovery/checks/types";
 import { AUTOMATION_ACTOR, approveAction, type GuardContext } from "@/lib/recovery/guarded-action";
@@ -355,5 +356,23 @@ describe("the automation loop", () => {
       await withEnv({ INCIDENT_WEBHOOK_URLS: undefined, ESCALATION_L2_MINUTES: undefined });
       await new Promise((r) => server.close(r));
     }
+  });
+
+  it("on-call pauses and resumes a policy: stored for every instance, audited with the change", async () => {
+    const person: Actor = { id: randomUUID(), email: "pauser@example.com", role: "oncall", authTime: Math.floor(Date.now() / 1000), via: "session" };
+    const request = { requestId: randomUUID(), ip: "127.0.0.1", userAgent: "vitest" };
+    expect(await setPaused({ policy: "reset-circuit-when-open", paused: true }, person, request)).toEqual({ changed: true });
+    expect(await setPaused({ policy: "reset-circuit-when-open", paused: true }, person, request)).toEqual({ changed: false });
+    expect(await store`select paused_by_email from console.automation_pauses`).toEqual([{ paused_by_email: "pauser@example.com" }]);
+    expect(await setPaused({ policy: "reset-circuit-when-open", paused: "false" }, person, request)).toEqual({ changed: true });
+    expect(await store`select 1 from console.automation_pauses`).toHaveLength(0);
+    const entries = [...(await audit("automation.pause")), ...(await audit("automation.resume"))];
+    expect(entries.map((e) => [e.actor_email, e.outcome, (e.detail as { policy: string; changed: boolean }).changed])).toEqual([
+      ["pauser@example.com", "succeeded", true],
+      ["pauser@example.com", "succeeded", false],
+      ["pauser@example.com", "succeeded", true],
+    ]);
+    await expect(setPaused({ policy: "no-such-policy", paused: true }, person, request)).rejects.toBeInstanceOf(AutomationError);
+    expect(await store`select 1 from console.automation_pauses`).toHaveLength(0);
   });
 });

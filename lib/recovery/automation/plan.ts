@@ -124,6 +124,6 @@ export function automationSummary(runs: Array<PlanRun & { action: string; detail
   const tried = runs.filter((r) => ["ran", "unknown", "would_run", "approval_required", "handed_over"].includes(r.state));
   if (!tried.length) return null;
   const parts = tried.map((r) => (r.state === "ran" ? `${phrase(r.action).does}: ${r.outcome}` : r.state === "would_run" ? `${phrase(r.action).does}: dry run only` : `${phrase(r.action).does}: ${r.state.replace("_", " ")}`));
-  const recovered = tried.some((r) => r.state === "ran" && (r.detail as { recovered?: boolean } | null)?.recovered === true);
-  return `Automation tried ${tried.length} ${tried.length === 1 ? "time" : "times"} (${parts.join("; ")})${recovered ? "" : " and the check did not stay recovered"}.`;
+  // Said at an escalation: whatever each run's re-check read, the incident is still open.
+  return `Automation tried ${tried.length} ${tried.length === 1 ? "time" : "times"} (${parts.join("; ")}); the incident is still open.`;
 }
