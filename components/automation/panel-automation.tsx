@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, useTransition } from "react";
 import { setAutomationPausedAction } from "@/app/actions/automation";
 import type { Plan } from "@/lib/recovery/automation/plan";
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { fetchJson, retryUnlessSignedOut } from "../data/fetch-json";
 import { keys } from "../data/keys";
 

@@ -13,9 +13,10 @@ import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
 import { haltTrading } from "@/lib/recovery/actions/halt-trading";
 import { actionByName } from "@/lib/recovery/actions";
 import { appendAudit } from "@/lib/recovery/audit";
-import { AuthzError, type Actor } from "@/lib/recovery/authz";
-import { approveAction, confirmAction, previewAction, type ActionDefinition, type ActionState, type GuardContext, type PreviewView } from "@/lib/recovery/guarded-action";
-import { can, type Role } from "@/lib/recovery/permissions";
+import { AuthzError, type Actor } from "@/lib/recovery/access/authz";
+import { approveAction, confirmAction, previewAction } from "@/lib/recovery/actions/pipeline";
+import type { ActionDefinition, ActionState, GuardContext, PreviewView } from "@/lib/recovery/actions/types";
+import { can, type Role } from "@/lib/recovery/access/permissions";
 import { startTradeDirector, type TradeDirectorSim } from "@/sim/trade-director";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { automationSummary, planPolicy, type PlanInput } from "@/lib/recovery/automation/plan";
 import type { Policy } from "@/lib/recovery/automation/policy";
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 
 const NOW = Date.parse("2026-12-03T12:00:00Z");
 const policy: Policy = {

@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadPolicyFile, validatePolicies } from "@/lib/recovery/automation/load";
 import { KNOWN_CHECK_IDS, parsePolicies, PolicyFileError } from "@/lib/recovery/automation/policy";
-import { checks } from "@/lib/recovery/checks";
+import { checks } from "@/lib/recovery/health/checks";
 
 const GOOD = `# comment
 policies:

@@ -2,7 +2,7 @@ import "server-only";
 /**
  * The automation loop: run by the incident-evaluation leader only (lib/recovery/incidents/evaluator.ts),
  * after it has recorded the tick's incidents, so exactly one instance runs policies. It decides from
- * the checks the evaluator already has (the shared snapshot, lib/recovery/snapshot.ts) and from the
+ * the checks the evaluator already has (the shared snapshot, lib/recovery/health/snapshot.ts) and from the
  * console store; it never queries the trading DB for its decision (only the action itself does,
  * when it runs, as a person's would).
  */
@@ -11,8 +11,8 @@ import { withConsole } from "../../db/client.ts";
 import { listPendingApprovals } from "../../db/queries/actions.ts";
 import { insertAutomationRun, listAutomationPauses, listAutomationRuns, resolveOrphanedRuns, type AutomationRun } from "../../db/queries/automation.ts";
 import { addIncidentEvent, listOpenIncidents, type IncidentRow } from "../../db/queries/incidents.ts";
-import type { CheckResult } from "../checks/types.ts";
-import { AUTOMATION_ACTOR } from "../guarded-action.ts";
+import type { CheckResult } from "../health/checks/types.ts";
+import { AUTOMATION_ACTOR } from "../actions/pipeline.ts";
 import { notify } from "../incidents/notify.ts";
 import { currentPolicies } from "./load.ts";
 import { phrase, planPolicy, type Plan } from "./plan.ts";

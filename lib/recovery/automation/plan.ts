@@ -4,7 +4,7 @@
  * leader's loop acts on it ("due"); the panels say it ("Automation will reset the circuit in 40 s").
  * No database and no React: tested with an injected clock.
  */
-import type { CheckResult } from "../checks/types.ts";
+import type { CheckResult } from "../health/checks/types.ts";
 import type { Policy } from "./policy.ts";
 
 /** The run rows the plan reads (lib/db/queries/automation.ts AutomationRun, narrowed). */

@@ -29,7 +29,7 @@ export type AutomationMode = (typeof AUTOMATION_MODES)[number];
 export const AUTOMATABLE_ACTIONS = ["circuit.reset", "directives.cancel_stale", "sessions.terminate_idle"] as const;
 export type AutomatableAction = (typeof AUTOMATABLE_ACTIONS)[number];
 
-/** The registry's check ids (lib/recovery/checks/index.ts); a test keeps the two in step. */
+/** The registry's check ids (lib/recovery/health/checks/index.ts); a test keeps the two in step. */
 export const KNOWN_CHECK_IDS = [
   "signals_recent",
   "directives_stale_pending",

@@ -1,7 +1,7 @@
 import "server-only";
 /**
  * One automated run of one policy for one incident: through the guarded pipeline
- * (lib/recovery/guarded-action.ts runAutomated), then recorded where every instance and person sees
+ * (lib/recovery/actions/pipeline.ts runAutomated), then recorded where every instance and person sees
  * it: the run row (console.automation_runs), the incident's timeline, and a notification saying
  * what automation did and whether the check recovered.
  */
@@ -10,7 +10,8 @@ import { withConsole } from "../../db/client.ts";
 import { finishAutomationRun, insertAutomationRun, type AutomationRun, type AutomationRunState } from "../../db/queries/automation.ts";
 import { addIncidentEvent, incidentRef, type IncidentRow } from "../../db/queries/incidents.ts";
 import { actionByName } from "../actions/index.ts";
-import { runAutomated, type ActionDefinition, type AutomatedRunResult } from "../guarded-action.ts";
+import { runAutomated, type AutomatedRunResult } from "../actions/pipeline.ts";
+import type { ActionDefinition } from "../actions/types.ts";
 import { notify } from "../incidents/notify.ts";
 import { phrase } from "./plan.ts";
 import type { Policy } from "./policy.ts";

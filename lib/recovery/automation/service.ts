@@ -8,7 +8,7 @@ import { z } from "zod";
 import { withConsole, type Sql } from "../../db/client.ts";
 import { setAutomationPause } from "../../db/queries/automation.ts";
 import { appendAudit, type RequestMeta } from "../audit.ts";
-import type { Actor } from "../authz.ts";
+import type { Actor } from "../access/authz.ts";
 import { currentPolicies } from "./load.ts";
 
 export const pauseSchema = z.object({
