@@ -154,7 +154,7 @@ ${DEMO_USERS.map((u) => `    ${u.email.padEnd(22)} ${u.role}`).join("\n")}
   Trade director (simulated):  ${director.url}   e.g. curl ${director.url}/admin/circuit
   Break and heal the world:    npm run sim -- list | scenario <name> | heal
   Automated recovery (L1):     npm run sim -- scenario trade-director-stuck, then watch the circuit
-                               panel: automation resets it after 30 s open (policies: ${path.relative(root, process.env.AUTOMATION_FILE ?? path.join(root, "sim/automation-demo.yaml"))})
+                               panel count down and automation reset it (policies: ${path.relative(root, process.env.AUTOMATION_FILE ?? path.join(root, "sim/automation-demo.yaml"))})
   Demo thresholds (compressed; set the variables to override): ${thresholds}
 
   Ctrl-C stops everything (console, simulator and PostgreSQL). Data stays in ${path.relative(root, dataDir) || dataDir}/.

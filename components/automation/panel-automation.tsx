@@ -44,7 +44,7 @@ export function PanelAutomation({ check, now }: { check: CheckResult; now: numbe
   return (
     <div className="mt-3 rounded-md border border-sky-300 bg-sky-50 p-2 text-sm dark:border-sky-800 dark:bg-sky-950/40" data-testid="automation">
       {plans.map((plan) => {
-        const runs = (data?.runs ?? []).filter((r) => r.policy === plan.policy && r.incidentId === plan.incidentId && r.state !== "refused").slice(-3);
+        const runs = (data?.runs ?? []).filter((r) => r.policy === plan.policy && r.state !== "refused").slice(-3);
         return (
           <div key={plan.policy} data-testid={`automation-${plan.policy}`} data-kind={plan.kind}>
             <p className="font-medium" data-testid="automation-plan" suppressHydrationWarning>
@@ -56,7 +56,8 @@ export function PanelAutomation({ check, now }: { check: CheckResult; now: numbe
               <ul className="mt-1 space-y-0.5 text-xs text-zinc-700 dark:text-zinc-300" data-testid="automation-runs">
                 {runs.map((r) => (
                   <li key={r.id} data-state={r.state}>
-                    {new Date(r.at).toLocaleTimeString()}: {r.message}
+                    {new Date(r.at).toLocaleTimeString()}
+                    {r.incidentId !== null ? ` (INC-${r.incidentId})` : ""}: {r.message}
                   </li>
                 ))}
               </ul>

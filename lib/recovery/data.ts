@@ -164,9 +164,12 @@ export async function readAutomation(caller: Caller = {}) {
   const policies = currentPolicies();
   const generatedAt = new Date().toISOString();
   if (!policies.length) return { generatedAt, canPause: false, plans: [], runs: [] };
-  const { automationView } = await import("./automation/loop.ts");
+  const [{ automationView }, { listRecentAutomationRuns }] = await Promise.all([import("./automation/loop.ts"), import("../db/queries/automation.ts")]);
   const snapshot = await healthMonitor().get();
-  const { plans, runs } = await automationView(snapshot.checks);
+  // What automation did lately, the resolved incidents' runs too: a run that fixed the check
+  // resolves its incident within seconds, and the panel still says what it did.
+  const [{ plans }, recent] = await Promise.all([automationView(snapshot.checks), listRecentAutomationRuns({ limit: 50 })]);
+  const runs = recent.reverse();
   return {
     generatedAt,
     canPause: can(actor.role, "automation.pause"),
