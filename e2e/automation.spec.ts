@@ -19,6 +19,8 @@ test("automation: the circuit panel says when automation will reset it, on-call 
   const plan = automation.getByTestId("automation-plan");
   // What will happen and when, counting down.
   await expect(plan).toHaveText(/Automation will reset the circuit in \d+ s/, { timeout: 20_000 });
+  // The incident banner says it too.
+  await expect(banner.getByTestId("incident-automation")).toContainText(/Automation will reset the circuit in \d+ s/);
 
   // Pause: it says so, and nothing runs.
   await automation.getByRole("button", { name: "Pause automation" }).click();

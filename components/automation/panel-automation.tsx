@@ -23,14 +23,39 @@ export function planText(plan: Plan, now: number): string {
  * On a panel a policy watches (AUTOMATION_FILE): what automation will do and when, what it did for
  * the open incident, and, for on-call, Pause / Resume (audited). Polls only while policies exist.
  */
-export function PanelAutomation({ check, now }: { check: CheckResult; now: number }) {
-  const queryClient = useQueryClient();
-  const { data } = useQuery({
+/** The one automation query (panels and banner share it); polls only while policies exist. */
+export function useAutomation() {
+  return useQuery({
     queryKey: keys.automation(),
     queryFn: ({ signal }) => fetchAutomation(signal),
     refetchInterval: (q) => (q.state.data && q.state.data.plans.length === 0 ? false : 5000),
     retry: retryUnlessSignedOut,
   });
+}
+
+/** Kinds worth a line on the incident banner: automation is about to act, waits for a person, or has stopped. */
+const BANNER_KINDS: ReadonlySet<Plan["kind"]> = new Set(["waiting", "due", "awaiting_approval", "exhausted", "handed_over", "paused"]);
+
+/** On the incident banner: what automation will do for this incident, or why it is waiting for a person. */
+export function IncidentAutomation({ incidentId, now }: { incidentId: number; now: number }) {
+  const { data } = useAutomation();
+  const plans = data?.plans.filter((p) => p.incidentId === incidentId && BANNER_KINDS.has(p.kind)) ?? [];
+  if (!plans.length) return null;
+  return (
+    <ul className="mt-1 text-sm" data-testid="incident-automation">
+      {plans.map((p) => (
+        <li key={p.policy} data-kind={p.kind} suppressHydrationWarning>
+          <span aria-hidden="true">⚙ </span>
+          {planText(p, now)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function PanelAutomation({ check, now }: { check: CheckResult; now: number }) {
+  const queryClient = useQueryClient();
+  const { data } = useAutomation();
   const [pending, start] = useTransition();
   const [message, setMessage] = useState<string | null>(null);
   const plans = data?.plans.filter((p) => p.check === check.id) ?? [];
