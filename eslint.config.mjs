@@ -81,8 +81,8 @@ const config = [
             { name: "@/lib/recovery/incidents/view", importNames: ["currentIncidents", "statusIncident"], message: DAL },
             { name: "@/lib/recovery/access/users", importNames: ["listUsers"], message: DAL },
             { name: "@/lib/recovery/incidents/contacts", importNames: ["loadContacts"], message: DAL },
-            { name: "@/lib/recovery/audit-anchor", importNames: ["readLatestAnchor", "readLatestAnchorCached"], message: DAL },
-            { name: "@/lib/recovery/audit-export", importNames: ["exportAudit"], message: DAL },
+            { name: "@/lib/recovery/audit/anchors", importNames: ["readLatestAnchor", "readLatestAnchorCached"], message: DAL },
+            { name: "@/lib/recovery/audit/export", importNames: ["exportAudit"], message: DAL },
           ],
           patterns: [
             { group: ["@/lib/db/queries/*", "@/lib/db/client", "**/lib/db/queries/*", "**/lib/db/client"], message: DAL, allowTypeImports: true },

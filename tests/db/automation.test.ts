@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeStores, withConsole } from "@/lib/db/client";
 import { setAutomationPause } from "@/lib/db/queries/automation";
 import { actionByName } from "@/lib/recovery/actions";
-import { appendAudit } from "@/lib/recovery/audit";
+import { appendAudit } from "@/lib/recovery/audit/writer";
 import { AuthzError, type Actor } from "@/lib/recovery/access/authz";
 import { setPolicies } from "@/lib/recovery/automation/load";
 import { automationTick, automationView, takeOverAutomation } from "@/lib/recovery/automation/loop";

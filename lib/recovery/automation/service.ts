@@ -7,7 +7,7 @@ import "server-only";
 import { z } from "zod";
 import { withConsole, type Sql } from "../../db/client.ts";
 import { setAutomationPause } from "../../db/queries/automation.ts";
-import { appendAudit, type RequestMeta } from "../audit.ts";
+import { appendAudit, type RequestMeta } from "../audit/writer.ts";
 import type { Actor } from "../access/authz.ts";
 import { currentPolicies } from "./load.ts";
 
