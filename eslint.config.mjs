@@ -54,8 +54,6 @@ const config = [
     // The data layer sits below the domain code: lib/db never imports lib/recovery (values both need,
     // such as a check's status, live in lib/db/types.ts).
     files: ["lib/db/**/*.ts"],
-    // The audit queries' exemption ends when the audit modules move under lib/recovery/audit/.
-    ignores: ["lib/db/queries/audit.ts", "lib/db/queries/audit-records.ts"],
     rules: {
       "no-restricted-imports": [
         "error",

@@ -8,7 +8,7 @@ import "server-only";
  * writers in several console instances are serialised and the chain never forks.
  *
  * Audit is never best-effort: appendAudit throws when the entry cannot be written, and
- * callers must not perform the effect in that case (see guarded-action.ts). Pass `tx` to
+ * callers must not perform the effect in that case (see lib/recovery/actions/pipeline.ts). Pass `tx` to
  * write the entry in the same transaction as a change to the console store.
  */
 import { randomUUID } from "node:crypto";
