@@ -3,13 +3,16 @@
  * see and do, and puts the world back as it found it. A drill throws (with the reason) when the
  * console does not behave; drills/run.ts prints PASS or FAIL for each.
  */
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { runScript, type ScriptResult } from "../scripts/lib/run-script.ts";
 import postgres from "postgres";
 import type { CheckId } from "../lib/recovery/health/checks/index.ts";
 import { confirmRequest, ensureUser, preview, type ActionState } from "../tests/support/harness/console.ts";
 import { fillConnections, isTooManyConnections } from "../tests/support/harness/sessions.ts";
 import { HOSTILE_AUDIT_BOUND, HOSTILE_REQUESTS, runHostile } from "./hostile-input.ts";
-import fs from "node:fs";
 import { toAuditRecord } from "../lib/db/audit-columns.ts";
 import { hashEntry } from "../lib/recovery/audit/hash.ts";
 import { anchorFile, auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
@@ -452,6 +455,108 @@ const hostileInput: Drill = {
   },
 };
 
+/** The automation-storm drill's policy: reset the circuit after 2 s open, at most twice per incident. */
+const STORM_POLICY = `policies:
+  - name: drill-reset-circuit
+    check: circuit_breaker
+    when: { critical_for_seconds: 2 }
+    action: circuit.reset
+    limits: { max_runs_per_incident: 2, min_seconds_between_runs: 1, max_targets: 1 }
+    mode: on
+`;
+const STORM_MAX_RUNS = 2;
+
+/** A local webhook receiver: every notification's JSON body, in order. */
+type Hooked = { event: string; text: string; automation?: string; incident: { id: number } };
+
+async function webhookReceiver(): Promise<{ url: string; bodies: Hooked[]; close(): Promise<void> }> {
+  const bodies: Hooked[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = "";
+    req.on("data", (c: Buffer) => (raw += c.toString()));
+    req.on("end", () => {
+      try {
+        bodies.push(JSON.parse(raw));
+      } catch {
+        /* not JSON: not ours */
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, bodies, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const automationStorm: Drill = {
+  name: "automation-storm",
+  fast: false,
+  what: "the circuit re-opens after every automated reset; automation stops after its most runs with exactly that many intent/outcome pairs, and escalation goes on saying what it tried",
+  async run(world, log) {
+    const policyFile = path.join(world.dir, "automation-storm.yaml");
+    fs.writeFileSync(policyFile, STORM_POLICY);
+    const hook = await webhookReceiver();
+    // The console again, with the policy, a short escalation clock and the receiver.
+    await world.app.stop();
+    await world.relaunch({ AUTOMATION_FILE: policyFile, ESCALATION_L2_MINUTES: "0.5", ESCALATION_L3_MINUTES: "5", INCIDENT_WEBHOOK_URLS: hook.url, INCIDENT_WEBHOOK_BACKOFF_MS: "100" });
+    const resetsBefore = world.director.resetCount;
+    const head = await auditHead(world);
+    // The storm: whatever closes the circuit, it opens again at once.
+    let storming = true;
+    const reopen = setInterval(() => {
+      if (storming && world.director.state !== "open") world.director.open();
+    }, 20);
+    try {
+      world.director.open();
+      const store = world.storeAdmin();
+      try {
+        type RunRow = { state: string; outcome: string | null; incident_id: string };
+        const runs = () => store<RunRow[]>`select state, outcome, incident_id::text from console.automation_runs order by id`;
+        const stopped = await until("automation to stop after its most runs", async () => ((await runs()).some((r) => r.state === "exhausted") ? runs() : null), 60_000, 250);
+        log(`automation ran ${stopped.filter((r) => r.state === "ran").length} times, then stopped: ${stopped.map((r) => `${r.state}${r.outcome ? ` (${r.outcome})` : ""}`).join(", ")}`);
+        // It stays stopped while the storm goes on: no run past the limit, however long we wait.
+        await new Promise((r) => setTimeout(r, 12_000));
+        const after = await runs();
+        assert(after.filter((r) => r.state === "ran").length === STORM_MAX_RUNS, `automation ran ${after.filter((r) => r.state === "ran").length} times, not ${STORM_MAX_RUNS}: ${JSON.stringify(after)}`);
+        assert(after.filter((r) => r.state === "exhausted").length === 1, `the stop was recorded ${after.filter((r) => r.state === "exhausted").length} times`);
+        const resets = world.director.resetCount - resetsBefore;
+        assert(resets === STORM_MAX_RUNS, `the director saw ${resets} resets, not ${STORM_MAX_RUNS}`);
+        const entries = (await auditRows(world, { afterSeq: head })).filter((e) => e.action === "circuit.reset" && e.actor_email === "automation");
+        const intents = entries.filter((e) => e.phase === "intent");
+        const outcomes = entries.filter((e) => e.phase === "outcome");
+        assert(intents.length === STORM_MAX_RUNS && outcomes.length === STORM_MAX_RUNS, `${intents.length} intents and ${outcomes.length} outcomes by automation, not ${STORM_MAX_RUNS} pairs`);
+        assert(
+          intents.every((i) => outcomes.some((o) => o.intent_seq === i.seq)),
+          "an automated intent has no outcome",
+        );
+        log(`${intents.length} intent/outcome pairs by "automation": ${intents.map((i) => `#${i.seq}→#${outcomes.find((o) => o.intent_seq === i.seq)!.seq}`).join(", ")}`);
+        const incidentId = Number(after[0]!.incident_id);
+        // Escalation goes on: L2 on time, saying what automation tried.
+        // (The drill world has other incidents open, signals among them: this one's.)
+        const escalated = await until("the L2 notification", async () => hook.bodies.find((b) => b.event === "escalated" && b.incident.id === incidentId) ?? null, 45_000, 250);
+        assert(/Automation tried 2 times/.test(escalated.text), `the L2 notification does not say what automation tried: ${escalated.text}`);
+        const [inc] = await store<[{ level: number }]>`select level from console.incidents where id = ${incidentId}`;
+        assert(inc.level >= 2, `the incident is at level ${inc.level}`);
+        const told = hook.bodies.filter((b) => b.event === "automation" && b.incident.id === incidentId);
+        assert(told.length === STORM_MAX_RUNS + 1, `${told.length} automation notifications, not ${STORM_MAX_RUNS + 1} (each run and the stop)`);
+        assert(told.slice(0, STORM_MAX_RUNS).every((b) => /did not recover|recovered/.test(b.text)), `a run's notification does not say whether the check recovered: ${told.map((b) => b.text).join(" | ")}`);
+        const timeline = await store`select 1 from console.incident_events where incident_id = ${incidentId} and kind = 'automation'`;
+        assert(timeline.length === STORM_MAX_RUNS + 1, `${timeline.length} automation entries on the incident timeline`);
+        log(`L2 notification: "${escalated.text}"`);
+      } finally {
+        await store.end({ timeout: 2 });
+      }
+    } finally {
+      storming = false;
+      clearInterval(reopen);
+      world.director.closeCircuit();
+      await hook.close();
+      await world.app.stop();
+      await world.relaunch({ AUTOMATION_FILE: undefined, ESCALATION_L2_MINUTES: undefined, ESCALATION_L3_MINUTES: undefined, INCIDENT_WEBHOOK_URLS: undefined, INCIDENT_WEBHOOK_BACKOFF_MS: undefined });
+    }
+  },
+};
+
 
 type AnchoringHealth = { refused: boolean; reason: string | null; refusals: number; lastAnchor: { seq: number } | null };
 
@@ -567,4 +672,4 @@ const rewriteBeforeAnchor: Drill = {
   },
 };
 
-export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay, rewriteBeforeAnchor, hostileInput];
+export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay, rewriteBeforeAnchor, hostileInput, automationStorm];

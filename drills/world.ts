@@ -89,8 +89,8 @@ export type DrillWorld = {
   storeAdmin(): postgres.Sql;
   restartTrading(): Promise<void>;
   restartStore(): Promise<void>;
-  /** Start the console again (after a kill), same port and environment. */
-  relaunch(): Promise<void>;
+  /** Start the console again (after a kill or a stop), same port and environment, changed by `extra` (undefined removes a variable). */
+  relaunch(extra?: Record<string, string | undefined>): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -207,8 +207,8 @@ export async function startWorld(o: { log: (line: string) => void }): Promise<Dr
         storePg = await startEmbeddedPostgres({ dataDir: storeDir, port: storePort, databases: [] });
         world.store.pg = storePg;
       },
-      async relaunch() {
-        current = await current.restart();
+      async relaunch(extra) {
+        current = await current.restart(extra);
         world.app = current;
         world.client = new ActionClient(current.url);
       },

@@ -19,6 +19,7 @@ export async function startServer(): Promise<void> {
   if (e.NODE_ENV === "production" && !e.DEMO_MODE) await refuseDemoCredentials(e);
   await startAuditAnchoring(e);
   await startRunbook();
+  await loadAutomation(e);
   await startIncidents();
   flushRefusalsOnShutdown();
 }
@@ -54,6 +55,26 @@ async function startIncidents(): Promise<void> {
   // Give up incident leadership at shutdown, so another instance takes over at once (its next tick)
   // instead of when this process's session times out.
   if (evaluator) onShutdown("incident leadership", () => evaluator.stop());
+}
+
+/**
+ * Level 1 automated recovery: read AUTOMATION_FILE now. A bad file stops start-up with its line and
+ * the reason (lib/recovery/automation/policy.ts); no file, nothing is automated. Not during `next build`.
+ */
+async function loadAutomation(e: Env): Promise<void> {
+  if (process.env.NEXT_PHASE === "phase-production-build" || !e.AUTOMATION_FILE) return;
+  const [{ currentPolicies }, { PolicyFileError }] = await Promise.all([import("./recovery/automation/load.ts"), import("./recovery/automation/policy.ts")]);
+  try {
+    const policies = currentPolicies();
+    const state = !e.RECOVERY_ACTIONS_ENABLED ? " (stopped: RECOVERY_ACTIONS_ENABLED=0)" : !e.AUTOMATION_ENABLED ? " (stopped: AUTOMATION_ENABLED=0)" : "";
+    console.log(`[automation] ${policies.length} ${policies.length === 1 ? "policy" : "policies"} from ${e.AUTOMATION_FILE}${state}: ${policies.map((p) => `${p.name} (${p.mode})`).join(", ") || "none"}`);
+  } catch (err) {
+    if (err instanceof PolicyFileError) {
+      console.error(`\n[recovery-console] The automation policy file is not valid: ${err.message}\n\nSee docs/automation.md for the schema.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
 }
 
 /**

@@ -157,6 +157,33 @@ export async function readPendingApprovals(caller: Caller = {}) {
   return { actor, approvals: await listPendingApprovals() };
 }
 
+// ── Automation ────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Each policy's plan ("Automation will reset the circuit in 40 s") and the runs of the open
+ * incidents. From the shared snapshot and the console store: nothing here queries the trading DB.
+ * With no policy file, nothing is read at all.
+ */
+export async function readAutomation(caller: Caller = {}) {
+  const actor = await authorized("health.read", caller);
+  const { currentPolicies } = await import("./automation/load.ts");
+  const policies = currentPolicies();
+  const generatedAt = new Date().toISOString();
+  if (!policies.length) return { generatedAt, canPause: false, plans: [], runs: [] };
+  const [{ automationView }, { listRecentAutomationRuns }] = await Promise.all([import("./automation/loop.ts"), import("../db/queries/automation.ts")]);
+  const snapshot = await healthMonitor().get();
+  // What automation did lately, the resolved incidents' runs too: a run that fixed the check
+  // resolves its incident within seconds, and the panel still says what it did.
+  const [{ plans }, recent] = await Promise.all([automationView(snapshot.checks), listRecentAutomationRuns({ limit: 50 })]);
+  const runs = recent.reverse();
+  return {
+    generatedAt,
+    canPause: can(actor.role, "automation.pause"),
+    plans,
+    runs: runs.slice(-50).map((r) => ({ id: r.id, policy: r.policy, checkId: r.checkId, incidentId: r.incidentId, mode: r.mode, state: r.state, outcome: r.outcome, message: r.message, at: r.at })),
+  };
+}
+
 // ── Audit ─────────────────────────────────────────────────────────────────────────────────
 
 export async function readAuditEntries(query: { filters: AuditFilters; page: AuditPage }, caller: Caller = {}) {

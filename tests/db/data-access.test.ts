@@ -47,6 +47,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readRunbook: "health.read",
   readRunbookVersions: "health.read",
   readRunbookProblem: "health.read",
+  readAutomation: "health.read",
 };
 
 /** Arguments before the caller, for the functions that take some. */

@@ -24,7 +24,8 @@ export type Actor = {
   role: Role;
   /** Epoch seconds of the last interactive sign-in or re-authentication; 0 for machine tokens. */
   authTime: number;
-  via: "session" | "token";
+  /** system: the console itself (automation, lib/recovery/actions/pipeline.ts AUTOMATION_ACTOR), never a person. */
+  via: "session" | "token" | "system";
   /** How the user last proved who they are (sessions only): what a re-authentication asks for. */
   authMethod?: AuthMethod;
   /** The session's id (sessions only): what signing out ends. */
