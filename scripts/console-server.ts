@@ -72,6 +72,15 @@ function applyBuiltConfig(): void {
   process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(config);
 }
 
+/** The store did not answer (down, or not reachable from here), as opposed to answering with a refusal. */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P03"]);
+function isUnreachable(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code && UNREACHABLE.has(e.code)) return true;
+  }
+  return false;
+}
+
 /** Migrate the console store when it is behind. A store that cannot be reached does not stop the start: /readyz says so. */
 async function prepareStore(): Promise<void> {
   const url = e.CONSOLE_DATABASE_URL ?? e.TRADING_DATABASE_URL;
@@ -80,7 +89,7 @@ async function prepareStore(): Promise<void> {
     if ((await ensureConsoleStore(url, process.env.CONSOLE_MIGRATE_DATABASE_URL || undefined)) === "migrated") log.info("migrated the console store");
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|CONNECT_TIMEOUT|connect/i.test(`${(err as { code?: string }).code ?? ""} ${message}`)) {
+    if (isUnreachable(err)) {
       log.warn({ err: message }, "the console store is unreachable at start-up; starting anyway (/readyz answers 503 until it is back)");
       return;
     }
