@@ -37,8 +37,8 @@ const strict = args.includes("--strict");
 // Ratios are taken in rounds (A/B then B/A) and reported as the median of the per-round ratios,
 // so three quick runs in a row give the same verdicts (bench/results/README.md).
 const MODE = quick
-  ? { large: 200_000, growthSamples: 400, growthRounds: 8, floorSamples: 160, auditPerWriter: 60, ttfbSamples: 120, ttfbRounds: 6, servingSeconds: 3, servingRounds: 3, viewersEvaluations: 3, pollers: 100, freshnessSeconds: 12, loadViewers: 100, loadWarmupSeconds: 5, loadSeconds: 15 }
-  : { large: 10_000_000, growthSamples: 1600, growthRounds: 16, floorSamples: 320, auditPerWriter: 250, ttfbSamples: 240, ttfbRounds: 8, servingSeconds: 6, servingRounds: 4, viewersEvaluations: 24, pollers: 1000, freshnessSeconds: 60, loadViewers: 1000, loadWarmupSeconds: 40, loadSeconds: 60 };
+  ? { large: 200_000, growthSamples: 480, growthRounds: 16, floorSamples: 160, auditPerWriter: 60, ttfbSamples: 120, ttfbRounds: 6, servingSeconds: 3, servingRounds: 3, viewersEvaluations: 3, pollers: 100, freshnessSeconds: 12, loadViewers: 100, loadWarmupSeconds: 5, loadSeconds: 15 }
+  : { large: 10_000_000, growthSamples: 1600, growthRounds: 32, floorSamples: 320, auditPerWriter: 250, ttfbSamples: 240, ttfbRounds: 8, servingSeconds: 6, servingRounds: 4, viewersEvaluations: 24, pollers: 1000, freshnessSeconds: 60, loadViewers: 1000, loadWarmupSeconds: 40, loadSeconds: 60 };
 const SMALL = 10_000;
 const IDLE_TX_SECONDS = 2;
 
