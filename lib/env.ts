@@ -196,7 +196,7 @@ export const envSchema = z.object({
   /** Set by `npm run demo` only: allows the demo's well-known accounts in production mode. */
   DEMO_MODE: bool(false),
 
-  /** Audit chain anchoring (lib/recovery/audit-anchor.ts): every N seconds; 0 turns the timer off. */
+  /** Audit chain anchoring (lib/recovery/audit/anchors.ts): every N seconds; 0 turns the timer off. */
   AUDIT_ANCHOR_SECONDS: int(900, 0),
   /** Append-only file of anchored heads; default <DATA_DIR>/audit-anchors.ndjson. */
   AUDIT_ANCHOR_FILE: z.string().optional(),

@@ -24,7 +24,7 @@ export async function startServer(): Promise<void> {
 
 /**
  * At SIGTERM or SIGINT, write the summaries of the refusal windows still open
- * (lib/recovery/audit-fold.ts), so their counts reach the audit. Best effort: Next's own handler
+ * (lib/recovery/audit/fold.ts), so their counts reach the audit. Best effort: Next's own handler
  * exits once its server has closed, and the writes race that. Only added beside a handler that
  * already ends the process (Next's own, registered before this runs): on its own, a listener here
  * would keep the signal from ending the process.
@@ -32,7 +32,7 @@ export async function startServer(): Promise<void> {
 function flushRefusalsOnShutdown(): void {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
   const flush = () => {
-    void import("./recovery/audit-fold.ts").then((m) => m.flushRefusals()).catch((err) => console.error("[audit] could not write the refusal summaries at shutdown:", err));
+    void import("./recovery/audit/fold.ts").then((m) => m.flushRefusals()).catch((err) => console.error("[audit] could not write the refusal summaries at shutdown:", err));
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     if (process.listenerCount(signal) > 0) process.once(signal, flush);
@@ -61,11 +61,11 @@ async function startIncidents(): Promise<void> {
 
 /**
  * Anchor the audit chain's head outside the database every AUDIT_ANCHOR_SECONDS (issue 6,
- * lib/recovery/audit-anchor.ts). Idempotent, unref'd timers; not during `next build`.
+ * lib/recovery/audit/anchors.ts). Idempotent, unref'd timers; not during `next build`.
  */
 async function startAuditAnchoring(e: Env): Promise<void> {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  const { startAnchoring } = await import("./recovery/audit-anchor.ts");
+  const { startAnchoring } = await import("./recovery/audit/anchors.ts");
   startAnchoring(e);
 }
 

@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { bigint, bigserial, boolean, check, index, integer, jsonb, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import type { AuditOutcome, AuditPhase } from "../audit-entry.ts";
 
 export const consoleSchema = pgSchema("console");
 
@@ -28,7 +29,7 @@ export const users = consoleSchema.table("users", {
 });
 
 /**
- * Append-only, hash-chained audit log (see lib/recovery/audit.ts for the chain and
+ * Append-only, hash-chained audit log (see lib/recovery/audit/writer.ts for the chain and
  * the canonical JSON). A trigger (custom migration) rejects UPDATE, DELETE and TRUNCATE.
  */
 export const auditLog = consoleSchema.table(
@@ -43,10 +44,10 @@ export const auditLog = consoleSchema.table(
     actorRole: text("actor_role"),
     action: text("action").notNull(),
     /** intent | outcome | event */
-    phase: text("phase").notNull(),
+    phase: text("phase").$type<AuditPhase>().notNull(),
     /** For an outcome entry: the seq of its intent. */
     intentSeq: bigint("intent_seq", { mode: "number" }),
-    outcome: text("outcome").notNull(),
+    outcome: text("outcome").$type<AuditOutcome>().notNull(),
     reason: text("reason"),
     incidentRef: text("incident_ref"),
     params: jsonb("params"),

@@ -44,7 +44,7 @@ import {
   withActionLock,
   type StoredPreview,
 } from "../../db/queries/actions.ts";
-import { appendAudit, type RequestMeta } from "../audit.ts";
+import { appendAudit, type RequestMeta } from "../audit/writer.ts";
 import { authTimeDetail } from "../../auth/session-policy.ts";
 import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "../access/authz.ts";
 import { canonicalJson } from "../canonical-json.ts";

@@ -11,7 +11,7 @@ import "server-only";
 import { env } from "../../env.ts";
 import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../../db/client.ts";
 import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
-import { appendAudit } from "../audit.ts";
+import { appendAudit } from "../audit/writer.ts";
 import type { CheckResult, CheckStatus } from "../health/checks/types.ts";
 import { scenarioByNumber, scenarioForCheck, type Scenario } from "../runbook/model.ts";
 import { currentRunbook } from "../runbook/source.ts";

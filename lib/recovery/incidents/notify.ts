@@ -10,7 +10,7 @@ import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { addIncidentEvent, recordDelivery, type IncidentRow } from "../../db/queries/incidents.ts";
 import { formatDuration, LEVEL_ASKS } from "./escalation.ts";
-import { storedText } from "../audit-hash.ts";
+import { storedText } from "../audit/hash.ts";
 
 export type NotifyEvent = "opened" | "acknowledged" | "escalated" | "resolved";
 
