@@ -44,6 +44,7 @@ export type DbConnectionsDetail = {
 export const dbConnections: CheckModule<"db_connections", DbConnectionsDetail> = {
   id: "db_connections",
   title: "Database connections",
+  metricUnit: "connections",
   scenario: 3,
   area: "database",
   actions: [],

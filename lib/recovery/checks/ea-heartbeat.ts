@@ -33,6 +33,7 @@ export type EaHeartbeatDetail = {
 export const eaHeartbeat: CheckModule<"ea_heartbeat", EaHeartbeatDetail | NotConfiguredDetail> = {
   id: "ea_heartbeat",
   title: "EA heartbeat",
+  metricUnit: "seconds",
   scenario: 5,
   area: "execution",
   actions: [],

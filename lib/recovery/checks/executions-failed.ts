@@ -24,6 +24,7 @@ export type ExecutionsFailedDetail = { windowSeconds: number; criticalAt: number
 export const executionsFailed: CheckModule<"executions_failed", ExecutionsFailedDetail> = {
   id: "executions_failed",
   title: "Failed executions",
+  metricUnit: "failures",
   scenario: null,
   area: "execution",
   actions: [],

@@ -21,6 +21,8 @@ export type CheckResult = {
   durationMs: number;
   /** Runbook scenario this check detects (1-5), if any. */
   scenario: number | null;
+  /** The check's unit as a word that never changes with the value (the metrics' `unit` label); `unit` above is for reading. */
+  metricUnit?: string;
   error?: { code: string; message: string };
   /**
    * When the current status began, from the monitor's history. An `unknown` in between does not
@@ -65,6 +67,12 @@ export type CheckModule<Id extends string = string, Detail extends object = obje
   title: string;
   /** Client-side deadline for this check alone. */
   timeoutMs?: number;
+  /**
+   * What its numeric value counts, one fixed word ("directives", not "1 directive"): the `unit` label
+   * of recovery_console_check_value (lib/recovery/metrics.ts), which must not change with the value.
+   * Empty when the value is not a number.
+   */
+  metricUnit: string;
   /** The runbook scenario it detects (opens incidents; the panel shows that scenario's steps), if any. */
   scenario: ScenarioNumber | null;
   /** The status-page area it speaks for (lib/recovery/status.ts). */
@@ -88,6 +96,8 @@ export type CheckDefinition = {
   scenario: number | null;
   /** Client-side deadline for this check alone. */
   timeoutMs?: number;
+  /** See CheckModule.metricUnit. */
+  metricUnit?: string;
   run(signal: AbortSignal): Promise<CheckReading<object>>;
 };
 
