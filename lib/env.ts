@@ -164,6 +164,10 @@ export const envSchema = z.object({
   /** Delivery attempts per notification, and the base of the exponential backoff between them. */
   INCIDENT_WEBHOOK_ATTEMPTS: int(5, 1, 20),
   INCIDENT_WEBHOOK_BACKOFF_MS: int(1000, 1, 600_000),
+  /** PagerDuty Events API v2 integration key: trigger at open and escalation, acknowledge, resolve. */
+  PAGERDUTY_ROUTING_KEY: z.string().min(1).optional(),
+  /** Where the PagerDuty events go (default https://events.pagerduty.com/v2/enqueue; the EU service or a test receiver). */
+  PAGERDUTY_EVENTS_URL: httpUrl,
   /** The team's Markdown runbook the console follows (default: runbook/recovery-runbook.md in the project). */
   RUNBOOK_FILE: z.string().optional(),
   /** How often the runbook file is checked for changes (stat; re-parsed only when it changed). */
