@@ -109,7 +109,8 @@ export const envSchema = z.object({
   IDLE_TX_SECONDS: int(600, 1),
   /** idle_transactions turns critical at this many stale sessions (warn from 1). */
   IDLE_TX_CRITICAL_COUNT: int(5, 1),
-  /** Runbook "Failed executions" (last hour): warn from 1, critical from this many. */
+  /** Runbook "Failed executions" (last hour): warn from EXECUTIONS_FAILED_WARN (1), critical from EXECUTIONS_FAILED_CRITICAL. */
+  EXECUTIONS_FAILED_WARN: int(1, 1),
   EXECUTIONS_FAILED_CRITICAL: int(5, 1),
   /** Runbook scenario 3: connections in use as a share of max_connections. */
   DB_CONNECTIONS_WARN_PERCENT: int(80, 1, 100),
@@ -233,6 +234,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   if (env.DB_CONNECTIONS_CRITICAL_PERCENT < env.DB_CONNECTIONS_WARN_PERCENT) {
     problems.push("DB_CONNECTIONS_CRITICAL_PERCENT: must be at least DB_CONNECTIONS_WARN_PERCENT");
+  }
+  if (env.EXECUTIONS_FAILED_CRITICAL < env.EXECUTIONS_FAILED_WARN) {
+    problems.push("EXECUTIONS_FAILED_CRITICAL: must be at least EXECUTIONS_FAILED_WARN");
   }
   if (env.OIDC_ISSUER) {
     const issuer = issuerProblem(env.OIDC_ISSUER);

@@ -77,6 +77,11 @@ export type CheckModule<Id extends string = string, Detail extends object = obje
   scenario: ScenarioNumber | null;
   /** The status-page area it speaks for (lib/recovery/status.ts). */
   area: AreaId;
+  /**
+   * The status page's words when this check is what makes its area degraded or out, in place of the
+   * area's generic ones (rejected orders are not "order execution delayed"). Plain words, lower case.
+   */
+  statusWords?: { degraded?: string; outage?: string };
   /** The guarded actions that treat its symptom: their panel is this check's, and they re-read it after their effect. */
   actions: readonly ActionName[];
   /** What it reads (the bench and the plans test select checks by it). */
