@@ -137,6 +137,11 @@ export const envSchema = z.object({
   ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: int(30, 0),
   ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: int(10, 0),
   ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: int(10, 0),
+  ACTION_COOLDOWN_CANCEL_QUERIES_SECONDS: int(10, 0),
+  /** Runbook scenario 3, step 2 (long-running queries): active for more than this many seconds. */
+  LONG_QUERY_SECONDS: int(300, 1),
+  /** After the cancel, queries still running this long have their session terminated. */
+  LONG_QUERY_GRACE_SECONDS: int(5, 1, 60),
   /** Executions per user per minute, across all actions. */
   ACTION_RATE_LIMIT_PER_MINUTE: int(10, 1),
   /** Two-person approval above these blast radii; unset = off. */

@@ -59,7 +59,7 @@ import { can, type Permission } from "./permissions.ts";
 import { signPreviewToken, verifyPreviewToken } from "./preview-token.ts";
 import { healthMonitor } from "./snapshot.ts";
 
-export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "trading.halt";
+export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "queries.cancel_long" | "trading.halt";
 
 /** What an approval request that names no known approval is audited as: never another action's name. */
 export const UNKNOWN_APPROVAL_ACTION = "approval.unknown";

@@ -137,7 +137,7 @@ export async function getIncidentActions({ incident }: { incident: IncidentRow }
       from console.audit_log
       where (incident_ref = ${incident.ref}
              or (at >= ${incident.startedAt} and at <= coalesce(${incident.resolvedAt}::timestamptz, now())
-                 and action in ('circuit.reset', 'directives.cancel_stale', 'sessions.terminate_idle', 'trading.halt')))
+                 and action in ('circuit.reset', 'directives.cancel_stale', 'sessions.terminate_idle', 'queries.cancel_long', 'trading.halt')))
         and phase in ('outcome', 'event') and outcome <> 'denied'
       order by seq
       limit 500`,

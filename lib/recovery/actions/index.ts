@@ -1,12 +1,13 @@
 import "server-only";
 import type { ActionDefinition } from "../guarded-action.ts";
+import { cancelLongQueries } from "./cancel-long-queries.ts";
 import { cancelStaleDirectives } from "./cancel-stale-directives.ts";
 import { haltTrading } from "./halt-trading.ts";
 import { killIdleTransactions } from "./kill-idle-transactions.ts";
 import { resetCircuit } from "./reset-circuit.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const recoveryActions: ActionDefinition<any, any>[] = [resetCircuit, cancelStaleDirectives, killIdleTransactions, haltTrading];
+export const recoveryActions: ActionDefinition<any, any>[] = [resetCircuit, cancelStaleDirectives, killIdleTransactions, cancelLongQueries, haltTrading];
 
 export function actionByName(name: string) {
   return recoveryActions.find((a) => a.name === name);

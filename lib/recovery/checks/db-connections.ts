@@ -47,7 +47,8 @@ export const dbConnections: CheckModule<"db_connections", DbConnectionsDetail> =
   metricUnit: "connections",
   scenario: 3,
   area: "database",
-  actions: [],
+  // Runbook scenario 3, step 2: long-running queries hold connections of the pool.
+  actions: ["queries.cancel_long"],
   reads: ["pg_stat_activity"],
   async run() {
     const e = env();
