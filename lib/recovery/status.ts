@@ -122,7 +122,9 @@ export function buildStatus(
     const culprits = checks.filter((c) => LEVEL_OF[c.status] === level);
     const since = culprits.map((c) => problemSince(c, opts.history?.(c.id) ?? [])).sort()[0] ?? null;
     // The words fit the cause: each culprit's own (when it has some for this level), else the area's.
-    const words = [...new Set(culprits.map((c) => (level !== "unknown" ? wordsOf.get(c.id)?.[level] : undefined) ?? a.words[level]))].join("; ");
+    const words = [
+      ...new Set(culprits.map((c) => (level === "unknown" ? (c.pending ? "starting up, waiting for the first readings" : undefined) : wordsOf.get(c.id)?.[level]) ?? a.words[level])),
+    ].join("; ");
     areaWords.set(a.id, words);
     return { id: a.id, name: a.name, level, summary: capitalize(words), since, monitored: true };
   });

@@ -21,6 +21,11 @@ export type CheckResult = {
   durationMs: number;
   /** Runbook scenario this check detects (1-5), if any. */
   scenario: number | null;
+  /**
+   * Set while the check has had no data since the console started and the warm-up window
+   * (CHECK_WARMUP_SECONDS) has not passed: the status is then `unknown`, never critical (warmup.ts).
+   */
+  pending?: { until: string };
   /** The check's unit as a word that never changes with the value (the metrics' `unit` label); `unit` above is for reading. */
   metricUnit?: string;
   error?: { code: string; message: string };
@@ -39,7 +44,7 @@ export type CheckResult = {
  * What a check's `run` returns; the runner adds id, title, timing and error handling. A check
  * may return `unknown` itself (with an error) when it has partial information worth showing.
  */
-export type CheckReading<Detail extends object = Record<string, unknown>> = Pick<CheckResult, "status" | "value" | "unit" | "summary" | "threshold" | "error"> & {
+export type CheckReading<Detail extends object = Record<string, unknown>> = Pick<CheckResult, "status" | "value" | "unit" | "summary" | "threshold" | "error" | "pending"> & {
   detail: Detail;
 };
 
