@@ -128,6 +128,8 @@ export const envSchema = z.object({
   EA_HEARTBEAT_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** An EA instance is fresh when its last heartbeat is younger than this. */
   EA_HEARTBEAT_STALE_SECONDS: int(60, 1),
+  /** The stakeholder status page, its API and its Atom feed without sign-in (off by default). */
+  STATUS_PUBLIC: bool(false),
   /** After a (re)start, a check with no data yet is pending (unknown, no incident) for this long. */
   CHECK_WARMUP_SECONDS: int(90, 0, 3600),
 

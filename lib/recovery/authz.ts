@@ -169,6 +169,14 @@ type Handler<C> = (request: Request, ctx: C & { actor: Actor }) => Promise<Respo
 
 /** Wrap a route handler: 401/403 as JSON before the handler runs. */
 /**
+ * Whether the stakeholder status (/status, /api/status, /api/status/feed) is open to anyone, signed
+ * in or not (STATUS_PUBLIC=1; off by default). What it shows is the reduced status either way.
+ */
+export function statusIsPublic(): boolean {
+  return env().STATUS_PUBLIC;
+}
+
+/**
  * A refusal as an API answer. A 401 names the scheme that would be accepted (RFC 9110 §11.6.1:
  * a 401 MUST carry WWW-Authenticate), so Prometheus and curl users see that a bearer token is wanted.
  */

@@ -29,6 +29,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readHealthHistory: "health.read",
   readMetricsInput: "health.read",
   readStatus: "status.read",
+  readStatusFeed: "status.read",
   readContacts: "health.read",
   readOpenIncidents: "health.read",
   readOpenIncidentsOrNull: "health.read",
@@ -51,6 +52,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
 /** Arguments before the caller, for the functions that take some. */
 const ARGS: Partial<Record<DataFunction, unknown[]>> = {
   readIncident: [1],
+  readStatusFeed: ["http://localhost"],
   readAuditEntries: [{ filters: {}, page: { limit: 10 } }],
   readAuditEntry: [1],
   readAuditExport: [{ filters: {}, format: "csv", request: {} }],
