@@ -3,8 +3,8 @@ import { requestTime } from "@/lib/time";
 import Link from "next/link";
 import { AppHeader } from "@/components/app-header";
 import { readIncidents } from "@/lib/recovery/data";
-import { requirePageActor } from "@/lib/recovery/authz";
-import { formatDuration } from "@/lib/recovery/escalation";
+import { requirePageActor } from "@/lib/recovery/access/authz";
+import { formatDuration } from "@/lib/recovery/incidents/escalation";
 import { incidentTimes } from "@/lib/recovery/incidents/report";
 
 export const metadata: Metadata = { title: "Incidents" };

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { AppHeader } from "@/components/app-header";
 import { Providers } from "@/components/providers";
 import { StatusView } from "@/components/status/status-view";
-import { requirePageActor, requirePermission, statusIsPublic } from "@/lib/recovery/authz";
+import { requirePageActor, requirePermission, statusIsPublic } from "@/lib/recovery/access/authz";
 import { readStatus } from "@/lib/recovery/data";
 
 export const metadata: Metadata = { title: "Status", alternates: { types: { "application/atom+xml": "/api/status/feed" } } };

@@ -1,4 +1,4 @@
-import type { CircuitBreakerDetail } from "@/lib/recovery/checks/circuit-breaker";
+import type { CircuitBreakerDetail } from "@/lib/recovery/health/checks/circuit-breaker";
 import { formatDateTime, formatValue } from "../format";
 import { Facts } from "./parts";
 import type { CheckRenderer } from "./types";

@@ -1,4 +1,4 @@
-import type { ExecutionsFailedDetail } from "@/lib/recovery/checks/executions-failed";
+import type { ExecutionsFailedDetail } from "@/lib/recovery/health/checks/executions-failed";
 import { formatDateTime, formatValue } from "../format";
 import { age, Table } from "./parts";
 import type { CheckRenderer } from "./types";

@@ -1,7 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
-import type { StatusDto, StatusLevel } from "@/lib/recovery/status";
+import type { StatusDto, StatusLevel } from "@/lib/recovery/health/status";
 import { describeDuration, describeSince } from "./describe";
 import { SignedOutError } from "../data/fetch-json";
 import { useNow } from "../use-now";

@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { cancelLongQueries, PREVIEW_QUERY_CHARS } from "@/lib/recovery/actions/cancel-long-queries";
 import { actionByName } from "@/lib/recovery/actions";
-import { AuthzError, type Actor } from "@/lib/recovery/authz";
-import { confirmAction, previewAction, type GuardContext, type PreviewView } from "@/lib/recovery/guarded-action";
-import { can } from "@/lib/recovery/permissions";
+import { AuthzError, type Actor } from "@/lib/recovery/access/authz";
+import { confirmAction, previewAction } from "@/lib/recovery/actions/pipeline";
+import type { GuardContext, PreviewView } from "@/lib/recovery/actions/types";
+import { can } from "@/lib/recovery/access/permissions";
 import { connect, withEnv, type Sql } from "../support/db";
 
 let trading: Sql;

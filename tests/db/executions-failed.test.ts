@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
-import { executionsFailed } from "@/lib/recovery/checks/executions-failed";
-import { buildStatus } from "@/lib/recovery/status";
+import { executionsFailed } from "@/lib/recovery/health/checks/executions-failed";
+import { buildStatus } from "@/lib/recovery/health/status";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 let sql: Sql;

@@ -9,7 +9,7 @@ import { xml2js, type Element } from "xml-js";
 import { GET as getFeed } from "@/app/api/status/feed/route";
 import { GET as getStatus } from "@/app/api/status/route";
 import { closeStores } from "@/lib/db/client";
-import { resetHealthMonitor } from "@/lib/recovery/snapshot";
+import { resetHealthMonitor } from "@/lib/recovery/health/snapshot";
 import { connect, withEnv, type Sql } from "../support/db";
 
 let store: Sql;

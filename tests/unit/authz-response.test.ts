@@ -1,5 +1,5 @@
 /**
- * A refused API request (lib/recovery/authz.ts authzErrorResponse): a 401 names the accepted scheme
+ * A refused API request (lib/recovery/access/authz.ts authzErrorResponse): a 401 names the accepted scheme
  * in WWW-Authenticate (RFC 9110 §11.6.1); a 403 does not.
  */
 import { describe, expect, it, vi } from "vitest";
@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 vi.mock("next/headers", () => ({ headers: async () => new Headers() }));
 vi.mock("@/auth", () => ({ auth: async () => null }));
 
-const { AuthzError, authzErrorResponse } = await import("@/lib/recovery/authz");
+const { AuthzError, authzErrorResponse } = await import("@/lib/recovery/access/authz");
 
 describe("authzErrorResponse", () => {
   it("carries WWW-Authenticate: Bearer on a 401", async () => {

@@ -1,13 +1,13 @@
 /**
- * No false incident at start-up (lib/recovery/checks/warmup.ts): a check with no data since the
+ * No false incident at start-up (lib/recovery/health/checks/warmup.ts): a check with no data since the
  * process started is pending (unknown), never critical, during CHECK_WARMUP_SECONDS; and the
  * incident rules open nothing for it.
  */
 import { describe, expect, it } from "vitest";
-import type { CheckReading, CheckResult } from "@/lib/recovery/checks/types";
-import { duringWarmup } from "@/lib/recovery/checks/warmup";
+import type { CheckReading, CheckResult } from "@/lib/recovery/health/checks/types";
+import { duringWarmup } from "@/lib/recovery/health/checks/warmup";
 import { decide } from "@/lib/recovery/incidents/decide";
-import { buildStatus } from "@/lib/recovery/status";
+import { buildStatus } from "@/lib/recovery/health/status";
 
 const T0 = Date.parse("2026-12-03T14:00:00Z");
 const critical: CheckReading = { status: "critical", value: null, unit: "s", summary: "No heartbeat ever received from an EA", threshold: "", detail: {} };

@@ -7,13 +7,13 @@ import { ChecklistControls, CommanderForm, AcknowledgeButton, NoteForm } from "@
 import { Providers } from "@/components/providers";
 import { RunbookSteps } from "@/components/runbook/runbook-steps";
 import { env } from "@/lib/env";
-import { requirePageActor } from "@/lib/recovery/authz";
+import { requirePageActor } from "@/lib/recovery/access/authz";
 import { readContacts, readIncident } from "@/lib/recovery/data";
-import { formatDuration, LEVEL_ASKS } from "@/lib/recovery/escalation";
+import { formatDuration, LEVEL_ASKS } from "@/lib/recovery/incidents/escalation";
 import { describeEvent, describeRunbookVersion, effectiveChecklist, incidentTimes } from "@/lib/recovery/incidents/report";
 import { viewIncident } from "@/lib/recovery/incidents/view";
-import { can } from "@/lib/recovery/permissions";
-import { postIncidentChecklist, renderSteps, runbookConfig, scenarioByNumber } from "@/lib/recovery/runbook";
+import { can } from "@/lib/recovery/access/permissions";
+import { postIncidentChecklist, renderSteps, runbookConfig, scenarioByNumber } from "@/lib/recovery/runbook/model";
 
 export const dynamic = "force-dynamic";
 

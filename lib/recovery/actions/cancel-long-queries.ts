@@ -13,16 +13,16 @@ import "server-only";
  * role), superusers' backends, or background processes (lib/db/queries/trading.ts sameLongQuery).
  *
  * The preview shows each query's SQL text, cut to PREVIEW_QUERY_CHARS. Only `actions.execute`
- * holders see a preview, and they hold `health.details` too (lib/recovery/permissions.ts), the
- * permission lib/recovery/redact.ts guards SQL text with; that redaction removes the text for
+ * holders see a preview, and they hold `health.details` too (lib/recovery/access/permissions.ts), the
+ * permission lib/recovery/access/redact.ts guards SQL text with; that redaction removes the text for
  * others, it does not mask literals, so there is nothing more to apply here.
  */
 import { z } from "zod";
 import { env } from "../../env.ts";
 import { withTrading } from "../../db/client.ts";
 import { getLongRunningQueries, sameLongQuery } from "../../db/queries/trading.ts";
-import { checkForAction } from "../checks/index.ts";
-import type { ActionDefinition, ExecuteResult, TargetOutcome } from "../guarded-action.ts";
+import { checkForAction } from "../health/checks/index.ts";
+import type { ActionDefinition, ExecuteResult, TargetOutcome } from "./types.ts";
 
 type Target = { pid: number; backendStartUs: string; queryStartUs: string };
 

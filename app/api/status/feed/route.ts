@@ -1,6 +1,6 @@
-import { statusIsPublic, withPermission } from "@/lib/recovery/authz";
+import { statusIsPublic, withPermission } from "@/lib/recovery/access/authz";
 import { readStatusFeed } from "@/lib/recovery/data";
-import { ATOM_CONTENT_TYPE } from "@/lib/recovery/status-feed";
+import { ATOM_CONTENT_TYPE } from "@/lib/recovery/health/status-feed";
 
 export const dynamic = "force-dynamic";
 

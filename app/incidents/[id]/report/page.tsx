@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { requestTime } from "@/lib/time";
 import { notFound } from "next/navigation";
-import { requirePageActor } from "@/lib/recovery/authz";
+import { requirePageActor } from "@/lib/recovery/access/authz";
 import { readIncident } from "@/lib/recovery/data";
 import { draftReport } from "@/lib/recovery/incidents/report";
 
