@@ -72,6 +72,8 @@ const shutdown = onShutdown(async () => {
 
 async function main() {
   for (const [k, v] of Object.entries(COMPRESSED)) process.env[k] ??= v;
+  // A critical level set below the demo's warning (e.g. EXECUTIONS_FAILED_CRITICAL=100) lowers the warning with it.
+  if (Number(process.env.EXECUTIONS_FAILED_WARN) > Number(process.env.EXECUTIONS_FAILED_CRITICAL)) process.env.EXECUTIONS_FAILED_WARN = process.env.EXECUTIONS_FAILED_CRITICAL;
   const e = parseEnv({ ...process.env, NODE_ENV: "production", AUTH_SECRET: process.env.AUTH_SECRET ?? "x".repeat(32) });
   const dataDir = path.resolve(root, e.DATA_DIR);
   await assertPortFree(e.PORT, "PORT");
