@@ -42,7 +42,7 @@ test("a restarted console reads a missing heartbeat as pending during the warm-u
     startConsole({
       port: await freePort(),
       log: () => {},
-      logFile: path.join(e2eEnv.dataDir, "startup-spec-console.log"),
+      logFile: test.info().outputPath("restarted-console.log"),
       env: {
         TRADING_DATABASE_URL: db("distortsignals"),
         CONSOLE_DATABASE_URL: db("console"),
@@ -54,6 +54,8 @@ test("a restarted console reads a missing heartbeat as pending during the warm-u
         INCIDENT_EVALUATOR_ENABLED: "0",
         INCIDENT_WEBHOOK_URLS: "",
         CHECK_WARMUP_SECONDS: String(warmupSeconds),
+        // The e2e store holds the demo's users: the demo's own console runs with this too.
+        DEMO_MODE: "1",
       },
     });
 
