@@ -1,16 +1,17 @@
 "use client";
-import dynamic from "next/dynamic";
-import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
 import { formatClock, formatDuration } from "@/lib/recovery/incidents/escalation";
+import { IncidentAutomation } from "../automation/panel-automation";
 import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
+import { Link } from "../deferred-link";
+import { clientOnly } from "../lazy";
 import { useNow } from "../use-now";
 
 // Only on-call with an open incident use these: their code loads after the first paint.
-const AcknowledgeButton = dynamic(() => import("./incident-controls").then((m) => m.AcknowledgeButton), { ssr: false });
-const HaltTradingButton = dynamic(() => import("../actions/halt-trading-button").then((m) => m.HaltTradingButton), { ssr: false });
+const AcknowledgeButton = clientOnly(() => import("./incident-controls").then((m) => m.AcknowledgeButton));
+const HaltTradingButton = clientOnly(() => import("../actions/halt-trading-button").then((m) => m.HaltTradingButton));
 
 type Current = CurrentIncidents;
 
@@ -70,6 +71,7 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
               Level {i.currentLevel}: {i.asks.replace(/^L\d: /, "")}
               {toNext !== null && <span className="font-normal"> · L{i.currentLevel + 1} in {formatDuration(toNext)}</span>}
             </p>
+            <IncidentAutomation incidentId={i.id} now={now} />
             {i.currentLevel === 3 && !data.haltConfigured && (
               <p className="mt-1 text-sm font-semibold" data-testid="halt-manual">
                 Halt trading by hand (TRADE_DIRECTOR_HALT_URL is not configured), then notify stakeholders.

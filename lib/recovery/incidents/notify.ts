@@ -15,9 +15,12 @@ import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { addIncidentEvent, recordDelivery, type IncidentRow } from "../../db/queries/incidents.ts";
 import { formatDuration, LEVEL_ASKS } from "./escalation.ts";
-import { storedText } from "../audit-hash.ts";
+import { storedText } from "../audit/hash.ts";
 
-export type NotifyEvent = "opened" | "acknowledged" | "escalated" | "resolved";
+export type NotifyEvent = "opened" | "acknowledged" | "escalated" | "resolved" | "automation";
+
+/** What automation did (lib/recovery/automation): the line an `automation` notification carries, and what an escalation says it tried. */
+export type NotifyExtra = { automation?: string };
 
 const TIMEOUT_MS = 5000;
 
@@ -71,12 +74,12 @@ export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
  * and at each escalation (the severity rises to critical from level 2), acknowledge, resolve, all
  * with the incident id as dedup_key.
  */
-export function pagerDutyEventFor(event: NotifyEvent, incident: IncidentRow, routingKey: string, consoleUrl?: string, now = Date.now()) {
+export function pagerDutyEventFor(event: Exclude<NotifyEvent, "automation">, incident: IncidentRow, routingKey: string, consoleUrl?: string, now = Date.now(), extra: NotifyExtra = {}) {
   const link = consoleUrl ? `${consoleUrl.replace(/\/+$/, "")}/incidents/${incident.id}` : undefined;
   const base = { routing_key: routingKey, dedup_key: String(incident.id) };
   if (event === "acknowledged") return { ...base, event_action: "acknowledge" as const };
   if (event === "resolved") return { ...base, event_action: "resolve" as const };
-  const text = eventText(event, incident, now);
+  const text = eventText(event, incident, now, extra);
   return {
     ...base,
     event_action: "trigger" as const,
@@ -95,19 +98,20 @@ export function pagerDutyEventFor(event: NotifyEvent, incident: IncidentRow, rou
   };
 }
 
-function eventText(event: NotifyEvent, incident: IncidentRow, now: number): string {
+function eventText(event: NotifyEvent, incident: IncidentRow, now: number, extra: NotifyExtra): string {
   const elapsed = formatDuration(now - Date.parse(incident.startedAt));
   return {
     opened: `${incident.ref} opened: ${incident.title} (runbook scenario ${incident.scenario})`,
     acknowledged: `${incident.ref} acknowledged by ${incident.acknowledgedBy ?? "on-call"}: ${incident.title}`,
-    escalated: `${incident.ref} escalated to level ${incident.level} after ${elapsed}: ${LEVEL_ASKS[incident.level]}`,
+    escalated: `${incident.ref} escalated to level ${incident.level} after ${elapsed}: ${LEVEL_ASKS[incident.level]}${extra.automation ? `. ${extra.automation}` : ""}`,
     resolved: `${incident.ref} resolved after ${elapsed}: ${incident.title}`,
+    automation: `${incident.ref}: ${extra.automation ?? "automation acted"}`,
   }[event];
 }
 
-export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "json" | "slack", consoleUrl?: string, now = Date.now()) {
+export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "json" | "slack", consoleUrl?: string, now = Date.now(), extra: NotifyExtra = {}) {
   const link = consoleUrl ? `${consoleUrl.replace(/\/+$/, "")}/incidents/${incident.id}` : undefined;
-  const text = eventText(event, incident, now);
+  const text = eventText(event, incident, now, extra);
   // Slack reads &, < and > as markup: a title like "<!channel>" or "A&B" must arrive as text.
   if (format === "slack") return { text: link ? `${slackEscape(text)} <${link}|open>` : slackEscape(text) };
   return {
@@ -125,6 +129,7 @@ export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "j
       resolvedAt: incident.resolvedAt,
       url: link,
     },
+    ...(extra.automation ? { automation: extra.automation } : {}),
     sentAt: new Date(now).toISOString(),
   };
 }
@@ -196,16 +201,20 @@ async function timeline(incidentId: number, data: Record<string, unknown>): Prom
 const inFlight = new Set<Promise<void>>();
 
 /** Queue the notification to every configured webhook and return at once. */
-export function notify(event: NotifyEvent, incident: IncidentRow): void {
+export function notify(event: NotifyEvent, incident: IncidentRow, extra: NotifyExtra = {}): void {
   const e = env();
   const policy: RetryPolicy = { attempts: e.INCIDENT_WEBHOOK_ATTEMPTS, baseMs: e.INCIDENT_WEBHOOK_BACKOFF_MS, capMs: Math.max(60_000, e.INCIDENT_WEBHOOK_BACKOFF_MS) };
   const consoleUrl = e.CONSOLE_PUBLIC_URL || consolePublicUrl();
   const sends: Array<[string, unknown]> = [];
   if (e.INCIDENT_WEBHOOK_URLS.length) {
-    const body = payloadFor(event, incident, e.INCIDENT_WEBHOOK_FORMAT, consoleUrl);
+    const body = payloadFor(event, incident, e.INCIDENT_WEBHOOK_FORMAT, consoleUrl, Date.now(), extra);
     for (const url of e.INCIDENT_WEBHOOK_URLS) sends.push([url, body]);
   }
-  if (e.PAGERDUTY_ROUTING_KEY) sends.push([e.PAGERDUTY_EVENTS_URL ?? PAGERDUTY_EVENTS_URL, pagerDutyEventFor(event, incident, e.PAGERDUTY_ROUTING_KEY, consoleUrl)]);
+  // PagerDuty hears the alert's life (trigger, acknowledge, resolve); what automation did is in the
+  // webhooks and on the incident page, and rides along in the escalation's summary.
+  if (e.PAGERDUTY_ROUTING_KEY && event !== "automation") {
+    sends.push([e.PAGERDUTY_EVENTS_URL ?? PAGERDUTY_EVENTS_URL, pagerDutyEventFor(event, incident, e.PAGERDUTY_ROUTING_KEY, consoleUrl, Date.now(), extra)]);
+  }
   for (const [url, body] of sends) {
     const p = deliver(url, body, incident.id, event, policy).catch((err) => console.error("[incidents] notification failed:", err));
     inFlight.add(p);
