@@ -32,8 +32,10 @@ test.afterEach(async () => {
 test("a restarted console reads a missing heartbeat as pending during the warm-up, then critical", async () => {
   test.setTimeout(120_000);
   const token = secret("api-token");
+  // The running console has heard the demo's EAs since it started (past its own warm-up)...
+  await expect.poll(async () => (await eaHeartbeat(e2eEnv.baseURL, token)).status, { timeout: 30_000 }).toBe("ok");
   await sim.inject("ea-disconnected");
-  // The running console sees the silence as it is.
+  // ...so it sees the silence as it is.
   await expect.poll(async () => (await eaHeartbeat(e2eEnv.baseURL, token)).status, { timeout: 30_000 }).toBe("critical");
 
   const password = secret("pg.password");
