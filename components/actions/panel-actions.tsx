@@ -1,8 +1,10 @@
 "use client";
 import { useState } from "react";
 import {
+  cancelLongQueriesAction,
   cancelStaleDirectivesAction,
   killIdleTransactionsAction,
+  previewCancelLongQueriesAction,
   previewCancelStaleDirectivesAction,
   previewKillIdleTransactionsAction,
   previewResetCircuitAction,
@@ -21,6 +23,7 @@ export const actionsByCheck: Partial<Record<CheckId, ActionClient>> = {
   circuit_breaker: { title: "Reset circuit", preview: previewResetCircuitAction, confirm: resetCircuitAction },
   directives_stale_pending: { title: "Cancel stale directives", preview: previewCancelStaleDirectivesAction, confirm: cancelStaleDirectivesAction },
   idle_transactions: { title: "Kill idle transactions", preview: previewKillIdleTransactionsAction, confirm: killIdleTransactionsAction },
+  db_connections: { title: "Cancel long-running queries", preview: previewCancelLongQueriesAction, confirm: cancelLongQueriesAction },
 };
 
 /** The recovery action for a panel, for roles that may act (the server checks again). */

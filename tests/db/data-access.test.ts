@@ -30,6 +30,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readMetricsInput: "health.read",
   readAuditAnchoring: "health.read",
   readStatus: "status.read",
+  readStatusFeed: "status.read",
   readContacts: "health.read",
   readOpenIncidents: "health.read",
   readOpenIncidentsOrNull: "health.read",
@@ -53,6 +54,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
 /** Arguments before the caller, for the functions that take some. */
 const ARGS: Partial<Record<DataFunction, unknown[]>> = {
   readIncident: [1],
+  readStatusFeed: ["http://localhost"],
   readAuditEntries: [{ filters: {}, page: { limit: 10 } }],
   readAuditEntry: [1],
   readAuditExport: [{ filters: {}, format: "csv", request: {} }],

@@ -85,7 +85,9 @@ export const endpoints: Endpoint[] = [
   route("app/api/health/route.ts", "GET", "/api/health", perm("health.read")),
   route("app/api/health/history/route.ts", "GET", "/api/health/history", perm("health.read")),
   route("app/api/metrics/route.ts", "GET", "/api/metrics", perm("health.read")),
+  // With STATUS_PUBLIC=1 these two answer anyone (the reduced status only); off by default.
   route("app/api/status/route.ts", "GET", "/api/status", perm("status.read")),
+  route("app/api/status/feed/route.ts", "GET", "/api/status/feed", perm("status.read")),
   route("app/api/approvals/route.ts", "GET", "/api/approvals", perm("actions.approve")),
   route("app/api/automation/route.ts", "GET", "/api/automation", perm("health.read")),
   // An unknown format is refused after authorization: an allowed caller gets 400, no export is made.
@@ -132,6 +134,8 @@ export const endpoints: Endpoint[] = [
   action("app/actions/recovery.ts", "cancelStaleDirectivesAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "previewKillIdleTransactionsAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "killIdleTransactionsAction", perm("actions.execute"), ["matrix: not an object"]),
+  action("app/actions/recovery.ts", "previewCancelLongQueriesAction", perm("actions.execute"), ["matrix: not an object"]),
+  action("app/actions/recovery.ts", "cancelLongQueriesAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "previewHaltTradingAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "haltTradingAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "approveRecoveryAction", perm("actions.approve"), ["matrix: not an object"]),

@@ -11,7 +11,7 @@ import type { Actor } from "../access/authz.ts";
 import type { CheckResult } from "../health/checks/types.ts";
 import type { Permission } from "../access/permissions.ts";
 
-export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "trading.halt";
+export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "queries.cancel_long" | "trading.halt";
 
 /** What an approval request that names no known approval is audited as: never another action's name. */
 export const UNKNOWN_APPROVAL_ACTION = "approval.unknown";
