@@ -87,12 +87,27 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
                 )}
               </p>
             )}
-            <div className="mt-2 flex flex-wrap gap-2">
+            {/* At L3 the runbook asks to halt trading: it comes first and stands out. */}
+            {canAct && data.haltConfigured && i.currentLevel === 3 && (
+              <div className="mt-2">
+                <HaltTradingButton incidentRef={i.ref} prominent />
+              </div>
+            )}
+            <div className="mt-2 flex flex-wrap items-start gap-2">
               {canManage && !i.acknowledgedAt && <AcknowledgeButton incidentId={i.id} />}
-              {canAct && data.haltConfigured && <HaltTradingButton incidentRef={i.ref} />}
               <Link href={`/incidents/${i.id}`} className="rounded-md border border-zinc-400 px-3 py-1 text-sm">
                 Timeline and runbook
               </Link>
+              {/* Before L3 halting is not what the runbook asks: kept apart, behind a secondary control. */}
+              {canAct && data.haltConfigured && i.currentLevel < 3 && (
+                <details className="ml-auto text-sm" data-testid="more-actions">
+                  <summary className="cursor-pointer rounded-md px-2 py-1 underline">More actions</summary>
+                  <div className="mt-1 space-y-1 rounded-md border border-zinc-300 bg-white p-2 dark:border-zinc-600 dark:bg-zinc-900">
+                    <p className="max-w-xs text-xs">The runbook halts trading at level 3. Before that, a second on-call must approve.</p>
+                    <HaltTradingButton incidentRef={i.ref} prominent={false} />
+                  </div>
+                </details>
+              )}
             </div>
           </section>
         );

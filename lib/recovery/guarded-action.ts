@@ -94,6 +94,11 @@ export type ActionDefinition<T, P> = {
   checkId: string | null;
   /** Destructive actions need the typed confirmation and a recent sign-in. */
   destructive: boolean;
+  /**
+   * What a destructive action's confirmation asks to type: by default the number of targets the
+   * preview showed; an action whose count says nothing (halt trading: always one) names its words.
+   */
+  confirmationWords?: string;
   cooldownSeconds(e: Env): number;
   /** Above this many targets, a second on-call must approve; undefined = never. */
   approvalThreshold(e: Env): number | undefined;
@@ -122,6 +127,8 @@ export type PreviewView = {
   summary: string;
   needsApproval: boolean;
   destructive: boolean;
+  /** Destructive actions: exactly what to type to confirm (the count, or the action's words). */
+  confirmWord: string | null;
 };
 
 export type ActionResult = ExecuteResult & { intentSeq: number; outcomeSeq: number | null; before: CheckResult | null; after: CheckResult | null; durationMs: number };
@@ -283,6 +290,7 @@ export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams
       summary: data.summary,
       needsApproval: approval.needed,
       destructive: def.destructive,
+      confirmWord: def.destructive ? expectedConfirmation(def, data.targets.length) : null,
     },
   };
 }
@@ -496,6 +504,11 @@ async function finishPendingApproval(key: string, state: ActionState): Promise<A
   return state;
 }
 
+/** What a destructive action's typed confirmation must be. */
+export function expectedConfirmation(def: Pick<ActionDefinition<unknown, unknown>, "confirmationWords">, count: number): string {
+  return def.confirmationWords ?? String(count);
+}
+
 /** Confirm: execute exactly the previewed set, behind every guard. */
 export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unknown, ctx: GuardContext): Promise<ActionState> {
   const admitted = await admit(def.name, "actions.execute", ctx);
@@ -530,10 +543,12 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
     });
   }
 
-  // 6. Typed confirmation: the number of targets the preview showed.
-  if (def.destructive && confirmation !== String(preview.targets.length)) {
-    return refuse(a, "guard.confirmation", `Type ${preview.targets.length} (the number of targets in the preview) to confirm.`, {
-      errors: { confirmation: [`Type ${preview.targets.length} to confirm.`] },
+  // 6. Typed confirmation: the number of targets the preview showed, or the action's own words.
+  const expected = expectedConfirmation(def, preview.targets.length);
+  if (def.destructive && confirmation !== expected) {
+    const what = def.confirmationWords ? "" : " (the number of targets in the preview)";
+    return refuse(a, "guard.confirmation", `Type ${expected}${what} to confirm.`, {
+      errors: { confirmation: [`Type ${expected} to confirm.`] },
     });
   }
 
