@@ -4,9 +4,10 @@ import { PanelActions } from "@/components/actions/panel-actions";
 import { PanelRunbook } from "@/components/runbook/panel-runbook";
 import type { CheckResult } from "@/lib/recovery/checks/types";
 import { CheckDetails } from "./check-details";
-import { formatClock, formatDuration } from "./format";
+import { formatDuration } from "./format";
 import type { SparklineData } from "./sparkline";
 import { StatusBadge, statusBorder, statusLabel } from "./status-badge";
+import { Time } from "./time";
 
 // uPlot is loaded on the client only, after the first paint; the box keeps its height meanwhile.
 const Sparkline = dynamic(() => import("./sparkline").then((m) => m.Sparkline), {
@@ -14,12 +15,20 @@ const Sparkline = dynamic(() => import("./sparkline").then((m) => m.Sparkline), 
   loading: () => <div className="h-10 w-full" aria-hidden="true" />,
 });
 
-/** "Critical since 14:02 (12 min)", or "since at least" when it began before the console was watching. */
-export function sinceText(check: CheckResult, now: number): string | null {
+/** "Critical since 14:02 CET (12 min)", or "since at least" when it began before the console was watching. */
+export function SinceText({ check, now }: { check: CheckResult; now: number }) {
   if (!check.since || check.status === "ok" || check.detail.configured === false) return null;
   const minutes = formatDuration((now - Date.parse(check.since.at)) / 1000);
-  return `${statusLabel[check.status]} since ${check.since.exact ? "" : "at least "}${formatClock(check.since.at)} (${minutes})`;
+  return (
+    <>
+      {statusLabel[check.status]} since {check.since.exact ? "" : "at least "}
+      <Time iso={check.since.at} style="clock" /> ({minutes})
+    </>
+  );
 }
+
+/** Whether a check has a "since" to show. */
+export const hasSince = (check: CheckResult) => !!check.since && check.status !== "ok" && check.detail.configured !== false;
 
 export function CheckPanel({
   check,
@@ -35,7 +44,7 @@ export function CheckPanel({
   canAct: boolean;
 }) {
   const age = Math.max(0, Math.round((now - Date.parse(check.observedAt)) / 1000));
-  const since = sinceText(check, now);
+  const since = hasSince(check);
   const notConfigured = check.detail.configured === false;
   return (
     <section
@@ -64,7 +73,7 @@ export function CheckPanel({
       </p>
       {since ? (
         <p className="mt-1 text-sm font-semibold" data-testid="since" suppressHydrationWarning>
-          {since}
+          <SinceText check={check} now={now} />
         </p>
       ) : null}
       <p className="mt-1 text-sm break-words" data-testid="summary">
@@ -72,7 +81,7 @@ export function CheckPanel({
       </p>
       {check.status === "unknown" && check.lastKnown ? (
         <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400" data-testid="last-known" suppressHydrationWarning>
-          Last known at {formatClock(check.lastKnown.observedAt)}: {statusLabel[check.lastKnown.status]}, {check.lastKnown.value ?? "—"} {check.lastKnown.unit} ({check.lastKnown.summary})
+          Last known at <Time iso={check.lastKnown.observedAt} style="clock" />: {statusLabel[check.lastKnown.status]}, {check.lastKnown.value ?? "—"} {check.lastKnown.unit} ({check.lastKnown.summary})
         </p>
       ) : null}
       {check.error && !notConfigured ? (

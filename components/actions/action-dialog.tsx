@@ -8,6 +8,10 @@ import type { ActionResult, FieldErrors } from "@/lib/actions/result";
 type ConfirmState = ActionResult<RecoveryOutcome>;
 import { keys } from "../data/keys";
 import { ReauthDialog } from "../reauth-dialog";
+import { Time } from "../time";
+
+/** An ISO instant among a preview's cells (e.g. when a directive was created). */
+const isInstant = (v: unknown) => typeof v === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v);
 
 export type ActionClient = {
   title: string;
@@ -335,7 +339,7 @@ function PreviewTable({ preview }: { preview: PreviewView }) {
             <tr key={i} className="border-t border-zinc-200 dark:border-zinc-800">
               {preview.columns.map((c) => (
                 <td key={c.key} className="max-w-[20rem] truncate px-2 py-1 font-mono">
-                  {r[c.key] ?? "—"}
+                  {isInstant(r[c.key]) ? <Time iso={r[c.key] as string} /> : (r[c.key] ?? "—")}
                 </td>
               ))}
             </tr>

@@ -7,7 +7,7 @@ import Link from "next/link";
 import { useActionState } from "react";
 import { verifyAuditChainAction, type VerifyOutcome } from "@/app/audit/actions";
 import type { ActionResult } from "@/lib/actions/result";
-import { LocalTime } from "./local-time";
+import { Time } from "../time";
 
 export type VerificationSummary = {
   seq: number;
@@ -56,7 +56,7 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
                   <span className="font-medium text-red-800 dark:text-red-300">✕ The last verification could not run</span>
                 )}{" "}
                 <span className="text-zinc-600 dark:text-zinc-400">
-                  · <LocalTime iso={last.at} /> by {last.by ?? "unknown"} ({last.via}) ·{" "}
+                  · <Time iso={last.at} /> by {last.by ?? "unknown"} ({last.via}) ·{" "}
                   <Link href={`/audit/${last.seq}`} className="underline">
                     #{last.seq}
                   </Link>
@@ -72,7 +72,7 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
             {" · "}
             {anchor ? (
               <>
-                latest anchor #{anchor.seq} at <LocalTime iso={anchor.anchoredAt} />
+                latest anchor #{anchor.seq} at <Time iso={anchor.anchoredAt} />
               </>
             ) : (
               "no anchor recorded yet"

@@ -6,6 +6,7 @@ import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
 import { formatClock, formatDuration } from "@/lib/recovery/escalation";
 import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
+import { Time } from "../time";
 import { useNow } from "../use-now";
 
 // Only on-call with an open incident use these: their code loads after the first paint.
@@ -62,7 +63,7 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
               </span>
             </div>
             <p className="mt-1 text-sm">
-              Runbook scenario {i.scenario} · started {new Date(i.startedAt).toLocaleTimeString()}
+              Runbook scenario {i.scenario} · started <Time iso={i.startedAt} style="clock-seconds" />
               {i.acknowledgedBy ? ` · acknowledged by ${i.acknowledgedBy}` : " · not acknowledged"}
               {i.commander ? ` · commander ${i.commander}` : ""}
             </p>

@@ -28,11 +28,11 @@ export function RunbookSteps({
           <li key={i} data-kind={s.kind} data-done={ticked ? "true" : "false"}>
             <span className={ticked ? "line-through opacity-70" : ""}>{s.text}</span>
             {ticked && <span className="ml-2 font-semibold text-green-700 dark:text-green-400">✓ done (audit log)</span>}
-            <span className="ml-2 text-xs uppercase tracking-wide text-zinc-500">{s.kind === "action" ? "console action" : s.kind}</span>
+            <span className="ml-2 text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{s.kind === "action" ? "console action" : s.kind}</span>
             {/* An action's command too, for those who may not run it from the console. */}
             {s.command && (s.kind === "command" || (s.kind === "action" && !canAct)) && (
               <div className="mt-1 flex items-start gap-2">
-                <code className="block max-w-full overflow-x-auto whitespace-pre rounded bg-zinc-100 px-2 py-1 font-mono text-xs dark:bg-zinc-800">{s.command}</code>
+                <code className="block min-w-0 max-w-full whitespace-pre-wrap break-all rounded bg-zinc-100 px-2 py-1 font-mono text-xs dark:bg-zinc-800">{s.command}</code>
                 <CopyButton text={s.command} />
               </div>
             )}

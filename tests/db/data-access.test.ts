@@ -34,6 +34,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readOpenIncidentsOrNull: "health.read",
   readIncidents: "incidents.read",
   readIncident: "incidents.read",
+  readIncidentNow: "incidents.read",
   readPendingApprovals: "actions.approve",
   readAuditEntries: "audit.read",
   readAuditEntry: "audit.read",
@@ -51,6 +52,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
 /** Arguments before the caller, for the functions that take some. */
 const ARGS: Partial<Record<DataFunction, unknown[]>> = {
   readIncident: [1],
+  readIncidentNow: [1],
   readAuditEntries: [{ filters: {}, page: { limit: 10 } }],
   readAuditEntry: [1],
   readAuditExport: [{ filters: {}, format: "csv", request: {} }],
