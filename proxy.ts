@@ -17,7 +17,7 @@ import { checkActionRequest, checkPath } from "./lib/http/action-request.ts";
 const { auth } = NextAuth(authConfig);
 
 // /reference: a static page and route with no data, the baselines `npm run bench` compares against.
-const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/reference(\/|$)/, /^\/_next\//, /^\/favicon/];
+const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/reference(\/|$)/, /^\/_next\//, /^\/favicon/, /^\/robots\.txt$/];
 
 /** The SSO provider's origin: a sign-in form redirects there (CSP form-action). */
 const formActionOrigins = (() => {

@@ -1,4 +1,4 @@
-import type { RenderedStep } from "@/lib/recovery/runbook";
+import type { RenderedStep, RunbookLink } from "@/lib/recovery/runbook";
 import { CopyButton } from "./copy-button";
 import { RunbookActionButton } from "./runbook-action-button";
 
@@ -12,6 +12,7 @@ export function RunbookSteps({
   canAct,
   incidentRef,
   panelCheckId,
+  links = [],
 }: {
   steps: RenderedStep[];
   done: ReadonlySet<string>;
@@ -19,8 +20,11 @@ export function RunbookSteps({
   incidentRef?: string;
   /** On a panel, its own action already has a button: the step points to it instead of repeating it. */
   panelCheckId?: string;
+  /** Configured links for the scenario (logs, dashboards), shown after the steps. */
+  links?: RunbookLink[];
 }) {
   return (
+    <>
     <ol className="list-decimal space-y-2 pl-6 text-sm" data-testid="runbook-steps">
       {steps.map((s, i) => {
         const ticked = s.kind === "action" && s.action ? done.has(s.action) : false;
@@ -46,5 +50,17 @@ export function RunbookSteps({
         );
       })}
     </ol>
+    {links.length > 0 && (
+      <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-sm" data-testid="runbook-links" aria-label="Links for this scenario">
+        {links.map((l) => (
+          <li key={l.href}>
+            <a href={l.href} target="_blank" rel="noopener noreferrer" className="font-medium text-sky-700 underline dark:text-sky-400">
+              {l.label}
+            </a>
+          </li>
+        ))}
+      </ul>
+    )}
+    </>
   );
 }

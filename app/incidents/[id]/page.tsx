@@ -14,7 +14,7 @@ import { readContacts, readHealth, readIncident, readIncidentNow } from "@/lib/r
 import { formatDuration } from "@/lib/recovery/escalation";
 import { describeEvent, describeRunbookVersion, effectiveChecklist, incidentTimes } from "@/lib/recovery/incidents/report";
 import { can } from "@/lib/recovery/permissions";
-import { postIncidentChecklist, renderSteps, runbookConfig, scenarioByNumber } from "@/lib/recovery/runbook";
+import { postIncidentChecklist, renderSteps, runbookConfig, runbookLinks, scenarioByNumber } from "@/lib/recovery/runbook";
 
 export const dynamic = "force-dynamic";
 
@@ -99,7 +99,13 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
               Runbook scenario {scenario.number}: {scenario.title}
             </h2>
             <p className="mb-2 text-sm">Symptoms: {scenario.symptoms}</p>
-            <RunbookSteps steps={steps} done={done} canAct={canAct && incident.status === "open"} incidentRef={incident.ref} />
+            <RunbookSteps
+              steps={steps}
+              done={done}
+              canAct={canAct && incident.status === "open"}
+              incidentRef={incident.ref}
+              links={runbookLinks({ logsUrl: e.RUNBOOK_LOGS_URL, cloudflareUrl: e.RUNBOOK_CLOUDFLARE_URL, brokerStatusUrl: e.RUNBOOK_BROKER_STATUS_URL })[scenario.number]}
+            />
             {scenario.rollback && <p className="mt-2 text-sm">Rollback plan: {scenario.rollback}</p>}
             <ul className="mt-2 text-sm">
               {scenario.contacts.map((k) => (
