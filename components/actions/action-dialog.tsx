@@ -243,7 +243,9 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
             )}
           </>
         )}
-        <div aria-live="polite" className="mt-3 outline-none" ref={resultRef} tabIndex={-1} data-testid="action-result-region">
+        {/* Focusable (by script only) once there is a result to move focus to; until then the dialog's
+            first control takes focus when it opens. */}
+        <div aria-live="polite" className="mt-3 outline-none" ref={resultRef} tabIndex={done ? -1 : undefined} data-testid="action-result-region">
           {state && <ResultView state={state} />}
         </div>
         <ReauthDialog
@@ -303,6 +305,10 @@ function trapTab(e: React.KeyboardEvent<HTMLDialogElement>) {
   const active = document.activeElement;
   if (!first || !last) {
     e.preventDefault();
+  } else if (!tabbable.includes(active as HTMLElement) && active !== d) {
+    // Focus on something outside the tab order (the result, moved there by script): Tab goes on from the dialog's edge.
+    e.preventDefault();
+    (e.shiftKey ? last : first).focus();
   } else if (e.shiftKey && (active === first || active === d)) {
     e.preventDefault();
     last.focus();
