@@ -7,7 +7,7 @@
  *   - idle: SESSION_IDLE_MINUTES (30) without a request ends it: the cookie's and the token's
  *     expiry, renewed on use, plus `lastSeen` checked here;
  *   - absolute: SESSION_MAX_HOURS (12) after sign-in, however active (`startedAt`);
- *   - revocation: the user's session version, re-checked by lib/recovery/authz.ts;
+ *   - revocation: the user's session version, re-checked by lib/recovery/access/authz.ts;
  *   - sign-out: the session id (`sid`) is recorded as ended, so the token is refused even if a
  *     copy of the cookie survives.
  * The rules are pure functions of time in lib/auth/session-policy.ts.

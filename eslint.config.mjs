@@ -34,6 +34,7 @@ const config = [
           patterns: [
             { group: ["@/lib/db/*", "**/lib/db/*", "postgres", "drizzle-orm", "drizzle-orm/*"], message: "Client components must not import the data layer.", allowTypeImports: true },
             { group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." },
+            { group: ["@/lib/recovery/actions", "@/lib/recovery/actions/*", "!@/lib/recovery/actions/types", "**/recovery/actions/*", "!**/recovery/actions/types", "!**/recovery/actions/types.ts"], message: "The actions' wrapper and definitions run on the server only; client code imports their types from lib/recovery/actions/types.ts and calls the server actions (app/actions/recovery.ts)." },
           ],
         },
       ],
@@ -50,6 +51,24 @@ const config = [
     },
   },
   {
+    // The data layer sits below the domain code: lib/db never imports lib/recovery (values both need,
+    // such as a check's status, live in lib/db/types.ts).
+    files: ["lib/db/**/*.ts"],
+    // The audit queries' exemption ends when the audit modules move under lib/recovery/audit/.
+    ignores: ["lib/db/queries/audit.ts", "lib/db/queries/audit-records.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@/lib/recovery", "@/lib/recovery/**", "**/recovery", "**/recovery/**"], message: "lib/db sits below lib/recovery and never imports it: move the type it needs down (lib/db/types.ts)." },
+            { group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Pages, layouts and route handlers read through the data access layer (lib/recovery/data.ts),
     // whose every function checks the caller's permission itself. They never reach the queries.
     files: ["app/**/page.tsx", "app/**/layout.tsx", "app/**/route.ts"],
@@ -58,10 +77,10 @@ const config = [
         "error",
         {
           paths: [
-            { name: "@/lib/recovery/snapshot", importNames: ["healthMonitor"], message: DAL },
+            { name: "@/lib/recovery/health/snapshot", importNames: ["healthMonitor"], message: DAL },
             { name: "@/lib/recovery/incidents/view", importNames: ["currentIncidents", "statusIncident"], message: DAL },
-            { name: "@/lib/recovery/users", importNames: ["listUsers"], message: DAL },
-            { name: "@/lib/recovery/contacts", importNames: ["loadContacts"], message: DAL },
+            { name: "@/lib/recovery/access/users", importNames: ["listUsers"], message: DAL },
+            { name: "@/lib/recovery/incidents/contacts", importNames: ["loadContacts"], message: DAL },
             { name: "@/lib/recovery/audit-anchor", importNames: ["readLatestAnchor", "readLatestAnchorCached"], message: DAL },
             { name: "@/lib/recovery/audit-export", importNames: ["exportAudit"], message: DAL },
           ],

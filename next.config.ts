@@ -35,7 +35,7 @@ const nextConfig: NextConfig = {
     // Body limits, set explicitly: server actions take small forms (the proxy answers 413 above the
     // same limit, lib/http/action-request.ts); the proxy sees the whole body up to its own limit,
     // set above the actions' so that it, not a truncated copy, decides. Route handlers cap their own
-    // reads (lib/recovery/heartbeat.ts).
+    // reads (lib/recovery/health/heartbeat.ts).
     serverActions: { allowedOrigins: allowedOrigins(), bodySizeLimit: ACTION_BODY_LIMIT },
     proxyClientMaxBodySize: "2mb",
   },

@@ -5,7 +5,7 @@
  *   3. answers a malformed or oversized server-action request with a 4xx before Next decodes it
  *      (lib/http/action-request.ts: Next 16 would answer it with a 500), and so a URL whose
  *      percent-encoding does not decode.
- * Every page, route handler and server action checks authorization itself (lib/recovery/authz.ts),
+ * Every page, route handler and server action checks authorization itself (lib/recovery/access/authz.ts),
  * because a proxy can be bypassed (CVE-2025-29927: the x-middleware-subrequest header).
  */
 import NextAuth from "next-auth";

@@ -2,14 +2,14 @@ import { Suspense } from "react";
 import { AppHeader } from "@/components/app-header";
 import { HealthBoard } from "@/components/health-board";
 import { Providers } from "@/components/providers";
-import { requirePageActor, type Actor } from "@/lib/recovery/authz";
+import { requirePageActor, type Actor } from "@/lib/recovery/access/authz";
 import { IncidentBanner } from "@/components/incidents/incident-banner";
 import { PendingApprovals } from "@/components/actions/pending-approvals-lazy";
 import { RunbookProvider, type RunbookData } from "@/components/runbook/runbook-context";
 import { env } from "@/lib/env";
 import { readContacts, readHealth, readHealthHistory, readOpenIncidentsOrNull, readRunbook } from "@/lib/recovery/data";
-import { can } from "@/lib/recovery/permissions";
-import { renderSteps, runbookConfig, runbookLinks } from "@/lib/recovery/runbook";
+import { can } from "@/lib/recovery/access/permissions";
+import { renderSteps, runbookConfig, runbookLinks } from "@/lib/recovery/runbook/model";
 
 export const dynamic = "force-dynamic";
 

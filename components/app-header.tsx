@@ -1,7 +1,7 @@
 import Link from "next/link";
-import type { Actor } from "@/lib/recovery/authz";
+import type { Actor } from "@/lib/recovery/access/authz";
 import { signOutAction } from "@/app/actions/session";
-import { can, type Permission } from "@/lib/recovery/permissions";
+import { can, type Permission } from "@/lib/recovery/access/permissions";
 import { RunbookProblemBanner } from "./runbook/runbook-problem-banner";
 import { TimeSetting } from "./time";
 

@@ -5,7 +5,7 @@
  * (components/checks/). Rendered inside a <details> element, so it opens with the keyboard (Enter
  * or Space on its summary) and without JavaScript.
  */
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { Facts } from "./checks/parts";
 import { useCheckRenderer } from "./checks/registry";
 import { formatValue } from "./format";
@@ -14,7 +14,7 @@ export function CheckDetails({ check, canAct = false }: { check: CheckResult; ca
   const renderer = useCheckRenderer(check.id);
   const configured = check.detail.configured !== false;
   if (!configured) {
-    return <p className="mt-2 text-xs text-zinc-600 dark:text-zinc-400">To enable: {String(check.detail.hint ?? "see the README")}.</p>;
+    return <p className="mt-2 text-xs text-zinc-600 dark:text-zinc-400">To enable: {String(check.detail.hint ?? "see docs/configuration.md")}.</p>;
   }
   if (check.status === "unknown" && Object.keys(check.detail).length === 0) return null;
   const n = renderer?.rowCount?.(check.detail) ?? null;

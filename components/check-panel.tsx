@@ -2,7 +2,7 @@
 import dynamic from "next/dynamic";
 import { PanelActions } from "@/components/actions/panel-actions";
 import { PanelRunbook } from "@/components/runbook/panel-runbook";
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { CheckDetails } from "./check-details";
 import { formatDuration } from "./format";
 import type { SparklineData } from "./sparkline";

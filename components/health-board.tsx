@@ -1,9 +1,9 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useSyncExternalStore } from "react";
-import type { CheckId } from "@/lib/recovery/checks";
-import type { CheckResult } from "@/lib/recovery/checks/types";
-import type { HealthHistory, Snapshot } from "@/lib/recovery/snapshot";
+import type { CheckId } from "@/lib/recovery/health/checks";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
+import type { HealthHistory, Snapshot } from "@/lib/recovery/health/snapshot";
 import { SignedOutError, useHealth, useHealthHistory } from "./data/health-query";
 import { CheckPanel } from "./check-panel";
 import { formatDuration } from "./format";

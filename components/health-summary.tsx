@@ -1,6 +1,6 @@
 "use client";
-import type { CheckResult } from "@/lib/recovery/checks/types";
-import { severity } from "@/lib/recovery/checks/types";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
+import { severity } from "@/lib/recovery/health/checks/types";
 import { hasSince, SinceText } from "./check-panel";
 import { StatusBadge } from "./status-badge";
 

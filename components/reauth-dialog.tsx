@@ -1,7 +1,7 @@
 "use client";
 /**
  * Sudo mode's prompt. Open it when an action answers `code: "auth.reauth_required"` (see
- * lib/actions/mutation.ts and lib/recovery/authz.ts requireRecentAuth): it asks for the password again,
+ * lib/actions/mutation.ts and lib/recovery/access/authz.ts requireRecentAuth): it asks for the password again,
  * or sends SSO users through their identity provider again, then calls `onConfirmed` so the
  * caller can retry the action (the session now carries a fresh auth time).
  *

@@ -7,7 +7,7 @@
 import { useEffect, useRef } from "react";
 import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { CheckStatus } from "@/lib/recovery/checks/types";
+import type { CheckStatus } from "@/lib/recovery/health/checks/types";
 
 /** Mid-tone colours that read on light and dark backgrounds alike. */
 const STROKE: Record<CheckStatus, string> = { ok: "#16a34a", warn: "#d97706", critical: "#dc2626", unknown: "#71717a" };

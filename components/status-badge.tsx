@@ -1,4 +1,4 @@
-import type { CheckStatus } from "@/lib/recovery/checks/types";
+import type { CheckStatus } from "@/lib/recovery/health/checks/types";
 
 const styles: Record<CheckStatus, { label: string; icon: string; cls: string }> = {
   ok: { label: "OK", icon: "✓", cls: "bg-ok/15 text-green-800 ring-ok/40 dark:text-green-300" },

@@ -15,7 +15,7 @@ import type { DrillWorld } from "./world.ts";
 export const HOSTILE_REQUESTS = 1000;
 
 /**
- * The most audit entries the whole run may add. Align with the README's stated flood bound
+ * The most audit entries the whole run may add. Align with docs/audit-trail.md's stated flood bound
  * ("Audit log" section): a refused or denied call writes at most one entry, and repeated refusals
  * from one source are collapsed there. Until that bound is documented, one entry per request is
  * the ceiling: a request never writes two.
@@ -24,7 +24,7 @@ export const HOSTILE_AUDIT_BOUND = HOSTILE_REQUESTS;
 
 const MB = 1024 * 1024;
 
-// React's own argument encoder, from Next's copy of React (as bench/lib/console.ts uses it).
+// React's own argument encoder, from Next's copy of React (as tests/support/harness/console.ts uses it).
 const flight = createRequire(import.meta.url)("next/dist/compiled/react-server-dom-turbopack/client.node") as { encodeReply(v: unknown): Promise<string | FormData> };
 
 /** A small deterministic PRNG (mulberry32): the same seed sends the same requests. */

@@ -11,7 +11,7 @@
  * its log is printed when a drill fails.
  */
 import fs from "node:fs";
-import { buildConsole } from "../bench/lib/console.ts";
+import { buildConsole } from "../tests/support/harness/console.ts";
 import { drills } from "./drills.ts";
 import { startWorld, type DrillWorld } from "./world.ts";
 

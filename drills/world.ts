@@ -2,7 +2,7 @@
  * The game-day world: everything a drill breaks, for real, in a throwaway folder.
  *
  * - the trading database on its own embedded PostgreSQL, set up as production should be
- *   (README, "Performance and resilience"): a small max_connections, `reserved_connections`
+ *   (docs/operations.md, "Server and role settings for a pool exhaustion"): a small max_connections, `reserved_connections`
  *   held for the console's role (granted pg_use_reserved_connections, pg_monitor and
  *   pg_signal_backend), and the trading services connecting as an ordinary role;
  * - the console store on a second embedded PostgreSQL (the recommended separate store), so the
@@ -19,9 +19,9 @@ import { startEmbeddedPostgres, type EmbeddedPg } from "../lib/db/embedded.ts";
 import { migrateConsoleStore, migrateTradingFixtures } from "../lib/db/migrate.ts";
 import { freePort } from "../scripts/lib/stack.ts";
 import { startTradeDirector, type TradeDirectorSim } from "../sim/trade-director.ts";
-import { ActionClient, ensureUser, launchConsole, secret, sessionCookie, type ConsoleUnderTest, type TestUser } from "../bench/lib/console.ts";
-import { connect, withDatabase } from "../bench/lib/pg.ts";
-import { provisionAppRole, provisionConsoleRole, type RoleLogin } from "../bench/lib/roles.ts";
+import { ActionClient, ensureUser, launchConsole, secret, sessionCookie, type ConsoleUnderTest, type TestUser } from "../tests/support/harness/console.ts";
+import { connect, withDatabase } from "../tests/support/harness/pg.ts";
+import { provisionAppRole, provisionConsoleRole, type RoleLogin } from "../tests/support/harness/roles.ts";
 
 /** The trading server's connection budget: small, so filling it is quick. */
 export const MAX_CONNECTIONS = 40;

@@ -1,15 +1,15 @@
 /**
- * The authorization matrix: every route handler and every server action (lib/recovery/endpoints.ts,
+ * The authorization matrix: every route handler and every server action (lib/recovery/access/endpoints.ts,
  * kept complete by tests/unit/endpoints.test.ts) called directly over HTTP, without the UI, as
  * anonymous, viewer, auditor, on-call and admin. Expectations come from the permission table
- * (lib/recovery/permissions.ts): for each call it checks the status, that nothing changed in the
+ * (lib/recovery/access/permissions.ts): for each call it checks the status, that nothing changed in the
  * console store, and the audit outcome (`denied` for a signed-in role without the permission).
  * Anonymous calls are repeated with the x-middleware-subrequest header (CVE-2025-29927).
  */
 import { randomUUID } from "node:crypto";
 import type { APIResponse, Browser, BrowserContextOptions } from "@playwright/test";
-import { endpoints, type Endpoint } from "../lib/recovery/endpoints";
-import { can } from "../lib/recovery/permissions";
+import { endpoints, type Endpoint } from "../lib/recovery/access/endpoints";
+import { can } from "../lib/recovery/access/permissions";
 import { e2eEnv } from "../playwright.config";
 import { expect, LoginPage, test, type Persona } from "./fixtures";
 import { actionManifest, encodeActionArgs, findAction } from "./support/actions";
@@ -143,7 +143,7 @@ async function check(playwright: Parameters<typeof call>[0], e: Endpoint, who: W
 test("the registry covers every server action in this build", () => {
   const registered = new Set(endpoints.filter((e) => e.kind === "action").map((e) => e.id));
   const built = Object.values(actionManifest()).map((v) => `${v.filename}#${v.exportedName}`);
-  expect(built.filter((id) => !registered.has(id)), "server actions missing from lib/recovery/endpoints.ts").toEqual([]);
+  expect(built.filter((id) => !registered.has(id)), "server actions missing from lib/recovery/access/endpoints.ts").toEqual([]);
 });
 
 for (const e of endpoints) {

@@ -129,7 +129,7 @@ export const envSchema = z.object({
   EA_HEARTBEAT_STALE_SECONDS: int(60, 1),
 
   RECOVERY_ACTIONS_ENABLED: bool(true),
-  /** Guarded recovery actions (lib/recovery/guarded-action.ts). */
+  /** Guarded recovery actions (lib/recovery/actions/pipeline.ts). */
   PREVIEW_TTL_SECONDS: int(120, 10, 3600),
   /** Previews per user per minute (each one queries the trading DB and is stored). */
   PREVIEW_RATE_LIMIT_PER_MINUTE: int(30, 1),

@@ -41,11 +41,11 @@ function flushRefusalsOnShutdown(): void {
 
 /**
  * Load the runbook file (RUNBOOK_FILE) now, record its version, and check it for changes every
- * RUNBOOK_RELOAD_SECONDS (lib/recovery/runbook-source.ts). Not during `next build`.
+ * RUNBOOK_RELOAD_SECONDS (lib/recovery/runbook/source.ts). Not during `next build`.
  */
 async function startRunbook(): Promise<void> {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  const { startRunbookWatch } = await import("./recovery/runbook-source.ts");
+  const { startRunbookWatch } = await import("./recovery/runbook/source.ts");
   startRunbookWatch();
 }
 

@@ -46,7 +46,7 @@ function warnUntrustedForwarding(req: http.IncomingMessage) {
   warned = true;
   console.warn(
     "[recovery-console] a request carried X-Forwarded-For, which is ignored: the client is the connection's peer. " +
-      "If the console runs behind a reverse proxy, set TRUSTED_PROXY_HOPS or TRUSTED_PROXIES (README, Sign-in protections).",
+      "If the console runs behind a reverse proxy, set TRUSTED_PROXY_HOPS or TRUSTED_PROXIES (docs/security.md, Sign-in protections).",
   );
 }
 

@@ -87,7 +87,7 @@ async function main() {
     stopDbs = dbs.stop;
   }
   resolveStoreUrls(parseEnv(process.env));
-  const users = await import("../lib/recovery/users.ts");
+  const users = await import("../lib/recovery/access/users.ts");
   const { closeStores } = await import("../lib/db/client.ts");
   const ctx = { actor: { id: `cli:${os.userInfo().username}`, email: `cli:${os.userInfo().username}`, role: "admin" }, request: { userAgent: "npm run user" } };
   const positional = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--role");

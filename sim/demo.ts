@@ -52,7 +52,7 @@ const COMPRESSED: Record<string, string> = {
 };
 
 async function seedUsers(password: string): Promise<void> {
-  const users = await import("../lib/recovery/users.ts");
+  const users = await import("../lib/recovery/access/users.ts");
   const { getUserByEmail } = await import("../lib/db/queries/users.ts");
   const { verifyPassword } = await import("../lib/auth/password.ts");
   const ctx = { actor: { id: "demo-seed", email: "demo-seed", role: "admin" }, request: { userAgent: "npm run demo" } };

@@ -2,7 +2,7 @@
 /**
  * Recovery actions as server actions: thin exports through the one wrapper
  * (lib/actions/mutation.ts: session, permission, the input's shape, every failure in one result)
- * over lib/recovery/guarded-action.ts, which runs the recovery guards themselves (kill switch,
+ * over lib/recovery/actions/pipeline.ts, which runs the recovery guards themselves (kill switch,
  * the action's own input schema, preview token, confirmation, sudo mode for destructive actions,
  * idempotency, lock, cooldown, approval, audit) on the server, whatever the UI shows. Its state is
  * mapped to the one shape at this boundary (lib/actions/recovery.ts).
@@ -15,14 +15,15 @@ import { cancelStaleDirectives } from "@/lib/recovery/actions/cancel-stale-direc
 import { haltTrading } from "@/lib/recovery/actions/halt-trading";
 import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transactions";
 import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
-import { requirePermission } from "@/lib/recovery/authz";
-import { approveAction, confirmAction, previewAction, type ActionDefinition, type GuardContext } from "@/lib/recovery/guarded-action";
+import { requirePermission } from "@/lib/recovery/access/authz";
+import { approveAction, confirmAction, previewAction } from "@/lib/recovery/actions/pipeline";
+import type { ActionDefinition, GuardContext } from "@/lib/recovery/actions/types";
 import type { RequestMeta } from "@/lib/recovery/audit";
 
-/** The wrapper checks that a call carries one object; guarded-action parses its fields. */
+/** The wrapper checks that a call carries one object; the actions' pipeline (lib/recovery/actions/pipeline.ts) parses its fields. */
 const anObject = z.record(z.string(), z.unknown(), { error: "Expected the action's input as an object." });
 
-/** guarded-action asks for the actor itself (its own order of guards; permissions checked afresh). */
+/** The pipeline asks for the actor itself (its own order of guards; permissions checked afresh). */
 const guardContext = (request: RequestMeta): GuardContext => ({
   resolveActor: (permission, action) => requirePermission(permission, { action }),
   request,

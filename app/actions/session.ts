@@ -3,7 +3,7 @@
  * Sign-out, through the one wrapper (lib/actions/mutation.ts). The session is a JWT, which
  * deleting the cookie alone would not end: a copy of the cookie, or a response already in flight
  * that renews it, would bring it back. So its id is recorded as ended in the console store first
- * (lib/recovery/authz.ts refuses it from then on). A session from single sign-on then goes on to
+ * (lib/recovery/access/authz.ts refuses it from then on). A session from single sign-on then goes on to
  * end the provider's session as well. Anyone may post here: without a session there is nothing to
  * end, and the caller goes to /login all the same.
  */
@@ -16,7 +16,7 @@ import { sessionPolicyFromEnv } from "@/lib/auth/session-policy";
 import { ssoLogoutUrl } from "@/lib/auth/sso-logout";
 import { endSession } from "@/lib/db/queries/users";
 import { appendAudit } from "@/lib/recovery/audit";
-import { forgetSession } from "@/lib/recovery/authz";
+import { forgetSession } from "@/lib/recovery/access/authz";
 
 export const signOutAction = defineFormAction({ name: "auth.logout", access: "anonymous", input: z.unknown(), path: "/logout" }, async (_input, { actor, request }) => {
   if (actor?.sid) {

@@ -20,8 +20,12 @@ export type VerifyOutcome = {
   entrySeq: number | null;
 };
 
-/** The form has no fields; whatever else is sent is ignored. */
-const noInput = z.unknown().transform(() => ({}));
+/**
+ * The form has no fields: a call is useActionState's (state, an empty form). Anything else (another
+ * arity, a value that is not a form, a field) is malformed and refused as input.invalid, as for
+ * every other action, rather than verified anyway.
+ */
+const noInput = z.strictObject({});
 
 export const verifyAuditChainAction = defineMutation(
   {

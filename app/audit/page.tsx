@@ -10,8 +10,8 @@ import type { AuditList } from "@/lib/db/queries/audit";
 import { readAuditAnchor, readAuditEntries, readAuditFacets, readAuditHead, readLatestVerification } from "@/lib/recovery/data";
 import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit-filters";
 import type { AuditRecord } from "@/lib/recovery/audit-hash";
-import { requirePageActor } from "@/lib/recovery/authz";
-import { can } from "@/lib/recovery/permissions";
+import { requirePageActor } from "@/lib/recovery/access/authz";
+import { can } from "@/lib/recovery/access/permissions";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Audit trail" };

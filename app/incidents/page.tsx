@@ -4,8 +4,8 @@ import Link from "next/link";
 import { Time } from "@/components/time";
 import { AppHeader } from "@/components/app-header";
 import { readIncidents } from "@/lib/recovery/data";
-import { requirePageActor } from "@/lib/recovery/authz";
-import { formatDuration } from "@/lib/recovery/escalation";
+import { requirePageActor } from "@/lib/recovery/access/authz";
+import { formatDuration } from "@/lib/recovery/incidents/escalation";
 import { incidentTimes } from "@/lib/recovery/incidents/report";
 
 export const metadata: Metadata = { title: "Incidents" };

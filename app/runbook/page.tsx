@@ -5,13 +5,13 @@ import { CopyButton } from "@/components/runbook/copy-button";
 import { RunbookSteps } from "@/components/runbook/runbook-steps";
 import { Time } from "@/components/time";
 import { env } from "@/lib/env";
-import { requirePageActor } from "@/lib/recovery/authz";
+import { requirePageActor } from "@/lib/recovery/access/authz";
 import { readContacts, readRunbook, readRunbookVersions } from "@/lib/recovery/data";
-import { policyFrom } from "@/lib/recovery/escalation";
+import { policyFrom } from "@/lib/recovery/incidents/escalation";
 import { describeRunbookVersion } from "@/lib/recovery/incidents/report";
-import { can } from "@/lib/recovery/permissions";
-import { postIncidentChecklist, renderSteps, runbookConfig } from "@/lib/recovery/runbook";
-import { runbookDiff } from "@/lib/recovery/runbook-diff";
+import { can } from "@/lib/recovery/access/permissions";
+import { postIncidentChecklist, renderSteps, runbookConfig } from "@/lib/recovery/runbook/model";
+import { runbookDiff } from "@/lib/recovery/runbook/diff";
 
 export const metadata: Metadata = { title: "Runbook" };
 export const dynamic = "force-dynamic";

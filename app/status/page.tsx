@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { AppHeader } from "@/components/app-header";
 import { Providers } from "@/components/providers";
 import { StatusView } from "@/components/status/status-view";
-import { requirePageActor } from "@/lib/recovery/authz";
+import { requirePageActor } from "@/lib/recovery/access/authz";
 import { readStatus } from "@/lib/recovery/data";
 
 export const metadata: Metadata = { title: "Status" };

@@ -5,7 +5,7 @@
  */
 import { closeStores } from "../../lib/db/client.ts";
 import { reloadEnv } from "../../lib/env.ts";
-import { resetHealthMonitor } from "../../lib/recovery/snapshot.ts";
+import { resetHealthMonitor } from "../../lib/recovery/health/snapshot.ts";
 
 export async function applyEnv(vars: Record<string, string | undefined>): Promise<void> {
   await closeStores();

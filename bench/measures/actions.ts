@@ -1,12 +1,12 @@
 /**
  * The guarded actions, timed through their whole code path: an on-call's browser request to the
- * server action (app/actions/recovery.ts), the wrapper (lib/recovery/guarded-action.ts: session,
+ * server action (app/actions/recovery.ts), the wrapper (lib/recovery/actions/pipeline.ts: session,
  * permission, preview token, confirmation, idempotency, lock, cooldown, audit intent, effect, audit
  * outcome, re-check of the panel), over HTTP against the running console.
  */
 import type postgres from "postgres";
-import { confirmRequest, preview, type ActionClient, type ActionState } from "../lib/console.ts";
-import { openIdleSessions } from "../lib/sessions.ts";
+import { confirmRequest, preview, type ActionClient, type ActionState } from "../../tests/support/harness/console.ts";
+import { openIdleSessions } from "../../tests/support/harness/sessions.ts";
 import { round, waitFor } from "../lib/stats.ts";
 
 /** Everything pending is processed, so the stale set is exactly what a measure inserts. */

@@ -3,13 +3,13 @@
  * serving_ratio, viewers_ratio and freshness_ms.
  */
 import fs from "node:fs";
-import type { CheckId } from "../../lib/recovery/checks/index.ts";
+import type { CheckId } from "../../lib/recovery/health/checks/index.ts";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type postgres from "postgres";
 import { cannon, type CannonResult } from "../lib/cannon.ts";
-import { distDir } from "../lib/console.ts";
-import type { Step } from "../lib/progress.ts";
+import { distDir } from "../../tests/support/harness/console.ts";
+import type { Step } from "../../tests/support/harness/progress.ts";
 import { percentile, p95, round, sleep } from "../lib/stats.ts";
 
 type Health = { generatedAt: string; refreshSeconds: number; checks: { id: string; status: string; value: number | string | null }[] };

@@ -4,13 +4,13 @@
  */
 import postgres from "postgres";
 import { appendAudit } from "../../lib/recovery/audit.ts";
-import { checks } from "../../lib/recovery/checks/index.ts";
-import { HealthMonitor, monitoringQueries } from "../../lib/recovery/snapshot.ts";
+import { checks } from "../../lib/recovery/health/checks/index.ts";
+import { HealthMonitor, monitoringQueries } from "../../lib/recovery/health/snapshot.ts";
 import { parseEnv } from "../../lib/env.ts";
 import { applyEnv } from "../lib/inproc.ts";
 import { startSimsProcess } from "../lib/sims-process.ts";
-import { explainQuery, type PlanVerdict } from "../lib/plans.ts";
-import type { Step } from "../lib/progress.ts";
+import { explainQuery, type PlanVerdict } from "../../tests/support/harness/plans.ts";
+import type { Step } from "../../tests/support/harness/progress.ts";
 import { percentile, p95, round } from "../lib/stats.ts";
 
 /** EXPLAIN of every monitoring read, with the console's default thresholds. */

@@ -16,9 +16,9 @@
  */
 import type postgres from "postgres";
 import type { TradeDirectorSim } from "../../sim/trade-director.ts";
-import { confirmRequest, preview, type ActionClient, type ActionState } from "../lib/console.ts";
-import type { Step } from "../lib/progress.ts";
-import { openIdleSessions } from "../lib/sessions.ts";
+import { confirmRequest, preview, type ActionClient, type ActionState } from "../../tests/support/harness/console.ts";
+import type { Step } from "../../tests/support/harness/progress.ts";
+import { openIdleSessions } from "../../tests/support/harness/sessions.ts";
 import { p95, percentile, round, sleep, waitFor } from "../lib/stats.ts";
 import { settleDirectives } from "./actions.ts";
 

@@ -8,8 +8,8 @@ import {
   previewResetCircuitAction,
   resetCircuitAction,
 } from "@/app/actions/recovery";
-import type { CheckId } from "@/lib/recovery/checks";
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import type { CheckId } from "@/lib/recovery/health/checks";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { useIncidentRef } from "../incidents/use-incident-ref";
 import type { ActionClient } from "./action-dialog";
 import { ActionDialog } from "./action-dialog-lazy";

@@ -1,4 +1,4 @@
-import type { CircuitBreakerDetail } from "@/lib/recovery/checks/circuit-breaker";
+import type { CircuitBreakerDetail } from "@/lib/recovery/health/checks/circuit-breaker";
 import { formatValue } from "../format";
 import { Time } from "../time";
 import { Facts } from "./parts";

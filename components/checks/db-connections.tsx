@@ -1,4 +1,4 @@
-import type { DbConnectionsDetail } from "@/lib/recovery/checks/db-connections";
+import type { DbConnectionsDetail } from "@/lib/recovery/health/checks/db-connections";
 import { formatValue } from "../format";
 import { Facts, Table } from "./parts";
 import type { CheckRenderer } from "./types";

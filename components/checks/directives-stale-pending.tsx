@@ -1,5 +1,5 @@
 import type { StaleDirective } from "@/lib/db/queries/trading";
-import type { DirectivesStalePendingDetail } from "@/lib/recovery/checks/directives-stale-pending";
+import type { DirectivesStalePendingDetail } from "@/lib/recovery/health/checks/directives-stale-pending";
 import { CancelDirectiveButton } from "../actions/panel-actions";
 import { formatValue } from "../format";
 import { Time } from "../time";

@@ -1,4 +1,4 @@
-import type { EaHeartbeatDetail } from "@/lib/recovery/checks/ea-heartbeat";
+import type { EaHeartbeatDetail } from "@/lib/recovery/health/checks/ea-heartbeat";
 import { age, Facts, Table } from "./parts";
 import type { CheckRenderer } from "./types";
 

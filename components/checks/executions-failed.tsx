@@ -1,4 +1,4 @@
-import type { ExecutionsFailedDetail } from "@/lib/recovery/checks/executions-failed";
+import type { ExecutionsFailedDetail } from "@/lib/recovery/health/checks/executions-failed";
 import { formatValue } from "../format";
 import { Time } from "../time";
 import { age, Table } from "./parts";

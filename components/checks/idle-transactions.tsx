@@ -1,4 +1,4 @@
-import type { IdleTransactionsDetail } from "@/lib/recovery/checks/idle-transactions";
+import type { IdleTransactionsDetail } from "@/lib/recovery/health/checks/idle-transactions";
 import { formatValue } from "../format";
 import { age, Table } from "./parts";
 import type { CheckRenderer } from "./types";
@@ -9,7 +9,7 @@ export const idleTransactionsRenderer: CheckRenderer<IdleTransactionsDetail> = {
   rowCount: (d) => (Array.isArray(d.sessions) ? d.sessions.length : null),
   Body({ check, detail: d }) {
     const rows = d.sessions ?? [];
-    // Without health.details the server removed these fields (lib/recovery/redact.ts): their columns go.
+    // Without health.details the server removed these fields (lib/recovery/access/redact.ts): their columns go.
     const hidden = new Set(d.hidden ?? []);
     const shown = <C,>(field: string, columns: C[]): C[] => (hidden.has(field) ? [] : columns);
     return (

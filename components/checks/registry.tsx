@@ -1,15 +1,15 @@
 "use client";
 /**
  * Every check's renderer, by check id. The type requires one for each check of the registry
- * (lib/recovery/checks/index.ts), typed by that check's detail: a check without a renderer, or a
+ * (lib/recovery/health/checks/index.ts), typed by that check's detail: a check without a renderer, or a
  * renderer that reads a field its check does not yield, does not compile.
  *
  * The panels read this through a context, so a test can render the dashboard with a check of its
  * own (tests/db/ninth-check.test.ts); the app never provides another.
  */
 import { createContext, useContext } from "react";
-import type { CheckDetail, CheckId } from "@/lib/recovery/checks";
-import type { NotConfiguredDetail } from "@/lib/recovery/checks/types";
+import type { CheckDetail, CheckId } from "@/lib/recovery/health/checks";
+import type { NotConfiguredDetail } from "@/lib/recovery/health/checks/types";
 import { circuitBreakerRenderer } from "./circuit-breaker";
 import { dbConnectionsRenderer } from "./db-connections";
 import { directivesStalePendingRenderer } from "./directives-stale-pending";

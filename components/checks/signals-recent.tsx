@@ -1,4 +1,4 @@
-import type { SignalsRecentDetail } from "@/lib/recovery/checks/signals-recent";
+import type { SignalsRecentDetail } from "@/lib/recovery/health/checks/signals-recent";
 import { age, Facts } from "./parts";
 import type { CheckRenderer } from "./types";
 

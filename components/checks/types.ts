@@ -1,4 +1,4 @@
-import type { CheckResult, NotConfiguredDetail } from "@/lib/recovery/checks/types";
+import type { CheckResult, NotConfiguredDetail } from "@/lib/recovery/health/checks/types";
 
 /**
  * How a check's detail is shown, typed by the detail its module yields (a configured reading's:

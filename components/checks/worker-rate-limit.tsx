@@ -1,4 +1,4 @@
-import type { WorkerRateLimitDetail } from "@/lib/recovery/checks/worker-rate-limit";
+import type { WorkerRateLimitDetail } from "@/lib/recovery/health/checks/worker-rate-limit";
 import { Time } from "../time";
 import { age, Table } from "./parts";
 import type { CheckRenderer } from "./types";

@@ -1,5 +1,5 @@
 "use client";
-import type { HealthHistory, Snapshot } from "@/lib/recovery/snapshot";
+import type { HealthHistory, Snapshot } from "@/lib/recovery/health/snapshot";
 import { useLiveQuery } from "./fetch-json";
 import { keys } from "./keys";
 

@@ -3,7 +3,7 @@ import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
-import { formatClock, formatDuration } from "@/lib/recovery/escalation";
+import { formatClock, formatDuration } from "@/lib/recovery/incidents/escalation";
 import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
 import { Time } from "../time";

@@ -7,7 +7,7 @@
  */
 import { useRouter } from "next/navigation";
 import { useEffect, useRef } from "react";
-import type { Snapshot } from "@/lib/recovery/snapshot";
+import type { Snapshot } from "@/lib/recovery/health/snapshot";
 import type { IncidentNow } from "@/lib/recovery/data";
 import { useHealth } from "../data/health-query";
 import { useLiveQuery } from "../data/fetch-json";

@@ -1,6 +1,6 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
 import { keys } from "../data/keys";
 import { useRunbook } from "./runbook-context";

@@ -1,7 +1,7 @@
 "use client";
 import { useState } from "react";
 import { ActionDialog } from "../actions/action-dialog-lazy";
-import type { CheckId } from "@/lib/recovery/checks";
+import type { CheckId } from "@/lib/recovery/health/checks";
 import { actionsByCheck } from "../actions/panel-actions";
 
 /** A runbook step done through the console: opens the same guarded action as the panel's button. */

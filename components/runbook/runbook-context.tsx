@@ -1,7 +1,7 @@
 "use client";
 import { createContext, useContext } from "react";
-import type { Contact } from "@/lib/recovery/contacts";
-import type { RenderedStep, RunbookLink } from "@/lib/recovery/runbook";
+import type { Contact } from "@/lib/recovery/incidents/contacts";
+import type { RenderedStep, RunbookLink } from "@/lib/recovery/runbook/model";
 
 /**
  * The runbook as the server rendered it (commands filled in from configuration), the contacts per

@@ -1,4 +1,4 @@
-import type { RenderedStep, RunbookLink } from "@/lib/recovery/runbook";
+import type { RenderedStep, RunbookLink } from "@/lib/recovery/runbook/model";
 import { CopyButton } from "./copy-button";
 import { RunbookActionButton } from "./runbook-action-button";
 

@@ -1,5 +1,5 @@
 "use client";
-import type { StatusDto } from "@/lib/recovery/status";
+import type { StatusDto } from "@/lib/recovery/health/status";
 import { useLiveQuery } from "../data/fetch-json";
 import { keys } from "../data/keys";
 

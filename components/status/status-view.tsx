@@ -1,7 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
-import type { StatusDto, StatusLevel } from "@/lib/recovery/status";
+import type { StatusDto, StatusLevel } from "@/lib/recovery/health/status";
 import { Time } from "../time";
 import { describeDuration } from "./describe";
 import { SignedOutError } from "../data/fetch-json";

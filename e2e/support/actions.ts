@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import type { FormArg } from "../../lib/recovery/endpoints";
+import type { FormArg } from "../../lib/recovery/access/endpoints";
 
 const require = createRequire(import.meta.url);
 // The same Flight client the console's pages use, from Next's own copy of React.

@@ -4,7 +4,7 @@ import "server-only";
  * A server action is a POST endpoint anyone can call with any arguments, so the wrapper, not the
  * action, owns what every one of them must do, in this order:
  *
- *   1. who: the session and the permission (lib/recovery/authz.ts requirePermission; a denial is
+ *   1. who: the session and the permission (lib/recovery/access/authz.ts requirePermission; a denial is
  *      audited there), any signed-in session, or anyone (the sign-in form);
  *   2. sudo mode: a recent sign-in where the action asks for one (requireRecentAuth), refused
  *      with `auth.reauth_required` and audited;
@@ -25,8 +25,8 @@ import { z } from "zod";
 import { requestMetaFrom } from "../auth/request-meta.ts";
 import { DbError } from "../db/errors.ts";
 import { appendAudit, type RequestMeta } from "../recovery/audit.ts";
-import { AuthzError, currentActor, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "../recovery/authz.ts";
-import type { Permission } from "../recovery/permissions.ts";
+import { AuthzError, currentActor, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "../recovery/access/authz.ts";
+import type { Permission } from "../recovery/access/permissions.ts";
 import { toErrorCode, type ActionFailure, type ActionResult, type FieldErrors } from "./result.ts";
 
 export type { ActionFailure, ActionResult } from "./result.ts";

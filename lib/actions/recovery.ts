@@ -1,13 +1,13 @@
 /**
  * The recovery actions' results in the one shape (lib/actions/result.ts). The recovery wrapper
- * (lib/recovery/guarded-action.ts) keeps its own richer state internally; the server actions
+ * (lib/recovery/actions/pipeline.ts) keeps its own richer state internally; the server actions
  * (app/actions/recovery.ts) map it here, at the boundary, so callers see one shape and one
  * vocabulary of codes.
  */
-import type { ActionResult as RunResult, ActionState } from "../recovery/guarded-action.ts";
+import type { ActionResult as RunResult, ActionState } from "../recovery/actions/types.ts";
 import { toErrorCode, type ActionFailure, type ActionResult } from "./result.ts";
 
-export type { PreviewView } from "../recovery/guarded-action.ts";
+export type { PreviewView } from "../recovery/actions/types.ts";
 export type { RunResult };
 
 /** What a confirm or an approval did: ran (with its result), or waits for a second on-call. */

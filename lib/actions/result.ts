@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   // What the console could not do.
   "store.unavailable": "The console store (which holds the audit log) could not be reached; nothing was done.",
   "internal": "An unexpected server error; logged with the request id.",
-  // Recovery actions (lib/recovery/guarded-action.ts).
+  // Recovery actions (lib/recovery/actions/pipeline.ts).
   "guard.kill_switch": "Recovery actions are turned off (RECOVERY_ACTIONS_ENABLED=0).",
   "guard.confirmation": "The typed confirmation does not match the preview's count.",
   "guard.idempotency_mismatch": "The idempotency key was used for a different request.",

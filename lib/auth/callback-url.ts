@@ -1,6 +1,6 @@
 /**
  * Where to go after signing in. Only same-site relative paths are followed (no open redirects);
- * with none, /login/landing sends each role to its home (lib/recovery/permissions.ts homeFor).
+ * with none, /login/landing sends each role to its home (lib/recovery/access/permissions.ts homeFor).
  */
 export const LANDING_PATH = "/login/landing";
 

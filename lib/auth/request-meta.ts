@@ -8,7 +8,7 @@ import { normalizeAddress } from "./client-address.ts";
  * when trust in proxies is configured, from the forwarded chain): lib/auth/client-address.ts
  * overwrites X-Forwarded-For with exactly that one address before Next sees the request. So the
  * header holds one entry; should it hold several (the console run without its entry point, which
- * the README warns against), the rightmost, the nearest hop, is taken. X-Real-IP is never read:
+ * docs/security.md warns against), the rightmost, the nearest hop, is taken. X-Real-IP is never read:
  * a client can send it.
  */
 export function clientAddress(xForwardedFor: string | null | undefined): string | null {

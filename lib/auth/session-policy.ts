@@ -1,7 +1,7 @@
 /**
  * Session lifetime rules as pure functions of time, so they are tested with an injected clock
  * (tests/unit/session-policy.test.ts) and shared by the JWT callback (auth.config.ts) and the
- * authorization layer (sudo mode, lib/recovery/authz.ts).
+ * authorization layer (sudo mode, lib/recovery/access/authz.ts).
  *
  * No imports: auth.config.ts loads this in the proxy as well as in server code.
  */

@@ -80,7 +80,7 @@ export async function ensureConsoleStore(url: string, migrateUrl?: string): Prom
   if (state === "up-to-date") return "up-to-date";
   if (state === "unreadable" && !migrateUrl) {
     throw new Error(
-      "the role in CONSOLE_DATABASE_URL may not read console.__migrations, so the console cannot tell whether the store is up to date. As the owner: GRANT SELECT ON console.__migrations TO <app role> (README, Owner and app roles), or set CONSOLE_MIGRATE_DATABASE_URL to the owner's URL.",
+      "the role in CONSOLE_DATABASE_URL may not read console.__migrations, so the console cannot tell whether the store is up to date. As the owner: GRANT SELECT ON console.__migrations TO <app role> (docs/operations.md, Owner and app roles), or set CONSOLE_MIGRATE_DATABASE_URL to the owner's URL.",
     );
   }
   try {

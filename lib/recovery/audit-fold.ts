@@ -17,7 +17,7 @@
  * for everything): its first refusal is written, the rest are counted, and its summary has
  * `detail.overflow: true` and no actor. Each key writes at most two entries in any WINDOW_MS (its
  * first refusal and the previous window's summary), so an instance writes at most
- * 2 × (MAX_KEYS + MAX_OVERFLOW_KEYS + 1) refusal entries per minute, whatever the flood (README:
+ * 2 × (MAX_KEYS + MAX_OVERFLOW_KEYS + 1) refusal entries per minute, whatever the flood (docs/audit-trail.md:
  * Audit trail, Floods).
  *
  * Successes are never folded; nor is anything that changes state.

@@ -2,7 +2,7 @@ import "server-only";
 /**
  * The data access layer: every read behind a page or a route handler. Each function checks the
  * caller's permission itself, through requirePermission (the one helper and the one permission
- * table, lib/recovery/authz.ts), before it reads anything, so a page or handler that forgot its
+ * table, lib/recovery/access/authz.ts), before it reads anything, so a page or handler that forgot its
  * own check still shows nothing. Pages pass no caller (the session comes from the request's
  * cookies); route handlers pass their Request, which also admits machine tokens where the
  * permission allows them.
@@ -15,20 +15,20 @@ import { cache } from "react";
 import type { AuditFilters, AuditPage } from "./audit-filters.ts";
 import { anchorFilePath, readLatestAnchorCached } from "./audit-anchor.ts";
 import { exportAudit, type ExportFormat } from "./audit-export.ts";
-import { requirePermission, type Actor } from "./authz.ts";
-import { loadContacts } from "./contacts.ts";
+import { requirePermission, type Actor } from "./access/authz.ts";
+import { loadContacts } from "./incidents/contacts.ts";
 import { currentIncidents, statusIncident, viewIncident } from "./incidents/view.ts";
-import { can, type Permission } from "./permissions.ts";
-import { redactChecks } from "./redact.ts";
-import { healthMonitor, monitoredChecks } from "./snapshot.ts";
-import { buildStatus } from "./status.ts";
-import { listUsers } from "./users.ts";
+import { can, type Permission } from "./access/permissions.ts";
+import { redactChecks } from "./access/redact.ts";
+import { healthMonitor, monitoredChecks } from "./health/snapshot.ts";
+import { buildStatus } from "./health/status.ts";
+import { listUsers } from "./access/users.ts";
 import type { RequestMeta } from "./audit.ts";
 import { listPendingApprovals } from "../db/queries/actions.ts";
 import { getAuditEntry, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
 import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents, listIncidents } from "../db/queries/incidents.ts";
 import { getRunbookVersions, listRunbookVersions, runbookUpdatedSince } from "../db/queries/runbook.ts";
-import { runbookState } from "./runbook-source.ts";
+import { runbookState } from "./runbook/source.ts";
 import { orNullAfter } from "../time.ts";
 
 /** Who is asking: a route handler passes its Request; a page passes nothing. */
@@ -48,7 +48,7 @@ const INCIDENT_WAIT_MS = 1500;
 
 /**
  * The shared snapshot, as this caller may see it: without `health.details`, other sessions' SQL
- * text, database user names and client addresses are removed (lib/recovery/redact.ts). The shared
+ * text, database user names and client addresses are removed (lib/recovery/access/redact.ts). The shared
  * snapshot itself keeps them; the cut is made here, per caller.
  */
 export async function readHealth(caller: Caller = {}) {
@@ -70,7 +70,7 @@ export async function readMetricsInput(caller: Caller = {}) {
   return { snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")), evaluations: monitor.evaluations };
 }
 
-/** The stakeholders' reduced status (lib/recovery/status.ts): no checks, no SQL, no hosts. */
+/** The stakeholders' reduced status (lib/recovery/health/status.ts): no checks, no SQL, no hosts. */
 export async function readStatus(caller: Caller = {}) {
   await authorized("status.read", caller);
   const monitor = healthMonitor();

@@ -1,31 +1,23 @@
 /**
  * The server actions' own authorization, without the proxy in front: what a request that
- * bypassed the proxy (CVE-2025-29927) would meet. Every action in lib/recovery/endpoints.ts is
+ * bypassed the proxy (CVE-2025-29927) would meet. Every action in lib/recovery/access/endpoints.ts is
  * called as a function, as anonymous and as each role (sessions mocked, users real), with its
  * safe example; a refused call must say so in its result, leave the store unchanged, and be
  * audited as denied for a signed-in role. e2e/matrix.spec.ts does the same over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
-vi.mock("@/auth", () => ({
-  auth: async () => session.current,
-  oidc: null,
-  SSO_PROVIDER_ID: "oidc",
-  signIn: vi.fn(async () => undefined),
-  signOut: vi.fn(async () => undefined),
-  unstable_update: vi.fn(async () => null),
-}));
-vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "actions-authz" }) }));
-vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
-
+// First: its mocks apply to the imports below.
+import { request, session } from "../support/next-request";
 import { closeStores } from "@/lib/db/client";
-import { clearSessionCache } from "@/lib/recovery/authz";
+import { clearSessionCache } from "@/lib/recovery/access/authz";
 import { flushRefusals } from "@/lib/recovery/audit-fold";
-import { endpoints, type ActionEndpoint, type FormArg } from "@/lib/recovery/endpoints";
-import { can, roles, type Role } from "@/lib/recovery/permissions";
-import { addUser } from "@/lib/recovery/users";
+import { endpoints, type ActionEndpoint, type FormArg } from "@/lib/recovery/access/endpoints";
+import { can, roles, type Role } from "@/lib/recovery/access/permissions";
+import { addUser } from "@/lib/recovery/access/users";
 import { connect, type Sql } from "../support/db";
+
+request.headers = new Headers({ "x-request-id": "actions-authz" });
 
 let sql: Sql;
 const ids = {} as Record<Role, string>;

@@ -1,5 +1,5 @@
 /**
- * Separate owner and app roles (README, "Audit trail: owner and app roles"): with the setup SQL
+ * Separate owner and app roles (docs/operations.md, "Owner and app roles"): with the setup SQL
  * applied, the app role can append to the audit log and read it, but UPDATE, DELETE and TRUNCATE
  * are refused by privilege (before the trigger is even reached), and it cannot disable the trigger.
  * Roles are cluster-wide: they get unique names and are dropped at the end.
@@ -33,7 +33,7 @@ let app: postgres.Sql;
 beforeAll(async () => {
   const admin = connect("admin", { max: 1 });
   try {
-    // As the DBA (README): two roles, and a database the owner owns.
+    // As the DBA (docs/operations.md): two roles, and a database the owner owns.
     await admin.unsafe(`create role ${owner} login password '${password}'`);
     await admin.unsafe(`create role ${appRole} login password '${password}'`);
     await admin.unsafe(`create database ${dbName} owner ${owner}`);
@@ -42,7 +42,7 @@ beforeAll(async () => {
   } finally {
     await admin.end();
   }
-  // As the owner: the migrations, then the app role's grants (the README's SQL).
+  // As the owner: the migrations, then the app role's grants (the SQL of docs/operations.md).
   await migrateConsoleStore(urlFor(owner));
   const own = postgres(urlFor(owner), { max: 1, onnotice: () => {} });
   try {

@@ -5,15 +5,15 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 
-const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
-vi.mock("@/auth", () => ({ auth: async () => session.current }));
-vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "authz-test", "x-forwarded-for": "198.51.100.7" }) }));
-
+// First: its mocks apply to the imports below.
+import { request, session } from "../support/next-request";
 import { closeStores } from "@/lib/db/client";
-import { actionFailure, AuthzError, clearSessionCache, currentActor, forgetSession, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "@/lib/recovery/authz";
+import { actionFailure, AuthzError, clearSessionCache, currentActor, forgetSession, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "@/lib/recovery/access/authz";
 import { endSession } from "@/lib/db/queries/users";
-import { addUser, setDisabled, setRole } from "@/lib/recovery/users";
+import { addUser, setDisabled, setRole } from "@/lib/recovery/access/users";
 import { connect, withEnv, type Sql } from "../support/db";
+
+request.headers = new Headers({ "x-request-id": "authz-test", "x-forwarded-for": "198.51.100.7" });
 
 let sql: Sql;
 const ctx = { actor: { id: "cli:test", email: "cli:test", role: "admin" } };

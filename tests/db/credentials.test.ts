@@ -10,7 +10,7 @@ import { authorizeCredentials } from "@/auth";
 import { closeStores } from "@/lib/db/client";
 import { beginLoginAttempt, finishLoginAttempt } from "@/lib/auth/login-throttle";
 import { HASH_CONCURRENCY, HASH_QUEUE, hashGate } from "@/lib/auth/password";
-import { addUser } from "@/lib/recovery/users";
+import { addUser } from "@/lib/recovery/access/users";
 import { connect, type Sql } from "../support/db";
 
 let sql: Sql;

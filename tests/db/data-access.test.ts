@@ -9,18 +9,18 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 
-const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
-vi.mock("@/auth", () => ({ auth: async () => session.current }));
-vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "data-access-test" }) }));
-
+// First: its mocks apply to the imports below.
+import { request, session } from "../support/next-request";
 import { closeStores } from "@/lib/db/client";
 import * as data from "@/lib/recovery/data";
-import { AuthzError, clearSessionCache } from "@/lib/recovery/authz";
+import { AuthzError, clearSessionCache } from "@/lib/recovery/access/authz";
 import { flushRefusals } from "@/lib/recovery/audit-fold";
-import { can, roles, type Permission, type Role } from "@/lib/recovery/permissions";
-import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/snapshot";
-import { addUser } from "@/lib/recovery/users";
+import { can, roles, type Permission, type Role } from "@/lib/recovery/access/permissions";
+import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/health/snapshot";
+import { addUser } from "@/lib/recovery/access/users";
 import { connect, withEnv, type Sql } from "../support/db";
+
+request.headers = new Headers({ "x-request-id": "data-access-test" });
 
 type DataFunction = keyof typeof data;
 

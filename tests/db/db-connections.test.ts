@@ -1,8 +1,8 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
-import { dbConnections } from "@/lib/recovery/checks/db-connections";
-import type { CheckReading } from "@/lib/recovery/checks/types";
+import { dbConnections } from "@/lib/recovery/health/checks/db-connections";
+import type { CheckReading } from "@/lib/recovery/health/checks/types";
 import { connect, withEnv, type Sql } from "../support/db";
 
 let sql: Sql;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { findDemoCredentials } from "@/lib/auth/demo-guard";
 import { startServer } from "@/lib/server-start";
-import { addUser, setDisabled } from "@/lib/recovery/users";
+import { addUser, setDisabled } from "@/lib/recovery/access/users";
 import { connect, type Sql } from "../support/db";
 
 let sql: Sql;

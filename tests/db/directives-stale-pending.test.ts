@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
-import { directivesStalePending } from "@/lib/recovery/checks/directives-stale-pending";
+import { directivesStalePending } from "@/lib/recovery/health/checks/directives-stale-pending";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 let sql: Sql;

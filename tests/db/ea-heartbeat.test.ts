@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { POST } from "@/app/api/heartbeat/route";
 import { closeStores } from "@/lib/db/client";
-import { eaHeartbeat, type EaHeartbeatDetail } from "@/lib/recovery/checks/ea-heartbeat";
-import type { CheckReading } from "@/lib/recovery/checks/types";
+import { eaHeartbeat, type EaHeartbeatDetail } from "@/lib/recovery/health/checks/ea-heartbeat";
+import type { CheckReading } from "@/lib/recovery/health/checks/types";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 const TOKEN = "ea-heartbeat-token-for-tests";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
-import { executionsFailed } from "@/lib/recovery/checks/executions-failed";
+import { executionsFailed } from "@/lib/recovery/health/checks/executions-failed";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 let sql: Sql;

@@ -8,7 +8,7 @@ import { GET as getHealth } from "@/app/api/health/route";
 import { GET as getHistory } from "@/app/api/health/history/route";
 import { GET as getMetrics } from "@/app/api/metrics/route";
 import { closeStores } from "@/lib/db/client";
-import { healthMonitor, resetHealthMonitor, type HealthHistory, type Snapshot } from "@/lib/recovery/snapshot";
+import { healthMonitor, resetHealthMonitor, type HealthHistory, type Snapshot } from "@/lib/recovery/health/snapshot";
 import { startTradeDirector, type TradeDirectorSim } from "@/sim/trade-director";
 import { startWorkerSim, type WorkerSim } from "@/sim/worker";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";

@@ -9,7 +9,7 @@ import net from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { upsertHeartbeat } from "@/lib/db/queries/heartbeats";
-import { healthMonitor, resetHealthMonitor, type Snapshot } from "@/lib/recovery/snapshot";
+import { healthMonitor, resetHealthMonitor, type Snapshot } from "@/lib/recovery/health/snapshot";
 import { freePort } from "@/scripts/lib/stack";
 import { startTradeDirector, type TradeDirectorSim } from "@/sim/trade-director";
 import { startWorkerSim, type WorkerSim } from "@/sim/worker";

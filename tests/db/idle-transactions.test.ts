@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { randomUUID } from "node:crypto";
 import { closeStores } from "@/lib/db/client";
 import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transactions";
-import { idleTransactions } from "@/lib/recovery/checks/idle-transactions";
+import { idleTransactions } from "@/lib/recovery/health/checks/idle-transactions";
 import { connect, withEnv, type Sql } from "../support/db";
 
 const IDLE = 2;
@@ -103,7 +103,7 @@ describe("idle_transactions (runbook scenario 3, step 2)", () => {
 
 /**
  * Issue 12, point 3: the kill's blast radius. The console connects as a role of its own (with
- * pg_read_all_stats and pg_signal_backend, as the README asks, not a superuser); the applications as
+ * pg_read_all_stats and pg_signal_backend, as docs/recovery-actions.md asks, not a superuser); the applications as
  * another. The preview and the kill stay in the trading database, a client cannot make itself
  * unkillable by calling itself `recovery-console…`, and the console's own role is never touched.
  */

@@ -6,30 +6,22 @@
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-const session = vi.hoisted(() => ({ current: null as null | Record<string, unknown> }));
-vi.mock("@/auth", () => ({
-  auth: async () => session.current,
-  oidc: null,
-  SSO_PROVIDER_ID: "oidc",
-  signIn: vi.fn(async () => undefined),
-  signOut: vi.fn(async () => undefined),
-  unstable_update: vi.fn(async () => null),
-}));
-vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-request-id": "incidents-service" }) }));
-vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
-
+// First: its mocks apply to the imports below.
+import { request, session } from "../support/next-request";
 import { setChecklistItemAction, setIncidentCommanderAction } from "@/app/incidents/actions";
 import { closeStores } from "@/lib/db/client";
 import { getDeliveries, getIncident, getIncidentEvents } from "@/lib/db/queries/incidents";
-import type { Actor } from "@/lib/recovery/authz";
-import { clearSessionCache } from "@/lib/recovery/authz";
+import type { Actor } from "@/lib/recovery/access/authz";
+import { clearSessionCache } from "@/lib/recovery/access/authz";
 import { drainNotifications } from "@/lib/recovery/incidents/notify";
 import { describeEvent, draftReport } from "@/lib/recovery/incidents/report";
 import { acknowledge, IncidentError, setChecklistItem, setCommander } from "@/lib/recovery/incidents/service";
-import { addUser } from "@/lib/recovery/users";
+import { addUser } from "@/lib/recovery/access/users";
 import { connect, withEnv, type Sql } from "../support/db";
+
+request.headers = new Headers({ "x-request-id": "incidents-service" });
 
 let store: Sql;
 const oncall: Actor = { id: randomUUID(), email: "oncall@example.com", role: "oncall", authTime: Math.floor(Date.now() / 1000), via: "session" };

@@ -11,13 +11,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "v
 import { closeStores } from "@/lib/db/client";
 import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents } from "@/lib/db/queries/incidents";
 import { appendAudit } from "@/lib/recovery/audit";
-import type { Actor } from "@/lib/recovery/authz";
-import { signalsRecent } from "@/lib/recovery/checks/signals-recent";
+import type { Actor } from "@/lib/recovery/access/authz";
+import { signalsRecent } from "@/lib/recovery/health/checks/signals-recent";
 import { IncidentEvaluator } from "@/lib/recovery/incidents/evaluator";
 import { drainNotifications, webhookLabel } from "@/lib/recovery/incidents/notify";
 import { draftReport } from "@/lib/recovery/incidents/report";
 import { acknowledge, addNote } from "@/lib/recovery/incidents/service";
-import { runCheck } from "@/lib/recovery/snapshot";
+import { runCheck } from "@/lib/recovery/health/snapshot";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 let trading: Sql;

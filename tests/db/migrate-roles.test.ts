@@ -1,5 +1,5 @@
 /**
- * Start-up with separate owner and app roles (README, "Owner and app roles"): the launcher's
+ * Start-up with separate owner and app roles (docs/operations.md, "Owner and app roles"): the launcher's
  * ensureConsoleStore applies nothing when the store is up to date, so the console starts as an
  * app role without DDL rights; with pending migrations it refuses that role with a message saying
  * how to migrate, and migrates as CONSOLE_MIGRATE_DATABASE_URL's owner when given.

@@ -1,14 +1,14 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
-import { signalsRecent } from "@/lib/recovery/checks/signals-recent";
-import { directivesStalePending } from "@/lib/recovery/checks/directives-stale-pending";
-import { executionsFailed } from "@/lib/recovery/checks/executions-failed";
-import { dbConnections } from "@/lib/recovery/checks/db-connections";
-import { idleTransactions } from "@/lib/recovery/checks/idle-transactions";
+import { signalsRecent } from "@/lib/recovery/health/checks/signals-recent";
+import { directivesStalePending } from "@/lib/recovery/health/checks/directives-stale-pending";
+import { executionsFailed } from "@/lib/recovery/health/checks/executions-failed";
+import { dbConnections } from "@/lib/recovery/health/checks/db-connections";
+import { idleTransactions } from "@/lib/recovery/health/checks/idle-transactions";
 import { cancelStaleDirectives } from "@/lib/recovery/actions/cancel-stale-directives";
 import { getStalePendingDirectives } from "@/lib/db/queries/trading";
-import { runCheck } from "@/lib/recovery/snapshot";
+import { runCheck } from "@/lib/recovery/health/snapshot";
 import { withEnv } from "../support/db";
 
 // A trading DB holding only the runbook's columns (no symbol, updated_at, payload, ...).

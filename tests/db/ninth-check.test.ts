@@ -17,9 +17,9 @@ import { CheckRenderersContext, checkRenderers, type CheckRenderers } from "@/co
 import { HealthBoard } from "@/components/health-board";
 import { closeStores } from "@/lib/db/client";
 import { recoveryActions } from "@/lib/recovery/actions";
-import { checks } from "@/lib/recovery/checks";
-import { resetHealthMonitor, type HealthHistory, type Snapshot } from "@/lib/recovery/snapshot";
-import type { StatusDto } from "@/lib/recovery/status";
+import { checks } from "@/lib/recovery/health/checks";
+import { resetHealthMonitor, type HealthHistory, type Snapshot } from "@/lib/recovery/health/snapshot";
+import type { StatusDto } from "@/lib/recovery/health/status";
 import { ninthCheck, ninthRenderer } from "../support/ninth-check";
 import { withEnv } from "../support/db";
 

@@ -1,16 +1,16 @@
 /**
  * Every monitoring read of the trading tables reaches them through an index: EXPLAIN of the SQL
- * the checks run (each check module's `queries`, gathered by monitoringQueries in lib/recovery/snapshot.ts), on 100k rows per table shaped like
- * real traffic (bench/lib/seed.ts), analyzed, with the planner's defaults (enable_seqscan on). A
+ * the checks run (each check module's `queries`, gathered by monitoringQueries in lib/recovery/health/snapshot.ts), on 100k rows per table shaped like
+ * real traffic (tests/support/harness/seed.ts), analyzed, with the planner's defaults (enable_seqscan on). A
  * change that turns one into a Seq Scan fails here, in `npm test`, not only in `npm run bench`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { parseEnv } from "@/lib/env";
-import { checks } from "@/lib/recovery/checks";
-import { monitoringQueries } from "@/lib/recovery/snapshot";
-import { explainQuery } from "../../bench/lib/plans";
-import { seedTradingTables } from "../../bench/lib/seed";
+import { checks } from "@/lib/recovery/health/checks";
+import { monitoringQueries } from "@/lib/recovery/health/snapshot";
+import { explainQuery } from "../support/harness/plans";
+import { seedTradingTables } from "../support/harness/seed";
 import { connect, resetTrading, type Sql } from "../support/db";
 
 let sql: Sql;

@@ -1,5 +1,5 @@
 /**
- * The runbook file against a real console store (lib/recovery/runbook-source.ts): each distinct
+ * The runbook file against a real console store (lib/recovery/runbook/source.ts): each distinct
  * version is recorded by hash with its Last Updated and Owner; an edit is followed without a
  * restart; an invalid file keeps the last good version and names the line; an incident records
  * the version in force and its report names it; a newer version after the incident ticks "Update
@@ -12,11 +12,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { getIncident } from "@/lib/db/queries/incidents";
 import { getRunbookVersions, runbookUpdatedSince } from "@/lib/db/queries/runbook";
-import { signalsRecent } from "@/lib/recovery/checks/signals-recent";
+import { signalsRecent } from "@/lib/recovery/health/checks/signals-recent";
 import { IncidentEvaluator } from "@/lib/recovery/incidents/evaluator";
 import { draftReport, effectiveChecklist } from "@/lib/recovery/incidents/report";
-import { hashRunbook, refreshRunbook, resetRunbookSource, runbookState } from "@/lib/recovery/runbook-source";
-import { runCheck } from "@/lib/recovery/snapshot";
+import { hashRunbook, refreshRunbook, resetRunbookSource, runbookState } from "@/lib/recovery/runbook/source";
+import { runCheck } from "@/lib/recovery/health/snapshot";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 let trading: Sql;

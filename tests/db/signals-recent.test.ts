@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
-import { signalsRecent } from "@/lib/recovery/checks/signals-recent";
+import { signalsRecent } from "@/lib/recovery/health/checks/signals-recent";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 let sql: Sql;

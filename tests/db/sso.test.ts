@@ -7,7 +7,7 @@ import { closeStores } from "@/lib/db/client";
 import { getUserByEmail, getUserSessionState } from "@/lib/db/queries/users";
 import { completeSsoSignIn } from "@/lib/auth/sso";
 import { parseRoleMap, type OidcConfig } from "@/lib/auth/oidc";
-import { addUser, setDisabled } from "@/lib/recovery/users";
+import { addUser, setDisabled } from "@/lib/recovery/access/users";
 import { connect, type Sql } from "../support/db";
 
 let sql: Sql;

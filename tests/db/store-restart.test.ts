@@ -119,6 +119,11 @@ describe("after the console store restarts", () => {
         select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
         where pid <> pg_backend_pid() and application_name = 'recovery-console-store' and query like '%from console.audit_log a where%'`;
       expect(n).toBe(1);
+      // Wait until the server has ended it, so the next batch is asked of a closed session (the
+      // driver can then end the cursor quietly; the export must still fail).
+      await expect
+        .poll(async () => (await admin`select 1 from pg_stat_activity where application_name = 'recovery-console-store' and query like '%from console.audit_log a where%' and pid <> pg_backend_pid()`).length, { timeout: 5000 })
+        .toBe(0);
       await expect(async () => {
         for await (const batch of cursor.batches) void batch;
       }).rejects.toThrow();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { getUserByEmail, getUserSessionState } from "@/lib/db/queries/users";
 import { verifyPassword } from "@/lib/auth/password";
-import { addUser, setDisabled, setRole, UserError } from "@/lib/recovery/users";
+import { addUser, setDisabled, setRole, UserError } from "@/lib/recovery/access/users";
 import { connect, type Sql } from "../support/db";
 
 let sql: Sql;

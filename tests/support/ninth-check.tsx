@@ -5,7 +5,7 @@
  */
 import { Facts } from "@/components/checks/parts";
 import type { CheckRenderer } from "@/components/checks/types";
-import type { CheckModule } from "@/lib/recovery/checks/types";
+import type { CheckModule } from "@/lib/recovery/health/checks/types";
 
 export type NinthCheckDetail = { backlog: number; limit: number; oldestJob: string };
 

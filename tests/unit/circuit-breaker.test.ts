@@ -1,8 +1,8 @@
 /** circuit_breaker against the real trade-director simulator (a real HTTP server, no stubbed fetch). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { circuitBreaker } from "@/lib/recovery/checks/circuit-breaker";
-import type { CheckDefinition } from "@/lib/recovery/checks/types";
-import { HealthMonitor } from "@/lib/recovery/snapshot";
+import { circuitBreaker } from "@/lib/recovery/health/checks/circuit-breaker";
+import type { CheckDefinition } from "@/lib/recovery/health/checks/types";
+import { HealthMonitor } from "@/lib/recovery/health/snapshot";
 import { startTradeDirector, type TradeDirectorSim } from "@/sim/trade-director";
 import { setEnv } from "../support/env";
 

@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { reloadEnv } from "@/lib/env";
-import { loadContacts } from "@/lib/recovery/contacts";
-import { resetRunbookSource } from "@/lib/recovery/runbook-source";
+import { loadContacts } from "@/lib/recovery/incidents/contacts";
+import { resetRunbookSource } from "@/lib/recovery/runbook/source";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rc-contacts-"));
 let n = 0;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { displayUrl } from "@/lib/display-url";
 import fs from "node:fs";
-import { renderSteps, runbookConfig } from "@/lib/recovery/runbook";
-import { parseRunbook } from "@/lib/recovery/runbook-parse";
+import { renderSteps, runbookConfig } from "@/lib/recovery/runbook/model";
+import { parseRunbook } from "@/lib/recovery/runbook/parse";
 
 const parsed = parseRunbook(fs.readFileSync("runbook/recovery-runbook.md", "utf8"));
 if (!parsed.ok) throw new Error(parsed.problems[0]?.message);

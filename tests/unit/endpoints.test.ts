@@ -1,13 +1,13 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { endpoints } from "@/lib/recovery/endpoints";
-import { permissions } from "@/lib/recovery/permissions";
+import { endpoints } from "@/lib/recovery/access/endpoints";
+import { permissions } from "@/lib/recovery/access/permissions";
 import { discoverEndpoints, HTTP_METHODS } from "../support/endpoint-discovery";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const { found, inline } = discoverEndpoints(root);
 
-describe("endpoint registry (lib/recovery/endpoints.ts)", () => {
+describe("endpoint registry (lib/recovery/access/endpoints.ts)", () => {
   it("finds the endpoints in the source (the scanner works)", () => {
     expect(found).toContainEqual({ kind: "route", file: "app/api/auth/[...nextauth]/route.ts", method: "GET" });
     expect(found).toContainEqual({ kind: "route", file: "app/api/auth/[...nextauth]/route.ts", method: "POST" });
@@ -23,7 +23,7 @@ describe("endpoint registry (lib/recovery/endpoints.ts)", () => {
           : !endpoints.some((e) => e.kind === "action" && e.file === f.file && e.exportName === f.exportName),
       )
       .map((f) => (f.kind === "route" ? `${f.method} in ${f.file}` : `${f.exportName} in ${f.file}`));
-    expect(missing, "add these to lib/recovery/endpoints.ts with their permission and a safe example request").toEqual([]);
+    expect(missing, "add these to lib/recovery/access/endpoints.ts with their permission and a safe example request").toEqual([]);
   });
 
   it("has no entry for an endpoint that no longer exists", () => {

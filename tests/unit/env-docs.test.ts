@@ -1,5 +1,5 @@
 /**
- * The README promises every variable the console reads, and .env.example shows each with an
+ * docs/configuration.md promises every variable the console reads, and .env.example shows each with an
  * example: a variable added to lib/env.ts (or read straight from process.env by the launcher, the
  * demo or the build) without its documentation fails here.
  */
@@ -34,9 +34,9 @@ describe("configuration documentation", () => {
     expect(vars).toEqual(expect.arrayContaining(["TRADING_DATABASE_URL", "CONSOLE_DATABASE_URL", "AUTH_SECRET", "EMBEDDED_PG_PORT"]));
   });
 
-  it("names every variable in the README", () => {
-    const readme = read("README.md");
-    expect(vars.filter((v) => !readme.includes(`\`${v}\``))).toEqual([]);
+  it("names every variable in the configuration reference", () => {
+    const reference = read("docs/configuration.md");
+    expect(vars.filter((v) => !reference.includes(`\`${v}\``))).toEqual([]);
   });
 
   it("shows every variable in .env.example", () => {

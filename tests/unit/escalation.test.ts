@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escalation, formatClock, formatDuration, levelAt, untilNextLevel } from "@/lib/recovery/escalation";
+import { escalation, formatClock, formatDuration, levelAt, untilNextLevel } from "@/lib/recovery/incidents/escalation";
 
 const min = 60_000;
 

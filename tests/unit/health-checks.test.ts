@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { classifyCircuit } from "@/lib/recovery/checks/circuit-breaker";
-import { classifyConnections } from "@/lib/recovery/checks/db-connections";
-import { classifyStaleDirectives } from "@/lib/recovery/checks/directives-stale-pending";
-import { classifyHeartbeats } from "@/lib/recovery/checks/ea-heartbeat";
-import { classifyFailedExecutions } from "@/lib/recovery/checks/executions-failed";
-import { classifyIdleTransactions } from "@/lib/recovery/checks/idle-transactions";
-import { parseRetryAfter, summarizeWorkers, type WorkerView } from "@/lib/recovery/checks/worker-rate-limit";
-import { checks } from "@/lib/recovery/checks";
+import { classifyCircuit } from "@/lib/recovery/health/checks/circuit-breaker";
+import { classifyConnections } from "@/lib/recovery/health/checks/db-connections";
+import { classifyStaleDirectives } from "@/lib/recovery/health/checks/directives-stale-pending";
+import { classifyHeartbeats } from "@/lib/recovery/health/checks/ea-heartbeat";
+import { classifyFailedExecutions } from "@/lib/recovery/health/checks/executions-failed";
+import { classifyIdleTransactions } from "@/lib/recovery/health/checks/idle-transactions";
+import { parseRetryAfter, summarizeWorkers, type WorkerView } from "@/lib/recovery/health/checks/worker-rate-limit";
+import { checks } from "@/lib/recovery/health/checks";
 
 function worker(over: Partial<WorkerView> = {}): WorkerView {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CheckResult, CheckStatus } from "@/lib/recovery/checks/types";
+import type { CheckResult, CheckStatus } from "@/lib/recovery/health/checks/types";
 import { decide, type OpenIncident } from "@/lib/recovery/incidents/decide";
 
 const T0 = Date.parse("2026-01-03T14:02:00Z");

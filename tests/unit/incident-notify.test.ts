@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { IncidentRow } from "@/lib/db/queries/incidents";
-import { LEVEL_ASKS } from "@/lib/recovery/escalation";
+import { LEVEL_ASKS } from "@/lib/recovery/incidents/escalation";
 import { backoffMs, payloadFor, type RetryPolicy } from "@/lib/recovery/incidents/notify";
 
 const T0 = Date.parse("2026-01-03T14:02:00Z");

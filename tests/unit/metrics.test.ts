@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { escapeLabel, renderMetrics } from "@/lib/recovery/metrics";
-import type { Snapshot } from "@/lib/recovery/snapshot";
-import type { CheckResult } from "@/lib/recovery/checks/types";
+import { escapeLabel, renderMetrics } from "@/lib/recovery/health/metrics";
+import type { Snapshot } from "@/lib/recovery/health/snapshot";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
 
 function check(over: Partial<CheckResult>): CheckResult {
   return {

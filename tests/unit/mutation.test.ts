@@ -44,7 +44,7 @@ vi.mock("@/lib/recovery/audit", () => ({
     return {};
   },
 }));
-vi.mock("@/lib/recovery/authz", () => ({
+vi.mock("@/lib/recovery/access/authz", () => ({
   AuthzError: h.AuthzError,
   ReauthRequiredError: h.ReauthRequiredError,
   currentActor: async () => h.who.current,

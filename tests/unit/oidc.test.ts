@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { claimValues, issuerProblem, mapRole, oidcConfigFromEnv, parseRoleMap, RoleMapError, SSO_ROLES, ssoSubject } from "@/lib/auth/oidc";
-import { roles } from "@/lib/recovery/permissions";
+import { roles } from "@/lib/recovery/access/permissions";
 import { ConfigError, parseEnv } from "@/lib/env";
 
 const map = parseRoleMap("ops-oncall=oncall, execs=viewer,audit=auditor,console-admins=admin");

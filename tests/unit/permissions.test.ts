@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { can, homeFor, permissionTableMarkdown, permissions, roles } from "@/lib/recovery/permissions";
+import { can, homeFor, permissionTableMarkdown, permissions, roles } from "@/lib/recovery/access/permissions";
 
 describe("permission table", () => {
   it("lets only on-call and admin act", () => {
@@ -42,9 +42,9 @@ describe("permission table", () => {
     expect(homeFor("admin")).toBe("/");
   });
 
-  it("is documented in the README exactly as in the code", () => {
-    const readme = fs.readFileSync(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
+  it("is documented in docs/security.md exactly as in the code", () => {
+    const readme = fs.readFileSync(path.resolve(import.meta.dirname, "../../docs/security.md"), "utf8");
     const block = readme.match(/<!-- permissions:start -->\n([\s\S]*?)\n<!-- permissions:end -->/)?.[1];
-    expect(block, "README.md is out of date: run `node --import tsx scripts/permissions-table.ts --write`").toBe(permissionTableMarkdown());
+    expect(block, "docs/security.md is out of date: run `node --import tsx scripts/permissions-table.ts --write`").toBe(permissionTableMarkdown());
   });
 });

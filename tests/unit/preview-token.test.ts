@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signPreviewToken, verifyPreviewToken } from "@/lib/recovery/preview-token";
+import { signPreviewToken, verifyPreviewToken } from "@/lib/recovery/actions/preview-token";
 
 const secret = "s".repeat(32);
 const claims = { previewId: "p-1", action: "directives.cancel_stale", actorId: "u-1", expiresAt: 1_000_000 };

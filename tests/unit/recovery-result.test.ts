@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { fromPreviewState, fromRunState } from "@/lib/actions/recovery";
-import type { ActionResult as RunResult } from "@/lib/recovery/guarded-action";
+import type { ActionResult as RunResult } from "@/lib/recovery/actions/types";
 
 const run = { outcome: "failed", perTarget: [{ target: "a", outcome: "failed" }], message: "m", intentSeq: 1, outcomeSeq: 2, before: null, after: null, durationMs: 3 } as RunResult;
 

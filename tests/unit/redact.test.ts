@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { CheckResult } from "@/lib/recovery/checks/types";
-import { redactCheck, redactChecks } from "@/lib/recovery/redact";
+import type { CheckResult } from "@/lib/recovery/health/checks/types";
+import { redactCheck, redactChecks } from "@/lib/recovery/access/redact";
 
 const SQL = "update accounts set balance = 0 where id = 42";
 

@@ -1,13 +1,13 @@
 /**
- * The runbook file parser (lib/recovery/runbook-parse.ts) on the shipped runbook and on edited
+ * The runbook file parser (lib/recovery/runbook/parse.ts) on the shipped runbook and on edited
  * variants: a new scenario, a reordered step, a removed section, annotations, malformed files.
  */
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { policyFrom } from "@/lib/recovery/escalation";
-import { renderSteps, runbookConfig, type Scenario } from "@/lib/recovery/runbook";
-import { runbookDiff } from "@/lib/recovery/runbook-diff";
-import { parseRunbook, type Runbook } from "@/lib/recovery/runbook-parse";
+import { policyFrom } from "@/lib/recovery/incidents/escalation";
+import { renderSteps, runbookConfig, type Scenario } from "@/lib/recovery/runbook/model";
+import { runbookDiff } from "@/lib/recovery/runbook/diff";
+import { parseRunbook, type Runbook } from "@/lib/recovery/runbook/parse";
 
 const SHIPPED = fs.readFileSync("runbook/recovery-runbook.md", "utf8");
 const CHECKS = ["signals_recent", "directives_stale_pending", "circuit_breaker", "executions_failed", "db_connections", "idle_transactions", "worker_rate_limit", "ea_heartbeat"];

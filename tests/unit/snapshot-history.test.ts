@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bucketize, HealthMonitor, type HistoryPoint } from "@/lib/recovery/snapshot";
-import type { CheckDefinition, CheckReading, CheckStatus } from "@/lib/recovery/checks/types";
+import { bucketize, HealthMonitor, type HistoryPoint } from "@/lib/recovery/health/snapshot";
+import type { CheckDefinition, CheckReading, CheckStatus } from "@/lib/recovery/health/checks/types";
 
 const reading = (status: CheckStatus, value: number | null = 1): CheckReading => ({ status, value, unit: "n", summary: `${status} ${value}`, threshold: "", detail: {} });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HealthMonitor } from "@/lib/recovery/snapshot";
-import type { CheckDefinition, CheckReading } from "@/lib/recovery/checks/types";
+import { HealthMonitor } from "@/lib/recovery/health/snapshot";
+import type { CheckDefinition, CheckReading } from "@/lib/recovery/health/checks/types";
 
 const reading = (value: number): CheckReading => ({ status: "ok", value, unit: "n", summary: "fine", threshold: "", detail: {} });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { CheckResult, CheckStatus } from "@/lib/recovery/checks/types";
-import type { Snapshot } from "@/lib/recovery/snapshot";
+import type { CheckResult, CheckStatus } from "@/lib/recovery/health/checks/types";
+import type { Snapshot } from "@/lib/recovery/health/snapshot";
 import { describeDuration, describeSince } from "@/components/status/describe";
-import { buildStatus } from "@/lib/recovery/status";
+import { buildStatus } from "@/lib/recovery/health/status";
 
 const NOW = "2026-11-27T14:20:00.000Z";
 const IDS = ["signals_recent", "directives_stale_pending", "circuit_breaker", "executions_failed", "db_connections", "idle_transactions", "worker_rate_limit", "ea_heartbeat"];

@@ -6,9 +6,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CheckReading } from "@/lib/recovery/checks/types";
-import { createWorkerRateLimitCheck, WorkerProber, type WorkerRateLimitDetail } from "@/lib/recovery/checks/worker-rate-limit";
-import { HealthMonitor } from "@/lib/recovery/snapshot";
+import type { CheckReading } from "@/lib/recovery/health/checks/types";
+import { createWorkerRateLimitCheck, WorkerProber, type WorkerRateLimitDetail } from "@/lib/recovery/health/checks/worker-rate-limit";
+import { HealthMonitor } from "@/lib/recovery/health/snapshot";
 import { startWorkerSim, type WorkerSim } from "@/sim/worker";
 import { setEnv } from "../support/env";
 

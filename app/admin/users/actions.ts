@@ -1,6 +1,6 @@
 "use server";
 /**
- * User management from the admin page: thin server actions over lib/recovery/users.ts (the same
+ * User management from the admin page: thin server actions over lib/recovery/access/users.ts (the same
  * functions as `npm run user`), through the one wrapper (lib/actions/mutation.ts): users.manage
  * (a denial is audited), a recent sign-in (sudo mode), then the zod-validated input, every
  * failure in one shape. Every change is audited in the same transaction as the change (users.ts).
@@ -11,7 +11,7 @@ import { text } from "@/lib/validation/text";
 import { oidc } from "@/auth";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/password";
 import { defineMutation, fail, type ActionResult } from "@/lib/actions/mutation";
-import { addUser, emailSchema, resetPassword, roleSchema, setDisabled, setRole, UserError } from "@/lib/recovery/users";
+import { addUser, emailSchema, resetPassword, roleSchema, setDisabled, setRole, UserError } from "@/lib/recovery/access/users";
 
 const password = text().min(MIN_PASSWORD_LENGTH, `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`).max(1024);
 

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { oidc } from "@/auth";
 import { AppHeader } from "@/components/app-header";
-import { requirePageActor } from "@/lib/recovery/authz";
-import { roles } from "@/lib/recovery/permissions";
+import { requirePageActor } from "@/lib/recovery/access/authz";
+import { roles } from "@/lib/recovery/access/permissions";
 import { readUsers } from "@/lib/recovery/data";
 import { UsersAdmin } from "./users-admin";
 

@@ -3,7 +3,7 @@ import { useActionState, useCallback, useEffect, useRef, useState } from "react"
 import { useFormStatus } from "react-dom";
 import { ReauthDialog } from "@/components/reauth-dialog";
 import { Time } from "@/components/time";
-import type { UserSummary } from "@/lib/recovery/users";
+import type { UserSummary } from "@/lib/recovery/access/users";
 import type { ActionResult } from "@/lib/actions/result";
 import { addUserAction, resetPasswordAction, setDisabledAction, setRoleAction } from "./actions";
 

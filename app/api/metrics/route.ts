@@ -1,5 +1,5 @@
-import { withPermission } from "@/lib/recovery/authz";
-import { METRICS_CONTENT_TYPE, renderMetrics } from "@/lib/recovery/metrics";
+import { withPermission } from "@/lib/recovery/access/authz";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "@/lib/recovery/health/metrics";
 import { readMetricsInput } from "@/lib/recovery/data";
 
 export const dynamic = "force-dynamic";

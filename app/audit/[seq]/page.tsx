@@ -7,7 +7,7 @@ import { DbError } from "@/lib/db/errors";
 import { readAuditEntry } from "@/lib/recovery/data";
 import { auditQuery, parseAuditFilters } from "@/lib/recovery/audit-filters";
 import { GENESIS_HASH, hashEntry, type AuditBody } from "@/lib/recovery/audit-hash";
-import { requirePageActor } from "@/lib/recovery/authz";
+import { requirePageActor } from "@/lib/recovery/access/authz";
 
 export const dynamic = "force-dynamic";
 

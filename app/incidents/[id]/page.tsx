@@ -9,12 +9,12 @@ import { Providers } from "@/components/providers";
 import { Time } from "@/components/time";
 import { RunbookSteps } from "@/components/runbook/runbook-steps";
 import { env } from "@/lib/env";
-import { requirePageActor } from "@/lib/recovery/authz";
+import { requirePageActor } from "@/lib/recovery/access/authz";
 import { readContacts, readHealth, readIncident, readIncidentNow } from "@/lib/recovery/data";
-import { formatDuration } from "@/lib/recovery/escalation";
+import { formatDuration } from "@/lib/recovery/incidents/escalation";
 import { describeEvent, describeRunbookVersion, effectiveChecklist, incidentTimes } from "@/lib/recovery/incidents/report";
-import { can } from "@/lib/recovery/permissions";
-import { postIncidentChecklist, renderSteps, runbookConfig, runbookLinks, scenarioByNumber } from "@/lib/recovery/runbook";
+import { can } from "@/lib/recovery/access/permissions";
+import { postIncidentChecklist, renderSteps, runbookConfig, runbookLinks, scenarioByNumber } from "@/lib/recovery/runbook/model";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { redirect } from "next/navigation";
-import { currentActor } from "@/lib/recovery/authz";
-import { homeFor } from "@/lib/recovery/permissions";
+import { currentActor } from "@/lib/recovery/access/authz";
+import { homeFor } from "@/lib/recovery/access/permissions";
 
 export const dynamic = "force-dynamic";
 

@@ -19,7 +19,7 @@ import { env } from "../../env.ts";
 import type { AuditRecord } from "../../recovery/audit-hash.ts";
 import { likePattern, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } from "../../recovery/audit-filters.ts";
 import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../client.ts";
-import { isDriverError, toDbError } from "../errors.ts";
+import { DbError, isDriverError, toDbError } from "../errors.ts";
 import { Gate, GateTimeoutError } from "../gate.ts";
 import { getAuditHead, toAuditRecord, type AuditHead, type AuditRow } from "./audit-records.ts";
 
@@ -293,6 +293,10 @@ export async function openAuditCursor(opts: { filters?: AuditFilters; batch?: nu
       if (range === null) return;
       const query = conn<AuditRow[]>`select * from console.audit_log a where ${filterSql(conn, filters, range)} order by a.seq`;
       for await (const rows of query.cursor(opts.batch ?? 1000)) yield rows.map(toAuditRecord);
+      // postgres.js can end a suspended cursor quietly when the server ends its session between two
+      // batches (a DBA's pg_terminate_backend, a restart): an export that stopped early must fail,
+      // never pass for the whole log.
+      if (session.lost) throw new DbError("db.unavailable", "console", "the audit read's session ended before the end of the log");
     } catch (err) {
       throw mapErr(err);
     } finally {

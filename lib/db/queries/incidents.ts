@@ -1,8 +1,7 @@
 import "server-only";
 /** Narrow reads and writes of incidents, their timeline, check transitions and notification deliveries. */
 import { withConsole, type Sql } from "../client.ts";
-import type { CheckStatus } from "../../recovery/checks/types.ts";
-import type { Level } from "../../recovery/escalation.ts";
+import type { CheckStatus, Level } from "../types.ts";
 
 export type IncidentRow = {
   id: number;

@@ -133,7 +133,7 @@ type IdleRow = {
  * The console's own sessions, which neither the preview nor the kill touches: this connection, and
  * every backend of the role the console connects as. Not `application_name`, which any client sets
  * to what it likes (a session named `recovery-console…` would become unkillable): a role is proven
- * by authentication. So the console should connect with a role of its own (the README's "Pointing the
+ * by authentication. So the console should connect with a role of its own (docs/operations.md, "Pointing the
  * console at an existing DistortSignals database"); sessions of applications sharing it are not
  * terminated. Shared with the kill's own statement (lib/recovery/actions/kill-idle-transactions.ts).
  */
@@ -179,8 +179,9 @@ function toIdleSession(r: IdleRow): IdleSession {
 
 /**
  * What the idle_transactions check reads, in one statement (one round trip, one pooled connection):
- * the sessions (getIdleInTransactionSessions) and the runbook's own count
- * (countIdleInTransactionByQueryStart), from the same view of pg_stat_activity.
+ * the sessions (getIdleInTransactionSessions) and the runbook's own count (scenario 3, step 2 as
+ * written: idle measured from `query_start`, shown beside our state_change-based count so the two
+ * can be compared), from the same view of pg_stat_activity.
  */
 export async function getIdleInTransactionReport({ olderThanSeconds }: { olderThanSeconds: number }): Promise<{ sessions: IdleSession[]; runbookCount: number }> {
   const rows = await withTrading(
@@ -197,20 +198,6 @@ export async function getIdleInTransactionReport({ olderThanSeconds }: { olderTh
     runbookCount: rows[0]?.runbook_count ?? 0,
     sessions: rows.filter((r): r is IdleRow & { runbook_count: number } => r.pid != null).map(toIdleSession),
   };
-}
-
-/**
- * Runbook scenario 3, step 2 as written (idle measured from `query_start`), counted in the trading
- * database: shown beside our state_change-based count in the idle_transactions detail, so the two
- * can be compared.
- */
-export async function countIdleInTransactionByQueryStart({ olderThanSeconds }: { olderThanSeconds: number }): Promise<number> {
-  const [row] = await withTrading(
-    (sql) => sql<{ count: number }[]>`
-      select count(*)::int as count from pg_stat_activity
-      where state = 'idle in transaction' and datname = current_database() and query_start < now() - make_interval(secs => ${olderThanSeconds})`,
-  );
-  return row?.count ?? 0;
 }
 
 export type FailedExecution = { id: string; createdAt: string; ageSeconds: number; directiveId: string | null; error: string | null; status: string };

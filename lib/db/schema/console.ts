@@ -286,7 +286,7 @@ export const notificationDeliveries = consoleSchema.table(
 );
 
 /**
- * Each distinct runbook the console has served (RUNBOOK_FILE, lib/recovery/runbook-source.ts),
+ * Each distinct runbook the console has served (RUNBOOK_FILE, lib/recovery/runbook/source.ts),
  * by the SHA-256 of its text: its "Last Updated" and "Owner" lines, and the text itself for the
  * diff from the previous version on /runbook. Insert-if-absent by hash, from any instance.
  */

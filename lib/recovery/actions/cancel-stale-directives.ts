@@ -13,8 +13,8 @@ import { text } from "../../validation/text.ts";
 import { env } from "../../env.ts";
 import { withTrading } from "../../db/client.ts";
 import { getStalePendingDirectives, tradingColumns } from "../../db/queries/trading.ts";
-import { checkForAction } from "../checks/index.ts";
-import type { ActionDefinition, ExecuteResult, TargetOutcome } from "../guarded-action.ts";
+import { checkForAction } from "../health/checks/index.ts";
+import type { ActionDefinition, ExecuteResult, TargetOutcome } from "./types.ts";
 
 type Target = { id: string };
 type Params = { ids?: string[] };

@@ -8,9 +8,9 @@ import "server-only";
 import { z } from "zod";
 import { env } from "../../env.ts";
 import { listOpenIncidents } from "../../db/queries/incidents.ts";
-import { escalation } from "../escalation.ts";
-import { escalationPolicy } from "../runbook-source.ts";
-import type { ActionDefinition, ExecuteResult } from "../guarded-action.ts";
+import { escalation } from "../incidents/escalation.ts";
+import { escalationPolicy } from "../runbook/source.ts";
+import type { ActionDefinition, ExecuteResult } from "./types.ts";
 
 type Target = { target: "trade-director" };
 

@@ -1,5 +1,5 @@
 import "server-only";
-import type { ActionDefinition } from "../guarded-action.ts";
+import type { ActionDefinition } from "./types.ts";
 import { cancelStaleDirectives } from "./cancel-stale-directives.ts";
 import { haltTrading } from "./halt-trading.ts";
 import { killIdleTransactions } from "./kill-idle-transactions.ts";

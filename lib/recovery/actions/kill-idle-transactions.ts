@@ -16,8 +16,8 @@ import { z } from "zod";
 import { env } from "../../env.ts";
 import { withTrading } from "../../db/client.ts";
 import { getIdleInTransactionSessions, isConsoleBackend } from "../../db/queries/trading.ts";
-import { checkForAction } from "../checks/index.ts";
-import type { ActionDefinition, ExecuteResult, TargetOutcome } from "../guarded-action.ts";
+import { checkForAction } from "../health/checks/index.ts";
+import type { ActionDefinition, ExecuteResult, TargetOutcome } from "./types.ts";
 
 type Target = { pid: number; backendStartUs: string };
 

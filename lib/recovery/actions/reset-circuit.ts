@@ -9,9 +9,9 @@ import "server-only";
  * again instead of retrying blindly.
  */
 import { z } from "zod";
-import { getCircuit, postResetCircuit, TradeDirectorError, type Circuit } from "../trade-director.ts";
-import { checkForAction } from "../checks/index.ts";
-import type { ActionDefinition, ExecuteResult } from "../guarded-action.ts";
+import { getCircuit, postResetCircuit, TradeDirectorError, type Circuit } from "./trade-director.ts";
+import { checkForAction } from "../health/checks/index.ts";
+import type { ActionDefinition, ExecuteResult } from "./types.ts";
 
 type Target = { target: "trade-director"; stateAtPreview: string };
 

@@ -12,8 +12,8 @@
  *   flapping check keeps one incident open instead of opening and closing several.
  * - The level follows the escalation clock; a rise is recorded.
  */
-import type { CheckResult, CheckStatus } from "../checks/types.ts";
-import { escalation, type EscalationPolicy, type Level } from "../escalation.ts";
+import type { CheckResult, CheckStatus } from "../health/checks/types.ts";
+import { escalation, type EscalationPolicy, type Level } from "./escalation.ts";
 
 export type OpenIncident = { id: number; scenario: number; startedAt: string; level: Level; checkIds: string[]; okStreak: number };
 

@@ -12,12 +12,12 @@ import { env } from "../../env.ts";
 import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../../db/client.ts";
 import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
 import { appendAudit } from "../audit.ts";
-import type { CheckResult, CheckStatus } from "../checks/types.ts";
-import { scenarioByNumber, scenarioForCheck, type Scenario } from "../runbook.ts";
-import { currentRunbook } from "../runbook-source.ts";
-import { policyFrom } from "../escalation.ts";
+import type { CheckResult, CheckStatus } from "../health/checks/types.ts";
+import { scenarioByNumber, scenarioForCheck, type Scenario } from "../runbook/model.ts";
+import { currentRunbook } from "../runbook/source.ts";
+import { policyFrom } from "./escalation.ts";
 import { JANITOR_INTERVAL_MS, runJanitor } from "../janitor.ts";
-import { healthMonitor } from "../snapshot.ts";
+import { healthMonitor } from "../health/snapshot.ts";
 import { decide, type Decision } from "./decide.ts";
 import { notify, type NotifyEvent } from "./notify.ts";
 

@@ -9,7 +9,7 @@ import { createHmac } from "node:crypto";
 import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { addIncidentEvent, recordDelivery, type IncidentRow } from "../../db/queries/incidents.ts";
-import { formatDuration, LEVEL_ASKS } from "../escalation.ts";
+import { formatDuration, LEVEL_ASKS } from "./escalation.ts";
 import { storedText } from "../audit-hash.ts";
 
 export type NotifyEvent = "opened" | "acknowledged" | "escalated" | "resolved";

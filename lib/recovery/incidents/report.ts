@@ -5,9 +5,9 @@
  * Pure: the page, the download route and tests share it.
  */
 import type { IncidentAction, IncidentEvent, IncidentRow, Delivery } from "../../db/queries/incidents.ts";
-import { formatDuration, LEVEL_ASKS, type Level } from "../escalation.ts";
+import { formatDuration, LEVEL_ASKS, type Level } from "./escalation.ts";
 import type { RunbookVersion } from "../../db/queries/runbook.ts";
-import { postIncidentChecklist, scenarioByNumber, type Scenario } from "../runbook.ts";
+import { postIncidentChecklist, scenarioByNumber, type Scenario } from "../runbook/model.ts";
 
 export type ReportInput = {
   incident: IncidentRow;

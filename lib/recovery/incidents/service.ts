@@ -9,8 +9,8 @@ import { text } from "../../validation/text.ts";
 import { withConsole, type Sql } from "../../db/client.ts";
 import { addIncidentEvent, incidentRef, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
 import { appendAudit, type RequestMeta } from "../audit.ts";
-import type { Actor } from "../authz.ts";
-import { postIncidentChecklist } from "../runbook.ts";
+import type { Actor } from "../access/authz.ts";
+import { postIncidentChecklist } from "../runbook/model.ts";
 import { notify } from "./notify.ts";
 
 /** A yes/no from JSON (true/false) or a form ("true", "false", "on"); z.coerce.boolean would read "false" as true. */

@@ -3,11 +3,11 @@ import "server-only";
 import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { getIncidentActions, listOpenIncidents, type IncidentRow } from "../../db/queries/incidents.ts";
-import type { StatusIncident } from "../status.ts";
-import { escalation } from "../escalation.ts";
-import { loadContacts, type Contact } from "../contacts.ts";
-import { scenarioByNumber } from "../runbook.ts";
-import { currentRunbook, escalationPolicy } from "../runbook-source.ts";
+import type { StatusIncident } from "../health/status.ts";
+import { escalation } from "./escalation.ts";
+import { loadContacts, type Contact } from "./contacts.ts";
+import { scenarioByNumber } from "../runbook/model.ts";
+import { currentRunbook, escalationPolicy } from "../runbook/source.ts";
 
 export type IncidentView = IncidentRow & {
   scenarioTitle: string;

@@ -1,5 +1,5 @@
 import { requestMetaFrom } from "@/lib/auth/request-meta";
-import { withPermission } from "@/lib/recovery/authz";
+import { withPermission } from "@/lib/recovery/access/authz";
 import { EXPORT_FORMATS, type ExportFormat } from "@/lib/recovery/audit-export";
 import { readAuditExport } from "@/lib/recovery/data";
 import { parseAuditFilters } from "@/lib/recovery/audit-filters";

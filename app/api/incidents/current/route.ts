@@ -1,4 +1,4 @@
-import { withPermission } from "@/lib/recovery/authz";
+import { withPermission } from "@/lib/recovery/access/authz";
 import { readOpenIncidents } from "@/lib/recovery/data";
 
 export const dynamic = "force-dynamic";

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { requestTime } from "@/lib/time";
 import { notFound } from "next/navigation";
 import { LocalizedHtml } from "@/components/time";
-import { requirePageActor } from "@/lib/recovery/authz";
+import { requirePageActor } from "@/lib/recovery/access/authz";
 import { readIncident } from "@/lib/recovery/data";
 import { draftReport } from "@/lib/recovery/incidents/report";
 import { reportHtml } from "@/lib/recovery/incidents/report-html";

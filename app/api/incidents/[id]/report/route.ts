@@ -1,5 +1,5 @@
 import { appendAudit } from "@/lib/recovery/audit";
-import { withPermission } from "@/lib/recovery/authz";
+import { withPermission } from "@/lib/recovery/access/authz";
 import { readIncident } from "@/lib/recovery/data";
 import { draftReport } from "@/lib/recovery/incidents/report";
 
