@@ -20,8 +20,8 @@ import { dummyHash, HashBusyError, verifyPassword } from "./lib/auth/password.ts
 import { requestMetaFrom } from "./lib/auth/request-meta.ts";
 import { completeSsoSignIn } from "./lib/auth/sso.ts";
 import { getUserByEmail, markLoggedIn, normalizeEmail } from "./lib/db/queries/users.ts";
-import { appendAudit } from "./lib/recovery/audit.ts";
-import { auditRefusal } from "./lib/recovery/audit-fold.ts";
+import { appendAudit } from "./lib/recovery/audit/writer.ts";
+import { auditRefusal } from "./lib/recovery/audit/fold.ts";
 
 class InvalidLogin extends CredentialsSignin {
   code = "invalid_credentials";
@@ -110,7 +110,7 @@ export async function authorizeCredentials(raw: unknown, request: Request) {
     if (active) {
       await appendAudit({ actor: loginActor, action: "auth.login", outcome: "succeeded", detail: { method: "password" }, request: meta });
     } else {
-      // Repeated failures fold into one summary entry (lib/recovery/audit-fold.ts).
+      // Repeated failures fold into one summary entry (lib/recovery/audit/fold.ts).
       const reason = user?.disabledAt && ok ? "disabled" : "invalid_credentials";
       await auditRefusal({ actor: loginActor, action: "auth.login", outcome: "failed", detail: { method: "password", reason }, request: meta }, reason);
     }

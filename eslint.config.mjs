@@ -54,8 +54,6 @@ const config = [
     // The data layer sits below the domain code: lib/db never imports lib/recovery (values both need,
     // such as a check's status, live in lib/db/types.ts).
     files: ["lib/db/**/*.ts"],
-    // The audit queries' exemption ends when the audit modules move under lib/recovery/audit/.
-    ignores: ["lib/db/queries/audit.ts", "lib/db/queries/audit-records.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -81,8 +79,8 @@ const config = [
             { name: "@/lib/recovery/incidents/view", importNames: ["currentIncidents", "statusIncident"], message: DAL },
             { name: "@/lib/recovery/access/users", importNames: ["listUsers"], message: DAL },
             { name: "@/lib/recovery/incidents/contacts", importNames: ["loadContacts"], message: DAL },
-            { name: "@/lib/recovery/audit-anchor", importNames: ["readLatestAnchor", "readLatestAnchorCached"], message: DAL },
-            { name: "@/lib/recovery/audit-export", importNames: ["exportAudit"], message: DAL },
+            { name: "@/lib/recovery/audit/anchors", importNames: ["readLatestAnchor", "readLatestAnchorCached"], message: DAL },
+            { name: "@/lib/recovery/audit/export", importNames: ["exportAudit"], message: DAL },
           ],
           patterns: [
             { group: ["@/lib/db/queries/*", "@/lib/db/client", "**/lib/db/queries/*", "**/lib/db/client"], message: DAL, allowTypeImports: true },

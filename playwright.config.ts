@@ -99,6 +99,8 @@ export default defineConfig({
       INCIDENT_WEBHOOK_URLS: "http://127.0.0.1:9/services/T0E2E/B0E2E/e2e-webhook-secret",
       INCIDENT_WEBHOOK_ATTEMPTS: "2",
       INCIDENT_WEBHOOK_BACKOFF_MS: "50",
+      // Level 1 automation (e2e/automation.spec.ts): the demo's policies, the circuit after 45 s.
+      AUTOMATION_FILE: path.resolve("e2e/automation.yaml"),
       // The runbook file the e2e edits, checked every second.
       RUNBOOK_FILE: runbookFile,
       RUNBOOK_RELOAD_SECONDS: "1",

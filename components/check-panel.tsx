@@ -1,6 +1,7 @@
 "use client";
 import dynamic from "next/dynamic";
 import { PanelActions } from "@/components/actions/panel-actions";
+import { PanelAutomation } from "@/components/automation/panel-automation";
 import { PanelRunbook } from "@/components/runbook/panel-runbook";
 import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { CheckDetails } from "./check-details";
@@ -103,6 +104,7 @@ export function CheckPanel({
       </p>
 
       <CheckDetails check={check} canAct={canAct} />
+      <PanelAutomation check={check} now={now} />
       <PanelActions check={check} canAct={canAct} />
       <PanelRunbook check={check} canAct={canAct} />
     </section>

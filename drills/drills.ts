@@ -3,13 +3,19 @@
  * see and do, and puts the world back as it found it. A drill throws (with the reason) when the
  * console does not behave; drills/run.ts prints PASS or FAIL for each.
  */
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { runScript, type ScriptResult } from "../scripts/lib/run-script.ts";
 import postgres from "postgres";
 import type { CheckId } from "../lib/recovery/health/checks/index.ts";
-import { confirmRequest, preview, type ActionState } from "../tests/support/harness/console.ts";
+import { confirmRequest, ensureUser, preview, type ActionState } from "../tests/support/harness/console.ts";
 import { fillConnections, isTooManyConnections } from "../tests/support/harness/sessions.ts";
 import { HOSTILE_AUDIT_BOUND, HOSTILE_REQUESTS, runHostile } from "./hostile-input.ts";
-import { auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
+import { toAuditRecord } from "../lib/db/audit-columns.ts";
+import { hashEntry } from "../lib/recovery/audit/hash.ts";
+import { anchorFile, auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
 
 export type Drill = { name: string; fast: boolean; what: string; run(world: DrillWorld, log: (line: string) => void): Promise<void> };
 
@@ -449,4 +455,221 @@ const hostileInput: Drill = {
   },
 };
 
-export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay, hostileInput];
+/** The automation-storm drill's policy: reset the circuit after 2 s open, at most twice per incident. */
+const STORM_POLICY = `policies:
+  - name: drill-reset-circuit
+    check: circuit_breaker
+    when: { critical_for_seconds: 2 }
+    action: circuit.reset
+    limits: { max_runs_per_incident: 2, min_seconds_between_runs: 1, max_targets: 1 }
+    mode: on
+`;
+const STORM_MAX_RUNS = 2;
+
+/** A local webhook receiver: every notification's JSON body, in order. */
+type Hooked = { event: string; text: string; automation?: string; incident: { id: number } };
+
+async function webhookReceiver(): Promise<{ url: string; bodies: Hooked[]; close(): Promise<void> }> {
+  const bodies: Hooked[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = "";
+    req.on("data", (c: Buffer) => (raw += c.toString()));
+    req.on("end", () => {
+      try {
+        bodies.push(JSON.parse(raw));
+      } catch {
+        /* not JSON: not ours */
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, bodies, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const automationStorm: Drill = {
+  name: "automation-storm",
+  fast: false,
+  what: "the circuit re-opens after every automated reset; automation stops after its most runs with exactly that many intent/outcome pairs, and escalation goes on saying what it tried",
+  async run(world, log) {
+    const policyFile = path.join(world.dir, "automation-storm.yaml");
+    fs.writeFileSync(policyFile, STORM_POLICY);
+    const hook = await webhookReceiver();
+    // The console again, with the policy, a short escalation clock and the receiver.
+    await world.app.stop();
+    await world.relaunch({ AUTOMATION_FILE: policyFile, ESCALATION_L2_MINUTES: "0.5", ESCALATION_L3_MINUTES: "5", INCIDENT_WEBHOOK_URLS: hook.url, INCIDENT_WEBHOOK_BACKOFF_MS: "100" });
+    const resetsBefore = world.director.resetCount;
+    const head = await auditHead(world);
+    // The storm: whatever closes the circuit, it opens again at once.
+    let storming = true;
+    const reopen = setInterval(() => {
+      if (storming && world.director.state !== "open") world.director.open();
+    }, 20);
+    try {
+      world.director.open();
+      const store = world.storeAdmin();
+      try {
+        type RunRow = { state: string; outcome: string | null; incident_id: string };
+        const runs = () => store<RunRow[]>`select state, outcome, incident_id::text from console.automation_runs order by id`;
+        const stopped = await until("automation to stop after its most runs", async () => ((await runs()).some((r) => r.state === "exhausted") ? runs() : null), 60_000, 250);
+        log(`automation ran ${stopped.filter((r) => r.state === "ran").length} times, then stopped: ${stopped.map((r) => `${r.state}${r.outcome ? ` (${r.outcome})` : ""}`).join(", ")}`);
+        // It stays stopped while the storm goes on: no run past the limit, however long we wait.
+        await new Promise((r) => setTimeout(r, 12_000));
+        const after = await runs();
+        assert(after.filter((r) => r.state === "ran").length === STORM_MAX_RUNS, `automation ran ${after.filter((r) => r.state === "ran").length} times, not ${STORM_MAX_RUNS}: ${JSON.stringify(after)}`);
+        assert(after.filter((r) => r.state === "exhausted").length === 1, `the stop was recorded ${after.filter((r) => r.state === "exhausted").length} times`);
+        const resets = world.director.resetCount - resetsBefore;
+        assert(resets === STORM_MAX_RUNS, `the director saw ${resets} resets, not ${STORM_MAX_RUNS}`);
+        const entries = (await auditRows(world, { afterSeq: head })).filter((e) => e.action === "circuit.reset" && e.actor_email === "automation");
+        const intents = entries.filter((e) => e.phase === "intent");
+        const outcomes = entries.filter((e) => e.phase === "outcome");
+        assert(intents.length === STORM_MAX_RUNS && outcomes.length === STORM_MAX_RUNS, `${intents.length} intents and ${outcomes.length} outcomes by automation, not ${STORM_MAX_RUNS} pairs`);
+        assert(
+          intents.every((i) => outcomes.some((o) => o.intent_seq === i.seq)),
+          "an automated intent has no outcome",
+        );
+        log(`${intents.length} intent/outcome pairs by "automation": ${intents.map((i) => `#${i.seq}→#${outcomes.find((o) => o.intent_seq === i.seq)!.seq}`).join(", ")}`);
+        const incidentId = Number(after[0]!.incident_id);
+        // Escalation goes on: L2 on time, saying what automation tried.
+        // (The drill world has other incidents open, signals among them: this one's.)
+        const escalated = await until("the L2 notification", async () => hook.bodies.find((b) => b.event === "escalated" && b.incident.id === incidentId) ?? null, 45_000, 250);
+        assert(/Automation tried 2 times/.test(escalated.text), `the L2 notification does not say what automation tried: ${escalated.text}`);
+        const [inc] = await store<[{ level: number }]>`select level from console.incidents where id = ${incidentId}`;
+        assert(inc.level >= 2, `the incident is at level ${inc.level}`);
+        const told = hook.bodies.filter((b) => b.event === "automation" && b.incident.id === incidentId);
+        assert(told.length === STORM_MAX_RUNS + 1, `${told.length} automation notifications, not ${STORM_MAX_RUNS + 1} (each run and the stop)`);
+        assert(told.slice(0, STORM_MAX_RUNS).every((b) => /did not recover|recovered/.test(b.text)), `a run's notification does not say whether the check recovered: ${told.map((b) => b.text).join(" | ")}`);
+        const timeline = await store`select 1 from console.incident_events where incident_id = ${incidentId} and kind = 'automation'`;
+        assert(timeline.length === STORM_MAX_RUNS + 1, `${timeline.length} automation entries on the incident timeline`);
+        log(`L2 notification: "${escalated.text}"`);
+      } finally {
+        await store.end({ timeout: 2 });
+      }
+    } finally {
+      storming = false;
+      clearInterval(reopen);
+      world.director.closeCircuit();
+      await hook.close();
+      await world.app.stop();
+      await world.relaunch({ AUTOMATION_FILE: undefined, ESCALATION_L2_MINUTES: undefined, ESCALATION_L3_MINUTES: undefined, INCIDENT_WEBHOOK_URLS: undefined, INCIDENT_WEBHOOK_BACKOFF_MS: undefined });
+    }
+  },
+};
+
+
+type AnchoringHealth = { refused: boolean; reason: string | null; refusals: number; lastAnchor: { seq: number } | null };
+
+async function anchoringHealth(world: DrillWorld): Promise<AnchoringHealth> {
+  return ((await health(world)).body as unknown as { auditAnchoring: AnchoringHealth }).auditAnchoring;
+}
+
+/** The anchors in the console's anchor file. */
+function anchorsIn(world: DrillWorld): { seq: number; hash: string }[] {
+  const file = anchorFile(world);
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { seq: number; hash: string });
+}
+
+/**
+ * As the store's owner, with the append-only trigger disabled and the chain's lock held (so the
+ * console's writers wait), set entry `seq`'s reason and recompute every later hash, up to the head.
+ * Returns what entry `seq` held before.
+ */
+async function rewriteChainFrom(world: DrillWorld, seq: number, reason: (old: string | null) => string | null): Promise<string | null> {
+  const sql = world.storeAdmin();
+  try {
+    return await sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext('recovery-console:audit-chain'))`;
+      await tx`alter table console.audit_log disable trigger audit_log_no_update_delete`;
+      const rows = (await tx<Record<string, unknown>[]>`select * from console.audit_log where seq >= ${seq} order by seq`).map(toAuditRecord);
+      const [before] = await tx<{ hash: string }[]>`select hash from console.audit_log where seq = ${seq - 1}`;
+      let prev = before?.hash ?? "0".repeat(64);
+      const old = rows[0]?.reason ?? null;
+      for (const r of rows) {
+        const changed = r.seq === seq ? { ...r, reason: reason(r.reason) } : r;
+        const hash = hashEntry(prev, changed);
+        await tx`update console.audit_log set reason = ${changed.reason}, prev_hash = ${prev}, hash = ${hash} where seq = ${r.seq}`;
+        prev = hash;
+      }
+      await tx`alter table console.audit_log enable trigger audit_log_no_update_delete`;
+      return old;
+    });
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+const rewriteBeforeAnchor: Drill = {
+  name: "rewrite-before-anchor",
+  fast: true,
+  what: "the store's owner rewrites an entry older than the newest anchor and recomputes every later hash; the next anchor is refused and audit:verify names the entry",
+  async run(world, log) {
+    const store = world.storeAdmin();
+    const auditor = await ensureUser(store, "auditor@drills.example", "auditor").finally(() => store.end({ timeout: 2 }));
+    const cookie = await world.cookie(auditor);
+    // Entries: each export writes two (its intent and its outcome); the periodic anchorer
+    // anchors the head every 2 s. Two exports, two anchors of different entries.
+    const exportNow = async () => {
+      const res = await fetch(`${world.app.url}/api/audit/export?format=csv&action=none.such`, { headers: { cookie }, signal: AbortSignal.timeout(10_000) });
+      await res.text();
+      assert(res.ok, `the export answered ${res.status}`);
+      const head = await auditHead(world);
+      await until(`an anchor of entry ${head} or later`, async () => anchorsIn(world).some((a) => a.seq >= head), 15_000, 200);
+    };
+    await exportNow();
+    await exportNow();
+    const anchors = [...new Set(anchorsIn(world).map((a) => a.seq))].sort((a, b) => a - b);
+    const newest = anchors.at(-1)!;
+    const target = anchors[0]!;
+    assert(target < newest, `no anchored entry older than the newest anchor (${anchors.join(", ")})`);
+    const healthy = await anchoringHealth(world);
+    assert(!healthy.refused, `the anchorer refuses before the rewrite: ${healthy.reason}`);
+
+    const original = await rewriteChainFrom(world, target, () => "rewritten by the store's owner");
+    log(`entry ${target} rewritten (anchors at ${anchors.join(", ")}), every later hash recomputed`);
+    try {
+      const first = await until("/api/health to show the anchorer refusing", async () => ((await anchoringHealth(world)).refused ? anchoringHealth(world) : null), 15_000, 200);
+      // From the first refusal on, no tick anchors anything.
+      const lines = anchorsIn(world).length;
+      const refused = await until(
+        "the anchorer's next refusal",
+        async () => {
+          const a = await anchoringHealth(world);
+          return a.refused && a.refusals > first.refusals ? a : null;
+        },
+        15_000,
+        200,
+      );
+      assert(anchorsIn(world).length === lines, `an anchor was recorded while the chain does not verify (${anchorsIn(world).length - lines} new lines)`);
+      assert(/does not verify/.test(refused.reason ?? ""), `the refusal's reason: ${refused.reason}`);
+      const metrics = await fetch(`${world.app.url}/api/metrics`, { headers: { authorization: `Bearer ${world.app.apiToken}` }, signal: AbortSignal.timeout(10_000) }).then((r) => r.text());
+      assert(/^recovery_console_audit_anchoring_refused 1$/m.test(metrics), "the metric recovery_console_audit_anchoring_refused is not 1");
+      const refusals = Number(/^recovery_console_audit_anchor_refusals_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
+      assert(refusals >= 2, `recovery_console_audit_anchor_refusals_total is ${refusals}`);
+      const entries = (await auditRows(world, { afterSeq: target })).filter((r) => r.action === "audit.anchor" && r.outcome === "refused");
+      assert(entries.length === 1, `${entries.length} audit.anchor refused entries (one expected: a refusal is recorded when it starts, not every tick)`);
+      const logged = fs.readFileSync(world.logFile, "utf8");
+      assert(/\[audit-anchor\] refusing to anchor/.test(logged), "the console's log does not say that it refused to anchor");
+
+      const verify = await auditVerify(world);
+      assert(verify.code === 1, `audit:verify exited ${verify.code}: ${verify.stdout.trim()} ${verify.stderr.trim()}`);
+      assert(new RegExp(`^BROKEN #${target} modified: entry ${target} differs from its anchor`, "m").test(verify.stdout), `audit:verify does not name entry ${target}: ${verify.stdout.trim()}`);
+      log(`anchoring refused (${refused.refusals} times; "${refused.reason?.slice(0, 80)}…"), in the log, the metric, one audit.anchor entry (#${entries[0]!.seq}); audit:verify: ${verify.stdout.trim().split("\n").at(-1)}`);
+      for (const line of verify.stdout.trim().split("\n")) log(`   ${line}`);
+    } finally {
+      // Put the history back (entries written since are rehashed onto it) and see anchoring resume.
+      await rewriteChainFrom(world, target, () => original);
+    }
+    await until("the anchorer to anchor again once the chain verifies", async () => !(await anchoringHealth(world)).refused, 15_000, 200);
+    const verify = await auditVerify(world);
+    assert(verify.code === 0, `audit:verify after the history was put back: ${verify.stdout.trim()}`);
+    log(`history put back; anchoring resumed; ${verify.stdout.trim()}`);
+  },
+};
+
+export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay, rewriteBeforeAnchor, hostileInput, automationStorm];

@@ -89,8 +89,8 @@ export type DrillWorld = {
   storeAdmin(): postgres.Sql;
   restartTrading(): Promise<void>;
   restartStore(): Promise<void>;
-  /** Start the console again (after a kill), same port and environment. */
-  relaunch(): Promise<void>;
+  /** Start the console again (after a kill or a stop), same port and environment, changed by `extra` (undefined removes a variable). */
+  relaunch(extra?: Record<string, string | undefined>): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -160,6 +160,8 @@ export async function startWorld(o: { log: (line: string) => void }): Promise<Dr
         ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
         ACTION_RATE_LIMIT_PER_MINUTE: "1000",
         PREVIEW_RATE_LIMIT_PER_MINUTE: "1000",
+        // The periodic anchorer, every 2 s (rewrite-before-anchor waits for its refusal).
+        AUDIT_ANCHOR_SECONDS: "2",
         ...THRESHOLDS,
       },
     });
@@ -205,8 +207,8 @@ export async function startWorld(o: { log: (line: string) => void }): Promise<Dr
         storePg = await startEmbeddedPostgres({ dataDir: storeDir, port: storePort, databases: [] });
         world.store.pg = storePg;
       },
-      async relaunch() {
-        current = await current.restart();
+      async relaunch(extra) {
+        current = await current.restart(extra);
         world.app = current;
         world.client = new ActionClient(current.url);
       },
@@ -284,6 +286,11 @@ export async function auditRows(world: DrillWorld, where: { afterSeq?: number; r
   } finally {
     await sql.end({ timeout: 2 });
   }
+}
+
+/** The console's anchor file (AUDIT_ANCHOR_FILE's default under the world's DATA_DIR). */
+export function anchorFile(world: DrillWorld): string {
+  return path.join(world.dir, "console-data", "audit-anchors.ndjson");
 }
 
 export async function auditHead(world: DrillWorld): Promise<number> {

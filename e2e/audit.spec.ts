@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { verifyExportLines } from "../lib/recovery/audit-chain";
+import { verifyExportLines } from "../lib/recovery/audit/export-format";
 import { emailOf, expect, LoginPage, test } from "./fixtures";
 
 /** The audit view (/audit), as an auditor meets it. */
@@ -86,7 +86,7 @@ test("an auditor verifies the chain and exports a filtered trail that verifies o
   expect(res.status()).toBe(200);
   const lines = (await res.text()).trimEnd().split("\n");
   expect(JSON.parse(lines[0]!)).toMatchObject({ complete: false, filters: { action: "auth.*" }, exportedBy: emailOf("auditor") });
-  expect(await verifyExportLines(lines)).toMatchObject({ ok: true, mode: "subset" });
+  expect(await verifyExportLines(lines, { mode: "subset" })).toMatchObject({ ok: true, mode: "subset" });
   const entries = lines.slice(1, -1).map((l) => JSON.parse(l) as { action: string });
   expect(entries.length).toBeGreaterThan(0);
   expect(entries.every((e) => e.action.startsWith("auth."))).toBe(true);

@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from "@playwright/test";
 import { hashPassword } from "../lib/auth/password";
-import { verifyChain } from "../lib/recovery/audit-chain";
+import { verifyChain } from "../lib/recovery/audit/verify";
 import { streamAuditRecords } from "../lib/db/queries/audit-records";
 import { e2eEnv } from "../playwright.config";
 import { emailOf, expect, LoginPage, Panel, sim, test, type Persona } from "./fixtures";
@@ -180,7 +180,7 @@ test.describe("sign-in throttling", () => {
       }
 
       const entries = await auditSince(sql, head, { action: "auth.login" });
-      // Repeated identical failures fold (lib/recovery/audit-fold.ts): the first is written at once,
+      // Repeated identical failures fold (lib/recovery/audit/fold.ts): the first is written at once,
       // the other two are counted into a summary entry written when the 60 s window closes.
       for (const who of accounts) {
         expect(entries.filter((e) => e.actor_email === who).map((e) => e.outcome)).toEqual(["failed", "throttled"]);

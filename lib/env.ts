@@ -164,6 +164,13 @@ export const envSchema = z.object({
   /** Delivery attempts per notification, and the base of the exponential backoff between them. */
   INCIDENT_WEBHOOK_ATTEMPTS: int(5, 1, 20),
   INCIDENT_WEBHOOK_BACKOFF_MS: int(1000, 1, 600_000),
+  /**
+   * Level 1 automated recovery (lib/recovery/automation, docs/automation.md): the policy file (YAML
+   * or JSON); unset = nothing is automated. A bad file stops start-up with its line and the reason.
+   */
+  AUTOMATION_FILE: z.string().optional(),
+  /** 0 stops automation only (RECOVERY_ACTIONS_ENABLED=0 stops it too, with every action). */
+  AUTOMATION_ENABLED: bool(true),
   /** The team's Markdown runbook the console follows (default: runbook/recovery-runbook.md in the project). */
   RUNBOOK_FILE: z.string().optional(),
   /** How often the runbook file is checked for changes (stat; re-parsed only when it changed). */
@@ -202,7 +209,7 @@ export const envSchema = z.object({
   /** Set by `npm run demo` only: allows the demo's well-known accounts in production mode. */
   DEMO_MODE: bool(false),
 
-  /** Audit chain anchoring (lib/recovery/audit-anchor.ts): every N seconds; 0 turns the timer off. */
+  /** Audit chain anchoring (lib/recovery/audit/anchors.ts): every N seconds; 0 turns the timer off. */
   AUDIT_ANCHOR_SECONDS: int(900, 0),
   /** Append-only file of anchored heads; default <DATA_DIR>/audit-anchors.ndjson. */
   AUDIT_ANCHOR_FILE: z.string().optional(),

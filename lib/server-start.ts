@@ -18,13 +18,14 @@ export async function startServer(): Promise<void> {
   if (e.NODE_ENV === "production" && !e.DEMO_MODE) await refuseDemoCredentials(e);
   await startAuditAnchoring(e);
   await startRunbook();
+  await loadAutomation(e);
   await startIncidents();
   flushRefusalsOnShutdown();
 }
 
 /**
  * At SIGTERM or SIGINT, write the summaries of the refusal windows still open
- * (lib/recovery/audit-fold.ts), so their counts reach the audit. Best effort: Next's own handler
+ * (lib/recovery/audit/fold.ts), so their counts reach the audit. Best effort: Next's own handler
  * exits once its server has closed, and the writes race that. Only added beside a handler that
  * already ends the process (Next's own, registered before this runs): on its own, a listener here
  * would keep the signal from ending the process.
@@ -32,7 +33,7 @@ export async function startServer(): Promise<void> {
 function flushRefusalsOnShutdown(): void {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
   const flush = () => {
-    void import("./recovery/audit-fold.ts").then((m) => m.flushRefusals()).catch((err) => console.error("[audit] could not write the refusal summaries at shutdown:", err));
+    void import("./recovery/audit/fold.ts").then((m) => m.flushRefusals()).catch((err) => console.error("[audit] could not write the refusal summaries at shutdown:", err));
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     if (process.listenerCount(signal) > 0) process.once(signal, flush);
@@ -60,12 +61,32 @@ async function startIncidents(): Promise<void> {
 }
 
 /**
+ * Level 1 automated recovery: read AUTOMATION_FILE now. A bad file stops start-up with its line and
+ * the reason (lib/recovery/automation/policy.ts); no file, nothing is automated. Not during `next build`.
+ */
+async function loadAutomation(e: Env): Promise<void> {
+  if (process.env.NEXT_PHASE === "phase-production-build" || !e.AUTOMATION_FILE) return;
+  const [{ currentPolicies }, { PolicyFileError }] = await Promise.all([import("./recovery/automation/load.ts"), import("./recovery/automation/policy.ts")]);
+  try {
+    const policies = currentPolicies();
+    const state = !e.RECOVERY_ACTIONS_ENABLED ? " (stopped: RECOVERY_ACTIONS_ENABLED=0)" : !e.AUTOMATION_ENABLED ? " (stopped: AUTOMATION_ENABLED=0)" : "";
+    console.log(`[automation] ${policies.length} ${policies.length === 1 ? "policy" : "policies"} from ${e.AUTOMATION_FILE}${state}: ${policies.map((p) => `${p.name} (${p.mode})`).join(", ") || "none"}`);
+  } catch (err) {
+    if (err instanceof PolicyFileError) {
+      console.error(`\n[recovery-console] The automation policy file is not valid: ${err.message}\n\nSee docs/automation.md for the schema.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/**
  * Anchor the audit chain's head outside the database every AUDIT_ANCHOR_SECONDS (issue 6,
- * lib/recovery/audit-anchor.ts). Idempotent, unref'd timers; not during `next build`.
+ * lib/recovery/audit/anchors.ts). Idempotent, unref'd timers; not during `next build`.
  */
 async function startAuditAnchoring(e: Env): Promise<void> {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  const { startAnchoring } = await import("./recovery/audit-anchor.ts");
+  const { startAnchoring } = await import("./recovery/audit/anchors.ts");
   startAnchoring(e);
 }
 

@@ -1,17 +1,26 @@
 /**
  * `npm run audit:verify`: verify the audit hash chain, streaming (constant memory at any size).
  *
- *   npm run audit:verify                          the stored chain, against the latest anchor
+ *   npm run audit:verify                          the stored chain, against every anchor of it
  *   npm run audit:verify -- --anchor              the same, then anchor the verified head
- *   npm run audit:verify -- --file export.ndjson  an exported NDJSON file, offline
+ *   npm run audit:verify -- --file export.ndjson  an exported NDJSON file, offline, as the
+ *                                                 complete chain from seq 1
+ *        [--subset]                               ... as a subset (a filtered export): only
+ *                                                 each entry's hash, the links between
+ *                                                 consecutive seqs and the anchors it holds
  *        [--anchors anchors.ndjson]               ... against an anchor file (only when given)
- *        [--subset]                               a file without a header is a filtered subset
  *   --anchors <file>   the anchor file for the stored chain (default: AUDIT_ANCHOR_FILE, or
  *                      <DATA_DIR>/audit-anchors.ndjson)
  *
- * Prints `OK: N entries, head <seq> <hash>` and exits 0, or `FAILED: first broken seq <seq>
- * (<kind>): <what>` and exits 1; exits 2 when it cannot verify at all (no database, no file).
- * Notes (the anchor used, warnings) go to stderr.
+ * Whether a file is checked as complete or as a subset is decided here (--subset), never by the
+ * file's header; a file of another format or an unknown export version is refused (exit 2).
+ *
+ * Verification goes on past a break: every break is printed as it is found, one line each
+ * (`BROKEN #<seq> <kind>: <what>`, a range as `#<seq>..<last>`), then the verdict: `OK: N entries,
+ * head <seq> <hash>` and exit 0, or `FAILED: <K> breaks; first broken seq <seq> (<kind>)` and exit 1;
+ * exit 2 when it cannot verify at all (no database, no file). Notes (the anchors checked and
+ * skipped, warnings) go to stderr. The words are lib/recovery/audit/verification-summary.ts's,
+ * as in the audit view.
  *
  * A verification of the stored chain is itself recorded, as an `audit.verify` entry by
  * `cli:<os user>`, when the store accepts writes. Verifying must work against a read-only
@@ -24,13 +33,15 @@ import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, parseEnv } from "../lib/env.ts";
 import { resolveStoreUrls } from "../lib/db/urls.ts";
-import { anchorFilePath, readLatestAnchor } from "../lib/recovery/audit-anchor.ts";
-import { GENESIS_HASH } from "../lib/recovery/audit-hash.ts";
-import { verifyExportLines, type VerifyResult } from "../lib/recovery/audit-chain.ts";
+import { anchorFilePath, readAnchors } from "../lib/recovery/audit/anchors.ts";
+import { GENESIS_HASH } from "../lib/recovery/audit/hash.ts";
+import type { Break, VerifyResult } from "../lib/recovery/audit/verify.ts";
+import { ExportFormatError, verifyExportLines } from "../lib/recovery/audit/export-format.ts";
+import { anchorsLine, describeBreak } from "../lib/recovery/audit/verification-summary.ts";
 import { prepareDatabases, root } from "./lib/stack.ts";
 
 const USAGE = `usage: npm run audit:verify [-- --anchor] [--anchors <anchors.ndjson>]
-       npm run audit:verify -- --file <export.ndjson> [--anchors <anchors.ndjson>] [--subset]`;
+       npm run audit:verify -- --file <export.ndjson> [--subset] [--anchors <anchors.ndjson>]`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -40,43 +51,40 @@ function option(args: string[], name: string): string | undefined {
   return v;
 }
 
+/** Each break as it is found. */
+const printBreak = (b: Break) => console.log(`BROKEN ${describeBreak(b)}`);
+
 function report(result: VerifyResult, note = ""): number {
   if (result.ok) {
     console.log(`OK: ${result.entries} entries, head ${result.head?.seq ?? 0} ${result.head?.hash ?? GENESIS_HASH}${note}`);
     return 0;
   }
-  console.log(`FAILED: first broken seq ${result.brokenSeq} (${result.kind}): ${result.message}`);
+  const first = result.breaks[0];
+  console.log(`FAILED: ${result.breakCount} ${result.breakCount === 1 ? "break" : "breaks"}; first broken seq ${first?.seq ?? "?"} (${first?.kind ?? "?"})`);
   return 1;
-}
-
-function describeAnchor(anchor: { seq: number; anchoredAt: string } | null, file: string): string {
-  return anchor
-    ? `anchor: checked against entry ${anchor.seq} (anchored ${anchor.anchoredAt}) from ${file}`
-    : `anchor: none in ${file}; a deleted tail cannot be detected without one`;
 }
 
 async function verifyFile(file: string, args: string[]): Promise<number> {
   const anchorsFile = option(args, "--anchors");
   if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
   const lines = readline.createInterface({ input: fs.createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
-  let anchorNote = "anchor: none given (--anchors); a deleted tail cannot be detected without one";
+  const subset = args.includes("--subset");
   const result = await verifyExportLines(lines, {
-    subset: args.includes("--subset"),
-    anchor: async (header) => {
-      if (!anchorsFile) return null;
+    mode: subset ? "subset" : "complete",
+    onBreak: printBreak,
+    anchors: async (header) => {
+      if (!anchorsFile) return [];
       // Only anchors that existed when the export was taken apply to it.
-      const latest = await readLatestAnchor(path.resolve(anchorsFile), { notAfter: header?.exportedAt });
-      anchorNote = describeAnchor(latest.anchor, anchorsFile);
-      return latest.anchor;
+      return (await readAnchors(path.resolve(anchorsFile), { notAfter: header?.exportedAt })).anchors;
     },
-  });
-  lines.close();
-  const subset = result.mode === "subset";
-  const code = report(result, subset ? " (a filtered subset: only each entry's own hash and the links between consecutive seqs were checked)" : "");
+  }).finally(() => lines.close());
+  const code = report(result, subset ? " (checked as a subset: only each entry's own hash, the links between consecutive seqs and the anchors at its seqs)" : "");
   if (subset) {
-    console.error("note: this file is a filtered export. A subset cannot show entries deleted between the ones it holds, nor a deleted tail; verify an unfiltered export, or the store, for that.");
+    console.error("note: checked as a subset (--subset). A subset cannot show entries deleted between the ones it holds, nor a deleted tail; verify an unfiltered export, or the store, for that.");
+  } else if (result.header && result.header.complete === false) {
+    console.error("note: the file's header says it is a filtered export, and it was checked as the complete chain: the gaps of a filter read as deleted entries. Pass --subset to check it as a subset.");
   }
-  console.error(anchorNote);
+  console.error(anchorsFile ? `${anchorsLine(result)} (from ${anchorsFile})` : "anchors: none given (--anchors); a deleted tail cannot be detected without one");
   return code;
 }
 
@@ -93,7 +101,7 @@ async function verifyStore(args: string[]): Promise<number> {
   resolveStoreUrls(parseEnv(process.env));
   const { reloadEnv } = await import("../lib/env.ts");
   reloadEnv();
-  const { verifyAndRecord } = await import("../lib/recovery/audit-verify.ts");
+  const { verifyAndRecord } = await import("../lib/recovery/audit/verify-store.ts");
   const { closeStores } = await import("../lib/db/client.ts");
   const user = os.userInfo().username;
   const anchorFile = path.resolve(option(args, "--anchors") ?? anchorFilePath(e, root));
@@ -104,9 +112,11 @@ async function verifyStore(args: string[]): Promise<number> {
       via: "cli",
       anchor: args.includes("--anchor"),
       anchorFile,
+      onBreak: printBreak,
     });
     const code = report(recorded.verification.result);
-    console.error(describeAnchor(recorded.verification.anchor, anchorFile));
+    console.error(`${anchorsLine(recorded.verification.result)} (from ${anchorFile})`);
+    if (recorded.verification.anchorLinesSkipped) console.error(`note: ${recorded.verification.anchorLinesSkipped} lines of the anchor file are not anchors and were skipped`);
     if (recorded.recordError) console.error(`warning: this verification could not be recorded in the audit log (a read-only store?): ${recorded.recordError}`);
     if (recorded.anchored) {
       console.error(`anchored: entry ${recorded.anchored.anchor.seq} to ${recorded.anchored.file}`);
@@ -134,7 +144,8 @@ main().then(
   (code) => process.exit(code),
   (err) => {
     // Exit 2, not 1: "could not verify" must never read as "the chain is broken".
-    if (err instanceof ConfigError) console.error(`\n${err.message}\n\nSee .env.example for every variable.`);
+    if (err instanceof ExportFormatError) console.error(`audit:verify refuses this file: ${err.message}`);
+    else if (err instanceof ConfigError) console.error(`\n${err.message}\n\nSee .env.example for every variable.`);
     else console.error(`audit:verify could not verify: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(2);
   },

@@ -136,6 +136,9 @@ async function main() {
       CONTACTS_FILE: process.env.CONTACTS_FILE ?? path.join(root, "contacts.example.json"),
       WORKER_PROBES: process.env.WORKER_PROBES ?? `tick-factory=${worker.url}/health`,
       RECOVERY_ACTIONS_ENABLED: process.env.RECOVERY_ACTIONS_ENABLED ?? "1",
+      // Level 1 automated recovery: reset the circuit after 30 s open (at most twice per incident);
+      // kill idle sessions after 60 s, as a dry run. See sim/automation-demo.yaml.
+      AUTOMATION_FILE: process.env.AUTOMATION_FILE ?? path.join(root, "sim/automation-demo.yaml"),
       // The demo's well-known accounts are allowed only here (lib/auth/demo-guard.ts).
       DEMO_MODE: "1",
       ...Object.fromEntries(Object.keys(COMPRESSED).map((k) => [k, process.env[k]!])),
@@ -159,6 +162,8 @@ ${DEMO_USERS.map((u) => `    ${u.email.padEnd(22)} ${u.role}`).join("\n")}
     psql "${dbs.tradingUrl}"
   Trade director (simulated):  ${director.url}   e.g. curl ${director.url}/admin/circuit
   Break and heal the world:    npm run sim -- list | scenario <name> | heal
+  Automated recovery (L1):     npm run sim -- scenario trade-director-stuck, then watch the circuit
+                               panel count down and automation reset it (policies: ${path.relative(root, process.env.AUTOMATION_FILE ?? path.join(root, "sim/automation-demo.yaml"))})
   Demo thresholds (compressed; set the variables to override): ${thresholds}
 
   Ctrl-C stops everything (console, simulator and PostgreSQL). Data stays in ${path.relative(root, dataDir) || dataDir}/.

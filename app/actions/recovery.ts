@@ -18,7 +18,7 @@ import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
 import { requirePermission } from "@/lib/recovery/access/authz";
 import { approveAction, confirmAction, previewAction } from "@/lib/recovery/actions/pipeline";
 import type { ActionDefinition, GuardContext } from "@/lib/recovery/actions/types";
-import type { RequestMeta } from "@/lib/recovery/audit";
+import type { RequestMeta } from "@/lib/recovery/audit/writer";
 
 /** The wrapper checks that a call carries one object; the actions' pipeline (lib/recovery/actions/pipeline.ts) parses its fields. */
 const anObject = z.record(z.string(), z.unknown(), { error: "Expected the action's input as an object." });

@@ -15,7 +15,7 @@ import { defineFormAction } from "@/lib/actions/mutation";
 import { sessionPolicyFromEnv } from "@/lib/auth/session-policy";
 import { ssoLogoutUrl } from "@/lib/auth/sso-logout";
 import { endSession } from "@/lib/db/queries/users";
-import { appendAudit } from "@/lib/recovery/audit";
+import { appendAudit } from "@/lib/recovery/audit/writer";
 import { forgetSession } from "@/lib/recovery/access/authz";
 
 export const signOutAction = defineFormAction({ name: "auth.logout", access: "anonymous", input: z.unknown(), path: "/logout" }, async (_input, { actor, request }) => {

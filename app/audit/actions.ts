@@ -1,21 +1,29 @@
 "use server";
 /**
  * The audit view's server action: "Verify now", through the one wrapper (lib/actions/mutation.ts):
- * audit.verify first, then lib/recovery/audit-verify.ts, which verifies the chain against the
- * latest anchor, records the verification as an `audit.verify` entry and anchors the verified head.
+ * audit.verify first, then lib/recovery/audit/verify-store.ts, which verifies the chain against
+ * every anchor of it, records the verification as an `audit.verify` entry and anchors the
+ * verified head. A broken chain is the failure `audit.broken`, whose result lists every break
+ * (up to MAX_LISTED_BREAKS; `breakCount` counts them all), in the words of
+ * lib/recovery/audit/verification-summary.ts, as the CLI prints them.
  */
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { AuditBusyError } from "@/lib/db/queries/audit";
 import { defineMutation, fail, type ActionResult } from "@/lib/actions/mutation";
-import { verifyAndRecord } from "@/lib/recovery/audit-verify";
+import { verifyAndRecord } from "@/lib/recovery/audit/verify-store";
+import { anchorsLine, verificationHeadline } from "@/lib/recovery/audit/verification-summary";
+import type { Break } from "@/lib/recovery/audit/verify";
 
 export type VerifyOutcome = {
   status: "ok" | "broken";
   entries: number;
   headSeq: number | null;
-  brokenSeq?: number;
-  kind?: string;
+  /** Every break found (the first MAX_LISTED_BREAKS), in seq order of discovery. */
+  breaks: Break[];
+  breakCount: number;
+  /** What the anchors said (checked, failed, another chain's skipped). */
+  anchors: string;
   /** The audit.verify entry that records this verification. */
   entrySeq: number | null;
 };
@@ -45,12 +53,17 @@ export const verifyAuditChainAction = defineMutation(
       recorded.anchorError ? `the head could not be anchored (${recorded.anchorError})` : null,
     ].filter(Boolean);
     const note = warnings.length ? ` Warning: ${warnings.join("; ")}.` : "";
-    const entrySeq = recorded.entry?.seq ?? null;
-    if (r.ok) {
-      return { ok: true, message: `The chain holds: ${r.entries} entries, head #${r.head?.seq ?? 0}.${note}`, result: { status: "ok", entries: r.entries, headSeq: r.head?.seq ?? null, entrySeq } };
-    }
-    return fail("audit.broken", `The chain is broken at #${r.brokenSeq} (${r.kind}): ${r.message}.${note}`, {
-      result: { status: "broken", entries: r.entries, headSeq: null, brokenSeq: r.brokenSeq, kind: r.kind, entrySeq },
-    });
+    const outcome: VerifyOutcome = {
+      status: r.ok ? "ok" : "broken",
+      entries: r.entries,
+      headSeq: r.head?.seq ?? null,
+      breaks: r.breaks,
+      breakCount: r.breakCount,
+      anchors: anchorsLine(r),
+      entrySeq: recorded.entry?.seq ?? null,
+    };
+    const message = `${verificationHeadline(r)}${note}`;
+    if (r.ok) return { ok: true, message, result: outcome };
+    return fail("audit.broken", message, { result: outcome });
   },
 );

@@ -8,8 +8,9 @@ import { VerifyPanel, type AnchorSummary, type VerificationSummary } from "@/com
 import { DbError } from "@/lib/db/errors";
 import type { AuditList } from "@/lib/db/queries/audit";
 import { readAuditAnchor, readAuditEntries, readAuditFacets, readAuditHead, readLatestVerification } from "@/lib/recovery/data";
-import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit-filters";
-import type { AuditRecord } from "@/lib/recovery/audit-hash";
+import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit/filters";
+import type { AuditRecord } from "@/lib/recovery/audit/hash";
+import type { Break } from "@/lib/recovery/audit/verify";
 import { requirePageActor } from "@/lib/recovery/access/authz";
 import { can } from "@/lib/recovery/access/permissions";
 
@@ -23,17 +24,23 @@ function summarize(entry: AuditRecord | null): VerificationSummary | null {
   const d = (entry.detail ?? {}) as Record<string, unknown>;
   const head = d.head as { seq?: number } | null | undefined;
   const num = (v: unknown) => (typeof v === "number" ? v : null);
+  const status = d.result === "ok" ? "ok" : d.result === "broken" ? "broken" : "error";
+  // Entries written before every break was listed hold only the first (brokenSeq, kind, message).
+  const breaks: Break[] = Array.isArray(d.breaks)
+    ? (d.breaks as Break[])
+    : typeof d.brokenSeq === "number"
+      ? [{ seq: d.brokenSeq, kind: (typeof d.kind === "string" ? d.kind : "modified") as Break["kind"], detail: typeof d.message === "string" ? d.message : "" }]
+      : [];
   return {
     seq: entry.seq,
     at: entry.at,
     by: entry.actorEmail,
     via: typeof d.via === "string" ? d.via : "unknown",
-    status: d.result === "ok" ? "ok" : d.result === "broken" ? "broken" : "error",
+    status,
     entries: num(d.entries),
     headSeq: num(head?.seq),
-    brokenSeq: num(d.brokenSeq),
-    kind: typeof d.kind === "string" ? d.kind : null,
-    message: typeof d.message === "string" ? d.message : null,
+    breaks,
+    breakCount: num(d.breakCount) ?? breaks.length,
   };
 }
 

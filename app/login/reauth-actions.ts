@@ -16,8 +16,8 @@ import { verifyPassword } from "@/lib/auth/password";
 import { mintReauthTicket } from "@/lib/auth/reauth-ticket";
 import { epochSeconds } from "@/lib/auth/session-policy";
 import { getUserByEmail } from "@/lib/db/queries/users";
-import { appendAudit } from "@/lib/recovery/audit";
-import { auditRefusal } from "@/lib/recovery/audit-fold";
+import { appendAudit } from "@/lib/recovery/audit/writer";
+import { auditRefusal } from "@/lib/recovery/audit/fold";
 import { text } from "@/lib/validation/text";
 
 /** What a successful re-authentication returns: epoch seconds of the new proof of identity. */
@@ -49,7 +49,7 @@ export const reauthPasswordAction = defineMutation(
     if (ok) {
       await appendAudit({ actor, action: "auth.reauth", outcome: "succeeded", detail: { method: "password", authTime: new Date(authTime * 1000).toISOString() }, request: meta });
     } else {
-      // Repeated failures fold into one summary entry (lib/recovery/audit-fold.ts).
+      // Repeated failures fold into one summary entry (lib/recovery/audit/fold.ts).
       await auditRefusal({ actor, action: "auth.reauth", outcome: "failed", detail: { method: "password", reason: "invalid_credentials" }, request: meta }, "invalid_credentials");
     }
     if (!ok) return fail("auth.reauth_failed", "That password is not correct.");

@@ -3,7 +3,7 @@
  * databases: plans, growth_ratio, floor_ratio and audit_append_p95_ms.
  */
 import postgres from "postgres";
-import { appendAudit } from "../../lib/recovery/audit.ts";
+import { appendAudit } from "../../lib/recovery/audit/writer.ts";
 import { checks } from "../../lib/recovery/health/checks/index.ts";
 import { HealthMonitor, monitoringQueries } from "../../lib/recovery/health/snapshot.ts";
 import { parseEnv } from "../../lib/env.ts";

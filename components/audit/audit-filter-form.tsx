@@ -8,7 +8,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useSyncExternalStore } from "react";
-import { AUDIT_OUTCOMES, auditQuery, OUTCOME_UNKNOWN, type AuditFilters } from "@/lib/recovery/audit-filters";
+import { AUDIT_OUTCOMES, auditQuery, OUTCOME_UNKNOWN, type AuditFilters } from "@/lib/recovery/audit/filters";
 
 const noSubscribe = () => () => {};
 const pad = (n: number) => String(n).padStart(2, "0");

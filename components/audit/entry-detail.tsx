@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { AuditEntryView } from "@/lib/db/queries/audit";
+import { AUDIT_BODY_COLUMNS, auditBodyOf } from "@/lib/recovery/audit/hash";
 import { JsonView } from "./json-view";
 import { Time } from "../time";
 import { OutcomeBadge, OutcomeUnknownFlag } from "./outcome-badge";
@@ -191,6 +192,14 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
             ["Entry id", <span key="id" className="font-mono text-xs">{e.id}</span>],
             ["Previous hash", <span key="p" className="font-mono text-xs break-all">{e.prevHash}</span>],
             ["Hash", <span key="h" className="font-mono text-xs break-all" data-testid="entry-hash">{e.hash}</span>],
+            [
+              "Hashed columns",
+              // The table's columns but prev_hash and hash (lib/db/audit-columns.ts), as hashed.
+              <details key="hc" data-testid="entry-hashed-body">
+                <summary className="cursor-pointer font-mono text-xs">{AUDIT_BODY_COLUMNS.map((c) => c.name).join(", ")}</summary>
+                <JsonView value={auditBodyOf(e)} />
+              </details>,
+            ],
             [
               "Own hash",
               hashOk ? (

@@ -7,6 +7,8 @@ import Link from "next/link";
 import { useActionState } from "react";
 import { verifyAuditChainAction, type VerifyOutcome } from "@/app/audit/actions";
 import type { ActionResult } from "@/lib/actions/result";
+import { describeBreak, verificationHeadline } from "@/lib/recovery/audit/verification-summary";
+import type { Break } from "@/lib/recovery/audit/verify";
 import { Time } from "../time";
 
 export type VerificationSummary = {
@@ -17,13 +19,27 @@ export type VerificationSummary = {
   status: "ok" | "broken" | "error";
   entries: number | null;
   headSeq: number | null;
-  brokenSeq: number | null;
-  kind: string | null;
-  message: string | null;
+  /** The breaks the verification entry lists (the first ones), and how many there were. */
+  breaks: Break[];
+  breakCount: number;
 };
 
 export type AnchorSummary = { seq: number; anchoredAt: string } | null;
 
+/** Every listed break, one line each (the words of verification-summary.ts, as the CLI's). */
+function BreakList({ breaks, breakCount, testId }: { breaks: readonly Break[]; breakCount: number; testId: string }) {
+  if (breaks.length === 0) return null;
+  return (
+    <ul data-testid={testId} className="mt-1 max-h-48 list-disc overflow-y-auto pl-5 font-mono text-xs text-red-900 dark:text-red-200">
+      {breaks.map((b, i) => (
+        <li key={`${b.seq}-${b.kind}-${i}`} data-seq={b.seq} data-kind={b.kind}>
+          {describeBreak(b)}
+        </li>
+      ))}
+      {breakCount > breaks.length ? <li>… and {breakCount - breaks.length} more (run npm run audit:verify for every one)</li> : null}
+    </ul>
+  );
+}
 
 export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: VerificationSummary | null; headSeq: number | null; anchor: AnchorSummary; canVerify: boolean }) {
   const [state, verify, pending] = useActionState<ActionResult<VerifyOutcome> | null, FormData>(verifyAuditChainAction, null);
@@ -50,7 +66,7 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
                   <span className="font-medium text-green-800 dark:text-green-300">✓ Verified: {last.entries} entries up to #{last.headSeq}</span>
                 ) : last.status === "broken" ? (
                   <span className="font-medium text-red-800 dark:text-red-300">
-                    ✕ Broken at #{last.brokenSeq} ({last.kind}){last.message ? `: ${last.message}` : ""}
+                    ✕ {verificationHeadline({ ok: false, entries: last.entries ?? 0, head: null, breaks: last.breaks, breakCount: last.breakCount })}
                   </span>
                 ) : (
                   <span className="font-medium text-red-800 dark:text-red-300">✕ The last verification could not run</span>
@@ -64,6 +80,7 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
               </>
             )}
           </p>
+          {last?.status === "broken" ? <BreakList breaks={last.breaks} breakCount={last.breakCount} testId="verify-last-breaks" /> : null}
           <p className="text-zinc-600 dark:text-zinc-400">
             Head #{headSeq ?? 0}
             {last?.status === "ok" && last.headSeq !== null && headSeq !== null && headSeq > last.headSeq
@@ -91,9 +108,17 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
           </form>
         ) : null}
       </div>
-      <p aria-live="polite" data-testid="verify-result" data-ok={state?.message ? String(state.ok) : undefined} className="mt-2 empty:hidden">
-        {state?.message ?? ""}
-      </p>
+      <div aria-live="polite">
+        <p data-testid="verify-result" data-ok={state?.message ? String(state.ok) : undefined} data-break-count={state?.result?.breakCount} className="mt-2 empty:hidden">
+          {state?.message ?? ""}
+        </p>
+        {state?.result ? <BreakList breaks={state.result.breaks} breakCount={state.result.breakCount} testId="verify-breaks" /> : null}
+        {state?.result?.anchors ? (
+          <p data-testid="verify-anchors" className="text-zinc-600 dark:text-zinc-400">
+            {state.result.anchors}
+          </p>
+        ) : null}
+      </div>
     </section>
   );
 }

@@ -3,6 +3,7 @@ export const keys = {
   health: () => ["health"] as const,
   healthHistory: () => ["health", "history"] as const,
   approvals: () => ["approvals"] as const,
+  automation: () => ["automation"] as const,
   incidents: () => ["incidents", "current"] as const,
   status: () => ["status"] as const,
 };

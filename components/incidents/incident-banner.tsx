@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
 import { formatClock, formatDuration } from "@/lib/recovery/incidents/escalation";
+import { IncidentAutomation } from "../automation/panel-automation";
 import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
 import { Time } from "../time";
@@ -71,6 +72,7 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
               Level {i.currentLevel}: {i.asks.replace(/^L\d: /, "")}
               {toNext !== null && <span className="font-normal"> · L{i.currentLevel + 1} in {formatDuration(toNext)}</span>}
             </p>
+            <IncidentAutomation incidentId={i.id} now={now} />
             {i.currentLevel === 3 && !data.haltConfigured && (
               <p className="mt-1 text-sm font-semibold" data-testid="halt-manual">
                 Halt trading by hand (TRADE_DIRECTOR_HALT_URL is not configured), then notify stakeholders.

@@ -24,7 +24,7 @@ import { unstable_rethrow } from "next/navigation";
 import { z } from "zod";
 import { requestMetaFrom } from "../auth/request-meta.ts";
 import { DbError } from "../db/errors.ts";
-import { appendAudit, type RequestMeta } from "../recovery/audit.ts";
+import { appendAudit, type RequestMeta } from "../recovery/audit/writer.ts";
 import { AuthzError, currentActor, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "../recovery/access/authz.ts";
 import type { Permission } from "../recovery/access/permissions.ts";
 import { toErrorCode, type ActionFailure, type ActionResult, type FieldErrors } from "./result.ts";

@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   "approval.self": "The requester cannot approve their own request.",
   "approval.closed": "The approval request is expired, approved or rejected.",
   "approval.requester_revoked": "The requester is disabled or no longer holds the permission; the approval cannot run.",
+  "approval.system": "Automation cannot approve: approving is a person's decision.",
+  "automation.unknown_policy": "No automation policy by that name is in force.",
   "outcome.failed": "The effect ran and failed; `result` holds the per-target outcomes.",
   "outcome.partial": "The effect ran on some targets only; `result` says which.",
   "outcome.timeout_unknown": "The effect timed out; whether it happened is unknown.",

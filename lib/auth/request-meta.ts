@@ -1,6 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import type { RequestMeta } from "../recovery/audit.ts";
+import type { RequestMeta } from "../recovery/audit/writer.ts";
 import { normalizeAddress } from "./client-address.ts";
 
 /**

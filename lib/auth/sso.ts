@@ -17,8 +17,8 @@ import "server-only";
 import { withConsole, type Sql } from "../db/client.ts";
 import { normalizeEmail } from "../db/queries/users.ts";
 import type { Role } from "../db/schema/console.ts";
-import { appendAudit, type RequestMeta } from "../recovery/audit.ts";
-import { auditRefusal } from "../recovery/audit-fold.ts";
+import { appendAudit, type RequestMeta } from "../recovery/audit/writer.ts";
+import { auditRefusal } from "../recovery/audit/fold.ts";
 import { claimValues, mapRole, ssoSubject, type OidcConfig } from "./oidc.ts";
 
 export type SsoDenial = "no_role" | "disabled" | "no_email" | "conflict" | "unavailable";

@@ -12,9 +12,9 @@ import "server-only";
  * pages, layouts and route handlers.
  */
 import { cache } from "react";
-import type { AuditFilters, AuditPage } from "./audit-filters.ts";
-import { anchorFilePath, readLatestAnchorCached } from "./audit-anchor.ts";
-import { exportAudit, type ExportFormat } from "./audit-export.ts";
+import type { AuditFilters, AuditPage } from "./audit/filters.ts";
+import { anchorFilePath, anchoringStatus, readLatestAnchorCached } from "./audit/anchors.ts";
+import { exportAudit, type ExportFormat } from "./audit/export.ts";
 import { requirePermission, type Actor } from "./access/authz.ts";
 import { loadContacts } from "./incidents/contacts.ts";
 import { currentIncidents, statusIncident, viewIncident } from "./incidents/view.ts";
@@ -23,9 +23,9 @@ import { redactChecks } from "./access/redact.ts";
 import { healthMonitor, monitoredChecks } from "./health/snapshot.ts";
 import { buildStatus } from "./health/status.ts";
 import { listUsers } from "./access/users.ts";
-import type { RequestMeta } from "./audit.ts";
+import type { RequestMeta } from "./audit/writer.ts";
 import { listPendingApprovals } from "../db/queries/actions.ts";
-import { getAuditEntry, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
+import { getAuditEntry, getGenesis, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
 import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents, listIncidents } from "../db/queries/incidents.ts";
 import { getRunbookVersions, listRunbookVersions, runbookUpdatedSince } from "../db/queries/runbook.ts";
 import { runbookState } from "./runbook/source.ts";
@@ -67,7 +67,13 @@ export async function readMetricsInput(caller: Caller = {}) {
   const actor = await authorized("health.read", caller);
   const monitor = healthMonitor();
   // The exposition carries no detail today; redacted anyway, so a new metric cannot leak one.
-  return { snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")), evaluations: monitor.evaluations };
+  return { snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")), evaluations: monitor.evaluations, anchoring: anchoringStatus() };
+}
+
+/** The audit anchorer's state in this process: the last anchor, and whether (and why) it refuses to anchor. */
+export async function readAuditAnchoring(caller: Caller = {}) {
+  await authorized("health.read", caller);
+  return anchoringStatus();
 }
 
 /** The stakeholders' reduced status (lib/recovery/health/status.ts): no checks, no SQL, no hosts. */
@@ -181,6 +187,33 @@ export async function readPendingApprovals(caller: Caller = {}) {
   return { actor, approvals: await listPendingApprovals() };
 }
 
+// ── Automation ────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Each policy's plan ("Automation will reset the circuit in 40 s") and the runs of the open
+ * incidents. From the shared snapshot and the console store: nothing here queries the trading DB.
+ * With no policy file, nothing is read at all.
+ */
+export async function readAutomation(caller: Caller = {}) {
+  const actor = await authorized("health.read", caller);
+  const { currentPolicies } = await import("./automation/load.ts");
+  const policies = currentPolicies();
+  const generatedAt = new Date().toISOString();
+  if (!policies.length) return { generatedAt, canPause: false, plans: [], runs: [] };
+  const [{ automationView }, { listRecentAutomationRuns }] = await Promise.all([import("./automation/loop.ts"), import("../db/queries/automation.ts")]);
+  const snapshot = await healthMonitor().get();
+  // What automation did lately, the resolved incidents' runs too: a run that fixed the check
+  // resolves its incident within seconds, and the panel still says what it did.
+  const [{ plans }, recent] = await Promise.all([automationView(snapshot.checks), listRecentAutomationRuns({ limit: 50 })]);
+  const runs = recent.reverse();
+  return {
+    generatedAt,
+    canPause: can(actor.role, "automation.pause"),
+    plans,
+    runs: runs.slice(-50).map((r) => ({ id: r.id, policy: r.policy, checkId: r.checkId, incidentId: r.incidentId, mode: r.mode, state: r.state, outcome: r.outcome, message: r.message, at: r.at })),
+  };
+}
+
 // ── Audit ─────────────────────────────────────────────────────────────────────────────────
 
 export async function readAuditEntries(query: { filters: AuditFilters; page: AuditPage }, caller: Caller = {}) {
@@ -209,13 +242,14 @@ export async function readAuditFacets(caller: Caller = {}) {
   return listAuditFacets();
 }
 
-/** The latest external anchor of the chain's head (the anchor file). */
+/** The latest external anchor of this chain's head (the anchor file; another chain's anchors in a shared file are not this chain's). */
 export async function readAuditAnchor(caller: Caller = {}) {
   await authorized("audit.read", caller);
-  return readLatestAnchorCached(anchorFilePath());
+  const genesis = await getGenesis();
+  return readLatestAnchorCached(anchorFilePath(), genesis?.hash ?? null);
 }
 
-/** The filtered trail as a streamed download; the export is itself an audit entry (lib/recovery/audit-export.ts). */
+/** The filtered trail as a streamed download; the export is itself an audit entry (lib/recovery/audit/export.ts). */
 export async function readAuditExport(opts: { filters: AuditFilters; format: ExportFormat; request: RequestMeta }, caller: Caller = {}) {
   const actor = await requirePermission("audit.export", { request: caller.request, action: "audit.export" });
   return exportAudit({ actor, request: opts.request, filters: opts.filters, format: opts.format });

@@ -6,7 +6,7 @@
  *
  * Use `text()` wherever an input schema would use `z.string()`; it takes the same arguments and
  * returns a zod string schema, so `.trim().min().max()` chain as before. The audit writer
- * normalizes whatever still gets through (storedText in lib/recovery/audit-hash.ts), so the
+ * normalizes whatever still gets through (storedText in lib/recovery/audit/hash.ts), so the
  * hash chain holds even for a caller that skips this rule.
  */
 import { z } from "zod";

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { request, session } from "../support/next-request";
 import { closeStores } from "@/lib/db/client";
 import { clearSessionCache } from "@/lib/recovery/access/authz";
-import { flushRefusals } from "@/lib/recovery/audit-fold";
+import { flushRefusals } from "@/lib/recovery/audit/fold";
 import { endpoints, type ActionEndpoint, type FormArg } from "@/lib/recovery/access/endpoints";
 import { can, roles, type Role } from "@/lib/recovery/access/permissions";
 import { addUser } from "@/lib/recovery/access/users";

@@ -12,7 +12,7 @@ import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transacti
 import { resetCircuit } from "@/lib/recovery/actions/reset-circuit";
 import { haltTrading } from "@/lib/recovery/actions/halt-trading";
 import { actionByName } from "@/lib/recovery/actions";
-import { appendAudit } from "@/lib/recovery/audit";
+import { appendAudit } from "@/lib/recovery/audit/writer";
 import { AuthzError, type Actor } from "@/lib/recovery/access/authz";
 import { approveAction, confirmAction, previewAction } from "@/lib/recovery/actions/pipeline";
 import type { ActionDefinition, ActionState, GuardContext, PreviewView } from "@/lib/recovery/actions/types";

@@ -1,12 +1,12 @@
 /**
- * The export (GET /api/audit/export's body, lib/recovery/audit-export.ts) against a scratch
+ * The export (GET /api/audit/export's body, lib/recovery/audit/export.ts) against a scratch
  * console store holding 100k entries: streamed with bounded memory, verifiable offline, audited.
  */
 import v8 from "node:v8";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportAudit } from "@/lib/recovery/audit-export";
-import { verifyExportLines } from "@/lib/recovery/audit-chain";
+import { exportAudit } from "@/lib/recovery/audit/export";
+import { verifyExportLines } from "@/lib/recovery/audit/export-format";
 import { openAuditCursor } from "@/lib/db/queries/audit";
 import { closeStores } from "@/lib/db/client";
 import { seedAuditEntries } from "../support/audit-seed";
@@ -148,13 +148,21 @@ describe("audit export", () => {
     const lines = (await nd.text()).trimEnd().split("\n");
     expect(JSON.parse(lines[0]!)).toMatchObject({ complete: false, filters });
     expect(JSON.parse(lines.at(-1)!)).toEqual({ end: true, entries: ROWS / 1000 });
-    const result = await verifyExportLines(lines);
+    // The verifier decides how to check the file: as a subset it holds; as the complete chain
+    // (the default, whatever the header says) the entries the filter left out read as deleted.
+    const result = await verifyExportLines(lines, { mode: "subset" });
     expect(result).toMatchObject({ ok: true, mode: "subset", entries: ROWS / 1000 });
+    const asComplete = await verifyExportLines(lines);
+    expect(asComplete).toMatchObject({ ok: false, mode: "complete" });
+    expect(asComplete.breaks.every((b) => b.kind === "deleted")).toBe(true);
+    // The header names the chain (entry 1), so that a subset tells this chain's anchors from another's.
+    const [genesis] = await sql<{ id: string; hash: string }[]>`select id, hash from console.audit_log where seq = 1`;
+    expect(JSON.parse(lines[0]!)).toMatchObject({ chain: { id: genesis!.id, hash: genesis!.hash } });
 
     // A byte changed in the file is caught offline.
     const tampered = [...lines];
     tampered[2] = tampered[2]!.replace('"outcome":"succeeded"', '"outcome":"failed"').replace('"outcome":"failed"', '"outcome":"denied"');
-    expect(await verifyExportLines(tampered)).toMatchObject({ ok: false, kind: "modified", brokenSeq: JSON.parse(lines[2]!).seq });
+    expect(await verifyExportLines(tampered, { mode: "subset" })).toMatchObject({ ok: false, breakCount: 1, breaks: [{ kind: "modified", seq: JSON.parse(lines[2]!).seq }] });
   });
 
   it("records a partial outcome when the client stops reading, and frees the connection", async () => {

@@ -1,12 +1,12 @@
 /**
  * Floods of refusals write a bounded number of audit entries, keep the exact count, and the chain
- * verifies (lib/recovery/audit-fold.ts). On a scratch console store, so the counts are exact.
+ * verifies (lib/recovery/audit/fold.ts). On a scratch console store, so the counts are exact.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditRefusal, flushRefusals, MAX_KEYS, MAX_OVERFLOW_KEYS, type RefusalInput } from "@/lib/recovery/audit-fold";
-import { verifyChain } from "@/lib/recovery/audit-chain";
+import { auditRefusal, flushRefusals, MAX_KEYS, MAX_OVERFLOW_KEYS, type RefusalInput } from "@/lib/recovery/audit/fold";
+import { verifyChain } from "@/lib/recovery/audit/verify";
 import { openAuditCursor, recordsOf } from "@/lib/db/queries/audit";
-import type { AuditRecord } from "@/lib/recovery/audit";
+import type { AuditRecord } from "@/lib/recovery/audit/writer";
 import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";
 
 let db: Scratch;

@@ -7,8 +7,8 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendAudit, type AuditInput, type AuditRecord } from "@/lib/recovery/audit";
-import { verifyChain } from "@/lib/recovery/audit-chain";
+import { appendAudit, type AuditInput, type AuditRecord } from "@/lib/recovery/audit/writer";
+import { verifyChain } from "@/lib/recovery/audit/verify";
 import { openAuditCursor, recordsOf } from "@/lib/db/queries/audit";
 import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";
 

@@ -9,10 +9,10 @@ import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAuditEntry, getLatestVerification, listAuditEntries, listAuditFacets, type AuditListEntry } from "@/lib/db/queries/audit";
-import { parseAuditFilters, parseAuditPage, type AuditFilters } from "@/lib/recovery/audit-filters";
-import type { AuditRecord } from "@/lib/recovery/audit-hash";
-import { verifyAndRecord } from "@/lib/recovery/audit-verify";
-import { readLatestAnchor } from "@/lib/recovery/audit-anchor";
+import { parseAuditFilters, parseAuditPage, type AuditFilters } from "@/lib/recovery/audit/filters";
+import type { AuditRecord } from "@/lib/recovery/audit/hash";
+import { verifyAndRecord } from "@/lib/recovery/audit/verify-store";
+import { readLatestAnchor } from "@/lib/recovery/audit/anchors";
 import { seedAuditEntries } from "../support/audit-seed";
 import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";
 
@@ -183,20 +183,21 @@ describe("audit review: filters and keyset pagination", () => {
 });
 
 describe("audit review: Verify now", () => {
-  it("verifies against the latest anchor, records the verification, and anchors the verified head", async () => {
+  it("verifies against every anchor, records the verification, and anchors the verified head", async () => {
     const anchors = path.join(tmp, "anchors.ndjson");
     const auditor = { id: "u-aud", email: "auditor@example.com", role: "auditor" };
     const first = await verifyAndRecord({ actor: auditor, request: { requestId: "r1", path: "/audit" }, via: "ui", anchor: true, anchorFile: anchors });
     const head = seeded.at(-1)!;
     expect(first.verification.result).toMatchObject({ ok: true, entries: head.seq, head: { seq: head.seq, hash: head.hash } });
     expect(first.entry).toMatchObject({ action: "audit.verify", outcome: "succeeded", actorEmail: auditor.email, seq: head.seq + 1 });
-    expect(first.anchored?.anchor).toMatchObject({ seq: head.seq, hash: head.hash });
+    // The anchor names its chain: entry 1's hash and id.
+    expect(first.anchored?.anchor).toMatchObject({ seq: head.seq, hash: head.hash, chain: seeded[0]!.hash, genesisId: seeded[0]!.id });
     expect((await readLatestAnchor(anchors)).anchor).toMatchObject({ seq: head.seq, hash: head.hash });
     expect(await getLatestVerification()).toMatchObject({ seq: head.seq + 1, detail: { via: "ui", result: "ok", entries: head.seq, head: { seq: head.seq } } });
 
     // The second verification is checked against the first one's anchor, and covers its entry.
     const second = await verifyAndRecord({ actor: auditor, via: "ui", anchor: false, anchorFile: anchors });
-    expect(second.verification.anchor).toMatchObject({ seq: head.seq });
+    expect(second.verification.result.anchors).toMatchObject({ read: 1, checked: 1, failed: 0, latest: { seq: head.seq } });
     expect(second.verification.result).toMatchObject({ ok: true, entries: head.seq + 1 });
     expect(second.anchored).toBeNull();
   });

@@ -7,8 +7,8 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { appendAudit } from "@/lib/recovery/audit";
-import { verifyChain } from "@/lib/recovery/audit-chain";
+import { appendAudit } from "@/lib/recovery/audit/writer";
+import { verifyChain } from "@/lib/recovery/audit/verify";
 import { streamAuditRecords } from "@/lib/db/queries/audit-records";
 import { migrateConsoleStore } from "@/lib/db/migrate";
 import { closeStores } from "@/lib/db/client";

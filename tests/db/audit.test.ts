@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendAudit } from "@/lib/recovery/audit";
-import { verifyChain } from "@/lib/recovery/audit-chain";
+import { appendAudit } from "@/lib/recovery/audit/writer";
+import { verifyChain } from "@/lib/recovery/audit/verify";
 import { streamAuditRecords } from "@/lib/db/queries/audit-records";
 import { closeStores } from "@/lib/db/client";
 import { connect, type Sql } from "../support/db";

@@ -14,7 +14,7 @@ import { request, session } from "../support/next-request";
 import { closeStores } from "@/lib/db/client";
 import * as data from "@/lib/recovery/data";
 import { AuthzError, clearSessionCache } from "@/lib/recovery/access/authz";
-import { flushRefusals } from "@/lib/recovery/audit-fold";
+import { flushRefusals } from "@/lib/recovery/audit/fold";
 import { can, roles, type Permission, type Role } from "@/lib/recovery/access/permissions";
 import { healthMonitor, resetHealthMonitor } from "@/lib/recovery/health/snapshot";
 import { addUser } from "@/lib/recovery/access/users";
@@ -28,6 +28,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readHealth: "health.read",
   readHealthHistory: "health.read",
   readMetricsInput: "health.read",
+  readAuditAnchoring: "health.read",
   readStatus: "status.read",
   readContacts: "health.read",
   readOpenIncidents: "health.read",
@@ -47,6 +48,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readRunbook: "health.read",
   readRunbookVersions: "health.read",
   readRunbookProblem: "health.read",
+  readAutomation: "health.read",
 };
 
 /** Arguments before the caller, for the functions that take some. */
@@ -113,7 +115,7 @@ describe("the data access layer", () => {
     const permission = PERMISSION[name];
     const lacking = roles.filter((r) => !can(r, permission));
     for (const role of lacking) {
-      // A fresh window: a repeated denial (same actor and permission) would be folded (audit-fold.ts).
+      // A fresh window: a repeated denial (same actor and permission) would be folded (lib/recovery/audit/fold.ts).
       await flushRefusals();
       const [{ head }] = await sql<[{ head: string }]>`select coalesce(max(seq), 0)::text as head from console.audit_log`;
       signedInAs(role);

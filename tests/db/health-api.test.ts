@@ -8,6 +8,7 @@ import { GET as getHealth } from "@/app/api/health/route";
 import { GET as getHistory } from "@/app/api/health/history/route";
 import { GET as getMetrics } from "@/app/api/metrics/route";
 import { closeStores } from "@/lib/db/client";
+import { noteAnchorRefused, stopAnchoring } from "@/lib/recovery/audit/anchors";
 import { healthMonitor, resetHealthMonitor, type HealthHistory, type Snapshot } from "@/lib/recovery/health/snapshot";
 import { startTradeDirector, type TradeDirectorSim } from "@/sim/trade-director";
 import { startWorkerSim, type WorkerSim } from "@/sim/worker";
@@ -103,6 +104,30 @@ describe("GET /api/health/history", () => {
     expect(history.checks.signals_recent).toEqual([{ t: expect.any(String), value: 2, status: "ok" }]);
     expect(history.signalsPerMinute).toHaveLength(60);
     expect(history.signalsPerMinute!.reduce((n, m) => n + m.count, 0)).toBe(2);
+  });
+});
+
+describe("auditAnchoring on /api/health and /api/metrics (issue 11 point 3)", () => {
+  it("says whether the anchorer refuses to anchor, and why, and counts the refusals", async () => {
+    stopAnchoring();
+    try {
+      const before = (await (await getHealth(request("/api/health"), {})).json()) as { auditAnchoring: unknown };
+      expect(before.auditAnchoring).toMatchObject({ refused: false, reason: null, refusals: 0, lastAnchor: null });
+      await noteAnchorRefused({
+        breaks: [{ seq: 7, kind: "modified", detail: "entry 7 differs from its anchor" }],
+        breakCount: 1,
+        previous: { seq: 7, hash: "a".repeat(64) },
+        head: { seq: 9, hash: "b".repeat(64), at: new Date().toISOString() },
+        source: "test",
+      });
+      const after = (await (await getHealth(request("/api/health"), {})).json()) as { auditAnchoring: unknown };
+      expect(after.auditAnchoring).toMatchObject({ refused: true, reason: expect.stringMatching(/does not verify.*#7 modified/), refusals: 1, refusedSince: expect.any(String) });
+      const text = await (await getMetrics(request("/api/metrics"), {})).text();
+      expect(text).toMatch(/^recovery_console_audit_anchor_refusals_total 1$/m);
+      expect(text).toMatch(/^recovery_console_audit_anchoring_refused 1$/m);
+    } finally {
+      stopAnchoring();
+    }
   });
 });
 

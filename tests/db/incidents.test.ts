@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents } from "@/lib/db/queries/incidents";
-import { appendAudit } from "@/lib/recovery/audit";
+import { appendAudit } from "@/lib/recovery/audit/writer";
 import type { Actor } from "@/lib/recovery/access/authz";
 import { signalsRecent } from "@/lib/recovery/health/checks/signals-recent";
 import { IncidentEvaluator } from "@/lib/recovery/incidents/evaluator";

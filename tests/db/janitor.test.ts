@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendAudit } from "@/lib/recovery/audit";
+import { appendAudit } from "@/lib/recovery/audit/writer";
 import { IncidentEvaluator } from "@/lib/recovery/incidents/evaluator";
 import { runJanitor } from "@/lib/recovery/janitor";
 import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";

@@ -18,7 +18,7 @@ import { startEmbeddedPostgres, type EmbeddedPg } from "@/lib/db/embedded";
 import { migrateConsoleStore } from "@/lib/db/migrate";
 import { withActionLock } from "@/lib/db/queries/actions";
 import { openAuditCursor } from "@/lib/db/queries/audit";
-import { appendAudit } from "@/lib/recovery/audit";
+import { appendAudit } from "@/lib/recovery/audit/writer";
 import { IncidentEvaluator } from "@/lib/recovery/incidents/evaluator";
 import { freePort } from "@/scripts/lib/stack";
 import { withEnv } from "../support/db";

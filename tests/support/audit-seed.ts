@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type postgres from "postgres";
-import { buildBody, GENESIS_HASH, hashEntry, type AuditInput, type AuditRecord } from "../../lib/recovery/audit-hash.ts";
+import { buildBody, GENESIS_HASH, hashEntry, type AuditInput, type AuditRecord } from "../../lib/recovery/audit/hash.ts";
 
 export type SeedInput = AuditInput & { at?: Date };
 

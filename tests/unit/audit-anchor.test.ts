@@ -13,7 +13,7 @@ import {
   recordAnchor,
   startAnchoring,
   stopAnchoring,
-} from "@/lib/recovery/audit-anchor";
+} from "@/lib/recovery/audit/anchors";
 
 let dir: string;
 beforeEach(() => {
@@ -47,6 +47,18 @@ describe("audit anchors", () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     // An export taken at 10:10 is checked against the anchors that existed then.
     expect((await readLatestAnchor(file, { notAfter: "2026-01-03T10:10:00.000Z" })).anchor).toMatchObject({ seq: 10 });
+  });
+
+  it("reads the latest anchor of one chain from a sink shared with another (issue 11 point 3)", async () => {
+    const file = path.join(dir, "shared.ndjson");
+    const prod = { chain: h("1"), genesisId: "00000000-0000-4000-8000-000000000001" };
+    const staging = { chain: h("2"), genesisId: "00000000-0000-4000-8000-000000000002" };
+    await appendAnchorLine(file, { ...line(10, h("a"), "2026-01-03T10:00:00.000Z"), ...prod });
+    await appendAnchorLine(file, { ...line(900, h("b"), "2026-01-03T10:01:00.000Z"), ...staging });
+    expect(await readLatestAnchor(file, { chain: prod.chain })).toMatchObject({ anchor: { seq: 10, ...prod }, count: 1 });
+    expect(await readLatestAnchor(file, { chain: staging.chain })).toMatchObject({ anchor: { seq: 900 }, count: 1 });
+    expect((await readLatestAnchorCached(file, prod.chain)).anchor).toMatchObject({ seq: 10 });
+    expect((await readLatestAnchorCached(file, staging.chain)).anchor).toMatchObject({ seq: 900 });
   });
 
   it("serves the audit page's read from a cache that a new anchor invalidates", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, likePattern, MAX_PAGE_SIZE, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit-filters";
+import { auditQuery, DEFAULT_PAGE_SIZE, hasFilters, likePattern, MAX_PAGE_SIZE, parseAuditFilters, parseAuditPage } from "@/lib/recovery/audit/filters";
 
 describe("audit filters in the URL", () => {
   it("round-trips through the query string, in a stable order, so a link reproduces the view", () => {

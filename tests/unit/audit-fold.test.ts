@@ -1,10 +1,10 @@
 /**
- * Folding of repeated refusals (lib/recovery/audit-fold.ts), with a fake append and fake timers.
+ * Folding of repeated refusals (lib/recovery/audit/fold.ts), with a fake append and fake timers.
  * The database side (10,000 denials, the chain verifies) is tests/db/audit-fold.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { RefusalFolder, type RefusalInput } from "@/lib/recovery/audit-fold";
-import type { AuditInput, AuditRecord } from "@/lib/recovery/audit-hash";
+import { RefusalFolder, type RefusalInput } from "@/lib/recovery/audit/fold";
+import type { AuditInput, AuditRecord } from "@/lib/recovery/audit/hash";
 
 let written: AuditInput[];
 let failNext: boolean;

@@ -1,11 +1,11 @@
 /**
  * The audit writer hashes exactly what PostgreSQL will hand back (storedText, storedJson in
- * lib/recovery/audit-hash.ts), and the edges refuse what cannot be stored (lib/validation/text.ts).
+ * lib/recovery/audit/hash.ts), and the edges refuse what cannot be stored (lib/validation/text.ts).
  * The round trip through a real database is in tests/db/audit-input.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { buildBody, GENESIS_HASH, hashEntry, storedJson, storedText } from "@/lib/recovery/audit-hash";
+import { buildBody, GENESIS_HASH, hashEntry, storedJson, storedText } from "@/lib/recovery/audit/hash";
 import { canonicalJson } from "@/lib/recovery/canonical-json";
 import { isStorableText, MALFORMED_TEXT_MESSAGE, text } from "@/lib/validation/text";
 

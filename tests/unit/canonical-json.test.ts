@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "@/lib/recovery/canonical-json";
-import { GENESIS_HASH, hashEntry, type AuditBody } from "@/lib/recovery/audit";
+import { GENESIS_HASH, hashEntry, type AuditBody } from "@/lib/recovery/audit/writer";
 
 describe("canonical JSON (the audit chain's hashing format)", () => {
   it.each([

@@ -71,6 +71,16 @@ describe("Prometheus metrics", () => {
     expect(lines).toContain("recovery_console_health_evaluations_total 42");
   });
 
+  it("exports the audit anchorer's refusals (issue 11 point 3)", () => {
+    const anchoring = { refused: true, refusals: 3, lastAnchor: { seq: 1042, anchoredAt: "2026-11-27T21:40:18.000Z" } };
+    const a = renderMetrics(snapshot, { evaluations: 1, anchoring }).split("\n");
+    expect(a).toContain("# TYPE recovery_console_audit_anchor_refusals_total counter");
+    expect(a).toContain("recovery_console_audit_anchor_refusals_total 3");
+    expect(a).toContain("recovery_console_audit_anchoring_refused 1");
+    expect(a).toContain("recovery_console_audit_anchor_last_seq 1042");
+    expect(renderMetrics(snapshot, { evaluations: 1, anchoring: { ...anchoring, refused: false } }).split("\n")).toContain("recovery_console_audit_anchoring_refused 0");
+  });
+
   it("escapes label values", () => {
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });

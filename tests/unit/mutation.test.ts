@@ -38,7 +38,7 @@ vi.mock("next/navigation", () => ({
     if (err instanceof Error && err.message === "NEXT_REDIRECT") throw err;
   },
 }));
-vi.mock("@/lib/recovery/audit", () => ({
+vi.mock("@/lib/recovery/audit/writer", () => ({
   appendAudit: async (e: { action: string; outcome: string; detail?: unknown }) => {
     h.audit.push({ action: e.action, outcome: e.outcome, detail: e.detail });
     return {};

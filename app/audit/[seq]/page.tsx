@@ -5,8 +5,8 @@ import { AppHeader } from "@/components/app-header";
 import { EntryDetail } from "@/components/audit/entry-detail";
 import { DbError } from "@/lib/db/errors";
 import { readAuditEntry } from "@/lib/recovery/data";
-import { auditQuery, parseAuditFilters } from "@/lib/recovery/audit-filters";
-import { GENESIS_HASH, hashEntry, type AuditBody } from "@/lib/recovery/audit-hash";
+import { auditQuery, parseAuditFilters } from "@/lib/recovery/audit/filters";
+import { GENESIS_HASH, hashEntry } from "@/lib/recovery/audit/hash";
 import { requirePageActor } from "@/lib/recovery/access/authz";
 
 export const dynamic = "force-dynamic";
@@ -39,8 +39,9 @@ export default async function AuditEntryPage({ params, searchParams }: Props) {
   let hashOk = false;
   let linkOk: boolean | null = null;
   if (view) {
-    const { hash, prevHash, resolution: _r, outcomeUnknown: _u, ...body } = view.entry;
-    hashOk = hashEntry(prevHash, body as AuditBody) === hash;
+    // The hashed columns are the table's (lib/db/audit-columns.ts): hashEntry takes them from the entry.
+    const { hash, prevHash } = view.entry;
+    hashOk = hashEntry(prevHash, view.entry) === hash;
     linkOk = seq === 1 ? (prevHash === GENESIS_HASH ? null : false) : view.previousHash === prevHash;
   }
 

@@ -1,51 +1,15 @@
 /**
- * Reading audit rows back as hashed records. No server-only marker: `npm run audit:verify`
- * streams them too.
+ * Reading audit rows back as hashed records (the columns: lib/db/audit-columns.ts). No
+ * server-only marker: `npm run audit:verify` streams them too.
  */
 import type postgres from "postgres";
-import type { AuditRecord } from "../../recovery/audit-hash.ts";
+import { toAuditRecord } from "../audit-columns.ts";
+import type { AuditRecord } from "../audit-entry.ts";
 
-export type AuditRow = {
-  seq: string;
-  id: string;
-  at: Date;
-  actor_id: string | null;
-  actor_email: string | null;
-  actor_role: string | null;
-  action: string;
-  phase: string;
-  intent_seq: string | null;
-  outcome: string;
-  reason: string | null;
-  incident_ref: string | null;
-  params: unknown;
-  detail: unknown;
-  request: unknown;
-  prev_hash: string;
-  hash: string;
-};
+export { toAuditRecord };
 
-export function toAuditRecord(r: AuditRow): AuditRecord {
-  return {
-    seq: Number(r.seq),
-    id: r.id,
-    at: r.at.toISOString(),
-    actorId: r.actor_id,
-    actorEmail: r.actor_email,
-    actorRole: r.actor_role,
-    action: r.action,
-    phase: r.phase as AuditRecord["phase"],
-    intentSeq: r.intent_seq === null ? null : Number(r.intent_seq),
-    outcome: r.outcome as AuditRecord["outcome"],
-    reason: r.reason,
-    incidentRef: r.incident_ref,
-    params: r.params ?? null,
-    detail: r.detail ?? null,
-    request: r.request ?? null,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
+/** A row of console.audit_log as postgres.js hands it back (converted by toAuditRecord). */
+export type AuditRow = Record<string, unknown> & { seq: string; phase: string };
 
 /** Every entry in seq order, fetched in batches through a cursor (bounded memory). */
 export async function* streamAuditRecords(sql: postgres.Sql, batch = 2000): AsyncGenerator<AuditRecord> {
@@ -61,4 +25,10 @@ export type AuditHead = { seq: number; hash: string; at: string };
 export async function getAuditHead(sql: postgres.Sql): Promise<AuditHead | null> {
   const [row] = await sql<{ seq: string; hash: string; at: Date }[]>`select seq, hash, at from console.audit_log order by seq desc limit 1`;
   return row ? { seq: Number(row.seq), hash: row.hash, at: row.at.toISOString() } : null;
+}
+
+/** Entry 1's id and hash: the chain's identity (anchors name it); null for an empty chain. */
+export async function getAuditGenesis(sql: postgres.Sql): Promise<{ id: string; hash: string } | null> {
+  const [row] = await sql<{ id: string; hash: string }[]>`select id, hash from console.audit_log where seq = 1`;
+  return row ?? null;
 }

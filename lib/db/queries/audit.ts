@@ -16,12 +16,12 @@ import "server-only";
  */
 import type postgres from "postgres";
 import { env } from "../../env.ts";
-import type { AuditRecord } from "../../recovery/audit-hash.ts";
-import { likePattern, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } from "../../recovery/audit-filters.ts";
+import type { AuditRecord } from "../audit-entry.ts";
+import { likePattern, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } from "../audit-entry.ts";
 import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../client.ts";
 import { DbError, isDriverError, toDbError } from "../errors.ts";
 import { Gate, GateTimeoutError } from "../gate.ts";
-import { getAuditHead, toAuditRecord, type AuditHead, type AuditRow } from "./audit-records.ts";
+import { getAuditGenesis, getAuditHead, toAuditRecord, type AuditHead, type AuditRow } from "./audit-records.ts";
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
@@ -171,6 +171,11 @@ export async function getHead(): Promise<AuditHead | null> {
   return withConsole((sql) => getAuditHead(sql), { timeoutMs: 3000 });
 }
 
+/** Entry 1's id and hash: the chain's identity, which its anchors name. */
+export async function getGenesis(): Promise<{ id: string; hash: string } | null> {
+  return withConsole((sql) => getAuditGenesis(sql), { timeoutMs: 3000 });
+}
+
 /** The most recent verification (from the UI or the CLI): its entry holds the result. */
 export async function getLatestVerification(): Promise<AuditRecord | null> {
   return withConsole(
@@ -245,7 +250,7 @@ const mapErr = (err: unknown) => (isDriverError(err) ? toDbError(err, "console")
  * by `batch` whatever the size of the log. `deadlineMs` is the read's statement_timeout (the
  * console's 5 s default would end any long read; a cursor counts as one statement).
  */
-export async function openAuditCursor(opts: { filters?: AuditFilters; batch?: number; deadlineMs: number }): Promise<AuditCursor> {
+export async function openAuditCursor(opts: { filters?: AuditFilters; batch?: number; deadlineMs: number; fromSeq?: number }): Promise<AuditCursor> {
   let releaseSlot: () => void;
   try {
     releaseSlot = await longReads().acquire(50);
@@ -291,7 +296,8 @@ export async function openAuditCursor(opts: { filters?: AuditFilters; batch?: nu
     try {
       const range = await seqRangeOf(conn, filters);
       if (range === null) return;
-      const query = conn<AuditRow[]>`select * from console.audit_log a where ${filterSql(conn, filters, range)} order by a.seq`;
+      const from = opts.fromSeq ? conn`a.seq >= ${opts.fromSeq}` : conn`true`;
+      const query = conn<AuditRow[]>`select * from console.audit_log a where ${filterSql(conn, filters, range)} and ${from} order by a.seq`;
       for await (const rows of query.cursor(opts.batch ?? 1000)) yield rows.map(toAuditRecord);
       // postgres.js can end a suspended cursor quietly when the server ends its session between two
       // batches (a DBA's pg_terminate_backend, a restart): an export that stopped early must fail,

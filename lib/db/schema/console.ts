@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { bigint, bigserial, boolean, check, index, integer, jsonb, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import type { AuditOutcome, AuditPhase } from "../audit-entry.ts";
 
 export const consoleSchema = pgSchema("console");
 
@@ -28,7 +29,7 @@ export const users = consoleSchema.table("users", {
 });
 
 /**
- * Append-only, hash-chained audit log (see lib/recovery/audit.ts for the chain and
+ * Append-only, hash-chained audit log (see lib/recovery/audit/writer.ts for the chain and
  * the canonical JSON). A trigger (custom migration) rejects UPDATE, DELETE and TRUNCATE.
  */
 export const auditLog = consoleSchema.table(
@@ -43,10 +44,10 @@ export const auditLog = consoleSchema.table(
     actorRole: text("actor_role"),
     action: text("action").notNull(),
     /** intent | outcome | event */
-    phase: text("phase").notNull(),
+    phase: text("phase").$type<AuditPhase>().notNull(),
     /** For an outcome entry: the seq of its intent. */
     intentSeq: bigint("intent_seq", { mode: "number" }),
-    outcome: text("outcome").notNull(),
+    outcome: text("outcome").$type<AuditOutcome>().notNull(),
     reason: text("reason"),
     incidentRef: text("incident_ref"),
     params: jsonb("params"),
@@ -301,3 +302,43 @@ export const runbookVersions = consoleSchema.table(
   },
   (t) => [index("runbook_versions_seen_idx").on(t.firstSeenAt)],
 );
+
+/**
+ * Level 1 automated recovery (lib/recovery/automation): one row per thing a policy did for an
+ * incident: ran its action (`running` until its outcome is known), a dry-run's "would run", an
+ * approval it asked a person for, a hand-over above its target limit, a refusal by a guard, or the
+ * stop after its most runs. Every instance reads the same rows: the leader decides from them, the
+ * panels show them.
+ */
+export const automationRuns = consoleSchema.table(
+  "automation_runs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    policy: text("policy").notNull(),
+    incidentId: bigint("incident_id", { mode: "number" }),
+    checkId: text("check_id").notNull(),
+    action: text("action").notNull(),
+    /** dry-run | on */
+    mode: text("mode").notNull(),
+    /** running | ran | unknown | would_run | approval_required | handed_over | refused | exhausted */
+    state: text("state").notNull(),
+    /** For `ran`: the action's outcome (succeeded, partial, failed, timeout_unknown). */
+    outcome: text("outcome"),
+    /** The guarded run's idempotency key (one per policy, incident and run number). */
+    idempotencyKey: text("idempotency_key").unique(),
+    intentSeq: bigint("intent_seq", { mode: "number" }),
+    message: text("message").notNull(),
+    detail: jsonb("detail"),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("automation_runs_policy_incident_idx").on(t.policy, t.incidentId, t.at), index("automation_runs_incident_idx").on(t.incidentId, t.at)],
+);
+
+/** A policy paused by on-call (the panel's Pause button): no instance runs it until it is resumed. */
+export const automationPauses = consoleSchema.table("automation_pauses", {
+  policy: text("policy").primaryKey(),
+  pausedBy: text("paused_by").notNull(),
+  pausedByEmail: text("paused_by_email").notNull(),
+  pausedAt: timestamp("paused_at", { withTimezone: true }).notNull().defaultNow(),
+});

@@ -13,8 +13,8 @@ import { env } from "../../env.ts";
 import { getUserSessionState } from "../../db/queries/users.ts";
 import { requestMetaFrom } from "../../auth/request-meta.ts";
 import { epochSeconds, isRecentAuth, sessionPolicyFromEnv, type AuthMethod } from "../../auth/session-policy.ts";
-import type { RequestMeta } from "../audit.ts";
-import { auditRefusal } from "../audit-fold.ts";
+import type { RequestMeta } from "../audit/writer.ts";
+import { auditRefusal } from "../audit/fold.ts";
 import { can, type Permission, type Role } from "./permissions.ts";
 
 export type Actor = {
@@ -23,7 +23,8 @@ export type Actor = {
   role: Role;
   /** Epoch seconds of the last interactive sign-in or re-authentication; 0 for machine tokens. */
   authTime: number;
-  via: "session" | "token";
+  /** system: the console itself (automation, lib/recovery/actions/pipeline.ts AUTOMATION_ACTOR), never a person. */
+  via: "session" | "token" | "system";
   /** How the user last proved who they are (sessions only): what a re-authentication asks for. */
   authMethod?: AuthMethod;
   /** The session's id (sessions only): what signing out ends. */
@@ -146,7 +147,7 @@ export async function requirePermission(permission: Permission, opts: { request?
   const actor = await currentActor(permission, opts.request);
   if (!actor) throw new AuthzError(401, "auth.required", "Sign in to continue.");
   if (!can(actor.role, permission)) {
-    // Repeats of the same denial fold into one summary entry (audit-fold.ts). The same denial:
+    // Repeats of the same denial fold into one summary entry (lib/recovery/audit/fold.ts). The same denial:
     // same permission and the same server action (its id, from Next's `next-action` header), so a
     // refused preview and a refused execution of one action are two entries, not one.
     const serverAction = (opts.request ? opts.request.headers : await headers()).get("next-action");

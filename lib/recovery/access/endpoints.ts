@@ -87,6 +87,7 @@ export const endpoints: Endpoint[] = [
   route("app/api/metrics/route.ts", "GET", "/api/metrics", perm("health.read")),
   route("app/api/status/route.ts", "GET", "/api/status", perm("status.read")),
   route("app/api/approvals/route.ts", "GET", "/api/approvals", perm("actions.approve")),
+  route("app/api/automation/route.ts", "GET", "/api/automation", perm("health.read")),
   // An unknown format is refused after authorization: an allowed caller gets 400, no export is made.
   route("app/api/audit/export/route.ts", "GET", "/api/audit/export", perm("audit.export"), { query: { format: "matrix-invalid" } }),
   route(
@@ -135,6 +136,8 @@ export const endpoints: Endpoint[] = [
   action("app/actions/recovery.ts", "previewHaltTradingAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "haltTradingAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "approveRecoveryAction", perm("actions.approve"), ["matrix: not an object"]),
+  // No such policy in the matrix's console: an allowed caller gets automation.unknown_policy, nothing changes.
+  action("app/actions/automation.ts", "setAutomationPausedAction", perm("automation.pause"), [{ policy: "matrix-no-such-policy", paused: true }]),
   action("app/incidents/actions.ts", "acknowledgeIncidentAction", perm("incidents.manage"), ["matrix: not an object"]),
   action("app/incidents/actions.ts", "addIncidentNoteAction", perm("incidents.manage"), [{ ok: false }, form({ incidentId: "", text: "" })]),
   action("app/incidents/actions.ts", "setIncidentCommanderAction", perm("incidents.manage"), [{ ok: false }, form({})]),

@@ -24,6 +24,7 @@ export const permissions = [
   { permission: "audit.verify", description: "Verify the audit hash chain", roles: ["auditor", "admin"] },
   { permission: "users.manage", description: "Add users, change roles, disable accounts", roles: ["admin"] },
   { permission: "incidents.read", description: "See incidents, their timelines and reports", roles: ["oncall", "auditor", "admin"] },
+  { permission: "automation.pause", description: "Pause and resume an automated recovery policy (audited)", roles: ["oncall", "admin"] },
   { permission: "incidents.manage", description: "Acknowledge incidents, add notes, assign a commander, tick the post-incident checklist", roles: ["oncall", "admin"] },
 ] as const satisfies ReadonlyArray<{ permission: string; description: string; roles: readonly Role[] }>;
 

@@ -10,7 +10,7 @@ import { normalizeEmail } from "../../db/queries/users.ts";
 import { roles, type Role } from "../../db/schema/console.ts";
 import { checkPasswordPolicy, hashPassword } from "../../auth/password.ts";
 import { authTimeDetail } from "../../auth/session-policy.ts";
-import { appendAudit, type AuditActor, type RequestMeta } from "../audit.ts";
+import { appendAudit, type AuditActor, type RequestMeta } from "../audit/writer.ts";
 
 export const emailSchema = text().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address." }));
 export const roleSchema = z.enum(roles, { message: `Role must be one of: ${roles.join(", ")}.` });

@@ -44,7 +44,7 @@ import {
   withActionLock,
   type StoredPreview,
 } from "../../db/queries/actions.ts";
-import { appendAudit, type RequestMeta } from "../audit.ts";
+import { appendAudit, type RequestMeta } from "../audit/writer.ts";
 import { authTimeDetail } from "../../auth/session-policy.ts";
 import { AuthzError, ReauthRequiredError, requireRecentAuth, type Actor } from "../access/authz.ts";
 import { canonicalJson } from "../canonical-json.ts";
@@ -431,6 +431,8 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
   if (!("id" in admitted)) return admitted;
   const actor = admitted;
   const a = { actor, action: actionName, request: ctx.request };
+  // Automation never approves, its own requests least of all: approving is a person's decision.
+  if (actor.id === AUTOMATION_ACTOR.id) return refuse(a, "approval.system", "Automation cannot approve a recovery action: a person must.");
   if (!parsed.success) return refuse(a, "guard.input", "The approval request is not valid.", { errors: fieldErrors(parsed.error) });
   if (lookupFailed) return storeDown("reading the approval", lookupFailed);
   if (!pending || !def) return refuse(a, "approval.not_found", "This approval request does not exist.");
@@ -462,9 +464,18 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
       const pressure = await pressureCheck(a, def.cooldownSeconds(e));
       if (pressure) return finishRefused(key, pressure);
       // The action runs on the requester's behalf: they must still be enabled and allowed to run it, now.
+      // Automation's request stands while automation may run (AUTOMATION_ENABLED; the kill switch was checked on entry).
+      if (pending.requestedBy === AUTOMATION_ACTOR.id && !e.AUTOMATION_ENABLED) {
+        return finishRefused(
+          key,
+          await refuse(a, "approval.requester_revoked", "Automation asked for this run, and automation is now turned off on this console (AUTOMATION_ENABLED=0). Nothing was done.", {
+            detail: { approvalId: pending.id, requester: pending.requestedByEmail },
+          }),
+        );
+      }
       let requester;
       try {
-        requester = await getUserSessionState({ id: pending.requestedBy });
+        requester = pending.requestedBy === AUTOMATION_ACTOR.id ? { disabled: false, role: "oncall" as const } : await getUserSessionState({ id: pending.requestedBy });
       } catch (err) {
         if (err instanceof DbError) return finishRefused(key, storeDown("re-checking the requester", err));
         throw err;
@@ -497,5 +508,185 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
     throw err;
   }
   if (!locked.locked) return finishRefused(key, await refuse(a, "guard.busy", "Another run of this action is in progress. Try again when it finishes."));
+  return locked.value;
+}
+
+// ── Automation (lib/recovery/automation) ─────────────────────────────────────────────────────
+
+/**
+ * The actor of every automated run: audited as `automation`, never a user, never able to approve.
+ * It holds no role: it runs only what a policy file names, through runAutomated below.
+ */
+export const AUTOMATION_ACTOR: Actor = { id: "system:automation", email: "automation", role: "system" as Actor["role"], authTime: 0, via: "system" };
+
+export type AutomatedRunInput = {
+  def: ActionDefinition<unknown, unknown>;
+  params: unknown;
+  /** The policy's name: the audit's reason. */
+  policy: string;
+  incidentRef: string | null;
+  /** One key per policy, incident and run number: a second leader (or a retry) cannot run it twice. */
+  idempotencyKey: string;
+  /** Above this many targets, hand over to a person. */
+  maxTargets: number;
+  dryRun: boolean;
+  /** Called once the intent is about to be written (the run row goes to `running`). */
+  onStart?: () => Promise<void>;
+};
+
+export type AutomatedRunResult =
+  | { kind: "ran"; state: ActionState }
+  | { kind: "would_run"; auditSeq: number; count: number; summary: string; needsApproval: boolean }
+  | { kind: "approval_required"; approvalId: string; count: number; threshold: number | undefined; message: string }
+  | { kind: "handed_over"; count: number; maxTargets: number; message: string }
+  | { kind: "refused"; code: string; message: string; retryAfterSeconds?: number };
+
+const AUTOMATION_REQUEST: RequestMeta = { ip: null, userAgent: "recovery-console automation" };
+
+/**
+ * An automated run, through the same pipeline as a person's confirm: kill switches → parameters →
+ * preview (stored, with its exact targets) → target limit (above it, hand over) → [dry-run: a
+ * "would run" entry, nothing changed] → idempotency → the preview used up → the action's lock →
+ * cooldown and rate limit → approval threshold (automation asks a person, never approves) → intent →
+ * effect → outcome → re-check. The actor is AUTOMATION_ACTOR and the reason the policy's name.
+ */
+export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunResult> {
+  const e = env();
+  const def = i.def;
+  const actor = AUTOMATION_ACTOR;
+  const request = { ...AUTOMATION_REQUEST, requestId: randomUUID() };
+  const a = { actor, action: def.name, request };
+  const refused = async (code: string, message: string, extra: Partial<ActionState<never>> & { detail?: Record<string, unknown> } = {}): Promise<AutomatedRunResult> => {
+    const st = await refuse(a, code, message, { ...extra, detail: { policy: i.policy, incidentRef: i.incidentRef, ...extra.detail } });
+    return { kind: "refused", code, message, ...(st.retryAfterSeconds !== undefined ? { retryAfterSeconds: st.retryAfterSeconds } : {}) };
+  };
+  if (!e.RECOVERY_ACTIONS_ENABLED) return refused("guard.kill_switch", "Recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0): automation does nothing.");
+  if (!e.AUTOMATION_ENABLED) return refused("automation.disabled", "Automation is turned off on this console (AUTOMATION_ENABLED=0).");
+  const parsed = def.params.safeParse(i.params ?? {});
+  if (!parsed.success) return refused("guard.input", `The policy's params are not valid for ${def.name}: ${parsed.error.issues.map((x) => x.message).join("; ")}`);
+  const params = parsed.data;
+
+  let data: PreviewData<unknown>;
+  try {
+    data = await def.preview(params);
+  } catch (err) {
+    const message = err instanceof DbError ? err.publicMessage : err instanceof Error ? err.message : String(err);
+    return refused("preview.failed", `Could not build the preview: ${message}`);
+  }
+  const count = data.targets.length;
+  const previewDetail = { count, targets: bounded(data.targets.map((t) => def.targetKey(t))), excluded: data.excluded, summary: data.summary };
+  if (count > i.maxTargets) {
+    const message = `The preview has ${count} targets, above the policy's limit of ${i.maxTargets}: automation hands over to a person.`;
+    await refused("automation.handover", message, { detail: { preview: previewDetail, maxTargets: i.maxTargets } });
+    return { kind: "handed_over", count, maxTargets: i.maxTargets, message };
+  }
+  const approval = await needsApproval(def, count, e).catch(() => ({ needed: true, threshold: undefined }));
+  if (i.dryRun) {
+    let entry;
+    try {
+      entry = await appendAudit({
+        actor,
+        action: "automation.would_run",
+        outcome: "succeeded",
+        reason: i.policy,
+        incidentRef: i.incidentRef,
+        params,
+        detail: { mode: "dry-run", action: def.name, message: "Dry run: automation would run this action now. Nothing was changed.", preview: previewDetail, needsApproval: approval.needed },
+        request,
+      });
+    } catch (err) {
+      console.error("[automation] could not write a would-run entry:", err);
+      return { kind: "refused", code: STORE_DOWN.code!, message: STORE_DOWN.message! };
+    }
+    return { kind: "would_run", auditSeq: entry.seq, count, summary: data.summary, needsApproval: approval.needed };
+  }
+
+  let stored: Awaited<ReturnType<typeof createPreview>>;
+  try {
+    stored = await createPreview({ action: def.name, actorId: actor.id, params, targets: data.targets, excluded: data.excluded, summary: data.summary, ttlSeconds: e.PREVIEW_TTL_SECONDS, perMinute: e.PREVIEW_RATE_LIMIT_PER_MINUTE });
+  } catch (err) {
+    return { kind: "refused", code: "audit.unavailable", message: storeDown("storing the automated preview", err).message! };
+  }
+  if (!stored.ok) return refused("guard.rate_limit", `Automation opened ${e.PREVIEW_RATE_LIMIT_PER_MINUTE} previews in the last minute (the limit).`, { retryAfterSeconds: stored.retryAfterSeconds });
+  const preview = await getPreview<unknown>({ id: stored.id }).catch(() => null);
+  if (!preview) return { kind: "refused", code: "preview.invalid", message: "The automated preview could not be read back." };
+
+  const hash = paramsHash({ action: def.name, automation: i.policy, incidentRef: i.incidentRef, key: i.idempotencyKey });
+  const replay = await claimKey(a, i.idempotencyKey, hash);
+  if (replay) return { kind: "refused", code: replay.code ?? "guard.in_progress", message: replay.message ?? "This automated run was already claimed." };
+  if (!(await consumePreview({ id: preview.id, key: i.idempotencyKey }).catch(() => false))) {
+    await finishRefused(i.idempotencyKey, STORE_DOWN);
+    return { kind: "refused", code: "preview.used", message: "The automated preview could not be used." };
+  }
+
+  let locked;
+  try {
+    locked = await withActionLock(def.name, async (): Promise<AutomatedRunResult> => {
+      const pressure = await pressureCheck(a, def.cooldownSeconds(e));
+      if (pressure) {
+        await finishRefused(i.idempotencyKey, pressure);
+        return { kind: "refused", code: pressure.code!, message: pressure.message!, ...(pressure.retryAfterSeconds !== undefined ? { retryAfterSeconds: pressure.retryAfterSeconds } : {}) };
+      }
+      if (approval.needed) {
+        const created = await withConsole((sql) =>
+          sql.begin(async (tx) => {
+            const t = tx as unknown as Sql;
+            const c = await createApproval(t, {
+              action: def.name,
+              previewId: preview.id,
+              requestedBy: actor.id,
+              requestedByEmail: actor.email,
+              params: { params, reason: i.policy, incidentRef: i.incidentRef },
+              targetCount: count,
+              ttlSeconds: e.APPROVAL_TTL_SECONDS,
+            });
+            await extendPreview(t, { id: preview.id, until: c.expiresAt });
+            await appendAudit(
+              {
+                actor,
+                action: def.name,
+                outcome: "pending",
+                reason: i.policy,
+                incidentRef: i.incidentRef,
+                params,
+                detail: { guard: "approval", approvalId: c.id, count, threshold: approval.threshold, expiresAt: c.expiresAt.toISOString(), automation: { policy: i.policy } },
+                request,
+              },
+              { tx: t },
+            );
+            return c;
+          }),
+        );
+        const message = `${count} targets is above the approval threshold${approval.threshold !== undefined ? ` (${approval.threshold})` : ""}: automation asked a person to approve (automation never approves itself).`;
+        await finishPendingApproval(i.idempotencyKey, { ok: true, status: "approval_required", code: "guard.approval_required", approvalId: created.id, message });
+        return { kind: "approval_required", approvalId: created.id, count, threshold: approval.threshold, message };
+      }
+      await i.onStart?.();
+      const state = await runEffect({
+        def,
+        actor,
+        preview,
+        params,
+        reason: i.policy,
+        incidentRef: i.incidentRef ?? undefined,
+        key: i.idempotencyKey,
+        request,
+        extraDetail: { automation: { policy: i.policy } },
+      });
+      return { kind: "ran", state };
+    });
+  } catch (err) {
+    if (err instanceof DbError) {
+      await finishUncertain(i.idempotencyKey, storeDown("running the automated action under its lock", err));
+      return { kind: "refused", code: "audit.unavailable", message: STORE_DOWN.message! };
+    }
+    throw err;
+  }
+  if (!locked.locked) {
+    await finishRefused(i.idempotencyKey, STORE_DOWN);
+    const message = "Another run of this action is in progress (perhaps by a person): automation waits and looks again.";
+    await refuse(a, "guard.busy", message, { detail: { policy: i.policy } });
+    return { kind: "refused", code: "guard.busy", message };
+  }
   return locked.value;
 }

@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import type { Env } from "../../env.ts";
-import type { AuditOutcome, RequestMeta } from "../audit.ts";
+import type { AuditOutcome, RequestMeta } from "../audit/writer.ts";
 import type { Actor } from "../access/authz.ts";
 import type { CheckResult } from "../health/checks/types.ts";
 import type { Permission } from "../access/permissions.ts";

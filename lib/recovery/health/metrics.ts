@@ -6,6 +6,9 @@
 import type { CheckStatus } from "./checks/types.ts";
 import type { Snapshot } from "./snapshot.ts";
 
+/** The audit anchorer's state in this process (lib/recovery/audit/anchors.ts anchoringStatus). */
+export type AnchoringMetrics = { refused: boolean; refusals: number; lastAnchor: { seq: number; anchoredAt: string } | null };
+
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 const STATUS_CODE: Record<CheckStatus, number> = { ok: 0, warn: 1, critical: 2, unknown: -1 };
@@ -29,7 +32,7 @@ function num(n: number): string {
   return String(n);
 }
 
-export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number }): string {
+export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; anchoring?: AnchoringMetrics }): string {
   const out: string[] = [];
   const family = (name: string, type: "gauge" | "counter", help: string, samples: Array<[Record<string, string>, number]>) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -82,5 +85,19 @@ export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number }
   family("recovery_console_health_evaluations_total", "counter", "Shared health evaluations run by this process (one per refresh interval, whatever the number of viewers).", [
     [{}, extra.evaluations],
   ]);
+  const a = extra.anchoring;
+  if (a) {
+    family(
+      "recovery_console_audit_anchor_refusals_total",
+      "counter",
+      "Times this process refused to anchor the audit chain's head because the chain does not verify from the previous anchor.",
+      [[{}, a.refusals]],
+    );
+    family("recovery_console_audit_anchoring_refused", "gauge", "1 while the last anchoring attempt was refused (the audit chain does not verify), else 0.", [[{}, a.refused ? 1 : 0]]);
+    if (a.lastAnchor) {
+      family("recovery_console_audit_anchor_last_seq", "gauge", "The seq of the last audit chain head this process anchored (or found anchored).", [[{}, a.lastAnchor.seq]]);
+      family("recovery_console_audit_anchor_last_timestamp_seconds", "gauge", "When that anchor was recorded (Unix time).", [[{}, Date.parse(a.lastAnchor.anchoredAt) / 1000]]);
+    }
+  }
   return `${out.join("\n")}\n`;
 }

@@ -11,13 +11,15 @@ import "server-only";
 import { env } from "../../env.ts";
 import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../../db/client.ts";
 import { addIncidentEvent, latestCheckStatuses, listOpenIncidents, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
-import { appendAudit } from "../audit.ts";
+import { appendAudit } from "../audit/writer.ts";
 import type { CheckResult, CheckStatus } from "../health/checks/types.ts";
 import { scenarioByNumber, scenarioForCheck, type Scenario } from "../runbook/model.ts";
 import { currentRunbook } from "../runbook/source.ts";
 import { policyFrom } from "./escalation.ts";
 import { JANITOR_INTERVAL_MS, runJanitor } from "../janitor.ts";
 import { healthMonitor } from "../health/snapshot.ts";
+import { listAutomationRuns } from "../../db/queries/automation.ts";
+import { automationSummary } from "../automation/plan.ts";
 import { decide, type Decision } from "./decide.ts";
 import { notify, type NotifyEvent } from "./notify.ts";
 
@@ -33,6 +35,10 @@ export type EvaluatorOptions = {
   /** The leader's periodic purge of expiring rows (lib/recovery/janitor.ts). */
   janitor?: () => Promise<unknown>;
   janitorIntervalMs?: number;
+  /** The leader's automation pass after each evaluation (lib/recovery/automation/loop.ts). */
+  automate?: (checks: CheckResult[]) => Promise<unknown>;
+  /** Run when this instance becomes the leader: resolve its predecessor's automated runs left in flight. */
+  takeOver?: () => Promise<unknown>;
 };
 
 export class IncidentEvaluator {
@@ -48,6 +54,8 @@ export class IncidentEvaluator {
   private readonly janitor: () => Promise<unknown>;
   private readonly janitorIntervalMs: number;
   private lastJanitor = 0;
+  private readonly automate: (checks: CheckResult[]) => Promise<unknown>;
+  private readonly takeOver: () => Promise<unknown>;
 
   constructor(opts: EvaluatorOptions = {}) {
     this.intervalMs = opts.intervalMs ?? env().HEALTH_REFRESH_SECONDS * 1000;
@@ -60,6 +68,11 @@ export class IncidentEvaluator {
     this.log = opts.log ?? ((l) => console.log(`[incidents] ${l}`));
     this.janitor = opts.janitor ?? (() => runJanitor());
     this.janitorIntervalMs = opts.janitorIntervalMs ?? JANITOR_INTERVAL_MS;
+    // Imported when first used: the loop runs actions, whose modules the evaluator's own graph (and
+    // the leadership test's bare process, tests/support/evaluator-process.ts) does without.
+    // With no policy file there is nothing to automate, and nothing is imported.
+    this.automate = opts.automate ?? (async (c) => (env().AUTOMATION_FILE ? (await import("../automation/loop.ts")).automationTick(c) : null));
+    this.takeOver = opts.takeOver ?? (async () => (env().AUTOMATION_FILE ? (await import("../automation/loop.ts")).takeOverAutomation() : null));
   }
 
   get isLeader(): boolean {
@@ -100,6 +113,12 @@ export class IncidentEvaluator {
       throw err;
     }
     await this.sweep();
+    // Level 1 automated recovery: the leader alone runs policies, from the checks this tick read.
+    try {
+      await this.automate(results);
+    } catch (err) {
+      console.error("[automation] pass failed:", err);
+    }
     return decision;
   }
 
@@ -136,6 +155,7 @@ export class IncidentEvaluator {
     this.leaderConn = held;
     this.previous = await latestCheckStatuses().catch(() => new Map());
     this.log(`this instance (pid ${process.pid}) now leads incident evaluation`);
+    await this.takeOver().catch((err) => console.error("[automation] could not resolve the previous leader's runs:", err));
     return true;
   }
 
@@ -226,9 +246,13 @@ export class IncidentEvaluator {
     if (notifications.length) {
       const rows = await withConsole((sql) => sql`select * from console.incidents where id = any(${notifications.map(([, id]) => id)}::bigint[])`).catch(() => []);
       const byId = new Map<number, IncidentRow>(rows.map((r) => [Number(r.id), toIncident(r as never)]));
+      // An escalation says what automation tried for the incident.
+      const escalated = notifications.filter(([ev]) => ev === "escalated").map(([, id]) => id);
+      const tried = escalated.length ? await listAutomationRuns({ incidentIds: escalated }).catch(() => []) : [];
       for (const [event, id] of notifications) {
         const inc = byId.get(id);
-        if (inc) notify(event, inc);
+        const automation = event === "escalated" ? automationSummary(tried.filter((r) => r.incidentId === id)) : null;
+        if (inc) notify(event, inc, automation ? { automation } : {});
       }
     }
     return decision;

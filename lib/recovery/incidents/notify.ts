@@ -10,9 +10,12 @@ import { env } from "../../env.ts";
 import { withConsole } from "../../db/client.ts";
 import { addIncidentEvent, recordDelivery, type IncidentRow } from "../../db/queries/incidents.ts";
 import { formatDuration, LEVEL_ASKS } from "./escalation.ts";
-import { storedText } from "../audit-hash.ts";
+import { storedText } from "../audit/hash.ts";
 
-export type NotifyEvent = "opened" | "acknowledged" | "escalated" | "resolved";
+export type NotifyEvent = "opened" | "acknowledged" | "escalated" | "resolved" | "automation";
+
+/** What automation did (lib/recovery/automation): the line an `automation` notification carries, and what an escalation says it tried. */
+export type NotifyExtra = { automation?: string };
 
 const TIMEOUT_MS = 5000;
 
@@ -24,14 +27,15 @@ export function backoffMs(attempt: number, policy: RetryPolicy = DEFAULT_POLICY,
   return Math.round(random() * Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1)));
 }
 
-export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "json" | "slack", consoleUrl?: string, now = Date.now()) {
+export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "json" | "slack", consoleUrl?: string, now = Date.now(), extra: NotifyExtra = {}) {
   const elapsed = formatDuration(now - Date.parse(incident.startedAt));
   const link = consoleUrl ? `${consoleUrl.replace(/\/+$/, "")}/incidents/${incident.id}` : undefined;
   const text = {
     opened: `${incident.ref} opened: ${incident.title} (runbook scenario ${incident.scenario})`,
     acknowledged: `${incident.ref} acknowledged by ${incident.acknowledgedBy ?? "on-call"}: ${incident.title}`,
-    escalated: `${incident.ref} escalated to level ${incident.level} after ${elapsed}: ${LEVEL_ASKS[incident.level]}`,
+    escalated: `${incident.ref} escalated to level ${incident.level} after ${elapsed}: ${LEVEL_ASKS[incident.level]}${extra.automation ? `. ${extra.automation}` : ""}`,
     resolved: `${incident.ref} resolved after ${elapsed}: ${incident.title}`,
+    automation: `${incident.ref}: ${extra.automation ?? "automation acted"}`,
   }[event];
   if (format === "slack") return { text: link ? `${text} <${link}|open>` : text };
   return {
@@ -49,6 +53,7 @@ export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "j
       resolvedAt: incident.resolvedAt,
       url: link,
     },
+    ...(extra.automation ? { automation: extra.automation } : {}),
     sentAt: new Date(now).toISOString(),
   };
 }
@@ -116,11 +121,11 @@ async function timeline(incidentId: number, data: Record<string, unknown>): Prom
 const inFlight = new Set<Promise<void>>();
 
 /** Queue the notification to every configured webhook and return at once. */
-export function notify(event: NotifyEvent, incident: IncidentRow): void {
+export function notify(event: NotifyEvent, incident: IncidentRow, extra: NotifyExtra = {}): void {
   const e = env();
   const policy: RetryPolicy = { attempts: e.INCIDENT_WEBHOOK_ATTEMPTS, baseMs: e.INCIDENT_WEBHOOK_BACKOFF_MS, capMs: Math.max(60_000, e.INCIDENT_WEBHOOK_BACKOFF_MS) };
   if (!e.INCIDENT_WEBHOOK_URLS.length) return;
-  const body = payloadFor(event, incident, e.INCIDENT_WEBHOOK_FORMAT, e.CONSOLE_PUBLIC_URL);
+  const body = payloadFor(event, incident, e.INCIDENT_WEBHOOK_FORMAT, e.CONSOLE_PUBLIC_URL, Date.now(), extra);
   for (const url of e.INCIDENT_WEBHOOK_URLS) {
     const p = deliver(url, body, incident.id, event, policy).catch((err) => console.error("[incidents] notification failed:", err));
     inFlight.add(p);

@@ -80,6 +80,8 @@ export function describeEvent(e: IncidentEvent): string {
       return `Checklist "${d.item}" ${d.done ? "done" : "reopened"} by ${e.actor}`;
     case "resolved":
       return "Resolved (all checks ok)";
+    case "automation":
+      return `Automation: ${d.message ?? d.state}`;
     default:
       return e.kind;
   }

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { text } from "../../validation/text.ts";
 import { withConsole, type Sql } from "../../db/client.ts";
 import { addIncidentEvent, incidentRef, toIncident, type IncidentRow } from "../../db/queries/incidents.ts";
-import { appendAudit, type RequestMeta } from "../audit.ts";
+import { appendAudit, type RequestMeta } from "../audit/writer.ts";
 import type { Actor } from "../access/authz.ts";
 import { postIncidentChecklist } from "../runbook/model.ts";
 import { notify } from "./notify.ts";

@@ -51,8 +51,8 @@ export type ConsoleUnderTest = ConsoleServer & {
   env: Record<string, string>;
   authSecret: string;
   apiToken: string;
-  /** Start it again after a stop or a kill, with the same port and environment. */
-  restart(): Promise<ConsoleUnderTest>;
+  /** Start it again after a stop or a kill, with the same port and environment (changed by `extra`: undefined removes a variable). */
+  restart(extra?: Record<string, string | undefined>): Promise<ConsoleUnderTest>;
 };
 
 export function secret(bytes = 24): string {
@@ -69,7 +69,14 @@ export async function launchConsole(o: { port: number; env: Record<string, strin
     env,
     authSecret: env.AUTH_SECRET!,
     apiToken: env.CONSOLE_API_TOKEN!,
-    restart: () => launchConsole({ ...o, env }),
+    restart: (extra = {}) => {
+      const next: Record<string, string> = { ...env };
+      for (const [k, v] of Object.entries(extra)) {
+        if (v === undefined) delete next[k];
+        else next[k] = v;
+      }
+      return launchConsole({ ...o, env: next });
+    },
   };
   return self;
 }

@@ -1,14 +1,14 @@
 import { requestMetaFrom } from "@/lib/auth/request-meta";
 import { withPermission } from "@/lib/recovery/access/authz";
-import { EXPORT_FORMATS, type ExportFormat } from "@/lib/recovery/audit-export";
+import { EXPORT_FORMATS, type ExportFormat } from "@/lib/recovery/audit/export";
 import { readAuditExport } from "@/lib/recovery/data";
-import { parseAuditFilters } from "@/lib/recovery/audit-filters";
+import { parseAuditFilters } from "@/lib/recovery/audit/filters";
 
 export const dynamic = "force-dynamic";
 
 /**
  * `GET /api/audit/export?format=csv|ndjson&<the audit view's filters>`: the filtered audit trail,
- * streamed (lib/recovery/audit-export.ts). Permission audit.export (auditor, admin); every export
+ * streamed (lib/recovery/audit/export.ts). Permission audit.export (auditor, admin); every export
  * is itself an audit entry.
  */
 export const GET = withPermission(

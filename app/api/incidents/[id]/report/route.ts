@@ -1,4 +1,4 @@
-import { appendAudit } from "@/lib/recovery/audit";
+import { appendAudit } from "@/lib/recovery/audit/writer";
 import { withPermission } from "@/lib/recovery/access/authz";
 import { readIncident } from "@/lib/recovery/data";
 import { draftReport } from "@/lib/recovery/incidents/report";

@@ -22,7 +22,7 @@
  *
  * Successes are never folded; nor is anything that changes state.
  */
-import { appendAudit, type AuditInput, type AuditOutcome, type AuditRecord } from "./audit.ts";
+import { appendAudit, type AuditInput, type AuditOutcome, type AuditRecord } from "./writer.ts";
 
 export const WINDOW_MS = 60_000;
 export const MAX_KEYS = 1000;

@@ -8,16 +8,17 @@ import "server-only";
  * writers in several console instances are serialised and the chain never forks.
  *
  * Audit is never best-effort: appendAudit throws when the entry cannot be written, and
- * callers must not perform the effect in that case (see guarded-action.ts). Pass `tx` to
+ * callers must not perform the effect in that case (see lib/recovery/actions/pipeline.ts). Pass `tx` to
  * write the entry in the same transaction as a change to the console store.
  */
 import { randomUUID } from "node:crypto";
-import { withConsole, type Sql } from "../db/client.ts";
-import { DbError } from "../db/errors.ts";
-import { buildBody, GENESIS_HASH, hashEntry, type AuditInput, type AuditRecord } from "./audit-hash.ts";
+import { withConsole, type Sql } from "../../db/client.ts";
+import { AUDIT_COLUMNS, toAuditRow } from "../../db/audit-columns.ts";
+import { DbError } from "../../db/errors.ts";
+import { buildBody, GENESIS_HASH, hashEntry, type AuditInput, type AuditRecord } from "./hash.ts";
 
-export { GENESIS_HASH, hashEntry, buildBody } from "./audit-hash.ts";
-export type { AuditOutcome, AuditPhase, AuditActor, RequestMeta, AuditInput, AuditBody, AuditRecord } from "./audit-hash.ts";
+export { GENESIS_HASH, hashEntry, buildBody } from "./hash.ts";
+export type { AuditOutcome, AuditPhase, AuditActor, RequestMeta, AuditInput, AuditBody, AuditRecord } from "./hash.ts";
 
 const json = (tx: Sql, v: unknown) => (v === null ? null : tx.json(v as never));
 
@@ -50,15 +51,8 @@ async function appendIn(tx: Sql, inputs: AuditInput[]): Promise<AuditRecord[]> {
     records.push({ ...body, prevHash, hash });
     prevHash = hash;
   }
-  const rows = records.map(
-    (r) => tx`(${r.seq}, ${r.id}, ${r.at}, ${r.actorId}, ${r.actorEmail}, ${r.actorRole}, ${r.action}, ${r.phase}, ${r.intentSeq}, ${r.outcome},
-               ${r.reason}, ${r.incidentRef}, ${json(tx, r.params)}, ${json(tx, r.detail)}, ${json(tx, r.request)}, ${r.prevHash}, ${r.hash})`,
-  );
-  await tx`
-    insert into console.audit_log
-      (seq, id, at, actor_id, actor_email, actor_role, action, phase, intent_seq, outcome,
-       reason, incident_ref, params, detail, request, prev_hash, hash)
-    values ${rows.reduce((acc, row) => tx`${acc}, ${row}`)}`;
+  // The columns and their order come from the table (lib/db/audit-columns.ts).
+  await tx`insert into console.audit_log ${tx(records.map((r) => toAuditRow(r, (v) => json(tx, v))) as never, AUDIT_COLUMNS.map((c) => c.name))}`;
   return records;
 }
 

@@ -1,23 +1,17 @@
 /**
  * The audit entry's shape and its hash, with no database or server dependency: shared by the
- * writer (audit.ts), the verifier (audit-chain.ts, npm run audit:verify) and tests.
+ * writer (writer.ts), the verifier (verify.ts, npm run audit:verify) and tests.
  */
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical-json.ts";
+import type { AuditBody, AuditPhase, AuditOutcome } from "../../db/audit-entry.ts";
+import { auditBodyOf } from "../../db/audit-columns.ts";
+import { canonicalJson } from "../canonical-json.ts";
+
+export type { AuditBody, AuditOutcome, AuditPhase, AuditRecord } from "../../db/audit-entry.ts";
+/** The hashed columns (the table's, but prev_hash and hash) and an entry's body as hashed. */
+export { AUDIT_BODY_COLUMNS, auditBodyOf } from "../../db/audit-columns.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
-
-export type AuditOutcome =
-  | "pending"
-  | "succeeded"
-  | "partial"
-  | "failed"
-  | "timeout_unknown"
-  | "denied"
-  | "refused"
-  | "throttled";
-
-export type AuditPhase = "intent" | "outcome" | "event";
 
 export type AuditActor = { id?: string | null; email?: string | null; role?: string | null };
 
@@ -36,29 +30,13 @@ export type AuditInput = {
   request?: RequestMeta | null;
 };
 
-/** An entry as stored and as hashed (hash and prevHash aside). */
-export type AuditBody = {
-  seq: number;
-  id: string;
-  at: string;
-  actorId: string | null;
-  actorEmail: string | null;
-  actorRole: string | null;
-  action: string;
-  phase: AuditPhase;
-  intentSeq: number | null;
-  outcome: AuditOutcome;
-  reason: string | null;
-  incidentRef: string | null;
-  params: unknown;
-  detail: unknown;
-  request: unknown;
-};
-
-export type AuditRecord = AuditBody & { prevHash: string; hash: string };
-
+/**
+ * SHA-256(prev_hash || canonicalJson(body)), the body being the entry's hashed columns (every
+ * column of the table but prev_hash and hash: lib/db/audit-columns.ts). A record may be passed
+ * whole: its other keys are not hashed.
+ */
 export function hashEntry(prevHash: string, body: AuditBody): string {
-  return createHash("sha256").update(prevHash).update(canonicalJson(body)).digest("hex");
+  return createHash("sha256").update(prevHash).update(canonicalJson(auditBodyOf(body))).digest("hex");
 }
 
 /**

@@ -10,18 +10,18 @@ import "server-only";
  *   the client stopped reading). A refused export (too many running) is an entry too.
  * - A snapshot: the rows are those committed when the export opened (one repeatable-read
  *   transaction), which is just before its own intent entry.
- * - NDJSON keeps every hashed field with seq, prev_hash and hash (format in audit-chain.ts), so
+ * - NDJSON keeps every hashed field with seq, prev_hash and hash (format in export-format.ts), so
  *   `npm run audit:verify -- --file export.ndjson` can verify it offline. CSV is for reading:
  *   cells that a spreadsheet would run as a formula (= + - @) are prefixed with ' (csv-stringify's
  *   escape_formulas; OWASP "CSV injection"); use the NDJSON where the bytes matter.
  */
 import { stringify } from "csv-stringify/sync";
-import { DbError } from "../db/errors.ts";
-import { AuditBusyError, openAuditCursor, type AuditCursor } from "../db/queries/audit.ts";
-import { appendAudit, type AuditActor, type AuditRecord, type RequestMeta } from "./audit.ts";
-import { auditRefusal } from "./audit-fold.ts";
-import { EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, toExportRow, type ExportHeader } from "./audit-chain.ts";
-import { hasFilters, type AuditFilters } from "./audit-filters.ts";
+import { DbError } from "../../db/errors.ts";
+import { AuditBusyError, getGenesis, openAuditCursor, type AuditCursor } from "../../db/queries/audit.ts";
+import { appendAudit, type AuditActor, type AuditRecord, type RequestMeta } from "./writer.ts";
+import { auditRefusal } from "./fold.ts";
+import { EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, toExportRow, type ExportHeader } from "./export-format.ts";
+import { hasFilters, type AuditFilters } from "./filters.ts";
 
 export type ExportFormat = "csv" | "ndjson";
 export const EXPORT_FORMATS: readonly ExportFormat[] = ["csv", "ndjson"];
@@ -70,7 +70,9 @@ export async function exportAudit(opts: {
   }
 
   let intent: AuditRecord;
+  let genesis: { id: string; hash: string } | null;
   try {
+    genesis = await getGenesis();
     intent = await appendAudit({ actor, action: "audit.export", phase: "intent", outcome: "pending", params, request });
   } catch (err) {
     // No entry, no export.
@@ -136,6 +138,7 @@ export async function exportAudit(opts: {
               complete: !hasFilters(filters),
               filters: filters as Record<string, string>,
               intentSeq: intent.seq,
+              chain: genesis,
             };
             send(`${JSON.stringify(header)}\n`);
             return;

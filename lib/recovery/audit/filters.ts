@@ -15,24 +15,12 @@
  * Pure: no database, no React; the client filter form uses it too.
  */
 import { z } from "zod";
-import { text as storableText } from "../validation/text.ts";
-import type { AuditOutcome } from "./audit-hash.ts";
+import { text as storableText } from "../../validation/text.ts";
+import { AUDIT_OUTCOMES, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } from "../../db/audit-entry.ts";
 
-export const AUDIT_OUTCOMES = ["pending", "succeeded", "partial", "failed", "timeout_unknown", "denied", "refused", "throttled"] as const satisfies readonly AuditOutcome[];
-export const OUTCOME_UNKNOWN = "unknown";
-export type OutcomeFilter = AuditOutcome | typeof OUTCOME_UNKNOWN;
+export { AUDIT_OUTCOMES, OUTCOME_UNKNOWN, likePattern } from "../../db/audit-entry.ts";
+export type { AuditFilters, AuditPage, OutcomeFilter } from "../../db/audit-entry.ts";
 
-export type AuditFilters = {
-  from?: string;
-  to?: string;
-  actor?: string;
-  action?: string;
-  outcome?: OutcomeFilter;
-  incident?: string;
-  q?: string;
-};
-
-export type AuditPage = { before?: number; after?: number; limit: number };
 
 export const FILTER_KEYS = ["from", "to", "actor", "action", "outcome", "incident", "q"] as const satisfies readonly (keyof AuditFilters)[];
 export const DEFAULT_PAGE_SIZE = 50;
@@ -129,9 +117,4 @@ export function auditQuery(filters: AuditFilters, extra: Record<string, string |
 
 export function hasFilters(filters: AuditFilters): boolean {
   return FILTER_KEYS.some((k) => filters[k] !== undefined);
-}
-
-/** Escape LIKE wildcards so that `q` matches literally. */
-export function likePattern(q: string): string {
-  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
