@@ -85,7 +85,7 @@ export function formatTime(iso: string, mode: TimeMode, style: TimeStyle = "date
 export function Time({ iso, style = "datetime", className }: { iso: string; style?: TimeStyle; className?: string }) {
   const mode = useTimeMode();
   return (
-    <time dateTime={iso} title={exactUtc(iso)} data-time-mode={mode} className={`whitespace-nowrap tabular-nums ${className ?? ""}`}>
+    <time dateTime={iso} title={exactUtc(iso)} data-time-mode={mode} className={`${style === "datetime" ? "" : "whitespace-nowrap "}tabular-nums ${className ?? ""}`}>
       {formatTime(iso, mode === "server" ? "utc" : mode, style)}
     </time>
   );
