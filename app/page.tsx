@@ -1,9 +1,9 @@
 import { Suspense } from "react";
 import { AppHeader } from "@/components/app-header";
-import { HealthBoard } from "@/components/health-board";
+import { HealthBoard, IncidentBanner, SeedQuery } from "@/components/dashboard-live";
+import { keys } from "@/components/data/keys";
 import { Providers } from "@/components/providers";
 import { requirePageActor, type Actor } from "@/lib/recovery/access/authz";
-import { IncidentBanner } from "@/components/incidents/incident-banner";
 import { PendingApprovals } from "@/components/actions/pending-approvals-lazy";
 import { RunbookProvider, type RunbookData } from "@/components/runbook/runbook-context";
 import { env } from "@/lib/env";
@@ -56,6 +56,7 @@ async function Dashboard({ actor }: { actor: Actor }) {
   };
   return (
     <>
+      <SeedQuery queryKey={keys.incidents()} data={incidents} />
       <IncidentBanner initial={incidents} canManage={can(actor.role, "incidents.manage")} canAct={can(actor.role, "actions.execute")} />
       {can(actor.role, "actions.approve") && <PendingApprovals />}
       <RunbookProvider value={runbook}>

@@ -1,4 +1,4 @@
-import Link from "next/link";
+import { Link } from "@/components/deferred-link";
 import type { Actor } from "@/lib/recovery/access/authz";
 import { signOutAction } from "@/app/actions/session";
 import { can, type Permission } from "@/lib/recovery/access/permissions";

@@ -1,20 +1,23 @@
 "use client";
-import dynamic from "next/dynamic";
 import { PanelActions } from "@/components/actions/panel-actions";
-import { PanelAutomation } from "@/components/automation/panel-automation";
-import { PanelRunbook } from "@/components/runbook/panel-runbook";
 import type { CheckResult } from "@/lib/recovery/health/checks/types";
-import { CheckDetails } from "./check-details";
 import { formatDuration } from "./format";
+import { clientOnly, deferred } from "./lazy";
 import type { SparklineData } from "./sparkline";
 import { StatusBadge, statusBorder, statusLabel } from "./status-badge";
 import { Time } from "./time";
 
 // uPlot is loaded on the client only, after the first paint; the box keeps its height meanwhile.
-const Sparkline = dynamic(() => import("./sparkline").then((m) => m.Sparkline), {
-  ssr: false,
-  loading: () => <div className="h-10 w-full" aria-hidden="true" />,
-});
+const Sparkline = clientOnly(
+  () => import("./sparkline").then((m) => m.Sparkline),
+  () => <div className="h-10 w-full" aria-hidden="true" />,
+);
+// Server-rendered, their code fetched once the panel's own has arrived (components/lazy.tsx): the
+// details' rows (behind a <details> that opens without JavaScript) and the runbook steps. The
+// action button comes with the panel, so it is live as soon as the panel is.
+const CheckDetails = deferred(() => import("./check-details").then((m) => m.CheckDetails));
+const PanelRunbook = deferred(() => import("@/components/runbook/panel-runbook").then((m) => m.PanelRunbook));
+const PanelAutomation = deferred(() => import("@/components/automation/panel-automation").then((m) => m.PanelAutomation));
 
 /** "Critical since 14:02 CET (12 min)", or "since at least" when it began before the console was watching. */
 export function SinceText({ check, now }: { check: CheckResult; now: number }) {

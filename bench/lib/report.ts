@@ -13,19 +13,21 @@ export type Results = {
   freshness_ms: Figure;
   serving_ratio: Figure;
   first_load_js_kb: Figure;
+  /** The same sum for a page of the same build with nothing of the dashboard (the framework's floor); informational, no target. */
+  first_load_js_floor_kb: Figure;
   ttfb_ratio: Figure;
   cancel_10k_ms: Figure;
   terminate_50_ms: Figure;
   audit_append_p95_ms: Figure;
   plans: Record<string, boolean> | null;
-  load: { seconds: number; viewers: number; errors: number; health_p95_ms: number } | null;
+  load: { seconds: number; viewers: number; errors: number; health_p95_ms: number; dashboard_p95_ms: number } | null;
   targets: Record<string, { target: string; met: boolean | null }>;
   environment: Record<string, unknown>;
   details: Record<string, unknown>;
   errors: Record<string, string>;
 };
 
-type Key = Exclude<keyof Results, "generatedAt" | "mode" | "targets" | "environment" | "details" | "errors">;
+type Key = Exclude<keyof Results, "generatedAt" | "mode" | "targets" | "environment" | "details" | "errors" | "first_load_js_floor_kb">;
 
 /** What each figure must be; `freshness_ms` depends on the interval. */
 export function targetsFor(r: Results, intervalSeconds: number): Results["targets"] {
@@ -43,7 +45,10 @@ export function targetsFor(r: Results, intervalSeconds: number): Results["target
     terminate_50_ms: { target: "≤ 2000", met: le(r.terminate_50_ms, 2000) },
     audit_append_p95_ms: { target: "≤ 5", met: le(r.audit_append_p95_ms, 5) },
     plans: { target: "all true", met: r.plans === null ? null : Object.values(r.plans).every(Boolean) },
-    load: { target: "0 errors, /api/health p95 < 200 ms", met: r.load === null ? null : r.load.errors === 0 && r.load.health_p95_ms < 200 },
+    load: {
+      target: "0 errors, /api/health p95 < 200 ms, dashboard p95 < 400 ms",
+      met: r.load === null ? null : r.load.errors === 0 && r.load.health_p95_ms < 200 && r.load.dashboard_p95_ms < 400,
+    },
   };
 }
 
@@ -68,8 +73,9 @@ function show(r: Results, k: Key): string {
   if (k === "plans") return `${Object.values(v as Record<string, boolean>).filter(Boolean).length} of ${Object.keys(v as object).length} use an index`;
   if (k === "load") {
     const l = v as NonNullable<Results["load"]>;
-    return `${l.errors} errors, /api/health p95 ${l.health_p95_ms} ms (${l.viewers} viewers, ${l.seconds} s)`;
+    return `${l.errors} errors, /api/health p95 ${l.health_p95_ms} ms, dashboard p95 ${l.dashboard_p95_ms} ms (${l.viewers} viewers, ${l.seconds} s)`;
   }
+  if (k === "first_load_js_kb" && r.first_load_js_floor_kb !== null) return `${String(v)} (framework floor ${r.first_load_js_floor_kb})`;
   return String(v);
 }
 

@@ -43,3 +43,22 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     await sleep(opts.intervalMs ?? 50);
   }
 }
+
+/** The median of a list (the mean of the middle two for an even count); NaN for none. */
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
+}
+
+/**
+ * A ratio of two measurements taken in rounds, A and B side by side in each round (the order
+ * alternating, A/B then B/A, so neither always runs first): the ratio of each round's statistic,
+ * then the median of those per-round ratios. One noisy moment on a shared machine spoils at most
+ * the round it falls in, not the figure; `spread` is the lowest and highest per-round ratio.
+ */
+export function roundRatios(rounds: { a: number[]; b: number[] }[], stat: (samples: number[]) => number = p95) {
+  const ratios = rounds.map((r) => stat(r.a) / stat(r.b));
+  return { ratio: median(ratios), perRound: ratios.map((r) => round(r, 3)), spread: [round(Math.min(...ratios), 3), round(Math.max(...ratios), 3)] as [number, number] };
+}

@@ -1,13 +1,14 @@
 /**
- * The load test: 100 viewers with the dashboard open while on-call run recovery actions.
+ * The load test: 1,000 viewers (100 in --quick) with the dashboard open while on-call run
+ * recovery actions.
  *
  * A viewer does what the dashboard's own code does (components/data/*): it loads the page, then
  * polls /api/health at the snapshot's refresh interval and /api/incidents/current every 5 s, and
  * /api/health/history every 30 s, with a viewer's session cookie, on its own keep-alive
- * connection. The 100 open the dashboard during a warm-up (spread over `warmupSeconds`: people
- * opening the link as an incident starts; reported apart); then, for `seconds`, all 100 are
- * watching, each reloads the page once at a random moment, and an on-call runs the three recovery
- * actions in turn, each for real (cancel 100 stale directives, kill 5 sessions idle in
+ * connections (bench/lib/viewer-http.ts). They open the dashboard during a warm-up (spread over
+ * `warmupSeconds`: people opening the link as an incident starts; reported apart); then, for
+ * `seconds`, all are watching, each reloads the page once at a random moment, and an on-call
+ * runs the three recovery actions in turn, each for real (cancel 100 stale directives, kill 5 sessions idle in
  * transaction, reset an open circuit) through the server actions. The latencies are the window's;
  * every failed request (warm-up included) and every action that does not succeed is an error.
  *
@@ -21,6 +22,7 @@ import type { Step } from "../../tests/support/harness/progress.ts";
 import { openIdleSessions } from "../../tests/support/harness/sessions.ts";
 import { p95, percentile, round, sleep, waitFor } from "../lib/stats.ts";
 import { settleDirectives } from "./actions.ts";
+import { Tab } from "../lib/viewer-http.ts";
 
 type Kind = "dashboard" | "health" | "incidents" | "history";
 
@@ -48,13 +50,11 @@ export async function measureLoad(o: {
   const windowStart = started + o.warmupSeconds * 1000;
   const until = windowStart + o.seconds * 1000;
 
-  const get = async (kind: Kind, path: string) => {
-    const t0 = performance.now();
+  const get = async (tab: Tab, kind: Kind, path: string) => {
     const inWindow = Date.now() >= windowStart;
     try {
-      const res = await fetch(`${o.baseUrl}${path}`, { headers: { cookie: o.viewerCookie }, redirect: "manual", signal: AbortSignal.timeout(10_000) });
-      await res.arrayBuffer();
-      (inWindow ? times : arrival)[kind].push(performance.now() - t0);
+      const res = await tab.get(path);
+      (inWindow ? times : arrival)[kind].push(res.ms);
       if (res.status !== 200) failures.push(`${path}: HTTP ${res.status}${inWindow ? "" : " (warm-up)"}`);
     } catch (err) {
       failures.push(`${path}: ${err instanceof Error ? err.message : String(err)}${inWindow ? "" : " (warm-up)"}`);
@@ -63,24 +63,29 @@ export async function measureLoad(o: {
 
   const viewer = async () => {
     await sleep(Math.random() * o.warmupSeconds * 1000);
-    await get("dashboard", "/");
-    const reloadAt = windowStart + Math.random() * (until - windowStart);
-    let reloaded = false;
-    let nextHistory = Date.now() + 30_000;
-    for (let tick = Date.now() + o.refreshSeconds * 1000; tick < until; tick += o.refreshSeconds * 1000) {
-      await sleep(Math.max(0, tick - Date.now()));
-      if (Date.now() >= until) break;
-      if (!reloaded && Date.now() >= reloadAt) {
-        reloaded = true;
-        await get("dashboard", "/");
-        continue;
+    const tab = new Tab(o.baseUrl, { cookie: o.viewerCookie });
+    try {
+      await get(tab, "dashboard", "/");
+      const reloadAt = windowStart + Math.random() * (until - windowStart);
+      let reloaded = false;
+      let nextHistory = Date.now() + 30_000;
+      for (let tick = Date.now() + o.refreshSeconds * 1000; tick < until; tick += o.refreshSeconds * 1000) {
+        await sleep(Math.max(0, tick - Date.now()));
+        if (Date.now() >= until) break;
+        if (!reloaded && Date.now() >= reloadAt) {
+          reloaded = true;
+          await get(tab, "dashboard", "/");
+          continue;
+        }
+        const polls = [get(tab, "health", "/api/health"), get(tab, "incidents", "/api/incidents/current")];
+        if (Date.now() >= nextHistory) {
+          nextHistory += 30_000;
+          polls.push(get(tab, "history", "/api/health/history"));
+        }
+        await Promise.all(polls);
       }
-      const polls = [get("health", "/api/health"), get("incidents", "/api/incidents/current")];
-      if (Date.now() >= nextHistory) {
-        nextHistory += 30_000;
-        polls.push(get("history", "/api/health/history"));
-      }
-      await Promise.all(polls);
+    } finally {
+      tab.close();
     }
   };
 
@@ -132,7 +137,7 @@ export async function measureLoad(o: {
   const errors = failures.length + failedActions.length;
   const stat = (k: Kind, from = times) => ({ requests: from[k].length, p50Ms: round(percentile(from[k], 50), 1), p95Ms: round(p95(from[k]), 1), maxMs: round(Math.max(...from[k]), 1) });
   o.step.note(
-    `/api/health: ${times.health.length} requests, p95 ${stat("health").p95Ms} ms; dashboard: ${times.dashboard.length} loads, p95 ${stat("dashboard").p95Ms} ms; ${actions.length} actions, ${failedActions.length} failed` +
+    `${o.viewers} viewers; /api/health: ${times.health.length} requests, p95 ${stat("health").p95Ms} ms; dashboard: ${times.dashboard.length} loads, p95 ${stat("dashboard").p95Ms} ms; ${actions.length} actions, ${failedActions.length} failed` +
       ` (warm-up: ${arrival.dashboard.length} page loads, p95 ${stat("dashboard", arrival).p95Ms} ms)`,
   );
   return {
@@ -140,12 +145,13 @@ export async function measureLoad(o: {
     viewers: o.viewers,
     errors,
     healthP95Ms: stat("health").p95Ms,
+    dashboardP95Ms: stat("dashboard").p95Ms,
     requests: { dashboard: stat("dashboard"), health: stat("health"), incidents: stat("incidents"), history: stat("history") },
     warmup: { seconds: o.warmupSeconds, dashboard: stat("dashboard", arrival), health: stat("health", arrival), incidents: stat("incidents", arrival) },
     actions: actions.length,
     actionsByName: Object.fromEntries(["CancelStaleDirectives", "KillIdleTransactions", "ResetCircuit"].map((n) => [n, actions.filter((a) => a.name === n).length])),
     actionP95Ms: round(p95(actions.filter((a) => a.ok).map((a) => a.ms)), 1),
     failures: [...failedActions.map((a) => `${a.name}: ${a.message}`), ...failures].slice(0, 20),
-    model: `100 viewers open the dashboard over a ${o.warmupSeconds} s warm-up, then for ${o.seconds} s each polls /api/health every ${o.refreshSeconds} s and /api/incidents/current every 5 s, /api/health/history every 30 s, and reloads once; an on-call runs the three actions in turn`,
+    model: `${o.viewers} viewers, each on its own keep-alive connection, open the dashboard over a ${o.warmupSeconds} s warm-up, then for ${o.seconds} s each polls /api/health every ${o.refreshSeconds} s and /api/incidents/current every 5 s, /api/health/history every 30 s, and reloads once; an on-call runs the three actions in turn`,
   };
 }

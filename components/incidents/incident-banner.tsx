@@ -1,18 +1,18 @@
 "use client";
-import dynamic from "next/dynamic";
-import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
 import { formatClock, formatDuration } from "@/lib/recovery/incidents/escalation";
 import { IncidentAutomation } from "../automation/panel-automation";
 import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
+import { Link } from "../deferred-link";
+import { clientOnly } from "../lazy";
 import { Time } from "../time";
 import { useNow } from "../use-now";
 
 // Only on-call with an open incident use these: their code loads after the first paint.
-const AcknowledgeButton = dynamic(() => import("./incident-controls").then((m) => m.AcknowledgeButton), { ssr: false });
-const HaltTradingButton = dynamic(() => import("../actions/halt-trading-button").then((m) => m.HaltTradingButton), { ssr: false });
+const AcknowledgeButton = clientOnly(() => import("./incident-controls").then((m) => m.AcknowledgeButton));
+const HaltTradingButton = clientOnly(() => import("../actions/halt-trading-button").then((m) => m.HaltTradingButton));
 
 type Current = CurrentIncidents;
 

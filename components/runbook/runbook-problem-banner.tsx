@@ -1,4 +1,4 @@
-import Link from "next/link";
+import { Link } from "@/components/deferred-link";
 import { readRunbookProblem } from "@/lib/recovery/data";
 
 /**

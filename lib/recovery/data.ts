@@ -92,16 +92,32 @@ export async function readContacts(caller: Caller = {}) {
 
 // ── Incidents ─────────────────────────────────────────────────────────────────────────────
 
+/**
+ * The open incidents, one read at a time per variant: every viewer's banner polls this, so requests
+ * that arrive while a read is in flight share it instead of each taking a console-store connection
+ * (with many viewers the pool ran out and the banner answered 503). Nothing is kept once the read
+ * is done, so an answer is never older than the read in flight when its request arrived.
+ */
+const incidentReads = new Map<boolean, ReturnType<typeof currentIncidents>>();
+function sharedCurrentIncidents(withContacts: boolean): ReturnType<typeof currentIncidents> {
+  let read = incidentReads.get(withContacts);
+  if (!read) {
+    read = currentIncidents({ withContacts }).finally(() => incidentReads.delete(withContacts));
+    incidentReads.set(withContacts, read);
+  }
+  return read;
+}
+
 /** Open incidents for the dashboard banner; contacts only for roles that may read incidents. Throws when the store is down. */
 export async function readOpenIncidents(caller: Caller = {}) {
   const actor = await authorized("health.read", caller);
-  return currentIncidents({ withContacts: can(actor.role, "incidents.read") });
+  return sharedCurrentIncidents(can(actor.role, "incidents.read"));
 }
 
 /** The same, or null when the console store does not answer in time (the dashboard renders without it). */
 export async function readOpenIncidentsOrNull(caller: Caller = {}) {
   const actor = await authorized("health.read", caller);
-  return orNullAfter(currentIncidents({ withContacts: can(actor.role, "incidents.read") }), INCIDENT_WAIT_MS);
+  return orNullAfter(sharedCurrentIncidents(can(actor.role, "incidents.read")), INCIDENT_WAIT_MS);
 }
 
 export async function readIncidents(caller: Caller = {}) {

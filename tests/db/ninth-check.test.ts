@@ -5,7 +5,7 @@
  */
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createElement } from "react";
-import { renderToString } from "react-dom/server";
+import { renderToReadableStream } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GET as getHealth } from "@/app/api/health/route";
 import { GET as getHistory } from "@/app/api/health/history/route";
@@ -63,7 +63,9 @@ describe("a ninth check, registered with one line", () => {
   it("has a panel on the dashboard, drawn by its renderer", async () => {
     const snapshot = (await (await getHealth(request("/api/health"), {})).json()) as Snapshot;
     const history = (await (await getHistory(request("/api/health/history"), {})).json()) as HealthHistory;
-    const html = renderToString(
+    // Rendered as the server renders the page: to the end, the panels' deferred parts (the details,
+    // components/lazy.tsx) included.
+    const stream = await renderToReadableStream(
       createElement(
         CheckRenderersContext.Provider,
         { value: renderers },
@@ -75,6 +77,8 @@ describe("a ninth check, registered with one line", () => {
         ),
       ),
     );
+    await stream.allReady;
+    const html = await new Response(stream).text();
     const panel = html.slice(html.indexOf('data-testid="panel-ninth_check"'));
     expect(panel).toContain('data-status="critical"');
     expect(panel).toContain("Report queue backlog");
