@@ -59,7 +59,7 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
                 </Link>{" "}
                 {i.scenarioTitle}
               </h2>
-              <span className="font-mono text-2xl font-bold tabular-nums" aria-label={`elapsed ${formatDuration(elapsed)}`}>
+              <span className="font-mono text-2xl font-bold tabular-nums" aria-label={`elapsed ${formatDuration(elapsed)}`} suppressHydrationWarning>
                 {formatClock(elapsed)}
               </span>
             </div>
@@ -70,7 +70,12 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
             </p>
             <p className="mt-2 font-semibold" data-testid="incident-level">
               Level {i.currentLevel}: {i.asks.replace(/^L\d: /, "")}
-              {toNext !== null && <span className="font-normal"> · L{i.currentLevel + 1} in {formatDuration(toNext)}</span>}
+              {toNext !== null && (
+                <span className="font-normal" suppressHydrationWarning>
+                  {" "}
+                  · L{i.currentLevel + 1} in {formatDuration(toNext)}
+                </span>
+              )}
             </p>
             <IncidentAutomation incidentId={i.id} now={now} />
             {i.currentLevel === 3 && !data.haltConfigured && (
