@@ -104,6 +104,10 @@ export default defineConfig({
       // The runbook file the e2e edits, checked every second.
       RUNBOOK_FILE: runbookFile,
       RUNBOOK_RELOAD_SECONDS: "1",
+      // Links beside the runbook's steps (scenarios 1, 4 and 5).
+      RUNBOOK_LOGS_URL: "https://logs.example.com/signal-generator",
+      RUNBOOK_CLOUDFLARE_URL: "https://dash.cloudflare.com/",
+      RUNBOOK_BROKER_STATUS_URL: "https://status.broker.example.com/",
     },
   },
 });

@@ -193,6 +193,12 @@ export const envSchema = z.object({
   CONTACTS_FILE: z.string().optional(),
   /** The trade director's halt endpoint, for the L3 "Halt trading" action; unset = manual. */
   TRADE_DIRECTOR_HALT_URL: httpUrl,
+  /** Links beside the runbook's steps (lib/recovery/runbook.ts runbookLinks): scenario 1's logs, */
+  RUNBOOK_LOGS_URL: httpUrl,
+  /** scenario 4's Cloudflare dashboard, */
+  RUNBOOK_CLOUDFLARE_URL: httpUrl,
+  /** and scenario 5's broker status page. */
+  RUNBOOK_BROKER_STATUS_URL: httpUrl,
 
   /**
    * Sign-in throttling (lib/auth/login-throttle.ts): this many failures in the window refuse a

@@ -26,7 +26,7 @@ import {
 } from "../scripts/lib/stack.ts";
 import { ensureAppRole } from "./app-role.ts";
 import { startControlServer } from "./control.ts";
-import { removeSimStateFile, writeSimStateFile } from "./state-file.ts";
+import { readSimStateFile, removeSimStateFile, simStateFilePath, writeSimStateFile } from "./state-file.ts";
 import { startTradeDirector } from "./trade-director.ts";
 import { startWorkerSim } from "./worker.ts";
 import { startWorld } from "./world.ts";
@@ -114,6 +114,15 @@ async function main() {
   const stateFile = process.env.SIM_STATE_FILE ? path.resolve(process.env.SIM_STATE_FILE) : path.join(dataDir, "sim.json");
   await writeSimStateFile({ controlUrl: control.url }, stateFile);
   cleanups.push(() => removeSimStateFile(stateFile));
+  // With another DATA_DIR, `npm run sim` (which looks in .data/ by default) still finds this demo:
+  // the default file points here too, and is removed on shutdown if it still does.
+  const defaultStateFile = simStateFilePath();
+  if (!process.env.SIM_STATE_FILE && path.resolve(defaultStateFile) !== stateFile) {
+    await writeSimStateFile({ controlUrl: control.url }, defaultStateFile);
+    cleanups.push(async () => {
+      if ((await readSimStateFile(defaultStateFile))?.controlUrl === control.url) await removeSimStateFile(defaultStateFile);
+    });
+  }
 
   await ensureBuild(log);
   const server = await startConsole({

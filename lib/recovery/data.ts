@@ -17,7 +17,7 @@ import { anchorFilePath, anchoringStatus, readLatestAnchorCached } from "./audit
 import { exportAudit, type ExportFormat } from "./audit/export.ts";
 import { requirePermission, statusIsPublic, type Actor } from "./access/authz.ts";
 import { loadContacts } from "./incidents/contacts.ts";
-import { currentIncidents, PLAIN, statusIncident } from "./incidents/view.ts";
+import { currentIncidents, PLAIN, statusIncident, viewIncident } from "./incidents/view.ts";
 import { env } from "../env.ts";
 import { statusFeed } from "./health/status-feed.ts";
 import { can, type Permission } from "./access/permissions.ts";
@@ -137,6 +137,36 @@ export async function readOpenIncidentsOrNull(caller: Caller = {}) {
 export async function readIncidents(caller: Caller = {}) {
   await authorized("incidents.read", caller);
   return listIncidents({ limit: 200 });
+}
+
+/** What the incident page keeps live: the incident's status and level now (issue 18, point 9). */
+export type IncidentNow = {
+  generatedAt: string;
+  incident: { id: number; ref: string; status: "open" | "resolved"; currentLevel: 1 | 2 | 3; asks: string; nextLevelInMs: number | null; resolvedAt: string | null; acknowledgedBy: string | null; commander: string | null; checkIds: string[] };
+};
+
+export async function readIncidentNow(id: number, caller: Caller = {}): Promise<IncidentNow | null> {
+  await authorized("incidents.read", caller);
+  if (!Number.isSafeInteger(id) || id <= 0) return null;
+  const incident = await getIncident({ id });
+  if (!incident) return null;
+  const now = Date.now();
+  const v = viewIncident(incident, now, { withContacts: false });
+  return {
+    generatedAt: new Date(now).toISOString(),
+    incident: {
+      id: v.id,
+      ref: v.ref,
+      status: v.status,
+      currentLevel: v.currentLevel,
+      asks: v.asks,
+      nextLevelInMs: v.nextLevelInMs,
+      resolvedAt: v.resolvedAt,
+      acknowledgedBy: v.acknowledgedBy,
+      commander: v.commander,
+      checkIds: v.checkIds,
+    },
+  };
 }
 
 /**

@@ -36,6 +36,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readOpenIncidentsOrNull: "health.read",
   readIncidents: "incidents.read",
   readIncident: "incidents.read",
+  readIncidentNow: "incidents.read",
   readPendingApprovals: "actions.approve",
   readAuditEntries: "audit.read",
   readAuditEntry: "audit.read",
@@ -55,6 +56,7 @@ const PERMISSION: Record<DataFunction, Permission> = {
 const ARGS: Partial<Record<DataFunction, unknown[]>> = {
   readIncident: [1],
   readStatusFeed: ["http://localhost"],
+  readIncidentNow: [1],
   readAuditEntries: [{ filters: {}, page: { limit: 10 } }],
   readAuditEntry: [1],
   readAuditExport: [{ filters: {}, format: "csv", request: {} }],

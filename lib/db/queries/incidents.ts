@@ -148,7 +148,13 @@ export async function recordDelivery(d: { incidentId: number; event: string; url
   );
 }
 
-/** Recovery actions recorded in the audit log during an incident (or referencing it). */
+/**
+ * The actions the audit log records against an incident: those that carry its reference (the
+ * action dialog prefills it while an incident is open for the check). Never matched by time: an
+ * action taken during the incident for something else is not part of it, and the audit's incident
+ * column and the incident page agree. The incident's own entries (incident.open, .acknowledge,
+ * .note, ...) are left out: its timeline lists them from its events already.
+ */
 export type IncidentAction = { seq: number; at: string; action: string; phase: string; outcome: string; actor: string | null; reason: string | null; message: string | null };
 
 export async function getIncidentActions({ incident }: { incident: IncidentRow }): Promise<IncidentAction[]> {
@@ -156,9 +162,8 @@ export async function getIncidentActions({ incident }: { incident: IncidentRow }
     (sql) => sql<{ seq: string; at: Date; action: string; phase: string; outcome: string; actor_email: string | null; reason: string | null; message: string | null }[]>`
       select seq, at, action, phase, outcome, actor_email, reason, detail->>'message' as message
       from console.audit_log
-      where (incident_ref = ${incident.ref}
-             or (at >= ${incident.startedAt} and at <= coalesce(${incident.resolvedAt}::timestamptz, now())
-                 and action in ('circuit.reset', 'directives.cancel_stale', 'sessions.terminate_idle', 'queries.cancel_long', 'trading.halt')))
+      where incident_ref = ${incident.ref}
+        and action not like 'incident.%'
         and phase in ('outcome', 'event') and outcome <> 'denied'
       order by seq
       limit 500`,

@@ -102,6 +102,7 @@ export const endpoints: Endpoint[] = [
   route("app/api/incidents/current/route.ts", "GET", "/api/incidents/current", perm("health.read")),
   // No such incident: an allowed caller gets 404, and no download is recorded.
   route("app/api/incidents/[id]/report/route.ts", "GET", "/api/incidents/999999999/report", perm("incidents.read")),
+  route("app/api/incidents/[id]/now/route.ts", "GET", "/api/incidents/999999999/now", perm("incidents.read")),
   route("app/healthz/route.ts", "GET", "/healthz", { kind: "public", why: "liveness for load balancers; carries no data" }),
   route("app/reference/ping/route.ts", "GET", "/reference/ping", { kind: "public", why: "a static answer built at build time: the bench's serving baseline; carries no data" }),
   route("app/api/auth/[...nextauth]/route.ts", "GET", "/api/auth/session", { kind: "public", why: "next-auth: reads the caller's own session" }),

@@ -46,6 +46,11 @@ export type ActionDefinition<T, P> = {
   checkId: string | null;
   /** Destructive actions need the typed confirmation and a recent sign-in. */
   destructive: boolean;
+  /**
+   * What a destructive action's confirmation asks to type: by default the number of targets the
+   * preview showed; an action whose count says nothing (halt trading: always one) names its words.
+   */
+  confirmationWords?: string;
   cooldownSeconds(e: Env): number;
   /** Above this many targets, a second on-call must approve; undefined = never. */
   approvalThreshold(e: Env): number | undefined;
@@ -74,6 +79,8 @@ export type PreviewView = {
   summary: string;
   needsApproval: boolean;
   destructive: boolean;
+  /** Destructive actions: exactly what to type to confirm (the count, or the action's words). */
+  confirmWord: string | null;
 };
 
 export type ActionResult = ExecuteResult & { intentSeq: number; outcomeSeq: number | null; before: CheckResult | null; after: CheckResult | null; durationMs: number };
