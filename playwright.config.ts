@@ -101,6 +101,9 @@ export default defineConfig({
       INCIDENT_WEBHOOK_BACKOFF_MS: "50",
       // Level 1 automation (e2e/automation.spec.ts): the demo's policies, the circuit after 45 s.
       AUTOMATION_FILE: path.resolve("e2e/automation.yaml"),
+      // Reset circuit's cooldown is the action's, whoever ran it: after automation's reset in
+      // automation.spec a spec's own reset within 30 s would be refused. No spec tests the cooldown.
+      ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: "1",
       // The runbook file the e2e edits, checked every second.
       RUNBOOK_FILE: runbookFile,
       RUNBOOK_RELOAD_SECONDS: "1",
