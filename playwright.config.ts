@@ -101,9 +101,16 @@ export default defineConfig({
       INCIDENT_WEBHOOK_BACKOFF_MS: "50",
       // Level 1 automation (e2e/automation.spec.ts): the demo's policies, the circuit after 45 s.
       AUTOMATION_FILE: path.resolve("e2e/automation.yaml"),
+      // Reset circuit's cooldown is the action's, whoever ran it: after automation's reset in
+      // automation.spec a spec's own reset within 30 s would be refused. No spec tests the cooldown.
+      ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: "1",
       // The runbook file the e2e edits, checked every second.
       RUNBOOK_FILE: runbookFile,
       RUNBOOK_RELOAD_SECONDS: "1",
+      // Links beside the runbook's steps (scenarios 1, 4 and 5).
+      RUNBOOK_LOGS_URL: "https://logs.example.com/signal-generator",
+      RUNBOOK_CLOUDFLARE_URL: "https://dash.cloudflare.com/",
+      RUNBOOK_BROKER_STATUS_URL: "https://status.broker.example.com/",
     },
   },
 });

@@ -17,7 +17,14 @@ import { checkActionRequest, checkPath } from "./lib/http/action-request.ts";
 const { auth } = NextAuth(authConfig);
 
 // /reference: a static page and route with no data, the baselines `npm run bench` compares against.
-const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/readyz$/, /^\/reference(\/|$)/, /^\/_next\//, /^\/favicon/];
+const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/readyz$/, /^\/reference(\/|$)/, /^\/_next\//, /^\/favicon/, /^\/robots\.txt$/];
+
+/**
+ * With STATUS_PUBLIC=1 (lib/env.ts) the stakeholder status page is let through without a session;
+ * the page decides access itself (lib/recovery/data.ts readStatus), as its API and Atom feed under
+ * /api/status do.
+ */
+const STATUS_PAGES = ["1", "true", "yes", "on"].includes(process.env.STATUS_PUBLIC ?? "") ? [/^\/status$/] : [];
 
 /** The SSO provider's origin: a sign-in form redirects there (CSP form-action). */
 const formActionOrigins = (() => {
@@ -40,7 +47,7 @@ function respond(req: NextRequest, signedIn: boolean): Response {
   });
 
   let res: Response;
-  if (signedIn || PUBLIC.some((re) => re.test(pathname))) {
+  if (signedIn || PUBLIC.some((re) => re.test(pathname)) || STATUS_PAGES.some((re) => re.test(pathname))) {
     // Next reads the nonce from the request's CSP header and applies it to its own scripts.
     const requestHeaders = new Headers(req.headers);
     requestHeaders.set("content-security-policy", headers["Content-Security-Policy"]!);

@@ -9,7 +9,7 @@ import { RunbookProvider, type RunbookData } from "@/components/runbook/runbook-
 import { env } from "@/lib/env";
 import { readContacts, readHealth, readHealthHistory, readOpenIncidentsOrNull, readRunbook } from "@/lib/recovery/data";
 import { can } from "@/lib/recovery/access/permissions";
-import { renderSteps, runbookConfig } from "@/lib/recovery/runbook/model";
+import { renderSteps, runbookConfig, runbookLinks } from "@/lib/recovery/runbook/model";
 
 export const dynamic = "force-dynamic";
 
@@ -52,6 +52,7 @@ async function Dashboard({ actor }: { actor: Actor }) {
     contacts: Object.fromEntries(scenarios.map((s) => [s.number, s.contacts.map((k) => contacts[k])])),
     byCheck: Object.fromEntries(scenarios.flatMap((s) => s.checkIds.map((id) => [id, s.number] as const)).reverse()),
     version: current.hash.slice(0, 12),
+    links: runbookLinks({ logsUrl: e.RUNBOOK_LOGS_URL, cloudflareUrl: e.RUNBOOK_CLOUDFLARE_URL, brokerStatusUrl: e.RUNBOOK_BROKER_STATUS_URL }),
   };
   return (
     <>

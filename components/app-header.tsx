@@ -3,6 +3,7 @@ import type { Actor } from "@/lib/recovery/access/authz";
 import { signOutAction } from "@/app/actions/session";
 import { can, type Permission } from "@/lib/recovery/access/permissions";
 import { RunbookProblemBanner } from "./runbook/runbook-problem-banner";
+import { TimeSetting } from "./time";
 
 /** The main navigation: a link shows only to roles that may open its page. */
 const LINKS: { href: string; label: string; permission: Permission }[] = [
@@ -27,7 +28,8 @@ export function AppHeader({ actor }: { actor: Actor }) {
             </Link>
           ))}
         </nav>
-        <div className="flex items-center gap-3 text-sm">
+        <div className="flex flex-wrap items-center gap-3 text-sm">
+          <TimeSetting />
           <span data-testid="whoami">
             {actor.email} · <span className="font-medium">{actor.role}</span>
           </span>

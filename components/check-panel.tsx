@@ -1,10 +1,11 @@
 "use client";
 import { PanelActions } from "@/components/actions/panel-actions";
 import type { CheckResult } from "@/lib/recovery/health/checks/types";
-import { formatClock, formatDuration } from "./format";
+import { formatDuration } from "./format";
 import { clientOnly, deferred } from "./lazy";
 import type { SparklineData } from "./sparkline";
 import { StatusBadge, statusBorder, statusLabel } from "./status-badge";
+import { Time } from "./time";
 
 // uPlot is loaded on the client only, after the first paint; the box keeps its height meanwhile.
 const Sparkline = clientOnly(
@@ -18,12 +19,20 @@ const CheckDetails = deferred(() => import("./check-details").then((m) => m.Chec
 const PanelRunbook = deferred(() => import("@/components/runbook/panel-runbook").then((m) => m.PanelRunbook));
 const PanelAutomation = deferred(() => import("@/components/automation/panel-automation").then((m) => m.PanelAutomation));
 
-/** "Critical since 14:02 (12 min)", or "since at least" when it began before the console was watching. */
-export function sinceText(check: CheckResult, now: number): string | null {
+/** "Critical since 14:02 CET (12 min)", or "since at least" when it began before the console was watching. */
+export function SinceText({ check, now }: { check: CheckResult; now: number }) {
   if (!check.since || check.status === "ok" || check.detail.configured === false) return null;
   const minutes = formatDuration((now - Date.parse(check.since.at)) / 1000);
-  return `${statusLabel[check.status]} since ${check.since.exact ? "" : "at least "}${formatClock(check.since.at)} (${minutes})`;
+  return (
+    <>
+      {statusLabel[check.status]} since {check.since.exact ? "" : "at least "}
+      <Time iso={check.since.at} style="clock" /> ({minutes})
+    </>
+  );
 }
+
+/** Whether a check has a "since" to show. */
+export const hasSince = (check: CheckResult) => !!check.since && check.status !== "ok" && check.detail.configured !== false;
 
 export function CheckPanel({
   check,
@@ -39,7 +48,7 @@ export function CheckPanel({
   canAct: boolean;
 }) {
   const age = Math.max(0, Math.round((now - Date.parse(check.observedAt)) / 1000));
-  const since = sinceText(check, now);
+  const since = hasSince(check);
   const notConfigured = check.detail.configured === false;
   return (
     <section
@@ -68,7 +77,7 @@ export function CheckPanel({
       </p>
       {since ? (
         <p className="mt-1 text-sm font-semibold" data-testid="since" suppressHydrationWarning>
-          {since}
+          <SinceText check={check} now={now} />
         </p>
       ) : null}
       <p className="mt-1 text-sm break-words" data-testid="summary">
@@ -76,7 +85,7 @@ export function CheckPanel({
       </p>
       {check.status === "unknown" && check.lastKnown ? (
         <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400" data-testid="last-known" suppressHydrationWarning>
-          Last known at {formatClock(check.lastKnown.observedAt)}: {statusLabel[check.lastKnown.status]}, {check.lastKnown.value ?? "—"} {check.lastKnown.unit} ({check.lastKnown.summary})
+          Last known at <Time iso={check.lastKnown.observedAt} style="clock" />: {statusLabel[check.lastKnown.status]}, {check.lastKnown.value ?? "—"} {check.lastKnown.unit} ({check.lastKnown.summary})
         </p>
       ) : null}
       {check.error && !notConfigured ? (

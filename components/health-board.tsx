@@ -1,6 +1,6 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useSyncExternalStore } from "react";
 import type { CheckId } from "@/lib/recovery/health/checks";
 import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import type { HealthHistory, Snapshot } from "@/lib/recovery/health/snapshot";
@@ -12,6 +12,59 @@ import type { SparklineData } from "./sparkline";
 import { useNow } from "./use-now";
 
 const LEVEL = { ok: 0, warn: 1, critical: 2, unknown: null } as const;
+
+/** Worst first: critical, then warning, unknown, ok (the order a triage reads them in). */
+const SEVERITY: Record<CheckResult["status"], number> = { critical: 0, warn: 1, unknown: 2, ok: 3 };
+
+type PanelOrder = "configured" | "worst";
+const ORDER_KEY = "rc.panel-order";
+const ORDER_EVENT = "rc:panel-order";
+const PHONE = "(max-width: 639px)";
+
+function subscribeOrder(onChange: () => void) {
+  const mq = window.matchMedia(PHONE);
+  mq.addEventListener("change", onChange);
+  window.addEventListener(ORDER_EVENT, onChange);
+  window.addEventListener("storage", onChange);
+  return () => {
+    mq.removeEventListener("change", onChange);
+    window.removeEventListener(ORDER_EVENT, onChange);
+    window.removeEventListener("storage", onChange);
+  };
+}
+
+function readOrder(): PanelOrder {
+  try {
+    return window.localStorage.getItem(ORDER_KEY) === "worst" ? "worst" : "configured";
+  } catch {
+    return "configured";
+  }
+}
+
+function setOrder(order: PanelOrder) {
+  try {
+    window.localStorage.setItem(ORDER_KEY, order);
+  } catch {
+    // No storage: the choice lasts for this page.
+  }
+  window.dispatchEvent(new Event(ORDER_EVENT));
+}
+
+/**
+ * The panels in the order to show: as configured, or worst first (the viewer's setting); on a
+ * phone, where one panel fills the screen, critical panels come first whatever the setting. The
+ * server renders the configured order (it knows neither), the browser reorders once hydrated.
+ */
+function usePanelOrder(checks: CheckResult[]): { ordered: CheckResult[]; order: PanelOrder } {
+  const order = useSyncExternalStore(subscribeOrder, readOrder, () => "configured" as const);
+  const phone = useSyncExternalStore(subscribeOrder, () => window.matchMedia(PHONE).matches, () => false);
+  const ordered = useMemo(() => {
+    if (order === "worst") return [...checks].sort((a, b) => SEVERITY[a.status] - SEVERITY[b.status]);
+    if (phone) return [...checks].sort((a, b) => Number(b.status === "critical") - Number(a.status === "critical"));
+    return checks;
+  }, [checks, order, phone]);
+  return { ordered, order };
+}
 
 /** The check whose sparkline is the SQL rollup of signals per minute rather than its own history. */
 const SIGNALS: CheckId = "signals_recent";
@@ -69,6 +122,7 @@ export function HealthBoard({ initial, initialHistory, canAct }: { initial: Snap
   }, [critical]);
 
   const trends = useMemo(() => new Map(data.checks.map((c) => [c.id, trendOf(c, history.data)])), [data, history.data]);
+  const { ordered, order } = usePanelOrder(data.checks);
 
   return (
     <div>
@@ -76,8 +130,22 @@ export function HealthBoard({ initial, initialHistory, canAct }: { initial: Snap
         {stale ? `Refresh failing${error ? ` (${error.message})` : ""}; showing the last good data from ${Math.round((now - dataUpdatedAt) / 1000)} s ago.` : ""}
       </p>
       <HealthSummary checks={data.checks} now={now} />
+      <div className="mb-2 flex justify-end">
+        <label className="inline-flex items-center gap-1 text-xs">
+          <span>Order panels</span>
+          <select
+            value={order}
+            onChange={(e) => setOrder(e.target.value === "worst" ? "worst" : "configured")}
+            data-testid="panel-order"
+            className="rounded border border-zinc-400 bg-white px-1 py-0.5 text-zinc-900 dark:border-zinc-500 dark:bg-zinc-900 dark:text-zinc-100"
+          >
+            <option value="configured">as configured</option>
+            <option value="worst">worst first</option>
+          </select>
+        </label>
+      </div>
       <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
-        {data.checks.map((c) => (
+        {ordered.map((c) => (
           <CheckPanel key={c.id} check={c} stale={stale} now={now} trend={trends.get(c.id) ?? null} canAct={canAct} />
         ))}
       </div>

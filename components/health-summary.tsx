@@ -1,7 +1,7 @@
 "use client";
 import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { severity } from "@/lib/recovery/health/checks/types";
-import { sinceText } from "./check-panel";
+import { hasSince, SinceText } from "./check-panel";
 import { StatusBadge } from "./status-badge";
 
 /**
@@ -38,7 +38,7 @@ export function HealthSummary({ checks, now }: { checks: CheckResult[]; now: num
               <a href={`#panel-${c.id}`} className="font-medium text-sky-700 underline dark:text-sky-400">
                 {c.title}
               </a>
-              <span suppressHydrationWarning>{sinceText(c, now) ?? c.status}</span>
+              <span suppressHydrationWarning>{hasSince(c) ? <SinceText check={c} now={now} /> : c.status}</span>
               <span className="min-w-0 break-words text-zinc-600 dark:text-zinc-400">{c.summary}</span>
             </li>
           ))}

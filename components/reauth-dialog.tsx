@@ -31,7 +31,7 @@ const noSubscription = () => () => {};
 function Submit({ children }: { children: React.ReactNode }) {
   const { pending } = useFormStatus();
   return (
-    <button type="submit" disabled={pending} className="rounded-md bg-sky-600 px-3 py-2 font-medium text-white hover:bg-sky-700 disabled:opacity-60">
+    <button type="submit" disabled={pending} className="rounded-md bg-sky-700 px-3 py-2 font-medium text-white hover:bg-sky-800 disabled:opacity-60">
       {pending ? "Checking…" : children}
     </button>
   );

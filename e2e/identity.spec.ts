@@ -114,7 +114,7 @@ test("/status tells a stakeholder on a phone what is wrong and since when, and r
   // No reload: the page polls /api/status.
   await expect(signals).toHaveAttribute("data-level", "outage", { timeout: 30_000 });
   await expect(headline).toHaveText(/^Outage: no new trading signals/);
-  await expect(page.getByTestId("status-since")).toHaveText(/^Since \d\d:\d\d \((less than a minute|\d+ min)\)$/);
+  await expect(page.getByTestId("status-since")).toHaveText(/^Since \d\d:\d\d \S+ \((less than a minute|\d+ min)\)$/);
   await expect(signals.getByTestId("area-summary")).toContainText("No new trading signals");
 
   // Nothing for engineers' eyes only, and nothing wider than the phone.

@@ -114,7 +114,8 @@ export const envSchema = z.object({
   IDLE_TX_SECONDS: int(600, 1),
   /** idle_transactions turns critical at this many stale sessions (warn from 1). */
   IDLE_TX_CRITICAL_COUNT: int(5, 1),
-  /** Runbook "Failed executions" (last hour): warn from 1, critical from this many. */
+  /** Runbook "Failed executions" (last hour): warn from EXECUTIONS_FAILED_WARN (1), critical from EXECUTIONS_FAILED_CRITICAL. */
+  EXECUTIONS_FAILED_WARN: int(1, 1),
   EXECUTIONS_FAILED_CRITICAL: int(5, 1),
   /** Runbook scenario 3: connections in use as a share of max_connections. */
   DB_CONNECTIONS_WARN_PERCENT: int(80, 1, 100),
@@ -132,6 +133,10 @@ export const envSchema = z.object({
   EA_HEARTBEAT_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** An EA instance is fresh when its last heartbeat is younger than this. */
   EA_HEARTBEAT_STALE_SECONDS: int(60, 1),
+  /** The stakeholder status page, its API and its Atom feed without sign-in (off by default). */
+  STATUS_PUBLIC: bool(false),
+  /** After a (re)start, a check with no data yet is pending (unknown, no incident) for this long. */
+  CHECK_WARMUP_SECONDS: int(90, 0, 3600),
 
   RECOVERY_ACTIONS_ENABLED: bool(true),
   /** Guarded recovery actions (lib/recovery/actions/pipeline.ts). */
@@ -141,6 +146,11 @@ export const envSchema = z.object({
   ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: int(30, 0),
   ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: int(10, 0),
   ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: int(10, 0),
+  ACTION_COOLDOWN_CANCEL_QUERIES_SECONDS: int(10, 0),
+  /** Runbook scenario 3, step 2 (long-running queries): active for more than this many seconds. */
+  LONG_QUERY_SECONDS: int(300, 1),
+  /** After the cancel, queries still running this long have their session terminated. */
+  LONG_QUERY_GRACE_SECONDS: int(5, 1, 60),
   /** Executions per user per minute, across all actions. */
   ACTION_RATE_LIMIT_PER_MINUTE: int(10, 1),
   /** Two-person approval above these blast radii; unset = off. */
@@ -169,6 +179,10 @@ export const envSchema = z.object({
   /** Delivery attempts per notification, and the base of the exponential backoff between them. */
   INCIDENT_WEBHOOK_ATTEMPTS: int(5, 1, 20),
   INCIDENT_WEBHOOK_BACKOFF_MS: int(1000, 1, 600_000),
+  /** PagerDuty Events API v2 integration key: trigger at open and escalation, acknowledge, resolve. */
+  PAGERDUTY_ROUTING_KEY: z.string().min(1).optional(),
+  /** Where the PagerDuty events go (default https://events.pagerduty.com/v2/enqueue; the EU service or a test receiver). */
+  PAGERDUTY_EVENTS_URL: httpUrl,
   /**
    * Level 1 automated recovery (lib/recovery/automation, docs/automation.md): the policy file (YAML
    * or JSON); unset = nothing is automated. A bad file stops start-up with its line and the reason.
@@ -184,6 +198,12 @@ export const envSchema = z.object({
   CONTACTS_FILE: z.string().optional(),
   /** The trade director's halt endpoint, for the L3 "Halt trading" action; unset = manual. */
   TRADE_DIRECTOR_HALT_URL: httpUrl,
+  /** Links beside the runbook's steps (lib/recovery/runbook.ts runbookLinks): scenario 1's logs, */
+  RUNBOOK_LOGS_URL: httpUrl,
+  /** scenario 4's Cloudflare dashboard, */
+  RUNBOOK_CLOUDFLARE_URL: httpUrl,
+  /** and scenario 5's broker status page. */
+  RUNBOOK_BROKER_STATUS_URL: httpUrl,
 
   /**
    * Sign-in throttling (lib/auth/login-throttle.ts): this many failures in the window refuse a
@@ -241,6 +261,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   if (env.DB_CONNECTIONS_CRITICAL_PERCENT < env.DB_CONNECTIONS_WARN_PERCENT) {
     problems.push("DB_CONNECTIONS_CRITICAL_PERCENT: must be at least DB_CONNECTIONS_WARN_PERCENT");
+  }
+  if (env.EXECUTIONS_FAILED_CRITICAL < env.EXECUTIONS_FAILED_WARN) {
+    problems.push("EXECUTIONS_FAILED_CRITICAL: must be at least EXECUTIONS_FAILED_WARN");
   }
   if (env.OIDC_ISSUER) {
     const issuer = issuerProblem(env.OIDC_ISSUER);

@@ -26,7 +26,7 @@ import {
 } from "../scripts/lib/stack.ts";
 import { ensureAppRole } from "./app-role.ts";
 import { startControlServer } from "./control.ts";
-import { removeSimStateFile, writeSimStateFile } from "./state-file.ts";
+import { readSimStateFile, removeSimStateFile, simStateFilePath, writeSimStateFile } from "./state-file.ts";
 import { startTradeDirector } from "./trade-director.ts";
 import { startWorkerSim } from "./worker.ts";
 import { startWorld } from "./world.ts";
@@ -47,7 +47,9 @@ const COMPRESSED: Record<string, string> = {
   EA_HEARTBEAT_STALE_SECONDS: "20",
   WORKER_RATE_LIMIT_WINDOW_SECONDS: "60",
   WORKER_PROBE_INTERVAL_SECONDS: "5",
-  // The simulated EA fails ~5 % of ~1800 executions an hour: a warning, not an incident.
+  // The simulated broker rejects ~5 % of ~1800 executions an hour (about 90): its normal, so green;
+  // a warning well above that rate, an incident above 200.
+  EXECUTIONS_FAILED_WARN: "150",
   EXECUTIONS_FAILED_CRITICAL: "200",
 };
 
@@ -70,6 +72,8 @@ const shutdown = onShutdown(async () => {
 
 async function main() {
   for (const [k, v] of Object.entries(COMPRESSED)) process.env[k] ??= v;
+  // A critical level set below the demo's warning (e.g. EXECUTIONS_FAILED_CRITICAL=100) lowers the warning with it.
+  if (Number(process.env.EXECUTIONS_FAILED_WARN) > Number(process.env.EXECUTIONS_FAILED_CRITICAL)) process.env.EXECUTIONS_FAILED_WARN = process.env.EXECUTIONS_FAILED_CRITICAL;
   const e = parseEnv({ ...process.env, NODE_ENV: "production", AUTH_SECRET: process.env.AUTH_SECRET ?? "x".repeat(32) });
   const dataDir = path.resolve(root, e.DATA_DIR);
   await assertPortFree(e.PORT, "PORT");
@@ -110,6 +114,15 @@ async function main() {
   const stateFile = process.env.SIM_STATE_FILE ? path.resolve(process.env.SIM_STATE_FILE) : path.join(dataDir, "sim.json");
   await writeSimStateFile({ controlUrl: control.url }, stateFile);
   cleanups.push(() => removeSimStateFile(stateFile));
+  // With another DATA_DIR, `npm run sim` (which looks in .data/ by default) still finds this demo:
+  // the default file points here too, and is removed on shutdown if it still does.
+  const defaultStateFile = simStateFilePath();
+  if (!process.env.SIM_STATE_FILE && path.resolve(defaultStateFile) !== stateFile) {
+    await writeSimStateFile({ controlUrl: control.url }, defaultStateFile);
+    cleanups.push(async () => {
+      if ((await readSimStateFile(defaultStateFile))?.controlUrl === control.url) await removeSimStateFile(defaultStateFile);
+    });
+  }
 
   await ensureBuild(log);
   const server = await startConsole({

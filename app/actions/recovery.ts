@@ -11,6 +11,7 @@ import { z } from "zod";
 import { defineMutation } from "@/lib/actions/mutation";
 import { fromPreviewState, fromRunState } from "@/lib/actions/recovery";
 import { actionByName } from "@/lib/recovery/actions";
+import { cancelLongQueries } from "@/lib/recovery/actions/cancel-long-queries";
 import { cancelStaleDirectives } from "@/lib/recovery/actions/cancel-stale-directives";
 import { haltTrading } from "@/lib/recovery/actions/halt-trading";
 import { killIdleTransactions } from "@/lib/recovery/actions/kill-idle-transactions";
@@ -47,6 +48,8 @@ export const previewCancelStaleDirectivesAction = previewOf(cancelStaleDirective
 export const cancelStaleDirectivesAction = confirmOf(cancelStaleDirectives);
 export const previewKillIdleTransactionsAction = previewOf(killIdleTransactions);
 export const killIdleTransactionsAction = confirmOf(killIdleTransactions);
+export const previewCancelLongQueriesAction = previewOf(cancelLongQueries);
+export const cancelLongQueriesAction = confirmOf(cancelLongQueries);
 export const previewHaltTradingAction = previewOf(haltTrading);
 export const haltTradingAction = confirmOf(haltTrading);
 

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { AppHeader } from "@/components/app-header";
 import { AuditFilterForm } from "@/components/audit/audit-filter-form";
 import { AuditTable } from "@/components/audit/audit-table";
-import { ViewerTimeZone } from "@/components/audit/local-time";
+import { ViewerTimeZone } from "@/components/time";
 import { VerifyPanel, type AnchorSummary, type VerificationSummary } from "@/components/audit/verify-panel";
 import { DbError } from "@/lib/db/errors";
 import type { AuditList } from "@/lib/db/queries/audit";
@@ -91,8 +91,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         <div className="flex flex-wrap items-baseline justify-between gap-2">
           <h1 className="text-xl font-semibold">Audit trail</h1>
           <p className="text-xs text-zinc-600 dark:text-zinc-400">
-            Times in your time zone (<ViewerTimeZone />
-            ); hover a time for UTC.
+            Times in <ViewerTimeZone />
+            ; hover a time for the exact UTC.
           </p>
         </div>
 

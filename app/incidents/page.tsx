@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { requestTime } from "@/lib/time";
 import Link from "next/link";
+import { Time } from "@/components/time";
 import { AppHeader } from "@/components/app-header";
 import { readIncidents } from "@/lib/recovery/data";
 import { requirePageActor } from "@/lib/recovery/access/authz";
@@ -48,9 +49,7 @@ export default async function IncidentsPage() {
                       </td>
                       <td className="px-3 py-2">{i.status === "open" ? <span className="font-semibold text-red-700 dark:text-red-300">open</span> : "resolved"}</td>
                       <td className="px-3 py-2">
-                        <time dateTime={i.startedAt} title={i.startedAt}>
-                          {new Date(i.startedAt).toISOString().replace("T", " ").slice(0, 16)} UTC
-                        </time>
+                        <Time iso={i.startedAt} />
                       </td>
                       <td className="px-3 py-2">{formatDuration(t.durationMs)}</td>
                       <td className="px-3 py-2">L{i.maxLevel}</td>

@@ -2,12 +2,16 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, useTransition } from "react";
 import type { PreviewView, RecoveryOutcome, RunResult } from "@/lib/actions/recovery";
-import type { ActionResult } from "@/lib/actions/result";
+import type { ActionResult, FieldErrors } from "@/lib/actions/result";
 
 /** A confirm's answer (lib/actions/recovery.ts). */
 type ConfirmState = ActionResult<RecoveryOutcome>;
 import { keys } from "../data/keys";
 import { ReauthDialog } from "../reauth-dialog";
+import { Time } from "../time";
+
+/** An ISO instant among a preview's cells (e.g. when a directive was created). */
+const isInstant = (v: unknown) => typeof v === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v);
 
 export type ActionClient = {
   title: string;
@@ -36,6 +40,7 @@ const outcomeLabel: Record<string, string> = {
  */
 export function ActionDialog({ action, params, open, onClose, incidentRef }: { action: ActionClient; params?: unknown; open: boolean; onClose: () => void; incidentRef?: string }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
   const queryClient = useQueryClient();
   const ids = useId();
   const [preview, setPreview] = useState<ActionResult<PreviewView> | null>(null);
@@ -44,8 +49,11 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
   const [submitting, startSubmit] = useTransition();
   // One key per opened dialog: a double click or a retried request runs once.
   const [idempotencyKey, setKey] = useState("");
-  // Sudo mode: the last submitted form, replayed once the user has signed in again.
-  const lastForm = useRef<FormData | null>(null);
+  // What the operator typed. Controlled, so a refusal (a wrong confirmation, sudo mode's prompt)
+  // keeps it for the retry: a form action would reset the fields after every submit.
+  const [values, setValues] = useState<FormValues>({ reason: "", incidentRef: "", confirmation: "" });
+  // Checked in the browser before anything is sent: a form that fails these is not an attempt.
+  const [localErrors, setLocalErrors] = useState<FieldErrors | null>(null);
   const [reauth, setReauth] = useState(false);
 
   useEffect(() => {
@@ -55,27 +63,35 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
       d.showModal();
       setPreview(null);
       setState(null);
+      setLocalErrors(null);
+      setValues({ reason: "", incidentRef: incidentRef ?? "", confirmation: "" });
       setKey(crypto.randomUUID());
       startLoading(async () => setPreview(await action.preview(params ?? {})));
     } else if (!open && d.open) {
       d.close();
     }
+    // The incident reference is read when the dialog opens; afterwards the field is the operator's.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open, action, params]);
 
   const p = preview?.ok ? preview.result : undefined;
   const status = state?.result?.status;
   const done = (state?.ok && (status === "done" || status === "approval_required")) || (state?.ok === false && !!state.result?.run);
-  const fieldErrors = state?.ok === false ? state.fieldErrors : undefined;
+  const fieldErrors = localErrors ?? (state?.ok === false ? state.fieldErrors : undefined);
 
-  function submit(form: FormData) {
+  useEffect(() => {
+    // Focus follows the outcome: the result, once the action ran (or waits for approval).
+    if (done) resultRef.current?.focus();
+  }, [done]);
+
+  function send(v: FormValues) {
     if (!p) return;
-    lastForm.current = form;
     startSubmit(async () => {
       const result = await action.confirm({
         previewToken: p.token,
-        reason: form.get("reason"),
-        incidentRef: form.get("incidentRef") || undefined,
-        confirmation: form.get("confirmation") ?? undefined,
+        reason: v.reason,
+        incidentRef: v.incidentRef.trim() || undefined,
+        confirmation: p.destructive ? v.confirmation : undefined,
         idempotencyKey,
         ...(params ? { params } : {}),
       });
@@ -89,12 +105,35 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
     });
   }
 
+  function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (!p || submitting) return;
+    const errors = validate(values, p);
+    setLocalErrors(errors);
+    if (errors) {
+      const first = Object.keys(errors)[0];
+      e.currentTarget.querySelector<HTMLElement>(`[name="${first}"]`)?.focus();
+      return;
+    }
+    send(values);
+  }
+
+  const edit = (field: keyof FormValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    const value = e.target.value;
+    setValues((v) => ({ ...v, [field]: value }));
+  };
+
   return (
     <dialog
       ref={ref}
-      onClose={onClose}
+      // The re-authentication dialog inside this one closes too: React passes its close event up
+      // the component tree, and only this dialog's own close closes the action.
+      onClose={(e) => {
+        if (e.target === e.currentTarget) onClose();
+      }}
       onKeyDown={trapTab}
       aria-labelledby={`${ids}-title`}
+      data-testid="action-dialog"
       className="m-auto w-[min(56rem,calc(100vw-1rem))] rounded-xl border border-zinc-300 bg-white p-0 text-zinc-900 shadow-xl backdrop:bg-black/50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
     >
       <div className="max-h-[85vh] overflow-y-auto p-5">
@@ -131,7 +170,7 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
               </p>
             )}
             {!done && (
-              <form action={submit} className="mt-4 space-y-3" noValidate>
+              <form onSubmit={onSubmit} className="mt-4 space-y-3" noValidate>
                 <div>
                   <label htmlFor={`${ids}-reason`} className="block text-sm font-medium">
                     Reason
@@ -140,10 +179,14 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
                     id={`${ids}-reason`}
                     name="reason"
                     required
-                    minLength={10}
+                    minLength={REASON_MIN}
+                    maxLength={REASON_MAX}
                     rows={2}
+                    value={values.reason}
+                    onChange={edit("reason")}
+                    aria-invalid={fieldErrors?.reason ? true : undefined}
                     aria-describedby={`${ids}-reason-err`}
-                    className="mt-1 w-full rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950"
+                    className="mt-1 w-full rounded-md border border-zinc-400 bg-white px-2 py-1 dark:border-zinc-500 dark:bg-zinc-950"
                     placeholder="What you saw, and why this action (at least 10 characters)"
                   />
                   <FieldError id={`${ids}-reason-err`} messages={fieldErrors?.reason} />
@@ -152,20 +195,34 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
                   <label htmlFor={`${ids}-ref`} className="block text-sm font-medium">
                     Incident or ticket (optional)
                   </label>
-                  <input id={`${ids}-ref`} name="incidentRef" defaultValue={incidentRef} className="mt-1 w-full rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950" />
+                  <input
+                    id={`${ids}-ref`}
+                    name="incidentRef"
+                    value={values.incidentRef}
+                    onChange={edit("incidentRef")}
+                    maxLength={REF_MAX}
+                    aria-invalid={fieldErrors?.incidentRef ? true : undefined}
+                    aria-describedby={`${ids}-ref-err`}
+                    className="mt-1 w-full rounded-md border border-zinc-400 bg-white px-2 py-1 dark:border-zinc-500 dark:bg-zinc-950"
+                  />
+                  <FieldError id={`${ids}-ref-err`} messages={fieldErrors?.incidentRef} />
                 </div>
-                {p.destructive && (
+                {p.destructive && p.confirmWord && (
                   <div>
                     <label htmlFor={`${ids}-confirm`} className="block text-sm font-medium">
-                      Type {p.count} to confirm
+                      Type {p.confirmWord} to confirm
                     </label>
                     <input
                       id={`${ids}-confirm`}
                       name="confirmation"
-                      inputMode="numeric"
+                      inputMode={/^\d+$/.test(p.confirmWord) ? "numeric" : "text"}
                       autoComplete="off"
+                      spellCheck={false}
+                      value={values.confirmation}
+                      onChange={edit("confirmation")}
+                      aria-invalid={fieldErrors?.confirmation ? true : undefined}
                       aria-describedby={`${ids}-confirm-err`}
-                      className="mt-1 w-32 rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-950"
+                      className="mt-1 w-48 rounded-md border border-zinc-400 bg-white px-2 py-1 dark:border-zinc-500 dark:bg-zinc-950"
                     />
                     <FieldError id={`${ids}-confirm-err`} messages={fieldErrors?.confirmation} />
                   </div>
@@ -178,7 +235,7 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
                   >
                     {submitting ? "Working…" : `Confirm: ${action.title}`}
                   </button>
-                  <button type="button" onClick={onClose} className="rounded-md border border-zinc-300 px-3 py-1.5 dark:border-zinc-700">
+                  <button type="button" onClick={onClose} className="rounded-md border border-zinc-400 px-3 py-1.5 dark:border-zinc-500">
                     Cancel
                   </button>
                 </div>
@@ -186,7 +243,9 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
             )}
           </>
         )}
-        <div aria-live="polite" className="mt-3">
+        {/* Focusable (by script only) once there is a result to move focus to; until then the dialog's
+            first control takes focus when it opens. */}
+        <div aria-live="polite" className="mt-3 outline-none" ref={resultRef} tabIndex={done ? -1 : undefined} data-testid="action-result-region">
           {state && <ResultView state={state} />}
         </div>
         <ReauthDialog
@@ -195,18 +254,37 @@ export function ActionDialog({ action, params, open, onClose, incidentRef }: { a
           actionLabel={action.title}
           onConfirmed={() => {
             setReauth(false);
-            if (lastForm.current) submit(lastForm.current);
+            // Signed in again: the same request, with what was typed, once.
+            send(values);
           }}
           onCancel={() => setReauth(false)}
         />
         {done && (
-          <button type="button" onClick={onClose} className="mt-4 rounded-md border border-zinc-300 px-3 py-1.5 dark:border-zinc-700">
+          <button type="button" onClick={onClose} className="mt-4 rounded-md border border-zinc-400 px-3 py-1.5 dark:border-zinc-500">
             Close
           </button>
         )}
       </div>
     </dialog>
   );
+}
+
+type FormValues = { reason: string; incidentRef: string; confirmation: string };
+
+// The server's rules (lib/recovery/guarded-action.ts confirmSchema), checked first in the browser.
+const REASON_MIN = 10;
+const REASON_MAX = 2000;
+const REF_MAX = 100;
+
+/** The browser's check of the form, with the server's words; null when it may be sent. */
+export function validate(v: FormValues, p: Pick<PreviewView, "destructive" | "confirmWord">): FieldErrors | null {
+  const errors: FieldErrors = {};
+  const reason = v.reason.trim();
+  if (reason.length < REASON_MIN) errors.reason = ["Give a reason of at least 10 characters: what you saw and why this action."];
+  else if (reason.length > REASON_MAX) errors.reason = ["Keep the reason under 2000 characters."];
+  if (v.incidentRef.trim().length > REF_MAX) errors.incidentRef = ["Keep the incident or ticket reference under 100 characters."];
+  if (p.destructive && p.confirmWord && v.confirmation.trim() !== p.confirmWord) errors.confirmation = [`Type ${p.confirmWord} to confirm.`];
+  return Object.keys(errors).length ? errors : null;
 }
 
 const TABBABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
@@ -227,6 +305,10 @@ function trapTab(e: React.KeyboardEvent<HTMLDialogElement>) {
   const active = document.activeElement;
   if (!first || !last) {
     e.preventDefault();
+  } else if (!tabbable.includes(active as HTMLElement) && active !== d) {
+    // Focus on something outside the tab order (the result, moved there by script): Tab goes on from the dialog's edge.
+    e.preventDefault();
+    (e.shiftKey ? last : first).focus();
   } else if (e.shiftKey && (active === first || active === d)) {
     e.preventDefault();
     last.focus();
@@ -263,7 +345,7 @@ function PreviewTable({ preview }: { preview: PreviewView }) {
             <tr key={i} className="border-t border-zinc-200 dark:border-zinc-800">
               {preview.columns.map((c) => (
                 <td key={c.key} className="max-w-[20rem] truncate px-2 py-1 font-mono">
-                  {r[c.key] ?? "—"}
+                  {isInstant(r[c.key]) ? <Time iso={r[c.key] as string} /> : (r[c.key] ?? "—")}
                 </td>
               ))}
             </tr>

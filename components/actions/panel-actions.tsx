@@ -1,8 +1,10 @@
 "use client";
 import { useState } from "react";
 import {
+  cancelLongQueriesAction,
   cancelStaleDirectivesAction,
   killIdleTransactionsAction,
+  previewCancelLongQueriesAction,
   previewCancelStaleDirectivesAction,
   previewKillIdleTransactionsAction,
   previewResetCircuitAction,
@@ -10,6 +12,7 @@ import {
 } from "@/app/actions/recovery";
 import type { CheckId } from "@/lib/recovery/health/checks";
 import type { CheckResult } from "@/lib/recovery/health/checks/types";
+import { useIncidentRef } from "../incidents/use-incident-ref";
 import type { ActionClient } from "./action-dialog";
 import { ActionDialog } from "./action-dialog-lazy";
 
@@ -21,11 +24,13 @@ export const actionsByCheck: Partial<Record<CheckId, ActionClient>> = {
   circuit_breaker: { title: "Reset circuit", preview: previewResetCircuitAction, confirm: resetCircuitAction },
   directives_stale_pending: { title: "Cancel stale directives", preview: previewCancelStaleDirectivesAction, confirm: cancelStaleDirectivesAction },
   idle_transactions: { title: "Kill idle transactions", preview: previewKillIdleTransactionsAction, confirm: killIdleTransactionsAction },
+  db_connections: { title: "Cancel long-running queries", preview: previewCancelLongQueriesAction, confirm: cancelLongQueriesAction },
 };
 
 /** The recovery action for a panel, for roles that may act (the server checks again). */
 export function PanelActions({ check, canAct }: { check: CheckResult; canAct: boolean }) {
   const [open, setOpen] = useState(false);
+  const incidentRef = useIncidentRef(check.id, check.scenario);
   const action = actionsByCheck[check.id as CheckId];
   if (!action || !canAct) return null;
   const urgent = check.status === "critical" || check.status === "warn";
@@ -40,7 +45,7 @@ export function PanelActions({ check, canAct }: { check: CheckResult; canAct: bo
       >
         {action.title}
       </button>
-      <ActionDialog action={action} open={open} onClose={() => setOpen(false)} />
+      <ActionDialog action={action} open={open} onClose={() => setOpen(false)} incidentRef={incidentRef} />
     </>
   );
 }
@@ -48,13 +53,14 @@ export function PanelActions({ check, canAct }: { check: CheckResult; canAct: bo
 /** "Cancel" for one row of the stale-directives table. */
 export function CancelDirectiveButton({ id }: { id: string }) {
   const [open, setOpen] = useState(false);
+  const incidentRef = useIncidentRef("directives_stale_pending");
   const action = actionsByCheck.directives_stale_pending!;
   return (
     <>
       <button type="button" onClick={() => setOpen(true)} className="rounded border border-zinc-300 px-2 py-0.5 text-xs dark:border-zinc-700" aria-label={`Cancel directive ${id}`}>
         Cancel
       </button>
-      <ActionDialog action={{ ...action, title: `Cancel directive ${id}` }} params={{ ids: [id] }} open={open} onClose={() => setOpen(false)} />
+      <ActionDialog action={{ ...action, title: `Cancel directive ${id}` }} params={{ ids: [id] }} open={open} onClose={() => setOpen(false)} incidentRef={incidentRef} />
     </>
   );
 }

@@ -6,6 +6,7 @@ import type { RecoveryOutcome } from "@/lib/actions/recovery";
 import type { ActionResult } from "@/lib/actions/result";
 import { fetchJson } from "../data/fetch-json";
 import { ReauthDialog } from "../reauth-dialog";
+import { Time } from "../time";
 import { keys } from "../data/keys";
 
 type Approval = { id: string; action: string; requestedBy: string; mine: boolean; targetCount: number; reason: string; incidentRef: string | null; expiresAt: string };
@@ -39,7 +40,7 @@ export function PendingApprovals() {
         {data.map((a) => (
           <li key={a.id} data-testid={`approval-${a.id}`}>
             <span className="font-medium">{a.action}</span> on {a.targetCount} targets, requested by {a.requestedBy}: “{a.reason}”
-            {a.incidentRef ? ` (${a.incidentRef})` : ""} · expires {new Date(a.expiresAt).toLocaleTimeString()}
+            {a.incidentRef ? ` (${a.incidentRef})` : ""} · expires <Time iso={a.expiresAt} style="clock-seconds" />
             {!a.mine && (
               <button
                 type="button"

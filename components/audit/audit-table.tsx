@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { AuditListEntry } from "@/lib/db/queries/audit";
-import { LocalTime } from "./local-time";
+import { Time } from "../time";
 import { OutcomeBadge, OutcomeUnknownFlag } from "./outcome-badge";
 
 /** One page of audit entries, newest first; each row opens its detail (the filters ride along). */
@@ -50,26 +50,26 @@ export function AuditTable({ entries, query }: { entries: AuditListEntry[]; quer
                 </Link>
               </td>
               <td className="px-3 py-2">
-                <LocalTime iso={e.at} />
+                <Time iso={e.at} />
               </td>
               <td className="px-3 py-2" data-testid="actor">
-                {e.actorEmail ?? <span className="text-zinc-500">anonymous</span>}
-                {e.actorRole ? <span className="ml-1 text-xs text-zinc-500">({e.actorRole})</span> : null}
+                {e.actorEmail ?? <span className="text-zinc-600 dark:text-zinc-400">anonymous</span>}
+                {e.actorRole ? <span className="ml-1 text-xs text-zinc-600 dark:text-zinc-400">({e.actorRole})</span> : null}
               </td>
               <td className="px-3 py-2 font-mono text-xs" data-testid="action">
                 {e.action}
-                {e.phase !== "event" ? <span className="ml-1 font-sans text-zinc-500">· {e.phase}</span> : null}
+                {e.phase !== "event" ? <span className="ml-1 font-sans text-zinc-600 dark:text-zinc-400">· {e.phase}</span> : null}
               </td>
               <td className="px-3 py-2">
                 <div className="flex flex-wrap items-center gap-1">
                   <OutcomeBadge outcome={e.outcome} />
                   {e.outcomeUnknown ? <OutcomeUnknownFlag /> : null}
                   {e.resolution ? (
-                    <span className="text-xs text-zinc-500">
+                    <span className="text-xs text-zinc-600 dark:text-zinc-400">
                       → {e.resolution.outcome} (#{e.resolution.seq})
                     </span>
                   ) : null}
-                  {e.phase === "outcome" && e.intentSeq !== null ? <span className="text-xs text-zinc-500">of #{e.intentSeq}</span> : null}
+                  {e.phase === "outcome" && e.intentSeq !== null ? <span className="text-xs text-zinc-600 dark:text-zinc-400">of #{e.intentSeq}</span> : null}
                 </div>
               </td>
               <td className="max-w-xs truncate px-3 py-2" title={e.reason ?? undefined}>

@@ -2,7 +2,7 @@ import Link from "next/link";
 import type { AuditEntryView } from "@/lib/db/queries/audit";
 import { AUDIT_BODY_COLUMNS, auditBodyOf } from "@/lib/recovery/audit/hash";
 import { JsonView } from "./json-view";
-import { LocalTime } from "./local-time";
+import { Time } from "../time";
 import { OutcomeBadge, OutcomeUnknownFlag } from "./outcome-badge";
 
 type Obj = Record<string, unknown>;
@@ -44,7 +44,7 @@ function PerTarget({ value }: { value: unknown }) {
     <div className="space-y-1">
       {total > items.length ? <p className="text-xs text-zinc-600">Showing {items.length} of {total} targets (the entry records at most this many).</p> : null}
       {rows.length === 0 ? (
-        <p className="text-sm text-zinc-500">no targets</p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">no targets</p>
       ) : (
         <table className="w-full text-left text-sm">
           <thead className="text-xs text-zinc-600 dark:text-zinc-400">
@@ -87,7 +87,7 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
         <Fields
           rows={[
             ["Seq", <span key="s" className="font-mono">#{e.seq}</span>],
-            ["Time", <LocalTime key="t" iso={e.at} />],
+            ["Time", <Time key="t" iso={e.at} />],
             ["Actor", e.actorEmail ? `${e.actorEmail}${e.actorRole ? ` (${e.actorRole})` : ""}` : "anonymous"],
             ["Actor id", e.actorId],
             ["Action", <span key="a" className="font-mono">{e.action}</span>],
@@ -128,7 +128,7 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
             ["Message", text(detail?.message)],
             ["Error", detail?.error ? <span key="err" className="text-red-700 dark:text-red-300">{text(detail.error)}</span> : null],
             ["Duration", typeof detail?.durationMs === "number" ? `${detail.durationMs} ms` : null],
-            ["Signed in at", typeof detail?.authTime === "string" ? <LocalTime key="auth" iso={detail.authTime} /> : null],
+            ["Signed in at", typeof detail?.authTime === "string" ? <Time key="auth" iso={detail.authTime} /> : null],
           ]}
         />
       </Section>
@@ -181,7 +181,7 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
             ]}
           />
         ) : (
-          <p className="text-sm text-zinc-500">No request metadata (written by a script or the server itself).</p>
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">No request metadata (written by a script or the server itself).</p>
         )}
       </Section>
 

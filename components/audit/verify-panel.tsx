@@ -9,7 +9,7 @@ import { verifyAuditChainAction, type VerifyOutcome } from "@/app/audit/actions"
 import type { ActionResult } from "@/lib/actions/result";
 import { describeBreak, verificationHeadline } from "@/lib/recovery/audit/verification-summary";
 import type { Break } from "@/lib/recovery/audit/verify";
-import { LocalTime } from "./local-time";
+import { Time } from "../time";
 
 export type VerificationSummary = {
   seq: number;
@@ -72,7 +72,7 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
                   <span className="font-medium text-red-800 dark:text-red-300">✕ The last verification could not run</span>
                 )}{" "}
                 <span className="text-zinc-600 dark:text-zinc-400">
-                  · <LocalTime iso={last.at} /> by {last.by ?? "unknown"} ({last.via}) ·{" "}
+                  · <Time iso={last.at} /> by {last.by ?? "unknown"} ({last.via}) ·{" "}
                   <Link href={`/audit/${last.seq}`} className="underline">
                     #{last.seq}
                   </Link>
@@ -89,7 +89,7 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
             {" · "}
             {anchor ? (
               <>
-                latest anchor #{anchor.seq} at <LocalTime iso={anchor.anchoredAt} />
+                latest anchor #{anchor.seq} at <Time iso={anchor.anchoredAt} />
               </>
             ) : (
               "no anchor recorded yet"

@@ -6,6 +6,7 @@ import type { Plan } from "@/lib/recovery/automation/plan";
 import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { fetchJson, retryUnlessSignedOut } from "../data/fetch-json";
 import { keys } from "../data/keys";
+import { Time } from "../time";
 
 type Run = { id: number; policy: string; checkId: string; incidentId: number | null; mode: string; state: string; outcome: string | null; message: string; at: string };
 export type AutomationData = { generatedAt: string; canPause: boolean; plans: Plan[]; runs: Run[] };
@@ -81,7 +82,7 @@ export function PanelAutomation({ check, now }: { check: CheckResult; now: numbe
               <ul className="mt-1 space-y-0.5 text-xs text-zinc-700 dark:text-zinc-300" data-testid="automation-runs">
                 {runs.map((r) => (
                   <li key={r.id} data-state={r.state}>
-                    {new Date(r.at).toLocaleTimeString()}
+                    <Time iso={r.at} style="clock-seconds" />
                     {r.incidentId !== null ? ` (INC-${r.incidentId})` : ""}: {r.message}
                   </li>
                 ))}

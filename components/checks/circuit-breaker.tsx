@@ -1,5 +1,6 @@
 import type { CircuitBreakerDetail } from "@/lib/recovery/health/checks/circuit-breaker";
-import { formatDateTime, formatValue } from "../format";
+import { formatValue } from "../format";
+import { Time } from "../time";
 import { Facts } from "./parts";
 import type { CheckRenderer } from "./types";
 
@@ -10,8 +11,8 @@ export const circuitBreakerRenderer: CheckRenderer<CircuitBreakerDetail> = {
         items={[
           ["state", formatValue(d.state)],
           ["failures", formatValue(d.failures)],
-          ["opened at", d.openedAt ? <span suppressHydrationWarning>{formatDateTime(d.openedAt)}</span> : "—"],
-          ["last reset", d.lastResetAt ? <span suppressHydrationWarning>{formatDateTime(d.lastResetAt)}</span> : "—"],
+          ["opened at", d.openedAt ? <Time iso={d.openedAt} /> : "—"],
+          ["last reset", d.lastResetAt ? <Time iso={d.lastResetAt} /> : "—"],
           ["processing", formatValue(d.processing)],
         ]}
       />

@@ -1,7 +1,8 @@
 import type { StaleDirective } from "@/lib/db/queries/trading";
 import type { DirectivesStalePendingDetail } from "@/lib/recovery/health/checks/directives-stale-pending";
 import { CancelDirectiveButton } from "../actions/panel-actions";
-import { formatDateTime, formatValue } from "../format";
+import { formatValue } from "../format";
+import { Time } from "../time";
 import { age, Table } from "./parts";
 import type { CheckRenderer } from "./types";
 
@@ -22,7 +23,7 @@ export const directivesStalePendingRenderer: CheckRenderer<DirectivesStalePendin
           columns={[
             { label: "id", cell: (r) => r.id },
             { label: "symbol", cell: (r) => r.symbol ?? "—" },
-            { label: "created", cell: (r) => <span suppressHydrationWarning>{formatDateTime(r.createdAt)}</span> },
+            { label: "created", cell: (r) => <Time iso={r.createdAt} /> },
             { label: "pending for", cell: (r) => age(r.ageSeconds) },
             // A single directive can be cancelled from here (the same guarded action, narrowed to one id).
             ...(canAct ? [{ label: "action", cell: (r: StaleDirective) => <CancelDirectiveButton id={r.id} /> }] : []),

@@ -1,5 +1,6 @@
 import type { ExecutionsFailedDetail } from "@/lib/recovery/health/checks/executions-failed";
-import { formatDateTime, formatValue } from "../format";
+import { formatValue } from "../format";
+import { Time } from "../time";
 import { age, Table } from "./parts";
 import type { CheckRenderer } from "./types";
 
@@ -21,7 +22,7 @@ export const executionsFailedRenderer: CheckRenderer<ExecutionsFailedDetail> = {
             { label: "id", cell: (r) => r.id },
             { label: "directive", cell: (r) => r.directiveId ?? "—" },
             { label: "error", cell: (r) => r.error ?? "—", className: "max-w-64 whitespace-normal break-words" },
-            { label: "at", cell: (r) => <span suppressHydrationWarning>{formatDateTime(r.createdAt)}</span> },
+            { label: "at", cell: (r) => <Time iso={r.createdAt} /> },
             { label: "ago", cell: (r) => age(r.ageSeconds) },
           ]}
         />

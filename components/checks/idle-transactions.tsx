@@ -37,7 +37,7 @@ export const idleTransactionsRenderer: CheckRenderer<IdleTransactionsDetail> = {
             { label: "idle (state_change)", cell: (r) => age(r.idleSeconds) },
             { label: "since query_start", cell: (r) => age(r.querySeconds) },
             { label: "transaction age", cell: (r) => age(r.xactSeconds) },
-            ...shown("query", [{ label: "query", cell: (r: Session) => <code className="block max-w-80 truncate" title={r.query}>{r.query}</code> }]),
+            ...shown("query", [{ label: "query", cell: (r: Session) => <code className="block max-w-80 whitespace-pre-wrap break-all">{r.query}</code> }]),
             { label: "terminable", cell: (r) => (r.excluded ? `no (${r.excluded.replace(/_/g, " ")})` : "yes") },
           ]}
         />

@@ -1,5 +1,5 @@
 import type { WorkerRateLimitDetail } from "@/lib/recovery/health/checks/worker-rate-limit";
-import { formatDateTime } from "../format";
+import { Time } from "../time";
 import { age, Table } from "./parts";
 import type { CheckRenderer } from "./types";
 
@@ -19,7 +19,7 @@ export const workerRateLimitRenderer: CheckRenderer<WorkerRateLimitDetail> = {
           { label: "last answer", cell: (r) => (r.lastStatus === null ? (r.message ?? "—") : `HTTP ${r.lastStatus}`) },
           { label: `429s (${age(d.windowSeconds)})`, cell: (r) => r.rateLimitedInWindow },
           { label: "Retry-After", cell: (r) => (r.retryAfterSeconds === null ? "—" : `${r.retryAfterSeconds} s`) },
-          { label: "next probe", cell: (r) => (r.nextProbeAt ? <span suppressHydrationWarning>{formatDateTime(r.nextProbeAt)}</span> : "—") },
+          { label: "next probe", cell: (r) => (r.nextProbeAt ? <Time iso={r.nextProbeAt} /> : "—") },
           { label: "url", cell: (r) => <code>{r.url}</code> },
         ]}
       />

@@ -7,6 +7,7 @@ import { fetchJson } from "../data/fetch-json";
 import { keys } from "../data/keys";
 import { Link } from "../deferred-link";
 import { clientOnly } from "../lazy";
+import { Time } from "../time";
 import { useNow } from "../use-now";
 
 // Only on-call with an open incident use these: their code loads after the first paint.
@@ -58,18 +59,23 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
                 </Link>{" "}
                 {i.scenarioTitle}
               </h2>
-              <span className="font-mono text-2xl font-bold tabular-nums" aria-label={`elapsed ${formatDuration(elapsed)}`}>
+              <span className="font-mono text-2xl font-bold tabular-nums" aria-label={`elapsed ${formatDuration(elapsed)}`} suppressHydrationWarning>
                 {formatClock(elapsed)}
               </span>
             </div>
             <p className="mt-1 text-sm">
-              Runbook scenario {i.scenario} · started {new Date(i.startedAt).toLocaleTimeString()}
+              Runbook scenario {i.scenario} · started <Time iso={i.startedAt} style="clock-seconds" />
               {i.acknowledgedBy ? ` · acknowledged by ${i.acknowledgedBy}` : " · not acknowledged"}
               {i.commander ? ` · commander ${i.commander}` : ""}
             </p>
             <p className="mt-2 font-semibold" data-testid="incident-level">
               Level {i.currentLevel}: {i.asks.replace(/^L\d: /, "")}
-              {toNext !== null && <span className="font-normal"> · L{i.currentLevel + 1} in {formatDuration(toNext)}</span>}
+              {toNext !== null && (
+                <span className="font-normal" suppressHydrationWarning>
+                  {" "}
+                  · L{i.currentLevel + 1} in {formatDuration(toNext)}
+                </span>
+              )}
             </p>
             <IncidentAutomation incidentId={i.id} now={now} />
             {i.currentLevel === 3 && !data.haltConfigured && (
@@ -89,12 +95,27 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
                 )}
               </p>
             )}
-            <div className="mt-2 flex flex-wrap gap-2">
+            {/* At L3 the runbook asks to halt trading: it comes first and stands out. */}
+            {canAct && data.haltConfigured && i.currentLevel === 3 && (
+              <div className="mt-2">
+                <HaltTradingButton incidentRef={i.ref} prominent />
+              </div>
+            )}
+            <div className="mt-2 flex flex-wrap items-start gap-2">
               {canManage && !i.acknowledgedAt && <AcknowledgeButton incidentId={i.id} />}
-              {canAct && data.haltConfigured && <HaltTradingButton incidentRef={i.ref} />}
               <Link href={`/incidents/${i.id}`} className="rounded-md border border-zinc-400 px-3 py-1 text-sm">
                 Timeline and runbook
               </Link>
+              {/* Before L3 halting is not what the runbook asks: kept apart, behind a secondary control. */}
+              {canAct && data.haltConfigured && i.currentLevel < 3 && (
+                <details className="ml-auto text-sm" data-testid="more-actions">
+                  <summary className="cursor-pointer rounded-md px-2 py-1 underline">More actions</summary>
+                  <div className="mt-1 space-y-1 rounded-md border border-zinc-300 bg-white p-2 dark:border-zinc-600 dark:bg-zinc-900">
+                    <p className="max-w-xs text-xs">The runbook halts trading at level 3. Before that, a second on-call must approve.</p>
+                    <HaltTradingButton incidentRef={i.ref} prominent={false} />
+                  </div>
+                </details>
+              )}
             </div>
           </section>
         );

@@ -31,7 +31,7 @@ export function PanelRunbook({ check, canAct }: { check: CheckResult; canAct: bo
         Runbook {scenario}: {runbook.titles[scenario]}
       </summary>
       <div className="mt-2">
-        <RunbookSteps steps={steps} done={done} canAct={canAct} incidentRef={incident?.ref} panelCheckId={check.id} />
+        <RunbookSteps steps={steps} done={done} canAct={canAct} incidentRef={incident?.ref} panelCheckId={check.id} links={runbook.links[scenario]} />
         {contacts.map((c) => (
           <p key={c.key} className="mt-1 text-xs">
             {c.role}: {c.set ? [c.name, c.phone, c.email].filter(Boolean).join(" · ") : <span className="font-semibold text-red-700 dark:text-red-300">not set ({c.problem})</span>}

@@ -1,7 +1,7 @@
 "use client";
 import { createContext, useContext } from "react";
 import type { Contact } from "@/lib/recovery/incidents/contacts";
-import type { RenderedStep } from "@/lib/recovery/runbook/model";
+import type { RenderedStep, RunbookLink } from "@/lib/recovery/runbook/model";
 
 /**
  * The runbook as the server rendered it (commands filled in from configuration), the contacts per
@@ -12,6 +12,8 @@ export type RunbookData = {
   titles: Record<number, string>;
   contacts: Record<number, Contact[]>;
   byCheck: Record<string, number>;
+  /** Configured links per scenario (logs, the Cloudflare dashboard, broker status). */
+  links: Record<number, RunbookLink[]>;
   version: string;
 };
 

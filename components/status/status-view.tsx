@@ -2,7 +2,8 @@
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
 import type { StatusDto, StatusLevel } from "@/lib/recovery/health/status";
-import { describeDuration, describeSince } from "./describe";
+import { Time } from "../time";
+import { describeDuration } from "./describe";
 import { SignedOutError } from "../data/fetch-json";
 import { useNow } from "../use-now";
 import { useStatus } from "./status-query";
@@ -45,9 +46,6 @@ function Chip({ level }: { level: StatusLevel }) {
   );
 }
 
-function clock(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(Date.parse(iso));
-}
 
 /**
  * The stakeholder status page: one sentence at the top, one line per area, the time of the last
@@ -79,7 +77,7 @@ export function StatusView({ initial }: { initial: StatusDto }) {
         </h1>
         {overall.since ? (
           <p className="mt-2 text-base" data-testid="status-since" suppressHydrationWarning>
-            {capitalizeFirst(describeSince(overall.since, now))}
+            Since <Time iso={overall.since} style="clock" /> ({describeDuration(Math.max(0, now - Date.parse(overall.since)))})
           </p>
         ) : null}
         {incident ? (
@@ -92,7 +90,7 @@ export function StatusView({ initial }: { initial: StatusDto }) {
             {incident.publicNotes.map((n) => (
               <li key={n.at}>
                 <span className="text-zinc-500 dark:text-zinc-400" suppressHydrationWarning>
-                  {new Date(n.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}
+                  <Time iso={n.at} style="clock" />
                 </span>{" "}
                 {n.text}
               </li>
@@ -115,7 +113,7 @@ export function StatusView({ initial }: { initial: StatusDto }) {
                   {a.since ? (
                     <span className="text-zinc-500 dark:text-zinc-400" suppressHydrationWarning>
                       {" "}
-                      · {describeSince(a.since, now)}
+                      · since <Time iso={a.since} style="clock" /> ({describeDuration(Math.max(0, now - Date.parse(a.since)))})
                     </span>
                   ) : null}
                 </p>
@@ -127,15 +125,11 @@ export function StatusView({ initial }: { initial: StatusDto }) {
       </section>
 
       <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="status-updated" suppressHydrationWarning>
-        Last updated at {clock(data.generatedAt)} ({ageSeconds < 5 ? "just now" : `${ageSeconds} s ago`}); this page refreshes by itself.
+        Last updated at <Time iso={data.generatedAt} style="clock-seconds" /> ({ageSeconds < 5 ? "just now" : `${ageSeconds} s ago`}); this page refreshes by itself.
       </p>
       <p aria-live="polite" className="min-h-5 text-sm text-amber-800 dark:text-amber-300" data-testid="status-refresh-error">
         {isError && !(error instanceof SignedOutError) ? "Cannot reach the console right now; showing the last known status." : ""}
       </p>
     </div>
   );
-}
-
-function capitalizeFirst(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

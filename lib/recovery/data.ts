@@ -15,9 +15,11 @@ import { cache } from "react";
 import type { AuditFilters, AuditPage } from "./audit/filters.ts";
 import { anchorFilePath, anchoringStatus, readLatestAnchorCached } from "./audit/anchors.ts";
 import { exportAudit, type ExportFormat } from "./audit/export.ts";
-import { requirePermission, type Actor } from "./access/authz.ts";
+import { requirePermission, statusIsPublic, type Actor } from "./access/authz.ts";
 import { loadContacts } from "./incidents/contacts.ts";
-import { currentIncidents, statusIncident } from "./incidents/view.ts";
+import { currentIncidents, PLAIN, statusIncident, viewIncident } from "./incidents/view.ts";
+import { env } from "../env.ts";
+import { statusFeed } from "./health/status-feed.ts";
 import { can, type Permission } from "./access/permissions.ts";
 import { redactChecks } from "./access/redact.ts";
 import { healthMonitor, monitoredChecks } from "./health/snapshot.ts";
@@ -26,7 +28,7 @@ import { listUsers } from "./access/users.ts";
 import type { RequestMeta } from "./audit/writer.ts";
 import { listPendingApprovals } from "../db/queries/actions.ts";
 import { getAuditEntry, getGenesis, getHead, getLatestVerification, listAuditEntries, listAuditFacets } from "../db/queries/audit.ts";
-import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents, listIncidents } from "../db/queries/incidents.ts";
+import { getDeliveries, getIncident, getIncidentActions, getIncidentEvents, listIncidents, listStatusFeedEvents } from "../db/queries/incidents.ts";
 import { getRunbookVersions, listRunbookVersions, runbookUpdatedSince } from "../db/queries/runbook.ts";
 import { runbookState } from "./runbook/source.ts";
 import { orNullAfter } from "../time.ts";
@@ -78,10 +80,22 @@ export async function readAuditAnchoring(caller: Caller = {}) {
 
 /** The stakeholders' reduced status (lib/recovery/health/status.ts): no checks, no SQL, no hosts. */
 export async function readStatus(caller: Caller = {}) {
-  await authorized("status.read", caller);
+  if (!statusIsPublic()) await authorized("status.read", caller);
   const monitor = healthMonitor();
   const [snapshot, incident] = await Promise.all([monitor.get(), orNullAfter(statusIncident(), INCIDENT_WAIT_MS)]);
   return buildStatus(snapshot, { history: (id) => monitor.historyOf(id), incident, checks: monitoredChecks() });
+}
+
+/**
+ * The status as an Atom feed (lib/recovery/status-feed.ts): incidents opening, escalating and
+ * resolving, and the public notes, in plain words. Same access as readStatus.
+ */
+export async function readStatusFeed(requestOrigin: string, caller: Caller = {}) {
+  const status = await readStatus(caller);
+  const events = await listStatusFeedEvents({ limit: 50 });
+  const e = env();
+  const origin = e.CONSOLE_PUBLIC_URL || process.env.AUTH_URL || requestOrigin;
+  return statusFeed({ origin, status, events, plain: (n) => PLAIN[n] ?? "a trading system problem" });
 }
 
 /** The emergency contacts (names and numbers: personal data, so behind health.read like the runbook). */
@@ -123,6 +137,36 @@ export async function readOpenIncidentsOrNull(caller: Caller = {}) {
 export async function readIncidents(caller: Caller = {}) {
   await authorized("incidents.read", caller);
   return listIncidents({ limit: 200 });
+}
+
+/** What the incident page keeps live: the incident's status and level now (issue 18, point 9). */
+export type IncidentNow = {
+  generatedAt: string;
+  incident: { id: number; ref: string; status: "open" | "resolved"; currentLevel: 1 | 2 | 3; asks: string; nextLevelInMs: number | null; resolvedAt: string | null; acknowledgedBy: string | null; commander: string | null; checkIds: string[] };
+};
+
+export async function readIncidentNow(id: number, caller: Caller = {}): Promise<IncidentNow | null> {
+  await authorized("incidents.read", caller);
+  if (!Number.isSafeInteger(id) || id <= 0) return null;
+  const incident = await getIncident({ id });
+  if (!incident) return null;
+  const now = Date.now();
+  const v = viewIncident(incident, now, { withContacts: false });
+  return {
+    generatedAt: new Date(now).toISOString(),
+    incident: {
+      id: v.id,
+      ref: v.ref,
+      status: v.status,
+      currentLevel: v.currentLevel,
+      asks: v.asks,
+      nextLevelInMs: v.nextLevelInMs,
+      resolvedAt: v.resolvedAt,
+      acknowledgedBy: v.acknowledgedBy,
+      commander: v.commander,
+      checkIds: v.checkIds,
+    },
+  };
 }
 
 /**

@@ -57,7 +57,7 @@ async function previewFor<T, P>(def: ActionDefinition<T, P>, a: Actor, params: u
 }
 
 function confirmInput(p: PreviewView, extra: Record<string, unknown> = {}) {
-  return { previewToken: p.token, reason: "Backlog after the director outage, per runbook", confirmation: String(p.count), idempotencyKey: randomUUID(), ...extra };
+  return { previewToken: p.token, reason: "Backlog after the director outage, per runbook", confirmation: p.confirmWord ?? String(p.count), idempotencyKey: randomUUID(), ...extra };
 }
 
 async function auditSince(seq: number) {
@@ -806,6 +806,17 @@ describe("halt trading (runbook level 3)", () => {
     expect(p.needsApproval).toBe(true);
     const state = await confirmAction(haltTrading, confirmInput(p), ctxFor(actor("oncall", "henry")));
     expect(state).toMatchObject({ ok: true, status: "approval_required" });
+    expect(director.processing).toBe(true);
+  });
+
+  it("is confirmed by typing the words HALT TRADING, not the count", async () => {
+    await store`insert into console.incidents (scenario, title, started_at, check_ids) values (2, 'stuck', now() - interval '31 minutes', '["circuit_breaker"]')`;
+    const p = await previewFor(haltTrading, actor("oncall", "ivy"));
+    expect(p).toMatchObject({ count: 1, confirmWord: "HALT TRADING" });
+    for (const typed of ["1", "halt", "HALT"]) {
+      const state = await confirmAction(haltTrading, confirmInput(p, { confirmation: typed }), ctxFor(actor("oncall", "ivy")));
+      expect(state, typed).toMatchObject({ ok: false, code: "guard.confirmation", errors: { confirmation: ["Type HALT TRADING to confirm."] } });
+    }
     expect(director.processing).toBe(true);
   });
 

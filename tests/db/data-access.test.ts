@@ -30,11 +30,13 @@ const PERMISSION: Record<DataFunction, Permission> = {
   readMetricsInput: "health.read",
   readAuditAnchoring: "health.read",
   readStatus: "status.read",
+  readStatusFeed: "status.read",
   readContacts: "health.read",
   readOpenIncidents: "health.read",
   readOpenIncidentsOrNull: "health.read",
   readIncidents: "incidents.read",
   readIncident: "incidents.read",
+  readIncidentNow: "incidents.read",
   readPendingApprovals: "actions.approve",
   readAuditEntries: "audit.read",
   readAuditEntry: "audit.read",
@@ -53,6 +55,8 @@ const PERMISSION: Record<DataFunction, Permission> = {
 /** Arguments before the caller, for the functions that take some. */
 const ARGS: Partial<Record<DataFunction, unknown[]>> = {
   readIncident: [1],
+  readStatusFeed: ["http://localhost"],
+  readIncidentNow: [1],
   readAuditEntries: [{ filters: {}, page: { limit: 10 } }],
   readAuditEntry: [1],
   readAuditExport: [{ filters: {}, format: "csv", request: {} }],

@@ -148,3 +148,29 @@ describe("ea_heartbeat (runbook scenario 5)", () => {
     }
   });
 });
+
+describe("start-up warm-up (CHECK_WARMUP_SECONDS, issue 18 point 6)", () => {
+  afterAll(() => withEnv({ CHECK_WARMUP_SECONDS: "0" }));
+
+  it("is pending, not critical, while no heartbeat has arrived since the process started; critical after the window", async () => {
+    await withEnv({ CHECK_WARMUP_SECONDS: "3600" });
+    expect(await run()).toMatchObject({ status: "unknown", pending: { until: expect.any(String) }, summary: expect.stringMatching(/^Starting up: waiting for the first EA heartbeat/) });
+    // A heartbeat from before the restart (older than this process) is no data since the start.
+    expect((await beat({ instance: "ea-primary", role: "primary" })).status).toBe(200);
+    await silence("ea-primary", Math.ceil(process.uptime()) + 120);
+    expect(await run()).toMatchObject({ status: "unknown", pending: expect.anything() });
+    // The window over: the silence is real.
+    await withEnv({ CHECK_WARMUP_SECONDS: "0" });
+    const after = await run();
+    expect(after.status).toBe("critical");
+    expect(after).not.toHaveProperty("pending");
+  });
+
+  it("reads normally as soon as a heartbeat arrives", async () => {
+    await withEnv({ CHECK_WARMUP_SECONDS: "3600" });
+    expect((await beat({ instance: "ea-primary", role: "primary" })).status).toBe(200);
+    const r = await run();
+    expect(r.status).toBe("ok");
+    expect(r).not.toHaveProperty("pending");
+  });
+});

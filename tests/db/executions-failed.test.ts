@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeStores } from "@/lib/db/client";
 import { executionsFailed } from "@/lib/recovery/health/checks/executions-failed";
+import { buildStatus } from "@/lib/recovery/health/status";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 let sql: Sql;
@@ -70,5 +71,43 @@ describe("executions_failed (runbook query 'Failed executions')", () => {
     const rows = reading.detail.executions as { ageSeconds: number }[];
     expect(rows).toHaveLength(50);
     expect(rows[0]!.ageSeconds).toBeLessThan(rows[49]!.ageSeconds);
+  });
+});
+
+describe("a healthy world is green (issue 18 point 7)", () => {
+  afterAll(() => withEnv({ EXECUTIONS_FAILED_WARN: undefined, EXECUTIONS_FAILED_CRITICAL: "5" }));
+
+  /** The status page's execution area and headline, built from this check's real reading. */
+  async function statusFrom() {
+    const reading = await run();
+    const now = new Date().toISOString();
+    const snapshot = { generatedAt: now, refreshSeconds: 5, checks: [{ id: "executions_failed", title: "Failed executions", scenario: null, observedAt: now, durationMs: 1, ...reading, detail: reading.detail as Record<string, unknown> }] };
+    const dto = buildStatus(snapshot, { checks: [executionsFailed] });
+    return { reading, area: dto.areas.find((a) => a.id === "execution")!, overall: dto.overall };
+  }
+
+  it("reads the broker's normal rejects as ok below EXECUTIONS_FAILED_WARN, and the status page says operating normally", async () => {
+    await withEnv({ EXECUTIONS_FAILED_WARN: "150", EXECUTIONS_FAILED_CRITICAL: "200" });
+    // The demo's normal hour: about 5 % of 1800 executions rejected.
+    await sql`insert into execution_events (status, error, created_at) select 'failed', 'TRADE_RETCODE_REJECT', now() - make_interval(secs => s * 30) from generate_series(1, 90) s`;
+    const { reading, area, overall } = await statusFrom();
+    expect(reading).toMatchObject({ status: "ok", value: 90, threshold: "warn from 150, critical from 200 in the last hour" });
+    expect(area).toMatchObject({ level: "operational", summary: "Orders are reaching the broker" });
+    expect(overall).toMatchObject({ level: "operational", headline: "Trading systems: operating normally" });
+  });
+
+  it("says orders are rejected, not delayed, when failures pass the warning", async () => {
+    await withEnv({ EXECUTIONS_FAILED_WARN: "3", EXECUTIONS_FAILED_CRITICAL: "200" });
+    await insert([["failed", 1, "TRADE_RETCODE_REJECT"], ["failed", 2], ["failed", 3]]);
+    const { reading, area, overall } = await statusFrom();
+    expect(reading.status).toBe("warn");
+    expect(area).toMatchObject({ level: "degraded", summary: "Some orders rejected by the broker" });
+    expect(overall.headline).toBe("Degraded: some orders rejected by the broker");
+    expect(JSON.stringify(area)).not.toMatch(/delayed/);
+  });
+
+  it("refuses a critical level below the warning", async () => {
+    const { parseEnv } = await import("@/lib/env");
+    expect(() => parseEnv({ EXECUTIONS_FAILED_WARN: "10", EXECUTIONS_FAILED_CRITICAL: "5" })).toThrow(/EXECUTIONS_FAILED_CRITICAL: must be at least EXECUTIONS_FAILED_WARN/);
   });
 });

@@ -86,7 +86,9 @@ describe("GET /api/health", () => {
   // the e2e suite covers them against the running server.)
   it("refuses a wrong bearer token with 401, before evaluating anything", async () => {
     for (const handler of [getHealth, getHistory, getMetrics]) {
-      expect((await handler(request("/api/x", "wrong-token-wrong-token"), {})).status).toBe(401);
+      const res = await handler(request("/api/x", "wrong-token-wrong-token"), {});
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
     }
     expect(healthMonitor().evaluations).toBe(0);
   });
@@ -179,7 +181,7 @@ describe("least data for the API token", () => {
       // The shared snapshot has it: the token's answer was cut, not the evaluation.
       expect(JSON.stringify(await healthMonitor().get())).toContain(MARKER);
       const metrics = await (await getMetrics(request("/api/metrics"), {})).text();
-      expect(metrics).toContain('recovery_console_check_value{check="idle_transactions",unit="session"} 1');
+      expect(metrics).toContain('recovery_console_check_value{check="idle_transactions",unit="sessions"} 1');
       expect(metrics).not.toContain(MARKER);
       expect(metrics).not.toMatch(/127\.0\.0\.1|usename/);
     } finally {

@@ -117,16 +117,23 @@ describe("the incident evaluator", () => {
     }
   });
 
-  it("drafts a report holding the actions taken during the incident", async () => {
+  it("drafts a report holding the actions that carry the incident's reference, and only those", async () => {
     const clock = { now: Date.now() };
     const ev = evaluatorAt(clock);
     try {
       await ev.tick();
       const [{ id }] = await store<[{ id: string }]>`select id from console.incidents`;
-      const intent = await appendAudit({ actor: oncall, action: "circuit.reset", phase: "intent", outcome: "pending", reason: "circuit open since 14:02" });
-      await appendAudit({ actor: oncall, action: "circuit.reset", phase: "outcome", intentSeq: intent.seq, outcome: "succeeded", reason: "circuit open since 14:02", detail: { message: "Circuit reset: open → closed." } });
+      const incidentRef = `INC-${id}`;
+      const intent = await appendAudit({ actor: oncall, action: "circuit.reset", phase: "intent", outcome: "pending", reason: "circuit open since 14:02", incidentRef });
+      await appendAudit({ actor: oncall, action: "circuit.reset", phase: "outcome", intentSeq: intent.seq, outcome: "succeeded", reason: "circuit open since 14:02", incidentRef, detail: { message: "Circuit reset: open → closed." } });
+      // During the incident, but not for it: no reference, so not part of it (no matching by time).
+      const other = await appendAudit({ actor: oncall, action: "sessions.terminate_idle", phase: "intent", outcome: "pending", reason: "unrelated housekeeping" });
+      await appendAudit({ actor: oncall, action: "sessions.terminate_idle", phase: "outcome", intentSeq: other.seq, outcome: "succeeded", reason: "unrelated housekeeping", detail: { message: "Terminated 1." } });
       const incident = (await getIncident({ id: Number(id) }))!;
-      const report = draftReport({ incident, events: await getIncidentEvents({ id: incident.id }), actions: await getIncidentActions({ incident }), deliveries: [], now: Date.now() });
+      const actions = await getIncidentActions({ incident });
+      // The incident's own entries (incident.open) are on its timeline from its events: not repeated.
+      expect(actions.map((a) => a.action)).toEqual(["circuit.reset"]);
+      const report = draftReport({ incident, events: await getIncidentEvents({ id: incident.id }), actions, deliveries: [], now: Date.now() });
       expect(report).toContain(`# Incident report: INC-${id}`);
       expect(report).toMatch(/\| circuit\.reset \| succeeded \| oncall@example\.com \| Circuit reset: open → closed\. \|/);
       expect(report).toContain("- [ ] Write incident report");

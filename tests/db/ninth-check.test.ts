@@ -93,7 +93,7 @@ describe("a ninth check, registered with one line", () => {
     const res = await getMetrics(request("/api/metrics"), {});
     expect(res.status).toBe(200);
     const text = await res.text();
-    expect(text).toContain('recovery_console_check_status{check="ninth_check",scenario=""} 2');
+    expect(text).toContain('recovery_console_check_status{check="ninth_check"} 2');
     expect(text).toContain('recovery_console_check_state{check="ninth_check",state="critical"} 1');
     expect(text).toContain('recovery_console_check_value{check="ninth_check",unit="jobs"} 7');
   });

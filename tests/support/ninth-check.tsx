@@ -12,6 +12,7 @@ export type NinthCheckDetail = { backlog: number; limit: number; oldestJob: stri
 export const ninthCheck: CheckModule<"ninth_check", NinthCheckDetail> = {
   id: "ninth_check",
   title: "Report queue backlog",
+  metricUnit: "jobs",
   scenario: null,
   area: "execution",
   actions: [],

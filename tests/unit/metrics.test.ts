@@ -11,6 +11,7 @@ function check(over: Partial<CheckResult>): CheckResult {
     status: "ok",
     value: 15,
     unit: "signals",
+    metricUnit: "signals",
     summary: "",
     threshold: "",
     detail: {},
@@ -69,6 +70,30 @@ describe("Prometheus metrics", () => {
     expect(lines).toContain('recovery_console_check_observed_timestamp_seconds{check="signals_recent"} 1795815618');
     expect(lines).toContain("recovery_console_snapshot_timestamp_seconds 1795815618.5");
     expect(lines).toContain("recovery_console_health_evaluations_total 42");
+  });
+
+  it("keeps the unit label of a check the same whatever its value (1 directive, 2 directives)", () => {
+    const render = (value: number) =>
+      renderMetrics(
+        { ...snapshot, checks: [check({ id: "directives_stale_pending", scenario: 2, value, unit: value === 1 ? "directive" : "directives", metricUnit: "directives" })] },
+        { evaluations: 1 },
+      );
+    const valueLine = (t: string) => t.split("\n").find((l) => l.startsWith("recovery_console_check_value{"));
+    expect(valueLine(render(1))).toBe('recovery_console_check_value{check="directives_stale_pending",unit="directives"} 1');
+    expect(valueLine(render(2))).toBe('recovery_console_check_value{check="directives_stale_pending",unit="directives"} 2');
+  });
+
+  it("writes no empty label (no scenario, no unit)", () => {
+    const t = renderMetrics({ ...snapshot, checks: [check({ id: "executions_failed", scenario: null, metricUnit: "" })] }, { evaluations: 1 });
+    expect(t).not.toMatch(/=""/);
+    expect(t.split("\n")).toContain('recovery_console_check_status{check="executions_failed"} 0');
+    expect(t.split("\n")).toContain('recovery_console_check_value{check="executions_failed"} 15');
+    expect(text).not.toMatch(/=""/);
+  });
+
+  it("declares a fixed unit word for every registered check", async () => {
+    const { checks } = await import("@/lib/recovery/health/checks");
+    for (const c of checks) expect(typeof c.metricUnit, c.id).toBe("string");
   });
 
   it("exports the audit anchorer's refusals (issue 11 point 3)", () => {

@@ -2,6 +2,7 @@
 import { useActionState, useCallback, useEffect, useRef, useState } from "react";
 import { useFormStatus } from "react-dom";
 import { ReauthDialog } from "@/components/reauth-dialog";
+import { Time } from "@/components/time";
 import type { UserSummary } from "@/lib/recovery/access/users";
 import type { ActionResult } from "@/lib/actions/result";
 import { addUserAction, resetPasswordAction, setDisabledAction, setRoleAction } from "./actions";
@@ -93,13 +94,13 @@ function AddUser({ roles, ssoEnabled }: { roles: string[]; ssoEnabled: boolean }
         </div>
         <div>
           <label htmlFor="add-password" className="block text-sm font-medium">
-            Password {ssoEnabled ? <span className="font-normal text-zinc-500">(leave empty for single sign-on only)</span> : null}
+            Password {ssoEnabled ? <span className="font-normal text-zinc-600 dark:text-zinc-400">(leave empty for single sign-on only)</span> : null}
           </label>
           <input id="add-password" name="password" type="password" autoComplete="new-password" minLength={12} className={input} aria-describedby="add-password-error" />
           <FieldError state={state} name="password" id="add-password-error" />
         </div>
         <div className="sm:pt-5">
-          <Submit className="rounded-md bg-sky-600 px-3 py-1.5 font-medium text-white hover:bg-sky-700 disabled:opacity-60">Add user</Submit>
+          <Submit className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800 disabled:opacity-60">Add user</Submit>
         </div>
       </form>
       <Message state={state} />
@@ -213,7 +214,7 @@ export function UsersAdmin({ users, self, roles, ssoEnabled }: { users: UserSumm
               <tr key={u.id} data-testid={`user-${u.email}`} data-disabled={u.disabled ? "true" : "false"} data-role={u.role} className={u.disabled ? "opacity-60" : ""}>
                 <td className="p-2 font-medium">
                   {u.email}
-                  {u.email === self ? <span className="ml-1 text-xs text-zinc-500">(you)</span> : null}
+                  {u.email === self ? <span className="ml-1 text-xs text-zinc-600 dark:text-zinc-400">(you)</span> : null}
                   {u.disabled ? <span className="ml-1 rounded bg-zinc-200 px-1 text-xs dark:bg-zinc-700">disabled</span> : null}
                 </td>
                 <td className="p-2">
@@ -221,7 +222,7 @@ export function UsersAdmin({ users, self, roles, ssoEnabled }: { users: UserSumm
                 </td>
                 <td className="p-2 text-xs">{[u.hasPassword ? "password" : null, u.sso ? "SSO" : null].filter(Boolean).join(" + ") || "none"}</td>
                 <td className="p-2 text-xs" suppressHydrationWarning>
-                  {u.lastLoginAt ? new Date(u.lastLoginAt).toLocaleString() : "never"}
+                  {u.lastLoginAt ? <Time iso={u.lastLoginAt} /> : "never"}
                 </td>
                 <td className="p-2">
                   <DisableForm user={u} self={u.email === self} />

@@ -1,13 +1,25 @@
-import { withPermission } from "@/lib/recovery/access/authz";
+import { AuthzError, authzErrorResponse, statusIsPublic, withPermission } from "@/lib/recovery/access/authz";
 import { readStatus } from "@/lib/recovery/data";
 
 export const dynamic = "force-dynamic";
 
+async function answer(request: Request): Promise<Response> {
+  return Response.json(await readStatus({ request }), { headers: { "Cache-Control": "no-store" } });
+}
+
+const signedIn = withPermission("status.read", answer);
+
 /**
  * The stakeholder status: a reduced DTO built here, on the server, from the shared snapshot
- * (lib/recovery/health/status.ts). Any signed-in role (status.read); the full snapshot stays behind
- * /api/health.
+ * (lib/recovery/health/status.ts). Any signed-in role (status.read), or anyone when
+ * STATUS_PUBLIC=1; the full snapshot stays behind /api/health.
  */
-export const GET = withPermission("status.read", async (request) => {
-  return Response.json(await readStatus({ request }), { headers: { "Cache-Control": "no-store" } });
-});
+export async function GET(request: Request, _ctx: unknown = {}): Promise<Response> {
+  if (!statusIsPublic()) return signedIn(request, {});
+  try {
+    return await answer(request);
+  } catch (err) {
+    if (err instanceof AuthzError) return authzErrorResponse(err);
+    throw err;
+  }
+}

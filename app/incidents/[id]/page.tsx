@@ -4,16 +4,17 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { AppHeader } from "@/components/app-header";
 import { ChecklistControls, CommanderForm, AcknowledgeButton, NoteForm } from "@/components/incidents/incident-controls";
+import { IncidentLive } from "@/components/incidents/incident-live";
 import { Providers } from "@/components/providers";
+import { Time } from "@/components/time";
 import { RunbookSteps } from "@/components/runbook/runbook-steps";
 import { env } from "@/lib/env";
 import { requirePageActor } from "@/lib/recovery/access/authz";
-import { readContacts, readIncident } from "@/lib/recovery/data";
-import { formatDuration, LEVEL_ASKS } from "@/lib/recovery/incidents/escalation";
+import { readContacts, readHealth, readIncident, readIncidentNow } from "@/lib/recovery/data";
+import { formatDuration } from "@/lib/recovery/incidents/escalation";
 import { describeEvent, describeRunbookVersion, effectiveChecklist, incidentTimes } from "@/lib/recovery/incidents/report";
-import { viewIncident } from "@/lib/recovery/incidents/view";
 import { can } from "@/lib/recovery/access/permissions";
-import { postIncidentChecklist, renderSteps, runbookConfig, scenarioByNumber } from "@/lib/recovery/runbook/model";
+import { postIncidentChecklist, renderSteps, runbookConfig, runbookLinks, scenarioByNumber } from "@/lib/recovery/runbook/model";
 
 export const dynamic = "force-dynamic";
 
@@ -21,11 +22,7 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
   return { title: `INC-${(await params).id}` };
 }
 
-const time = (iso: string) => (
-  <time dateTime={iso} title={iso}>
-    {iso.replace("T", " ").slice(0, 19)} UTC
-  </time>
-);
+const time = (iso: string) => <Time iso={iso} />;
 
 export default async function IncidentPage({ params }: { params: Promise<{ id: string }> }) {
   const id = Number((await params).id);
@@ -34,7 +31,6 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   if (!found) notFound();
   const { incident, events, actions, deliveries, scenarios, runbookVersion, runbookUpdated } = found;
   const now = requestTime();
-  const view = viewIncident(incident, now, { withContacts: true });
   const times = incidentTimes(incident, now);
   const scenario = scenarioByNumber(scenarios, incident.scenario);
   const e = env();
@@ -42,7 +38,8 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   const done = new Set(actions.filter((a) => a.phase === "outcome" && (a.outcome === "succeeded" || a.outcome === "partial")).map((a) => a.action));
   const canManage = can(actor.role, "incidents.manage");
   const canAct = can(actor.role, "actions.execute");
-  const contacts = await readContacts();
+  const [contacts, health, live] = await Promise.all([readContacts(), readHealth(), readIncidentNow(id)]);
+  if (!live) notFound();
   const failing = deliveries.filter((d) => d.status === "gave_up");
 
   // One timeline: the incident's own events and the actions from the audit log.
@@ -56,7 +53,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
       <AppHeader actor={actor} />
       <main className="mx-auto max-w-6xl space-y-6 p-4">
         <header>
-          <p className="text-sm text-zinc-500">
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">
             <Link href="/incidents" className="underline">
               Incidents
             </Link>{" "}
@@ -65,23 +62,17 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           <h1 className="text-xl font-semibold">
             {incident.ref}: {incident.title}
           </h1>
-          <p className="mt-1" data-testid="incident-status">
-            {incident.status === "open" ? (
-              <span className="font-semibold text-red-700 dark:text-red-300">Open, level {view.currentLevel}: {LEVEL_ASKS[view.currentLevel].replace(/^L\d: /, "")}</span>
-            ) : (
-              <span className="font-semibold text-green-700 dark:text-green-300">Resolved after {formatDuration(times.durationMs)}</span>
-            )}
-          </p>
+          <IncidentLive initial={live} initialHealth={health} resolvedText={incident.status === "resolved" ? `Resolved after ${formatDuration(times.durationMs)}` : "Resolved"} />
           <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4">
-            <dt className="text-zinc-500">Started</dt>
+            <dt className="text-zinc-600 dark:text-zinc-400">Started</dt>
             <dd>{time(incident.startedAt)}</dd>
-            <dt className="text-zinc-500">Highest level</dt>
+            <dt className="text-zinc-600 dark:text-zinc-400">Highest level</dt>
             <dd>L{incident.maxLevel}</dd>
-            <dt className="text-zinc-500">Acknowledged</dt>
+            <dt className="text-zinc-600 dark:text-zinc-400">Acknowledged</dt>
             <dd>{incident.acknowledgedAt ? `${formatDuration(times.acknowledgeMs ?? 0)} after start, by ${incident.acknowledgedBy}` : "not yet"}</dd>
-            <dt className="text-zinc-500">Commander</dt>
+            <dt className="text-zinc-600 dark:text-zinc-400">Commander</dt>
             <dd>{incident.commander ?? "not assigned"}</dd>
-            <dt className="text-zinc-500">Runbook version</dt>
+            <dt className="text-zinc-600 dark:text-zinc-400">Runbook version</dt>
             <dd data-testid="incident-runbook-version">
               {runbookVersion ? describeRunbookVersion(runbookVersion) : incident.runbookHash ? incident.runbookHash.slice(0, 12) : "not recorded"}
             </dd>
@@ -108,7 +99,13 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
               Runbook scenario {scenario.number}: {scenario.title}
             </h2>
             <p className="mb-2 text-sm">Symptoms: {scenario.symptoms}</p>
-            <RunbookSteps steps={steps} done={done} canAct={canAct && incident.status === "open"} incidentRef={incident.ref} />
+            <RunbookSteps
+              steps={steps}
+              done={done}
+              canAct={canAct && incident.status === "open"}
+              incidentRef={incident.ref}
+              links={runbookLinks({ logsUrl: e.RUNBOOK_LOGS_URL, cloudflareUrl: e.RUNBOOK_CLOUDFLARE_URL, brokerStatusUrl: e.RUNBOOK_BROKER_STATUS_URL })[scenario.number]}
+            />
             {scenario.rollback && <p className="mt-2 text-sm">Rollback plan: {scenario.rollback}</p>}
             <ul className="mt-2 text-sm">
               {scenario.contacts.map((k) => (
@@ -137,7 +134,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           <ol className="space-y-1 border-l-2 border-zinc-300 pl-4 text-sm dark:border-zinc-700" data-testid="timeline">
             {timeline.map((t) => (
               <li key={t.key} data-kind={t.kind}>
-                <span className="mr-2 font-mono text-xs text-zinc-500">{time(t.at)}</span>
+                <span className="mr-2 font-mono text-xs text-zinc-600 dark:text-zinc-400">{time(t.at)}</span>
                 {t.text}
               </li>
             ))}

@@ -73,6 +73,28 @@ export async function listOpenIncidents(sql?: Sql): Promise<IncidentRow[]> {
   return rows.map(toIncident);
 }
 
+/** What the public status feed shows of an incident event: no actor, no check ids, no internals. */
+export type StatusFeedEvent = { eventId: number; incidentId: number; scenario: number; kind: "opened" | "level" | "resolved" | "note"; at: string; level: number | null; text: string | null };
+
+/**
+ * The stakeholders' history, newest first: incidents opening, escalating and resolving, and the
+ * notes the on-call marked public. Only those kinds; of a note only its text.
+ */
+export async function listStatusFeedEvents({ limit = 50 }: { limit?: number } = {}): Promise<StatusFeedEvent[]> {
+  const rows = await withConsole(
+    (sql) => sql<{ id: string; incident_id: string; scenario: number; kind: StatusFeedEvent["kind"]; at: Date; level: number | null; text: string | null }[]>`
+      select e.id, e.incident_id, i.scenario, e.kind, e.at,
+             case when e.kind = 'level' then (e.data->>'to')::int when e.kind = 'opened' then 1 end as level,
+             case when e.kind = 'note' then e.data->>'text' end as text
+      from console.incident_events e join console.incidents i on i.id = e.incident_id
+      where e.kind in ('opened', 'level', 'resolved') or (e.kind = 'note' and e.public)
+      order by e.at desc, e.id desc
+      limit ${limit}`,
+    { idempotent: true, timeoutMs: 3000 },
+  );
+  return rows.map((r) => ({ eventId: Number(r.id), incidentId: Number(r.incident_id), scenario: r.scenario, kind: r.kind, at: r.at.toISOString(), level: r.level, text: r.text }));
+}
+
 export async function listIncidents({ limit = 100 }: { limit?: number } = {}): Promise<IncidentRow[]> {
   const rows = await withConsole((sql) => sql<Raw[]>`select * from console.incidents order by started_at desc limit ${limit}`);
   return rows.map(toIncident);
@@ -126,7 +148,13 @@ export async function recordDelivery(d: { incidentId: number; event: string; url
   );
 }
 
-/** Recovery actions recorded in the audit log during an incident (or referencing it). */
+/**
+ * The actions the audit log records against an incident: those that carry its reference (the
+ * action dialog prefills it while an incident is open for the check). Never matched by time: an
+ * action taken during the incident for something else is not part of it, and the audit's incident
+ * column and the incident page agree. The incident's own entries (incident.open, .acknowledge,
+ * .note, ...) are left out: its timeline lists them from its events already.
+ */
 export type IncidentAction = { seq: number; at: string; action: string; phase: string; outcome: string; actor: string | null; reason: string | null; message: string | null };
 
 export async function getIncidentActions({ incident }: { incident: IncidentRow }): Promise<IncidentAction[]> {
@@ -134,9 +162,8 @@ export async function getIncidentActions({ incident }: { incident: IncidentRow }
     (sql) => sql<{ seq: string; at: Date; action: string; phase: string; outcome: string; actor_email: string | null; reason: string | null; message: string | null }[]>`
       select seq, at, action, phase, outcome, actor_email, reason, detail->>'message' as message
       from console.audit_log
-      where (incident_ref = ${incident.ref}
-             or (at >= ${incident.startedAt} and at <= coalesce(${incident.resolvedAt}::timestamptz, now())
-                 and action in ('circuit.reset', 'directives.cancel_stale', 'sessions.terminate_idle', 'trading.halt')))
+      where incident_ref = ${incident.ref}
+        and action not like 'incident.%'
         and phase in ('outcome', 'event') and outcome <> 'denied'
       order by seq
       limit 500`,

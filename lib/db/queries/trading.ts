@@ -177,6 +177,99 @@ function toIdleSession(r: IdleRow): IdleSession {
   };
 }
 
+/** Longest SQL text read from pg_stat_activity for a long-running query (the preview shows less). */
+export const LONG_QUERY_TEXT_CHARS = 500;
+
+export type LongQuery = {
+  pid: number;
+  database: string;
+  /** backend_start in microseconds since the epoch, exact: identifies the session, not just the pid. */
+  backendStartUs: string;
+  /** query_start in microseconds since the epoch, exact: identifies this query, not the session's next one. */
+  queryStartUs: string;
+  user: string | null;
+  application: string | null;
+  client: string | null;
+  runningSeconds: number;
+  waitEvent: string | null;
+  query: string;
+  excluded: null | "console" | "superuser" | "not_client_backend";
+};
+
+/**
+ * Runbook scenario 3, step 2, "Kill long-running queries if safe": active queries in the trading
+ * database (`datname = current_database()`) running for more than `olderThanSeconds`, longest
+ * first, each with why the console will not touch it (the same exclusions as the idle-transaction
+ * kill: its own backends by pid and role, superusers, non-client backends).
+ */
+export async function getLongRunningQueries({ olderThanSeconds }: { olderThanSeconds: number }): Promise<LongQuery[]> {
+  const rows = await withTrading(
+    (sql) => sql<
+      {
+        pid: number;
+        datname: string;
+        backend_start_us: string;
+        query_start_us: string;
+        usename: string | null;
+        application_name: string | null;
+        client_addr: string | null;
+        running_s: number;
+        wait_event: string | null;
+        query: string;
+        is_console: boolean;
+        is_superuser: boolean;
+        backend_type: string;
+      }[]
+    >`
+      select a.pid, a.datname,
+             (extract(epoch from a.backend_start) * 1000000)::bigint::text as backend_start_us,
+             (extract(epoch from a.query_start) * 1000000)::bigint::text as query_start_us,
+             a.usename, a.application_name, a.client_addr::text as client_addr,
+             extract(epoch from now() - a.query_start)::float8 as running_s,
+             a.wait_event, left(a.query, ${LONG_QUERY_TEXT_CHARS}) as query,
+             ${isConsoleBackend(sql)} as is_console,
+             coalesce(r.rolsuper, false) as is_superuser,
+             a.backend_type
+      from pg_stat_activity a
+      left join pg_roles r on r.oid = a.usesysid
+      where a.state = 'active'
+        and a.datname = current_database()
+        and a.query_start < now() - make_interval(secs => ${olderThanSeconds})
+      order by a.query_start
+      limit 1000`,
+  );
+  return rows.map((r) => ({
+    pid: r.pid,
+    database: r.datname,
+    backendStartUs: r.backend_start_us,
+    queryStartUs: r.query_start_us,
+    user: r.usename,
+    application: r.application_name,
+    client: r.client_addr,
+    runningSeconds: r.running_s,
+    waitEvent: r.wait_event,
+    query: r.query,
+    excluded: r.is_superuser ? "superuser" : r.is_console ? "console" : r.backend_type !== "client backend" ? "not_client_backend" : null,
+  }));
+}
+
+/**
+ * The condition that a target is still the very query the preview showed, still running, still in
+ * scope: shared by the cancel, the wait and the terminate (lib/recovery/actions/cancel-long-queries.ts).
+ */
+export function sameLongQuery(sql: Sql, t: { pid: number; backendStartUs: string; queryStartUs: string }, olderThanSeconds: number) {
+  return sql`
+    a.pid = ${t.pid}
+    and (extract(epoch from a.backend_start) * 1000000)::bigint = ${t.backendStartUs}::bigint
+    and (extract(epoch from a.query_start) * 1000000)::bigint = ${t.queryStartUs}::bigint
+    and a.state = 'active'
+    and a.query_start < now() - make_interval(secs => ${olderThanSeconds})
+    and a.datname = current_database()
+    and not ${isConsoleBackend(sql)}
+    and a.backend_type = 'client backend'
+    and not coalesce((select r.rolsuper from pg_roles r where r.oid = a.usesysid), false)`;
+}
+
 /**
  * What the idle_transactions check reads, in one statement (one round trip, one pooled connection):
  * the sessions (getIdleInTransactionSessions) and the runbook's own count (scenario 3, step 2 as

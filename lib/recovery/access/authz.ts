@@ -177,13 +177,30 @@ export async function requirePermission(permission: Permission, opts: { request?
 type Handler<C> = (request: Request, ctx: C & { actor: Actor }) => Promise<Response>;
 
 /** Wrap a route handler: 401/403 as JSON before the handler runs. */
+/**
+ * Whether the stakeholder status (/status, /api/status, /api/status/feed) is open to anyone, signed
+ * in or not (STATUS_PUBLIC=1; off by default). What it shows is the reduced status either way.
+ */
+export function statusIsPublic(): boolean {
+  return env().STATUS_PUBLIC;
+}
+
+/**
+ * A refusal as an API answer. A 401 names the scheme that would be accepted (RFC 9110 §11.6.1:
+ * a 401 MUST carry WWW-Authenticate), so Prometheus and curl users see that a bearer token is wanted.
+ */
+export function authzErrorResponse(err: AuthzError): Response {
+  const headers: Record<string, string> = err.status === 401 ? { "WWW-Authenticate": 'Bearer realm="recovery-console"' } : {};
+  return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status, headers });
+}
+
 export function withPermission<C = unknown>(permission: Permission, handler: Handler<C>, opts: { action?: string } = {}) {
   return async (request: Request, ctx: C): Promise<Response> => {
     let actor: Actor;
     try {
       actor = await requirePermission(permission, { request, action: opts.action });
     } catch (err) {
-      if (err instanceof AuthzError) return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
+      if (err instanceof AuthzError) return authzErrorResponse(err);
       console.error("[authz]", err);
       return Response.json({ error: { code: "auth.unavailable", message: "Could not check your access right now; try again." } }, { status: 503 });
     }

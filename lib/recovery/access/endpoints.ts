@@ -85,7 +85,9 @@ export const endpoints: Endpoint[] = [
   route("app/api/health/route.ts", "GET", "/api/health", perm("health.read")),
   route("app/api/health/history/route.ts", "GET", "/api/health/history", perm("health.read")),
   route("app/api/metrics/route.ts", "GET", "/api/metrics", perm("health.read")),
+  // With STATUS_PUBLIC=1 these two answer anyone (the reduced status only); off by default.
   route("app/api/status/route.ts", "GET", "/api/status", perm("status.read")),
+  route("app/api/status/feed/route.ts", "GET", "/api/status/feed", perm("status.read")),
   route("app/api/approvals/route.ts", "GET", "/api/approvals", perm("actions.approve")),
   route("app/api/automation/route.ts", "GET", "/api/automation", perm("health.read")),
   // An unknown format is refused after authorization: an allowed caller gets 400, no export is made.
@@ -100,6 +102,7 @@ export const endpoints: Endpoint[] = [
   route("app/api/incidents/current/route.ts", "GET", "/api/incidents/current", perm("health.read")),
   // No such incident: an allowed caller gets 404, and no download is recorded.
   route("app/api/incidents/[id]/report/route.ts", "GET", "/api/incidents/999999999/report", perm("incidents.read")),
+  route("app/api/incidents/[id]/now/route.ts", "GET", "/api/incidents/999999999/now", perm("incidents.read")),
   route("app/healthz/route.ts", "GET", "/healthz", { kind: "public", why: "liveness for load balancers; carries no data" }),
   route("app/readyz/route.ts", "GET", "/readyz", { kind: "public", why: "readiness for orchestrators: one word on the console store and its migrations; carries no data" }),
   route("app/reference/ping/route.ts", "GET", "/reference/ping", { kind: "public", why: "a static answer built at build time: the bench's serving baseline; carries no data" }),
@@ -133,6 +136,8 @@ export const endpoints: Endpoint[] = [
   action("app/actions/recovery.ts", "cancelStaleDirectivesAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "previewKillIdleTransactionsAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "killIdleTransactionsAction", perm("actions.execute"), ["matrix: not an object"]),
+  action("app/actions/recovery.ts", "previewCancelLongQueriesAction", perm("actions.execute"), ["matrix: not an object"]),
+  action("app/actions/recovery.ts", "cancelLongQueriesAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "previewHaltTradingAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "haltTradingAction", perm("actions.execute"), ["matrix: not an object"]),
   action("app/actions/recovery.ts", "approveRecoveryAction", perm("actions.approve"), ["matrix: not an object"]),

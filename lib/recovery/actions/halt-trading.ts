@@ -25,6 +25,8 @@ export const haltTrading: ActionDefinition<Target, Record<string, never>> = {
   title: "Halt trading",
   checkId: null,
   destructive: true,
+  // One target whatever happens: typing "1" would confirm nothing. The words name the effect.
+  confirmationWords: "HALT TRADING",
   cooldownSeconds: () => 30,
   approvalThreshold: () => undefined,
   requiresApproval: async () => !(await atLevel3()),

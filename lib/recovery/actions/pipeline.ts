@@ -128,6 +128,7 @@ export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams
       summary: data.summary,
       needsApproval: approval.needed,
       destructive: def.destructive,
+      confirmWord: def.destructive ? expectedConfirmation(def, data.targets.length) : null,
     },
   };
 }
@@ -270,6 +271,11 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
   return state;
 }
 
+/** What a destructive action's typed confirmation must be. */
+export function expectedConfirmation(def: Pick<ActionDefinition<unknown, unknown>, "confirmationWords">, count: number): string {
+  return def.confirmationWords ?? String(count);
+}
+
 /** Confirm: execute exactly the previewed set, behind every guard. */
 export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unknown, ctx: GuardContext): Promise<ActionState> {
   const admitted = await admit(def.name, "actions.execute", ctx);
@@ -304,10 +310,12 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
     });
   }
 
-  // 6. Typed confirmation: the number of targets the preview showed.
-  if (def.destructive && confirmation !== String(preview.targets.length)) {
-    return refuse(a, "guard.confirmation", `Type ${preview.targets.length} (the number of targets in the preview) to confirm.`, {
-      errors: { confirmation: [`Type ${preview.targets.length} to confirm.`] },
+  // 6. Typed confirmation: the number of targets the preview showed, or the action's own words.
+  const expected = expectedConfirmation(def, preview.targets.length);
+  if (def.destructive && confirmation !== expected) {
+    const what = def.confirmationWords ? "" : " (the number of targets in the preview)";
+    return refuse(a, "guard.confirmation", `Type ${expected}${what} to confirm.`, {
+      errors: { confirmation: [`Type ${expected} to confirm.`] },
     });
   }
 

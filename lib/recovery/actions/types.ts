@@ -11,7 +11,7 @@ import type { Actor } from "../access/authz.ts";
 import type { CheckResult } from "../health/checks/types.ts";
 import type { Permission } from "../access/permissions.ts";
 
-export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "trading.halt";
+export type ActionName = "circuit.reset" | "directives.cancel_stale" | "sessions.terminate_idle" | "queries.cancel_long" | "trading.halt";
 
 /** What an approval request that names no known approval is audited as: never another action's name. */
 export const UNKNOWN_APPROVAL_ACTION = "approval.unknown";
@@ -46,6 +46,11 @@ export type ActionDefinition<T, P> = {
   checkId: string | null;
   /** Destructive actions need the typed confirmation and a recent sign-in. */
   destructive: boolean;
+  /**
+   * What a destructive action's confirmation asks to type: by default the number of targets the
+   * preview showed; an action whose count says nothing (halt trading: always one) names its words.
+   */
+  confirmationWords?: string;
   cooldownSeconds(e: Env): number;
   /** Above this many targets, a second on-call must approve; undefined = never. */
   approvalThreshold(e: Env): number | undefined;
@@ -74,6 +79,8 @@ export type PreviewView = {
   summary: string;
   needsApproval: boolean;
   destructive: boolean;
+  /** Destructive actions: exactly what to type to confirm (the count, or the action's words). */
+  confirmWord: string | null;
 };
 
 export type ActionResult = ExecuteResult & { intentSeq: number; outcomeSeq: number | null; before: CheckResult | null; after: CheckResult | null; durationMs: number };

@@ -14,6 +14,14 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 const STATUS_CODE: Record<CheckStatus, number> = { ok: 0, warn: 1, critical: 2, unknown: -1 };
 const STATES: CheckStatus[] = ["ok", "warn", "critical", "unknown"];
 
+/**
+ * Labels with an empty value are left out: Prometheus treats `x=""` as the label being absent, so
+ * writing it only adds noise (and a series whose label set differs from the same series without it).
+ */
+function present(l: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(l).filter(([, v]) => v !== ""));
+}
+
 /** Label values escape backslash, double quote and newline (the exposition format's rules). */
 export function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -36,7 +44,10 @@ export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; 
   const out: string[] = [];
   const family = (name: string, type: "gauge" | "counter", help: string, samples: Array<[Record<string, string>, number]>) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [l, v] of samples) out.push(`${name}${Object.keys(l).length ? labels(l) : ""} ${num(v)}`);
+    for (const [all, v] of samples) {
+      const l = present(all);
+      out.push(`${name}${Object.keys(l).length ? labels(l) : ""} ${num(v)}`);
+    }
   };
   const checks = snapshot.checks;
   family(
@@ -61,7 +72,9 @@ export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; 
     "recovery_console_check_value",
     "gauge",
     "The value of each numeric health check, in its unit (absent when unknown or not numeric).",
-    checks.filter((c) => typeof c.value === "number").map((c) => [{ check: c.id, unit: c.unit }, c.value as number]),
+    // The check's fixed unit word, never the reading's ("1 directive" / "2 directives"): a label
+    // that changed with the value would split one series into several.
+    checks.filter((c) => typeof c.value === "number").map((c) => [{ check: c.id, unit: c.metricUnit ?? "" }, c.value as number]),
   );
   family(
     "recovery_console_check_duration_seconds",

@@ -70,6 +70,7 @@ function unknownResult(def: CheckDefinition, err: unknown, durationMs: number): 
     id: def.id,
     title: def.title,
     scenario: def.scenario,
+    ...(def.metricUnit ? { metricUnit: def.metricUnit } : {}),
     status: "unknown",
     value: null,
     unit: "",
@@ -87,7 +88,7 @@ export async function runCheck(def: CheckDefinition, defaultTimeoutMs: number): 
   const timeoutMs = def.timeoutMs ?? defaultTimeoutMs;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const base = { id: def.id, title: def.title, scenario: def.scenario };
+  const base = { id: def.id, title: def.title, scenario: def.scenario, ...(def.metricUnit ? { metricUnit: def.metricUnit } : {}) };
   try {
     const reading = await Promise.race([
       def.run(controller.signal),

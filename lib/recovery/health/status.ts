@@ -104,10 +104,13 @@ function problemSince(check: CheckResult, history: HistoryPoint[]): string {
 
 export function buildStatus(
   snapshot: Snapshot,
-  opts: { history?: (checkId: string) => HistoryPoint[]; incident?: StatusIncident | null; checks?: readonly Pick<CheckModule, "id" | "area">[] } = {},
+  opts: { history?: (checkId: string) => HistoryPoint[]; incident?: StatusIncident | null; checks?: readonly Pick<CheckModule, "id" | "area" | "statusWords">[] } = {},
 ): StatusDto {
   const byId = new Map(snapshot.checks.map((c) => [c.id, c]));
   const modules = opts.checks ?? registeredChecks;
+  const wordsOf = new Map(modules.map((m) => [m.id, m.statusWords]));
+  /** Per area, the words of its current state (from the checks that cause it, else the area's own). */
+  const areaWords = new Map<AreaId, string>();
   const areas: AreaStatus[] = AREAS.map((a) => {
     // A check that is not configured here (e.g. no TRADE_DIRECTOR_URL) does not speak for its area.
     const checks = modules
@@ -118,7 +121,12 @@ export function buildStatus(
     if (level === "operational") return { id: a.id, name: a.name, level, summary: a.words.operational, since: null, monitored: true };
     const culprits = checks.filter((c) => LEVEL_OF[c.status] === level);
     const since = culprits.map((c) => problemSince(c, opts.history?.(c.id) ?? [])).sort()[0] ?? null;
-    return { id: a.id, name: a.name, level, summary: capitalize(a.words[level]), since, monitored: true };
+    // The words fit the cause: each culprit's own (when it has some for this level), else the area's.
+    const words = [
+      ...new Set(culprits.map((c) => (level === "unknown" ? (c.pending ? "starting up, waiting for the first readings" : undefined) : wordsOf.get(c.id)?.[level]) ?? a.words[level])),
+    ].join("; ");
+    areaWords.set(a.id, words);
+    return { id: a.id, name: a.name, level, summary: capitalize(words), since, monitored: true };
   });
 
   const monitored = areas.filter((a) => a.monitored);
@@ -133,7 +141,7 @@ export function buildStatus(
     const affected = monitored.filter((a) => a.level === level).sort((x, y) => (x.since ?? "").localeCompare(y.since ?? ""));
     const lead = affected[0]!;
     const others = monitored.filter((a) => a.level !== "operational").length - 1;
-    const words = AREAS.find((a) => a.id === lead.id)!.words[level as Exclude<StatusLevel, "operational">];
+    const words = areaWords.get(lead.id) ?? AREAS.find((a) => a.id === lead.id)!.words[level as Exclude<StatusLevel, "operational">];
     overall = {
       level,
       headline: `${LABEL[level]}: ${words}${others > 0 ? ` (and ${others} other area${others > 1 ? "s" : ""} affected)` : ""}`,

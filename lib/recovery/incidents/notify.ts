@@ -1,9 +1,14 @@
 import "server-only";
 /**
- * Incident notifications to INCIDENT_WEBHOOK_URLS on open, acknowledge, escalate and resolve.
- * Sent in the background with retries, exponential backoff and full jitter, never blocking the
- * evaluator; every attempt is recorded (notification_deliveries), and the final result lands in
- * the incident's timeline, so a failing webhook shows on the incident page.
+ * Incident notifications to INCIDENT_WEBHOOK_URLS on open, acknowledge, escalate and resolve, and
+ * to PagerDuty's Events API v2 when PAGERDUTY_ROUTING_KEY is set (trigger at open and at each
+ * escalation, so level 2, "engage the on-call engineer", pages a person; acknowledge; resolve; the
+ * incident id is the dedup_key, so all of them act on one PagerDuty alert).
+ * Sent in the background, never blocking the evaluator. Retried only when another attempt can help:
+ * a network error or timeout, a 5xx, or a 429 (after its Retry-After, bounded by RETRY_AFTER_CAP_MS,
+ * else exponential backoff with full jitter); any other answer is final. Every attempt is recorded
+ * (notification_deliveries), and the final result lands in the incident's timeline, so a failing
+ * webhook shows on the incident page.
  */
 import { createHmac } from "node:crypto";
 import { env } from "../../env.ts";
@@ -27,17 +32,88 @@ export function backoffMs(attempt: number, policy: RetryPolicy = DEFAULT_POLICY,
   return Math.round(random() * Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1)));
 }
 
-export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "json" | "slack", consoleUrl?: string, now = Date.now(), extra: NotifyExtra = {}) {
-  const elapsed = formatDuration(now - Date.parse(incident.startedAt));
+/** The longest a 429's Retry-After is honoured before the next attempt (a longer one is cut to this). */
+export const RETRY_AFTER_CAP_MS = 60_000;
+
+/** Whether another attempt can help: network errors and timeouts (status 0), 5xx and 429. */
+export function isRetryable(status: number): boolean {
+  return status === 0 || status === 429 || status >= 500;
+}
+
+/**
+ * The wait a 429 asks for (Retry-After: seconds, or an HTTP date), bounded by `capMs`; null when the
+ * header is missing or unreadable (the backoff decides then).
+ */
+export function retryAfterMs(header: string | null, capMs = RETRY_AFTER_CAP_MS, now = Date.now()): number | null {
+  if (!header) return null;
+  const v = header.trim();
+  let ms: number;
+  if (/^\d+$/.test(v)) ms = Number(v) * 1000;
+  else {
+    const at = Date.parse(v);
+    if (Number.isNaN(at)) return null;
+    ms = at - now;
+  }
+  return Math.min(capMs, Math.max(0, ms));
+}
+
+/** Slack's control characters in message text (api.slack.com "Formatting text for app surfaces": escaping). */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** The console's public origin as configured: CONSOLE_PUBLIC_URL, else next-auth's AUTH_URL. */
+export function consolePublicUrl(source: Record<string, string | undefined> = process.env): string | undefined {
+  return source.CONSOLE_PUBLIC_URL || source.AUTH_URL || undefined;
+}
+
+export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
+
+/**
+ * A PagerDuty Events API v2 event (developer.pagerduty.com, "Send an Alert Event"): trigger at open
+ * and at each escalation (the severity rises to critical from level 2), acknowledge, resolve, all
+ * with the incident id as dedup_key.
+ */
+export function pagerDutyEventFor(event: Exclude<NotifyEvent, "automation">, incident: IncidentRow, routingKey: string, consoleUrl?: string, now = Date.now(), extra: NotifyExtra = {}) {
   const link = consoleUrl ? `${consoleUrl.replace(/\/+$/, "")}/incidents/${incident.id}` : undefined;
-  const text = {
+  const base = { routing_key: routingKey, dedup_key: String(incident.id) };
+  if (event === "acknowledged") return { ...base, event_action: "acknowledge" as const };
+  if (event === "resolved") return { ...base, event_action: "resolve" as const };
+  const text = eventText(event, incident, now, extra);
+  return {
+    ...base,
+    event_action: "trigger" as const,
+    payload: {
+      // PagerDuty's limit for the summary.
+      summary: text.slice(0, 1024),
+      source: consoleUrl ? new URL(consoleUrl).host : "recovery-console",
+      severity: incident.level >= 2 ? ("critical" as const) : ("error" as const),
+      component: `runbook scenario ${incident.scenario}`,
+      group: "recovery-console",
+      class: incident.checkIds.join(","),
+      custom_details: { ref: incident.ref, title: incident.title, scenario: incident.scenario, level: incident.level, ask: LEVEL_ASKS[incident.level], startedAt: incident.startedAt },
+    },
+    client: "Recovery Console",
+    ...(link ? { client_url: link, links: [{ href: link, text: `${incident.ref} in the Recovery Console` }] } : {}),
+  };
+}
+
+function eventText(event: NotifyEvent, incident: IncidentRow, now: number, extra: NotifyExtra): string {
+  const elapsed = formatDuration(now - Date.parse(incident.startedAt));
+  return {
     opened: `${incident.ref} opened: ${incident.title} (runbook scenario ${incident.scenario})`,
     acknowledged: `${incident.ref} acknowledged by ${incident.acknowledgedBy ?? "on-call"}: ${incident.title}`,
     escalated: `${incident.ref} escalated to level ${incident.level} after ${elapsed}: ${LEVEL_ASKS[incident.level]}${extra.automation ? `. ${extra.automation}` : ""}`,
     resolved: `${incident.ref} resolved after ${elapsed}: ${incident.title}`,
     automation: `${incident.ref}: ${extra.automation ?? "automation acted"}`,
   }[event];
-  if (format === "slack") return { text: link ? `${text} <${link}|open>` : text };
+}
+
+export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "json" | "slack", consoleUrl?: string, now = Date.now(), extra: NotifyExtra = {}) {
+  const link = consoleUrl ? `${consoleUrl.replace(/\/+$/, "")}/incidents/${incident.id}` : undefined;
+  const text = eventText(event, incident, now, extra);
+  // Slack reads &, < and > as markup: a title like "<!channel>" or "A&B" must arrive as text.
+  if (format === "slack") return { text: link ? `${slackEscape(text)} <${link}|open>` : slackEscape(text) };
   return {
     event,
     text,
@@ -80,6 +156,7 @@ async function deliver(target: string, body: unknown, incidentId: number, event:
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     let status = 0;
     let error: string | null = null;
+    let wait: number | null = null;
     try {
       const res = await fetch(target, {
         method: "POST",
@@ -95,6 +172,7 @@ async function deliver(target: string, body: unknown, incidentId: number, event:
         return;
       }
       error = `HTTP ${status}`;
+      if (status === 429) wait = retryAfterMs(res.headers.get("retry-after"), Math.min(RETRY_AFTER_CAP_MS, policy.capMs));
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       // fetch says only "fetch failed"; its cause says why (ECONNREFUSED, bad port, …).
@@ -104,13 +182,15 @@ async function deliver(target: string, body: unknown, incidentId: number, event:
       // An error text is stored (deliveries, the timeline): exactly as the database will keep it.
       error = storedText(error);
     }
-    const last = attempt === policy.attempts;
+    // A 4xx other than 429 (a wrong URL, a revoked token, a malformed event) will answer the same
+    // again: given up at once, not retried.
+    const last = attempt === policy.attempts || !isRetryable(status);
     await recordDelivery({ incidentId, event, url, attempt, status: last ? "gave_up" : "failed", httpStatus: status || null, error }).catch(() => {});
     if (last) {
       await timeline(incidentId, { event, url, status: "gave_up", attempt, error });
       return;
     }
-    await new Promise<void>((r) => setTimeout(r, backoffMs(attempt, policy)).unref());
+    await new Promise<void>((r) => setTimeout(r, wait ?? backoffMs(attempt, policy)).unref());
   }
 }
 
@@ -124,9 +204,18 @@ const inFlight = new Set<Promise<void>>();
 export function notify(event: NotifyEvent, incident: IncidentRow, extra: NotifyExtra = {}): void {
   const e = env();
   const policy: RetryPolicy = { attempts: e.INCIDENT_WEBHOOK_ATTEMPTS, baseMs: e.INCIDENT_WEBHOOK_BACKOFF_MS, capMs: Math.max(60_000, e.INCIDENT_WEBHOOK_BACKOFF_MS) };
-  if (!e.INCIDENT_WEBHOOK_URLS.length) return;
-  const body = payloadFor(event, incident, e.INCIDENT_WEBHOOK_FORMAT, e.CONSOLE_PUBLIC_URL, Date.now(), extra);
-  for (const url of e.INCIDENT_WEBHOOK_URLS) {
+  const consoleUrl = e.CONSOLE_PUBLIC_URL || consolePublicUrl();
+  const sends: Array<[string, unknown]> = [];
+  if (e.INCIDENT_WEBHOOK_URLS.length) {
+    const body = payloadFor(event, incident, e.INCIDENT_WEBHOOK_FORMAT, consoleUrl, Date.now(), extra);
+    for (const url of e.INCIDENT_WEBHOOK_URLS) sends.push([url, body]);
+  }
+  // PagerDuty hears the alert's life (trigger, acknowledge, resolve); what automation did is in the
+  // webhooks and on the incident page, and rides along in the escalation's summary.
+  if (e.PAGERDUTY_ROUTING_KEY && event !== "automation") {
+    sends.push([e.PAGERDUTY_EVENTS_URL ?? PAGERDUTY_EVENTS_URL, pagerDutyEventFor(event, incident, e.PAGERDUTY_ROUTING_KEY, consoleUrl, Date.now(), extra)]);
+  }
+  for (const [url, body] of sends) {
     const p = deliver(url, body, incident.id, event, policy).catch((err) => console.error("[incidents] notification failed:", err));
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));

@@ -51,6 +51,9 @@ export function incidentTimes(i: IncidentRow, now: number): IncidentTimes {
   };
 }
 
+/** What a level asks, without its own "L2: " label (the report names the level once). */
+const asks = (l: Level) => (LEVEL_ASKS[l] ?? "").replace(/^L\d: /, "");
+
 const iso = (s: string) => s.replace("T", " ").replace(/\.\d+Z$/, " UTC");
 const cell = (s: unknown) => String(s ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -64,7 +67,7 @@ export function describeEvent(e: IncidentEvent): string {
     case "joined":
       return `Check ${d.checkId} joined the incident (${d.to})`;
     case "level":
-      return `Escalated to level ${d.to}: ${LEVEL_ASKS[d.to as Level] ?? ""}`;
+      return `Escalated to level ${d.to}: ${asks(d.to as Level)}`;
     case "acknowledged":
       return `Acknowledged by ${e.actor}`;
     case "note":
@@ -106,17 +109,21 @@ export function draftReport({ incident: i, events, actions, deliveries, now, sce
     `- **Detection time:** ${formatDuration(t.detectionMs)} after the first critical observation`,
     `- **Time to acknowledge:** ${t.acknowledgeMs === null ? "not acknowledged" : `${formatDuration(t.acknowledgeMs)}${i.acknowledgedBy ? ` (${i.acknowledgedBy})` : ""}`}`,
     `- **Time to recover:** ${t.recoverMs === null ? "not recovered yet" : formatDuration(t.recoverMs)}`,
-    `- **Highest level reached:** L${i.maxLevel} (${LEVEL_ASKS[i.maxLevel]})`,
+    `- **Highest level reached:** L${i.maxLevel} (${asks(i.maxLevel)})`,
     `- **Checks involved:** ${i.checkIds.join(", ")}`,
     "",
     "## Levels reached",
     "",
-    ...levels.map((l) => `- L${l}: ${LEVEL_ASKS[l as Level]}`),
+    ...levels.map((l) => `- L${l}: ${asks(l as Level)}`),
     "",
     "## Actions taken",
     "",
     ...(actions.length
-      ? ["| time (UTC) | action | outcome | by | reason / result |", "| --- | --- | --- | --- | --- |", ...actions.map((a) => `| ${iso(a.at)} | ${cell(a.action)} | ${cell(a.outcome)} | ${cell(a.actor)} | ${cell(a.message ?? a.reason)} |`)]
+      ? [
+          "| time (UTC) | action | outcome | by | result | reason |",
+          "| --- | --- | --- | --- | --- | --- |",
+          ...actions.map((a) => `| ${iso(a.at)} | ${cell(a.action)} | ${cell(a.outcome)} | ${cell(a.actor)} | ${cell(a.message)} | ${cell(a.reason)} |`),
+        ]
       : ["No recovery action was taken from the console."]),
     "",
     "## Timeline",

@@ -59,7 +59,7 @@ export async function currentIncidents(opts: { withContacts: boolean; now?: numb
 }
 
 /** Plain words for stakeholders, per runbook scenario. */
-const PLAIN: Record<number, string> = {
+export const PLAIN: Record<number, string> = {
   1: "new trading signals have stopped",
   2: "orders are not being processed",
   3: "the trading database is overloaded",

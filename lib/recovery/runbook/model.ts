@@ -82,6 +82,22 @@ export function runbookConfig(opts: { tradingDatabaseUrl?: string; tradeDirector
   return { tradeDirectorUrl, tradingDb };
 }
 
+/** A link beside a scenario's steps (issue 18, point 11). */
+export type RunbookLink = { label: string; href: string };
+
+/**
+ * The links each scenario's steps need, where configured: the logs for scenario 1 (signal
+ * generator crash), the Cloudflare dashboard for scenario 4 (rate limiting), the broker's status
+ * page for scenario 5 (EA disconnected).
+ */
+export function runbookLinks(opts: { logsUrl?: string; cloudflareUrl?: string; brokerStatusUrl?: string }): Record<number, RunbookLink[]> {
+  const links: Record<number, RunbookLink[]> = {};
+  if (opts.logsUrl) links[1] = [{ label: "Logs", href: opts.logsUrl }];
+  if (opts.cloudflareUrl) links[4] = [{ label: "Cloudflare dashboard", href: opts.cloudflareUrl }];
+  if (opts.brokerStatusUrl) links[5] = [{ label: "Broker status", href: opts.brokerStatusUrl }];
+  return links;
+}
+
 /** Steps as plain data (functions resolved), for pages and reports. */
 export type RenderedStep = { kind: StepKind; text: string; command?: string; action?: ActionName; checkId?: CheckId };
 

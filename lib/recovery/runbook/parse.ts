@@ -54,6 +54,7 @@ export const ACTION_CHECK: Partial<Record<ActionName, string>> = {
   "circuit.reset": "circuit_breaker",
   "directives.cancel_stale": "directives_stale_pending",
   "sessions.terminate_idle": "idle_transactions",
+  "queries.cancel_long": "db_connections",
 };
 
 const CONTACT_ROLES: Record<string, ContactKey> = {

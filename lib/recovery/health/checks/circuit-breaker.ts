@@ -33,6 +33,7 @@ export type CircuitBreakerDetail = {
 export const circuitBreaker: CheckModule<"circuit_breaker", CircuitBreakerDetail | NotConfiguredDetail> = {
   id: "circuit_breaker",
   title: "Trade director circuit",
+  metricUnit: "",
   scenario: 2,
   area: "directives",
   actions: ["circuit.reset"],

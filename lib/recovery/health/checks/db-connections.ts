@@ -44,9 +44,11 @@ export type DbConnectionsDetail = {
 export const dbConnections: CheckModule<"db_connections", DbConnectionsDetail> = {
   id: "db_connections",
   title: "Database connections",
+  metricUnit: "connections",
   scenario: 3,
   area: "database",
-  actions: [],
+  // Runbook scenario 3, step 2: long-running queries hold connections of the pool.
+  actions: ["queries.cancel_long"],
   reads: ["pg_stat_activity"],
   async run() {
     const e = env();

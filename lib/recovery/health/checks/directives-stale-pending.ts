@@ -25,6 +25,7 @@ export type DirectivesStalePendingDetail = { olderThanSeconds: number; oldestAge
 export const directivesStalePending: CheckModule<"directives_stale_pending", DirectivesStalePendingDetail> = {
   id: "directives_stale_pending",
   title: "Stale pending directives",
+  metricUnit: "directives",
   scenario: 2,
   area: "directives",
   actions: ["directives.cancel_stale"],

@@ -8,13 +8,16 @@ import "server-only";
  * (runbook step 5, "Failover to backup EA instance"). The value is the age of the freshest
  * heartbeat; the detail adds the age of the newest execution_events row (any status), the
  * runbook's "execution confirmations", read from the trading DB. When the trading DB cannot be
- * read, the heartbeats still decide the status.
+ * read, the heartbeats still decide the status. Right after the console (re)starts, no heartbeat
+ * may have reached it yet (none while it was down): until one arrives, and for at most
+ * CHECK_WARMUP_SECONDS, the check is pending (unknown), not critical (warmup.ts).
  */
 import { env } from "../../../env.ts";
 import { listHeartbeats, type HeartbeatRow } from "../../../db/queries/heartbeats.ts";
 import { getNewestExecutionEventAge, newestExecutionEventQuery } from "../../../db/queries/trading.ts";
 import { DbError } from "../../../db/errors.ts";
 import { formatAge, notConfigured } from "./format.ts";
+import { duringWarmup, processStartedAt } from "./warmup.ts";
 import type { CheckModule, CheckStatus, NotConfiguredDetail } from "./types.ts";
 
 export function classifyHeartbeats(instances: Pick<HeartbeatRow, "role" | "ageSeconds">[], staleSeconds: number): CheckStatus {
@@ -33,6 +36,7 @@ export type EaHeartbeatDetail = {
 export const eaHeartbeat: CheckModule<"ea_heartbeat", EaHeartbeatDetail | NotConfiguredDetail> = {
   id: "ea_heartbeat",
   title: "EA heartbeat",
+  metricUnit: "seconds",
   scenario: 5,
   area: "execution",
   actions: [],
@@ -62,7 +66,9 @@ export const eaHeartbeat: CheckModule<"ea_heartbeat", EaHeartbeatDetail | NotCon
     else if (status === "warn") summary = `Only the backup is alive: ${[...primaries, ...backups].map(describe).join("; ")}`;
     else summary = `No EA heartbeat for ${formatAge(freshest?.ageSeconds ?? 0)}: ${[...primaries, ...backups].map(describe).join("; ")}`;
     if (events.age !== null) summary += `; newest execution event ${formatAge(events.age)} ago`;
-    return {
+    const startedAt = processStartedAt();
+    const uptimeSeconds = (Date.now() - startedAt) / 1000;
+    return duringWarmup({
       status,
       value: freshest ? Math.round(freshest.ageSeconds) : null,
       unit: "s",
@@ -74,6 +80,6 @@ export const eaHeartbeat: CheckModule<"ea_heartbeat", EaHeartbeatDetail | NotCon
         newestExecutionEventAgeSeconds: events.age,
         ...(events.error ? { executionEventsError: events.error } : {}),
       },
-    };
+    }, { noDataSinceStart: !instances.some((i) => i.ageSeconds < uptimeSeconds), startedAt, warmupSeconds: e.CHECK_WARMUP_SECONDS, waitingFor: "the first EA heartbeat since the console started" });
   },
 };

@@ -41,6 +41,7 @@ export type IdleTransactionsDetail = {
 export const idleTransactions: CheckModule<"idle_transactions", IdleTransactionsDetail> = {
   id: "idle_transactions",
   title: "Idle in transaction",
+  metricUnit: "sessions",
   scenario: 3,
   area: "database",
   actions: ["sessions.terminate_idle"],

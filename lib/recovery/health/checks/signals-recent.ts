@@ -15,6 +15,7 @@ export type SignalsRecentDetail = { windowSeconds: number; newestAgeSeconds: num
 export const signalsRecent: CheckModule<"signals_recent", SignalsRecentDetail> = {
   id: "signals_recent",
   title: "Recent signals",
+  metricUnit: "signals",
   scenario: 1,
   area: "signals",
   actions: [],

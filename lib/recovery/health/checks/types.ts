@@ -22,6 +22,13 @@ export type CheckResult = {
   durationMs: number;
   /** Runbook scenario this check detects (1-5), if any. */
   scenario: number | null;
+  /**
+   * Set while the check has had no data since the console started and the warm-up window
+   * (CHECK_WARMUP_SECONDS) has not passed: the status is then `unknown`, never critical (warmup.ts).
+   */
+  pending?: { until: string };
+  /** The check's unit as a word that never changes with the value (the metrics' `unit` label); `unit` above is for reading. */
+  metricUnit?: string;
   error?: { code: string; message: string };
   /**
    * When the current status began, from the monitor's history. An `unknown` in between does not
@@ -38,7 +45,7 @@ export type CheckResult = {
  * What a check's `run` returns; the runner adds id, title, timing and error handling. A check
  * may return `unknown` itself (with an error) when it has partial information worth showing.
  */
-export type CheckReading<Detail extends object = Record<string, unknown>> = Pick<CheckResult, "status" | "value" | "unit" | "summary" | "threshold" | "error"> & {
+export type CheckReading<Detail extends object = Record<string, unknown>> = Pick<CheckResult, "status" | "value" | "unit" | "summary" | "threshold" | "error" | "pending"> & {
   detail: Detail;
 };
 
@@ -66,10 +73,21 @@ export type CheckModule<Id extends string = string, Detail extends object = obje
   title: string;
   /** Client-side deadline for this check alone. */
   timeoutMs?: number;
+  /**
+   * What its numeric value counts, one fixed word ("directives", not "1 directive"): the `unit` label
+   * of recovery_console_check_value (lib/recovery/health/metrics.ts), which must not change with the value.
+   * Empty when the value is not a number.
+   */
+  metricUnit: string;
   /** The runbook scenario it detects (opens incidents; the panel shows that scenario's steps), if any. */
   scenario: ScenarioNumber | null;
   /** The status-page area it speaks for (lib/recovery/health/status.ts). */
   area: AreaId;
+  /**
+   * The status page's words when this check is what makes its area degraded or out, in place of the
+   * area's generic ones (rejected orders are not "order execution delayed"). Plain words, lower case.
+   */
+  statusWords?: { degraded?: string; outage?: string };
   /** The guarded actions that treat its symptom: their panel is this check's, and they re-read it after their effect. */
   actions: readonly ActionName[];
   /** What it reads (the bench and the plans test select checks by it). */
@@ -89,6 +107,8 @@ export type CheckDefinition = {
   scenario: number | null;
   /** Client-side deadline for this check alone. */
   timeoutMs?: number;
+  /** See CheckModule.metricUnit. */
+  metricUnit?: string;
   run(signal: AbortSignal): Promise<CheckReading<object>>;
 };
 

@@ -210,6 +210,7 @@ export function createWorkerRateLimitCheck(prober: WorkerProber): CheckModule<"w
   return {
     id: "worker_rate_limit",
     title: "Worker rate limits",
+    metricUnit: "responses_429",
     scenario: 4,
     area: "market_data",
     actions: [],
