@@ -17,7 +17,7 @@ import { checkActionRequest, checkPath } from "./lib/http/action-request.ts";
 const { auth } = NextAuth(authConfig);
 
 // /reference: a static page and route with no data, the baselines `npm run bench` compares against.
-const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/reference(\/|$)/, /^\/_next\//, /^\/favicon/, /^\/robots\.txt$/];
+const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/readyz$/, /^\/reference(\/|$)/, /^\/_next\//, /^\/favicon/, /^\/robots\.txt$/];
 
 /**
  * With STATUS_PUBLIC=1 (lib/env.ts) the stakeholder status page is let through without a session;

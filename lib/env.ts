@@ -82,6 +82,11 @@ export const envSchema = z.object({
   CONSOLE_DATABASE_URL: pgUrl,
   EMBEDDED_PG_PORT: int(54329, 1, 65535),
   DATA_DIR: z.string().default(".data"),
+  /** The request log (lib/log.ts): JSON lines, or `pretty` for a human at a terminal. */
+  LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
+  /** At SIGTERM: how long requests in flight may take to finish before their connections are cut. */
+  SHUTDOWN_GRACE_SECONDS: int(10, 0, 300),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
   /** Trading pool: small on purpose, the console must never be the thing that exhausts it. */
   TRADING_POOL_MAX: int(3, 1, 3),

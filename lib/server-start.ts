@@ -3,6 +3,7 @@
  * the variable, rather than a stack trace on the first request.
  */
 import { ConfigError, parseEnv, type Env } from "./env.ts";
+import { onShutdown } from "./shutdown.ts";
 
 export async function startServer(): Promise<void> {
   let e: Env;
@@ -24,20 +25,13 @@ export async function startServer(): Promise<void> {
 }
 
 /**
- * At SIGTERM or SIGINT, write the summaries of the refusal windows still open
- * (lib/recovery/audit/fold.ts), so their counts reach the audit. Best effort: Next's own handler
- * exits once its server has closed, and the writes race that. Only added beside a handler that
- * already ends the process (Next's own, registered before this runs): on its own, a listener here
- * would keep the signal from ending the process.
+ * At shutdown (lib/shutdown.ts, run by scripts/console-server.ts once the requests in flight have
+ * finished), write the summaries of the refusal windows still open (lib/recovery/audit/fold.ts), so
+ * their counts reach the audit.
  */
 function flushRefusalsOnShutdown(): void {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  const flush = () => {
-    void import("./recovery/audit/fold.ts").then((m) => m.flushRefusals()).catch((err) => console.error("[audit] could not write the refusal summaries at shutdown:", err));
-  };
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    if (process.listenerCount(signal) > 0) process.once(signal, flush);
-  }
+  onShutdown("audit refusal summaries", () => import("./recovery/audit/fold.ts").then((m) => m.flushRefusals()));
 }
 
 /**
@@ -57,7 +51,10 @@ async function startRunbook(): Promise<void> {
 async function startIncidents(): Promise<void> {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
   const { startIncidentEvaluator } = await import("./recovery/incidents/evaluator.ts");
-  startIncidentEvaluator();
+  const evaluator = startIncidentEvaluator();
+  // Give up incident leadership at shutdown, so another instance takes over at once (its next tick)
+  // instead of when this process's session times out.
+  if (evaluator) onShutdown("incident leadership", () => evaluator.stop());
 }
 
 /**

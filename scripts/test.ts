@@ -2,10 +2,11 @@
  * `npm test`: everything, in order, with its own set-up:
  *   typecheck → lint → unit (vitest) → DB integration (vitest, real PostgreSQL) → e2e
  *   (Playwright, real Chromium, production build of the console and the demo world) → drills
- *   (the fast game-day drills of `npm run drills`, on the same build).
+ *   (the fast game-day drills of `npm run drills`, on the same build) → package (the artifact of
+ *   `npm run package`, packed from the same build, unpacked and run with node alone: tests/package).
  * It ends with one line: `N passed, N failed`.
  *
- *   --only <typecheck|lint|unit|db|e2e|drills>[,...]   run a subset
+ *   --only <typecheck|lint|unit|db|e2e|drills|package>[,...]   run a subset
  *   e2e/some.spec.ts ...                        only these Playwright specs
  * TEST_DATABASE_URL points the DB suites at an existing server (CI's second pass).
  */
@@ -16,7 +17,7 @@ import path from "node:path";
 import { ensureBuild, freePort, log, root } from "./lib/stack.ts";
 
 type Result = { name: string; passed: number; failed: number; skipped: number };
-const steps = ["typecheck", "lint", "unit", "db", "e2e", "drills"] as const;
+const steps = ["typecheck", "lint", "unit", "db", "e2e", "drills", "package"] as const;
 type Step = (typeof steps)[number];
 
 const onlyArg = process.argv.indexOf("--only");
@@ -36,7 +37,7 @@ function banner(title: string) {
   console.log(`\n━━━ ${title} ${"━".repeat(Math.max(0, 70 - title.length))}`);
 }
 
-async function vitest(project: "unit" | "db"): Promise<Result> {
+async function vitest(project: "unit" | "db" | "package"): Promise<Result> {
   const out = path.join(tmp, `vitest-${project}.json`);
   const code = await run(bin("vitest"), ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`]);
   try {
@@ -137,6 +138,7 @@ async function main() {
       }
       case "unit":
       case "db":
+      case "package":
         results.push(await vitest(step));
         break;
       case "e2e":

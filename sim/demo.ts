@@ -140,6 +140,9 @@ async function main() {
       CONTACTS_FILE: process.env.CONTACTS_FILE ?? path.join(root, "contacts.example.json"),
       WORKER_PROBES: process.env.WORKER_PROBES ?? `tick-factory=${worker.url}/health`,
       RECOVERY_ACTIONS_ENABLED: process.env.RECOVERY_ACTIONS_ENABLED ?? "1",
+      // The demo's terminal is for a human: the server's log is readable, and its request lines shown only when asked for (LOG_LEVEL=info).
+      LOG_FORMAT: process.env.LOG_FORMAT ?? "pretty",
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
       // Level 1 automated recovery: reset the circuit after 30 s open (at most twice per incident);
       // kill idle sessions after 60 s, as a dry run. See sim/automation-demo.yaml.
       AUTOMATION_FILE: process.env.AUTOMATION_FILE ?? path.join(root, "sim/automation-demo.yaml"),

@@ -1,5 +1,5 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
+import { requestIdFrom } from "../http/request-context.ts";
 import type { RequestMeta } from "../recovery/audit/writer.ts";
 import { normalizeAddress } from "./client-address.ts";
 
@@ -16,15 +16,10 @@ export function clientAddress(xForwardedFor: string | null | undefined): string 
   return normalizeAddress(last)?.slice(0, 64) ?? null;
 }
 
-/** A client-supplied request id is kept only when it is a plain token (no header or log injection). */
-function requestId(raw: string | null): string {
-  return raw && /^[A-Za-z0-9._:-]{1,100}$/.test(raw) ? raw : randomUUID();
-}
-
 /** Request metadata for audit entries, from a Request or from next/headers. */
 export function requestMetaFrom(headers: Headers, path?: string): RequestMeta {
   return {
-    requestId: requestId(headers.get("x-request-id")),
+    requestId: requestIdFrom(headers.get("x-request-id")),
     ip: clientAddress(headers.get("x-forwarded-for")),
     userAgent: headers.get("user-agent")?.slice(0, 300) ?? null,
     ...(path ? { path } : {}),

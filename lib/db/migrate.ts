@@ -7,12 +7,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
+import { appRoot } from "../app-root.ts";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const root = appRoot(import.meta.url);
 
 async function runSet(url: string, folder: string, schema: string, table: string): Promise<void> {
   const sql = postgres(url, {
@@ -40,26 +40,37 @@ export function migrateTradingFixtures(url: string): Promise<void> {
   return runSet(url, "trading-fixtures", "public", "__recovery_console_fixture_migrations");
 }
 
-/** The newest migration in drizzle/console (drizzle records each as applied with its folder time). */
-function latestConsoleMigration(): number {
-  const journal = JSON.parse(fs.readFileSync(path.join(root, "drizzle", "console", "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
+/** The newest migration in drizzle/console under `base` (drizzle records each as applied with its folder time). */
+function latestConsoleMigration(base: string): number {
+  const journal = JSON.parse(fs.readFileSync(path.join(base, "drizzle", "console", "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
   return Math.max(...journal.entries.map((e) => e.when));
 }
 
-type StoreState = "up-to-date" | "pending" | "unreadable";
+export type StoreState = "up-to-date" | "pending" | "unreadable";
 
-/** Whether every console migration is recorded as applied; "unreadable" when this role may not read that record. */
-async function consoleStoreState(url: string): Promise<StoreState> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: "recovery-console-migrate" } });
+/**
+ * Whether every console migration is recorded as applied; "unreadable" when this role may not read
+ * that record. `base`: the folder holding drizzle/ (the server's readiness passes its working
+ * folder, app/readyz/route.ts). A store that cannot be reached throws.
+ */
+export async function consoleStoreState(url: string, base = root, opts: { connectTimeoutS?: number } = {}): Promise<StoreState> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: opts.connectTimeoutS ?? 10, connection: { application_name: "recovery-console-migrate", statement_timeout: 5000 } });
   try {
     const [row] = await sql<{ last: string | null }[]>`select max(created_at)::text as last from console.__migrations`;
-    return row?.last != null && Number(row.last) >= latestConsoleMigration() ? "up-to-date" : "pending";
+    return row?.last != null && Number(row.last) >= latestConsoleMigration(base) ? "up-to-date" : "pending";
   } catch (err) {
     // 42P01 / 3F000: no record yet (a new store). Permission denied: the record exists but is not ours to read.
-    return isPermissionError(err) ? "unreadable" : "pending";
+    if (isPermissionError(err)) return "unreadable";
+    if (isMissingRecord(err)) return "pending";
+    throw err;
   } finally {
     await sql.end({ timeout: 5 });
   }
+}
+
+function isMissingRecord(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return code === "42P01" || code === "3F000";
 }
 
 function isPermissionError(err: unknown): boolean {

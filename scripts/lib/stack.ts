@@ -7,14 +7,14 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { ConfigError } from "../../lib/env.ts";
-import { startEmbeddedPostgres, type EmbeddedPg } from "../../lib/db/embedded.ts";
+import { appRoot } from "../../lib/app-root.ts";
+import type { EmbeddedPg } from "../../lib/db/embedded.ts";
 import { ensureConsoleStore, migrateTradingFixtures } from "../../lib/db/migrate.ts";
 import { redactUrl } from "../../lib/db/urls.ts";
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const root = appRoot(import.meta.url);
 
 export type Log = (line: string) => void;
 export const log: Log = (line) => console.log(`[recovery-console] ${line}`);
@@ -88,6 +88,10 @@ export async function prepareDatabases(opts: {
     consoleUrl = url("console");
   } else {
     opts.log(`starting embedded PostgreSQL on 127.0.0.1:${opts.pgPort} (data in ${path.relative(root, opts.dataDir) || opts.dataDir})`);
+    // Loaded only here: the packaged artifact ships no embedded PostgreSQL (docs/deploying.md).
+    const { startEmbeddedPostgres } = await import("../../lib/db/embedded.ts").catch(() => {
+      throw new ConfigError(["TRADING_DATABASE_URL: is not set, and this installation has no embedded PostgreSQL: set TRADING_DATABASE_URL (and CONSOLE_DATABASE_URL) to your databases"]);
+    });
     embedded = await startEmbeddedPostgres({
       dataDir: path.join(opts.dataDir, "pg"),
       port: opts.pgPort,

@@ -12,6 +12,7 @@ import { auth } from "@/auth";
 import { env } from "../../env.ts";
 import { getUserSessionState } from "../../db/queries/users.ts";
 import { requestMetaFrom } from "../../auth/request-meta.ts";
+import { noteActor } from "../../http/request-context.ts";
 import { epochSeconds, isRecentAuth, sessionPolicyFromEnv, type AuthMethod } from "../../auth/session-policy.ts";
 import type { RequestMeta } from "../audit/writer.ts";
 import { auditRefusal } from "../audit/fold.ts";
@@ -114,6 +115,13 @@ function tokenMatches(given: string, expected: string): boolean {
 
 /** The caller, or null when anonymous or revoked. `request` enables machine bearer tokens. */
 export async function currentActor(permission: Permission, request?: Request): Promise<Actor | null> {
+  const actor = await findActor(permission, request);
+  // The request's log line names its caller (scripts/console-server.ts).
+  if (actor) noteActor(actor.email);
+  return actor;
+}
+
+async function findActor(permission: Permission, request?: Request): Promise<Actor | null> {
   const apiToken = env().CONSOLE_API_TOKEN;
   const authz = request?.headers.get("authorization");
   if (request && apiToken && authz?.startsWith("Bearer ")) {

@@ -104,6 +104,7 @@ export const endpoints: Endpoint[] = [
   route("app/api/incidents/[id]/report/route.ts", "GET", "/api/incidents/999999999/report", perm("incidents.read")),
   route("app/api/incidents/[id]/now/route.ts", "GET", "/api/incidents/999999999/now", perm("incidents.read")),
   route("app/healthz/route.ts", "GET", "/healthz", { kind: "public", why: "liveness for load balancers; carries no data" }),
+  route("app/readyz/route.ts", "GET", "/readyz", { kind: "public", why: "readiness for orchestrators: one word on the console store and its migrations; carries no data" }),
   route("app/reference/ping/route.ts", "GET", "/reference/ping", { kind: "public", why: "a static answer built at build time: the bench's serving baseline; carries no data" }),
   route("app/api/auth/[...nextauth]/route.ts", "GET", "/api/auth/session", { kind: "public", why: "next-auth: reads the caller's own session" }),
   // Without next-auth's CSRF token the update is refused; with it, only a server-minted ticket
