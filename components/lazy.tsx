@@ -20,14 +20,22 @@ type AnyProps = Record<string, any>;
 
 export function deferred<P extends AnyProps>(load: () => Promise<ComponentType<P>>, fallback?: (props: P) => ReactNode): ComponentType<P> {
   const Lazy = lazy(async () => ({ default: await load() }));
-  function Deferred(props: P) {
+  const Part = memo(function DeferredPart(props: P) {
     return (
       <Suspense fallback={fallback ? fallback(props) : null}>
         <Lazy {...props} />
       </Suspense>
     );
-  }
-  return memo(Deferred) as unknown as ComponentType<P>;
+  });
+  // What is exported is a plain function, not the memo object itself: a server component renders
+  // these parts through the RSC payload, whose client references reach React wrapped in a lazy
+  // type, and React matches a lazy type against the function it resolved to. A memo resolves to
+  // its inner function instead, so every refresh of the page (router.refresh, or a server action
+  // that sets a cookie: the re-authentication) remounted each part and lost its state (an open
+  // action dialog among them).
+  return function Deferred(props: P) {
+    return <Part {...props} />;
+  };
 }
 
 const noSubscription = () => () => {};

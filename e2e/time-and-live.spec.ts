@@ -60,6 +60,9 @@ test.describe("one way to show time", () => {
       await expect(times.first()).toBeVisible();
       // Hydrated: every time names the viewer's zone (EST in December), with the exact UTC as its title.
       await expect(times.first()).toHaveAttribute("data-time-mode", "local");
+      // The dashboard's panels and details hydrate as their code arrives (components/lazy.tsx
+      // `deferred`), after the banner: until then their times are the server's UTC.
+      await expect(page.locator('time[data-time-mode="server"]'), `${url}: every part hydrated`).toHaveCount(0);
       const all = await times.evaluateAll((els) => els.map((e) => ({ text: e.textContent ?? "", title: e.getAttribute("title") ?? "", mode: e.getAttribute("data-time-mode") })));
       expect(all.length, `${url} shows times`).toBeGreaterThan(0);
       for (const t of all) {

@@ -6,6 +6,7 @@ import type { Plan } from "@/lib/recovery/automation/plan";
 import type { CheckResult } from "@/lib/recovery/health/checks/types";
 import { fetchJson, retryUnlessSignedOut } from "../data/fetch-json";
 import { keys } from "../data/keys";
+import { useHydrated } from "../lazy";
 import { Time } from "../time";
 
 type Run = { id: number; policy: string; checkId: string; incidentId: number | null; mode: string; state: string; outcome: string | null; message: string; at: string };
@@ -24,14 +25,23 @@ export function planText(plan: Plan, now: number): string {
  * On a panel a policy watches (AUTOMATION_FILE): what automation will do and when, what it did for
  * the open incident, and, for on-call, Pause / Resume (audited). Polls only while policies exist.
  */
-/** The one automation query (panels and banner share it); polls only while policies exist. */
-export function useAutomation() {
-  return useQuery({
+/**
+ * The one automation query (panels and banner share it); polls only while policies exist.
+ *
+ * The server renders no automation (it does not read it), so a part hydrating sees none either,
+ * even when another part's fetch has already filled the shared cache: the panels' lines and the
+ * banner hydrate at different moments (components/lazy.tsx `deferred`), and a line the server did
+ * not render would be a hydration mismatch. The data shows right after (useHydrated).
+ */
+export function useAutomation(): { data: AutomationData | undefined } {
+  const hydrated = useHydrated();
+  const { data } = useQuery({
     queryKey: keys.automation(),
     queryFn: ({ signal }) => fetchAutomation(signal),
     refetchInterval: (q) => (q.state.data && q.state.data.plans.length === 0 ? false : 5000),
     retry: retryUnlessSignedOut,
   });
+  return { data: hydrated ? data : undefined };
 }
 
 /** Kinds worth a line on the incident banner: automation is about to act, waits for a person, or has stopped. */
