@@ -78,7 +78,8 @@ test("editing the runbook file changes /runbook and the steps beside a panel wit
   await expect(page.getByTestId("incident-runbook-version")).toHaveText(named);
   await expect(page.getByRole("link", { name: "Update runbook with lessons learned" })).toHaveAttribute("href", "/runbook");
   await page.getByRole("link", { name: "Printable report" }).click();
-  await expect(page.getByTestId("report")).toContainText(`- **Runbook version:** ${named}`);
+  // The printable report is the Markdown rendered as HTML: its text reads as the labels say.
+  await expect(page.getByTestId("report")).toContainText(`Runbook version: ${named}`);
 });
 
 test("a broken runbook file keeps the last good version serving, and on-call sees the line and the problem (a viewer does not)", async ({ page, login, browser }) => {
