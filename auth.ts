@@ -70,7 +70,13 @@ export async function authorizeCredentials(raw: unknown, request: Request) {
     const { decision, attempt: a } = await beginLoginAttempt({ account: email, client: meta.ip ?? null });
     if (decision.throttled) {
       await auditRefusal(
-        { actor: { email }, action: "auth.login", outcome: "throttled", detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds }, request: meta },
+        {
+          actor: { email },
+          action: "auth.login",
+          outcome: "throttled",
+          detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds },
+          request: meta,
+        },
         decision.scope,
       );
       throw new LoginThrottled(decision.retryAfterSeconds);
@@ -143,7 +149,11 @@ function providers(): Provider[] {
       authorization: { params: { scope: "openid email profile" } },
       // The console user is resolved in the signIn callback; the profile only carries claims.
       profile(profile) {
-        return { id: String(profile.sub), email: typeof profile.email === "string" ? profile.email : null, name: typeof profile.name === "string" ? profile.name : null };
+        return {
+          id: String(profile.sub),
+          email: typeof profile.email === "string" ? profile.email : null,
+          name: typeof profile.name === "string" ? profile.name : null,
+        };
       },
     });
   }

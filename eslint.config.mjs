@@ -32,9 +32,24 @@ const config = [
         "error",
         {
           patterns: [
-            { group: ["@/lib/db/*", "**/lib/db/*", "postgres", "drizzle-orm", "drizzle-orm/*"], message: "Client components must not import the data layer.", allowTypeImports: true },
+            {
+              group: ["@/lib/db/*", "**/lib/db/*", "postgres", "drizzle-orm", "drizzle-orm/*"],
+              message: "Client components must not import the data layer.",
+              allowTypeImports: true,
+            },
             { group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." },
-            { group: ["@/lib/recovery/actions", "@/lib/recovery/actions/*", "!@/lib/recovery/actions/types", "**/recovery/actions/*", "!**/recovery/actions/types", "!**/recovery/actions/types.ts"], message: "The actions' wrapper and definitions run on the server only; client code imports their types from lib/recovery/actions/types.ts and calls the server actions (app/actions/recovery.ts)." },
+            {
+              group: [
+                "@/lib/recovery/actions",
+                "@/lib/recovery/actions/*",
+                "!@/lib/recovery/actions/types",
+                "**/recovery/actions/*",
+                "!**/recovery/actions/types",
+                "!**/recovery/actions/types.ts",
+              ],
+              message:
+                "The actions' wrapper and definitions run on the server only; client code imports their types from lib/recovery/actions/types.ts and calls the server actions (app/actions/recovery.ts).",
+            },
           ],
         },
       ],
@@ -44,10 +59,7 @@ const config = [
     // The demo world is never imported by the console.
     files: ["app/**/*.{ts,tsx}", "lib/**/*.{ts,tsx}"],
     rules: {
-      "no-restricted-imports": [
-        "error",
-        { patterns: [{ group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." }] },
-      ],
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." }] }],
     },
   },
   {
@@ -59,7 +71,10 @@ const config = [
         "error",
         {
           patterns: [
-            { group: ["@/lib/recovery", "@/lib/recovery/**", "**/recovery", "**/recovery/**"], message: "lib/db sits below lib/recovery and never imports it: move the type it needs down (lib/db/types.ts)." },
+            {
+              group: ["@/lib/recovery", "@/lib/recovery/**", "**/recovery", "**/recovery/**"],
+              message: "lib/db sits below lib/recovery and never imports it: move the type it needs down (lib/db/types.ts).",
+            },
             { group: ["@/sim/*", "**/sim/*"], message: "sim/ is the demo world; the console never imports it." },
           ],
         },

@@ -13,7 +13,6 @@ import { allowedOrigins } from "./lib/http/allowed-origins.ts";
  */
 const staticHeaders = Object.entries(STATIC_SECURITY_HEADERS).map(([key, value]) => ({ key, value }));
 
-
 const nextConfig: NextConfig = {
   // Separate build dirs let parallel test runs (and a running demo) coexist.
   distDir: process.env.NEXT_DIST_DIR || ".next",

@@ -80,7 +80,12 @@ export async function proxy(req: NextRequest, ev: NextFetchEvent) {
     // A copy of the body: Next keeps the original for the action.
     const refused = malformed ?? (await checkActionRequest(req.clone()));
     if (refused) {
-      const headers = securityHeaders({ nonce: newNonce(), dev: process.env.NODE_ENV === "development", https: isHttps(process.env, req.headers.get("x-forwarded-proto") ?? req.nextUrl.protocol), formActionOrigins });
+      const headers = securityHeaders({
+        nonce: newNonce(),
+        dev: process.env.NODE_ENV === "development",
+        https: isHttps(process.env, req.headers.get("x-forwarded-proto") ?? req.nextUrl.protocol),
+        formActionOrigins,
+      });
       for (const [k, v] of Object.entries(headers)) refused.headers.set(k, v);
       return refused;
     }

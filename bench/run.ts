@@ -37,8 +37,40 @@ const strict = args.includes("--strict");
 // Ratios are taken in rounds (A/B then B/A) and reported as the median of the per-round ratios,
 // so three quick runs in a row give the same verdicts (bench/results/README.md).
 const MODE = quick
-  ? { large: 200_000, growthSamples: 480, growthRounds: 16, floorSamples: 160, auditPerWriter: 60, ttfbSamples: 120, ttfbRounds: 6, servingSeconds: 3, servingRounds: 3, viewersEvaluations: 3, pollers: 100, freshnessSeconds: 12, loadViewers: 100, loadWarmupSeconds: 5, loadSeconds: 15 }
-  : { large: 10_000_000, growthSamples: 1600, growthRounds: 32, floorSamples: 320, auditPerWriter: 250, ttfbSamples: 240, ttfbRounds: 8, servingSeconds: 6, servingRounds: 4, viewersEvaluations: 24, pollers: 1000, freshnessSeconds: 60, loadViewers: 1000, loadWarmupSeconds: 40, loadSeconds: 60 };
+  ? {
+      large: 200_000,
+      growthSamples: 480,
+      growthRounds: 16,
+      floorSamples: 160,
+      auditPerWriter: 60,
+      ttfbSamples: 120,
+      ttfbRounds: 6,
+      servingSeconds: 3,
+      servingRounds: 3,
+      viewersEvaluations: 3,
+      pollers: 100,
+      freshnessSeconds: 12,
+      loadViewers: 100,
+      loadWarmupSeconds: 5,
+      loadSeconds: 15,
+    }
+  : {
+      large: 10_000_000,
+      growthSamples: 1600,
+      growthRounds: 32,
+      floorSamples: 320,
+      auditPerWriter: 250,
+      ttfbSamples: 240,
+      ttfbRounds: 8,
+      servingSeconds: 6,
+      servingRounds: 4,
+      viewersEvaluations: 24,
+      pollers: 1000,
+      freshnessSeconds: 60,
+      loadViewers: 1000,
+      loadWarmupSeconds: 40,
+      loadSeconds: 60,
+    };
 const SMALL = 10_000;
 const IDLE_TX_SECONDS = 2;
 
@@ -100,11 +132,18 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 
 async function main() {
   const started = Date.now();
-  say(`npm run bench${quick ? " --quick" : ""}: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  say(
+    `npm run bench${quick ? " --quick" : ""}: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   const load0 = os.loadavg()[0]!;
 
   // ── PostgreSQL and the databases ────────────────────────────────────────────────────────────
-  let s = step(process.env.BENCH_DATABASE_URL ? "connecting to BENCH_DATABASE_URL" : `starting the embedded PostgreSQL (data in ${path.relative(root, dataDir)})`);
+  let s = step(
+    process.env.BENCH_DATABASE_URL ? "connecting to BENCH_DATABASE_URL" : `starting the embedded PostgreSQL (data in ${path.relative(root, dataDir)})`,
+  );
   const server: BenchServer = await startBenchServer({ dataDir, log: (l) => s.note(l) });
   cleanups.push(() => server.stop());
   s.done(server.versionText);
@@ -156,8 +195,11 @@ async function main() {
   };
 
   // ── The console's modules, in process ───────────────────────────────────────────────────────
-  const plans = await measure("plans", "plans: EXPLAIN of every monitoring query at the large size", () => measurePlans(large.url), (v) =>
-    v.queries.map((q) => `${q.id} ${q.ok ? "index" : `SEQ SCAN (${q.seqScans.join(", ")})`}`).join("; "),
+  const plans = await measure(
+    "plans",
+    "plans: EXPLAIN of every monitoring query at the large size",
+    () => measurePlans(large.url),
+    (v) => v.queries.map((q) => `${q.id} ${q.ok ? "index" : `SEQ SCAN (${q.seqScans.join(", ")})`}`).join("; "),
   );
   if (plans) {
     results.plans = Object.fromEntries(plans.queries.map((q) => [q.id, q.ok]));
@@ -167,7 +209,8 @@ async function main() {
   const growth = await measure(
     "growth_ratio",
     `growth_ratio: p95 of each DB check at ${MODE.large.toLocaleString("en")} vs ${SMALL.toLocaleString("en")} signals`,
-    (st) => measureGrowth({ smallUrl: smallConsoleUrl, largeUrl: largeConsoleUrl, env: checkEnv, samples: MODE.growthSamples, rounds: MODE.growthRounds, step: st }),
+    (st) =>
+      measureGrowth({ smallUrl: smallConsoleUrl, largeUrl: largeConsoleUrl, env: checkEnv, samples: MODE.growthSamples, rounds: MODE.growthRounds, step: st }),
     (v) => `${v.ratio} (worst: ${v.worst}); ${v.checks.map((c) => `${c.check} ${c.smallP95Ms}→${c.largeP95Ms} ms`).join(", ")}`,
   );
   if (growth) {
@@ -232,14 +275,25 @@ async function main() {
   const client = new ActionClient(app.url);
   s.done(`${app.url} (log: ${path.relative(root, logFile)})`);
 
-  const fl = await measure("first_load_js_kb", "first_load_js_kb: gzip size of the dashboard's first-load JavaScript", async () => measureFirstLoadJs(app.url, await oncallCookie()), (v) => `${v.kb} kB gzip (${v.files.length} files; the framework's floor, the static page: ${v.frameworkFloorKb} kB; the dashboard's own: ${v.dashboardOwnKb} kB)`);
+  const fl = await measure(
+    "first_load_js_kb",
+    "first_load_js_kb: gzip size of the dashboard's first-load JavaScript",
+    async () => measureFirstLoadJs(app.url, await oncallCookie()),
+    (v) =>
+      `${v.kb} kB gzip (${v.files.length} files; the framework's floor, the static page: ${v.frameworkFloorKb} kB; the dashboard's own: ${v.dashboardOwnKb} kB)`,
+  );
   if (fl) {
     results.first_load_js_kb = fl.kb;
     results.first_load_js_floor_kb = fl.frameworkFloorKb;
     results.details.first_load_js = fl;
   }
 
-  const ttfb = await measure("ttfb_ratio", "ttfb_ratio: p95 TTFB of the dashboard vs the static reference page", async () => measureTtfb({ baseUrl: app.url, cookie: await oncallCookie(), samples: MODE.ttfbSamples, rounds: MODE.ttfbRounds }), (v) => `${v.ratio} (${v.dashboardP95Ms} ms vs ${v.staticP95Ms} ms)`);
+  const ttfb = await measure(
+    "ttfb_ratio",
+    "ttfb_ratio: p95 TTFB of the dashboard vs the static reference page",
+    async () => measureTtfb({ baseUrl: app.url, cookie: await oncallCookie(), samples: MODE.ttfbSamples, rounds: MODE.ttfbRounds }),
+    (v) => `${v.ratio} (${v.dashboardP95Ms} ms vs ${v.staticP95Ms} ms)`,
+  );
   if (ttfb) {
     results.ttfb_ratio = ttfb.ratio;
     results.details.ttfb = ttfb;
@@ -263,7 +317,16 @@ async function main() {
       const admin = server.admin();
       try {
         const viewerCookie = await sessionCookie(app.authSecret, viewer);
-        return await measureViewers({ baseUrl: app.url, token: app.apiToken, viewerCookie, pollers: MODE.pollers, admin, database: large.name, evaluations: MODE.viewersEvaluations, step: st });
+        return await measureViewers({
+          baseUrl: app.url,
+          token: app.apiToken,
+          viewerCookie,
+          pollers: MODE.pollers,
+          admin,
+          database: large.name,
+          evaluations: MODE.viewersEvaluations,
+          step: st,
+        });
       } finally {
         await admin.end({ timeout: 2 });
       }
@@ -303,7 +366,8 @@ async function main() {
   const terminate = await measure(
     "terminate_50_ms",
     "terminate_50_ms: kill 50 real sessions idle in transaction through the server action",
-    () => measureTerminate({ client, cookie: oncallCookie, appUrl: server.url(large.name, appRole), watcher: largeAdmin, count: 50, idleSeconds: IDLE_TX_SECONDS }),
+    () =>
+      measureTerminate({ client, cookie: oncallCookie, appUrl: server.url(large.name, appRole), watcher: largeAdmin, count: 50, idleSeconds: IDLE_TX_SECONDS }),
     (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; ${v.terminated} terminated)`,
   );
   if (terminate) {
@@ -331,10 +395,17 @@ async function main() {
         viewers: MODE.loadViewers,
         step: st,
       }),
-    (v) => `${v.errors} errors; /api/health p95 ${v.healthP95Ms} ms over ${v.requests.health.requests} requests; dashboard p95 ${v.dashboardP95Ms} ms; ${v.actions} actions`,
+    (v) =>
+      `${v.errors} errors; /api/health p95 ${v.healthP95Ms} ms over ${v.requests.health.requests} requests; dashboard p95 ${v.dashboardP95Ms} ms; ${v.actions} actions`,
   );
   if (load) {
-    results.load = { seconds: load.seconds, viewers: load.viewers, errors: load.errors, health_p95_ms: load.healthP95Ms, dashboard_p95_ms: load.dashboardP95Ms };
+    results.load = {
+      seconds: load.seconds,
+      viewers: load.viewers,
+      errors: load.errors,
+      health_p95_ms: load.healthP95Ms,
+      dashboard_p95_ms: load.dashboardP95Ms,
+    };
     results.details.load = load;
   }
 
@@ -347,7 +418,9 @@ async function main() {
   for (const line of summaryLines(results)) console.log(`  ${line}`);
   console.log("");
   say(`results: ${path.relative(root, files.json)}, ${path.relative(root, files.md)} (${results.environment.durationSeconds} s)`);
-  const missed = Object.entries(results.targets).filter(([, t]) => t.met === false).map(([k]) => k);
+  const missed = Object.entries(results.targets)
+    .filter(([, t]) => t.met === false)
+    .map(([k]) => k);
   if (missed.length) say(`targets missed: ${missed.join(", ")} (see bench/results/README.md)`);
   return Object.keys(results.errors).length > 0 || (strict && missed.length > 0) ? 1 : 0;
 }

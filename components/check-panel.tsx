@@ -85,7 +85,8 @@ export function CheckPanel({
       </p>
       {check.status === "unknown" && check.lastKnown ? (
         <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400" data-testid="last-known" suppressHydrationWarning>
-          Last known at <Time iso={check.lastKnown.observedAt} style="clock" />: {statusLabel[check.lastKnown.status]}, {check.lastKnown.value ?? "—"} {check.lastKnown.unit} ({check.lastKnown.summary})
+          Last known at <Time iso={check.lastKnown.observedAt} style="clock" />: {statusLabel[check.lastKnown.status]}, {check.lastKnown.value ?? "—"}{" "}
+          {check.lastKnown.unit} ({check.lastKnown.summary})
         </p>
       ) : null}
       {check.error && !notConfigured ? (

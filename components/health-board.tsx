@@ -57,7 +57,11 @@ function setOrder(order: PanelOrder) {
  */
 function usePanelOrder(checks: CheckResult[]): { ordered: CheckResult[]; order: PanelOrder } {
   const order = useSyncExternalStore(subscribeOrder, readOrder, () => "configured" as const);
-  const phone = useSyncExternalStore(subscribeOrder, () => window.matchMedia(PHONE).matches, () => false);
+  const phone = useSyncExternalStore(
+    subscribeOrder,
+    () => window.matchMedia(PHONE).matches,
+    () => false,
+  );
   const ordered = useMemo(() => {
     if (order === "worst") return [...checks].sort((a, b) => SEVERITY[a.status] - SEVERITY[b.status]);
     if (phone) return [...checks].sort((a, b) => Number(b.status === "critical") - Number(a.status === "critical"));
@@ -127,7 +131,9 @@ export function HealthBoard({ initial, initialHistory, canAct }: { initial: Snap
   return (
     <div>
       <p aria-live="polite" className="mb-2 min-h-5 text-sm font-medium text-amber-800 dark:text-amber-300" data-testid="refresh-error">
-        {stale ? `Refresh failing${error ? ` (${error.message})` : ""}; showing the last good data from ${Math.round((now - dataUpdatedAt) / 1000)} s ago.` : ""}
+        {stale
+          ? `Refresh failing${error ? ` (${error.message})` : ""}; showing the last good data from ${Math.round((now - dataUpdatedAt) / 1000)} s ago.`
+          : ""}
       </p>
       <HealthSummary checks={data.checks} now={now} />
       <div className="mb-2 flex justify-end">

@@ -23,7 +23,12 @@ export function HealthSummary({ checks, now }: { checks: CheckResult[]; now: num
     ] as const
   ).filter(([, n]) => n > 0);
   return (
-    <section aria-labelledby="summary-title" data-testid="health-summary" data-status={worst} className="mb-4 rounded-lg border border-zinc-200 bg-white p-3 shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
+    <section
+      aria-labelledby="summary-title"
+      data-testid="health-summary"
+      data-status={worst}
+      className="mb-4 rounded-lg border border-zinc-200 bg-white p-3 shadow-sm dark:border-zinc-800 dark:bg-zinc-900"
+    >
       <div className="flex flex-wrap items-center gap-2">
         <StatusBadge status={worst} size="lg" />
         <h2 id="summary-title" className="font-semibold">

@@ -81,12 +81,17 @@ export function ReauthDialog({ open, method = "password", actionLabel, onConfirm
           Confirm it&apos;s you
         </h2>
         <p className="text-sm text-zinc-600 dark:text-zinc-300">
-          {actionLabel ? `${actionLabel} needs` : "This needs"} a recent sign-in. {useSso ? "Continue with single sign-on to confirm." : "Enter your password again to confirm."}
+          {actionLabel ? `${actionLabel} needs` : "This needs"} a recent sign-in.{" "}
+          {useSso ? "Continue with single sign-on to confirm." : "Enter your password again to confirm."}
         </p>
         {useSso ? (
           <form action={reauthSsoAction} className="flex flex-wrap justify-end gap-2">
             <input type="hidden" name="callbackUrl" value={returnTo} />
-            <button type="button" onClick={onCancel} className="rounded-md border border-zinc-300 px-3 py-2 hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
+            <button
+              type="button"
+              onClick={onCancel}
+              className="rounded-md border border-zinc-300 px-3 py-2 hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800"
+            >
               Cancel
             </button>
             <Submit>Continue with single sign-on</Submit>
@@ -111,7 +116,11 @@ export function ReauthDialog({ open, method = "password", actionLabel, onConfirm
               {state?.ok === false ? (state.fieldErrors?.password?.join(" ") ?? state.message) : ""}
             </p>
             <div className="flex flex-wrap justify-end gap-2">
-              <button type="button" onClick={onCancel} className="rounded-md border border-zinc-300 px-3 py-2 hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
+              <button
+                type="button"
+                onClick={onCancel}
+                className="rounded-md border border-zinc-300 px-3 py-2 hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800"
+              >
                 Cancel
               </button>
               <Submit>Confirm</Submit>

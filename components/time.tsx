@@ -77,7 +77,8 @@ export function formatTime(iso: string, mode: TimeMode, style: TimeStyle = "date
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   if (mode === "local") return localFormat(style).format(d);
-  const clock = style === "clock" ? `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}` : `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  const clock =
+    style === "clock" ? `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}` : `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
   return style === "datetime" ? `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${clock} UTC` : `${clock} UTC`;
 }
 
@@ -85,7 +86,12 @@ export function formatTime(iso: string, mode: TimeMode, style: TimeStyle = "date
 export function Time({ iso, style = "datetime", className }: { iso: string; style?: TimeStyle; className?: string }) {
   const mode = useTimeMode();
   return (
-    <time dateTime={iso} title={exactUtc(iso)} data-time-mode={mode} className={`${style === "datetime" ? "" : "whitespace-nowrap "}tabular-nums ${className ?? ""}`}>
+    <time
+      dateTime={iso}
+      title={exactUtc(iso)}
+      data-time-mode={mode}
+      className={`${style === "datetime" ? "" : "whitespace-nowrap "}tabular-nums ${className ?? ""}`}
+    >
       {formatTime(iso, mode === "server" ? "utc" : mode, style)}
     </time>
   );

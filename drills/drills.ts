@@ -126,14 +126,19 @@ const poolExhausted: Drill = {
       const terminated = (r.result?.run?.perTarget ?? []).filter((t) => t.outcome === "terminated").length;
       assert(terminated === hogs.pids.length, `${terminated} of ${hogs.pids.length} sessions terminated`);
       log(`Kill idle transactions terminated ${terminated} sessions in ${Math.round(answer.ms)} ms`);
-      await until("the slots to be free again", async () => {
-        const c = postgres(world.trading.appUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
-        try {
-          return (await c`select 1 as ok`)[0]?.ok === 1;
-        } finally {
-          await c.end({ timeout: 1 });
-        }
-      }, 5000, 200);
+      await until(
+        "the slots to be free again",
+        async () => {
+          const c = postgres(world.trading.appUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+          try {
+            return (await c`select 1 as ok`)[0]?.ok === 1;
+          } finally {
+            await c.end({ timeout: 1 });
+          }
+        },
+        5000,
+        200,
+      );
     } finally {
       await hogs?.close();
       await admin.end({ timeout: 2 });
@@ -159,9 +164,13 @@ const tradingDbDown: Drill = {
         250,
       );
       const codes = DB_CHECKS.map((id) => check(down, id).error?.code);
-      assert(codes.every((c) => c?.startsWith("db.")), `unexpected error codes: ${codes.join(", ")}`);
+      assert(
+        codes.every((c) => c?.startsWith("db.")),
+        `unexpected error codes: ${codes.join(", ")}`,
+      );
       // The HTTP probes and the heartbeats do not depend on the trading DB.
-      for (const id of ["circuit_breaker", "worker_rate_limit"]) assert(check(down, id).status === "ok", `${id} is ${check(down, id).status} while the trading DB is down`);
+      for (const id of ["circuit_breaker", "worker_rate_limit"])
+        assert(check(down, id).status === "ok", `${id} is ${check(down, id).status} while the trading DB is down`);
       await beat(world);
       const ea = check((await health(world)).body, "ea_heartbeat");
       assert(ea.status === "ok", `ea_heartbeat is ${ea.status} (${ea.summary}) while only the trading DB is down`);
@@ -212,7 +221,10 @@ const tradeDirectorHung: Drill = {
       const head = await auditHead(world);
       const req = await confirmRequest(world.client, "ResetCircuit", p, cookie);
       const answer = await world.client.send<ActionState>(req, { timeoutMs: 15_000 });
-      assert(answer.value?.result?.run?.outcome === "timeout_unknown", `the reset ended as ${answer.value?.result?.run?.outcome ?? answer.value?.code}: ${answer.value?.message}`);
+      assert(
+        answer.value?.result?.run?.outcome === "timeout_unknown",
+        `the reset ended as ${answer.value?.result?.run?.outcome ?? answer.value?.code}: ${answer.value?.message}`,
+      );
       assert(answer.ms < 6000, `the reset took ${Math.round(answer.ms)} ms`);
       const entries = (await auditRows(world, { afterSeq: head })).filter((e) => e.action === "circuit.reset");
       const intent = entries.find((e) => e.phase === "intent");
@@ -253,7 +265,10 @@ const worker429Storm: Drill = {
       const most = 1 + Math.ceil(windowMs / (retryAfter * 1000));
       assert(during.length >= 2, `only ${during.length} probe in ${windowMs / 1000} s: the probe stopped altogether`);
       assert(during.length <= most, `${during.length} probes in ${windowMs / 1000} s (at most ${most} with Retry-After ${retryAfter} s)`);
-      assert(gaps.every((g) => g >= retryAfter * 1000 - 50), `a probe came ${Math.min(...gaps)} ms after a 429 asking for ${retryAfter} s`);
+      assert(
+        gaps.every((g) => g >= retryAfter * 1000 - 50),
+        `a probe came ${Math.min(...gaps)} ms after a 429 asking for ${retryAfter} s`,
+      );
       log(`${during.length} probes in ${windowMs / 1000} s, ${gaps.map((g) => `${(g / 1000).toFixed(1)} s`).join(", ")} apart`);
     } finally {
       world.worker.heal();
@@ -337,7 +352,10 @@ const auditStoreDown: Drill = {
       assert(answer.value?.ok === false && answer.value.code === "store.unavailable", `the action answered ${answer.value?.code}: ${answer.value?.message}`);
       assert(/nothing was done/i.test(answer.value.message ?? ""), `the refusal does not say that nothing was done: ${answer.value.message}`);
       const after = await statuses(world, ids);
-      assert(ids.every((id) => after[id] === "pending"), `directives changed while the audit store was down: ${JSON.stringify(after)}`);
+      assert(
+        ids.every((id) => after[id] === "pending"),
+        `directives changed while the audit store was down: ${JSON.stringify(after)}`,
+      );
       const again = await world.client.call<ActionState>("app/actions/recovery.ts", "previewCancelStaleDirectivesAction", [{}], cookie);
       assert(again.value?.ok === false, "a preview succeeded with the audit store down");
       // The panels keep working without the store: the stale rows show up at the next evaluation
@@ -358,7 +376,9 @@ const auditStoreDown: Drill = {
     }
     await until(
       "actions to work again once the store is back",
-      async () => (await world.client.call<ActionState>("app/actions/recovery.ts", "previewCancelStaleDirectivesAction", [{}], await world.cookie(world.oncall))).value?.ok === true,
+      async () =>
+        (await world.client.call<ActionState>("app/actions/recovery.ts", "previewCancelStaleDirectivesAction", [{}], await world.cookie(world.oncall))).value
+          ?.ok === true,
       10_000,
       250,
     );
@@ -416,12 +436,18 @@ const viewerReplay: Drill = {
     const head = await auditHead(world);
     const replay = async () => {
       const a = await world.client.send<ActionState>(captured, { cookie: viewerCookie });
-      assert(a.status === 200 && a.value?.ok === false && a.value.code === "auth.forbidden", `the replay answered ${a.status} ${a.value?.code}: ${a.value?.message}`);
+      assert(
+        a.status === 200 && a.value?.ok === false && a.value.code === "auth.forbidden",
+        `the replay answered ${a.status} ${a.value?.code}: ${a.value?.message}`,
+      );
       const now = await statuses(world, ids);
       return now;
     };
     const before = await replay();
-    assert(ids.every((id) => before[id] === "pending"), `the replay changed directives: ${JSON.stringify(before)}`);
+    assert(
+      ids.every((id) => before[id] === "pending"),
+      `the replay changed directives: ${JSON.stringify(before)}`,
+    );
     // The same request from the on-call's own session does cancel them: the capture was real.
     const own = await world.client.send<ActionState>(captured);
     assert(own.value?.ok === true && own.value.result?.run?.outcome === "succeeded", `the on-call's own request failed: ${own.value?.message}`);
@@ -450,7 +476,10 @@ const hostileInput: Drill = {
     const grew = (await auditHead(world)) - head;
     assert(grew <= HOSTILE_AUDIT_BOUND, `the audit log grew by ${grew} entries, above the bound of ${HOSTILE_AUDIT_BOUND}`);
     const verify = await auditVerify(world);
-    assert(verify.code === 0 && /^OK: \d+ entries/m.test(verify.stdout), `audit:verify after the hostile requests: ${verify.stdout.trim()} ${verify.stderr.trim()}`);
+    assert(
+      verify.code === 0 && /^OK: \d+ entries/m.test(verify.stdout),
+      `audit:verify after the hostile requests: ${verify.stdout.trim()} ${verify.stderr.trim()}`,
+    );
     log(`${sent.length} hostile requests, 0 server errors; the audit log grew by ${grew} (bound ${HOSTILE_AUDIT_BOUND}); ${verify.stdout.trim()}`);
   },
 };
@@ -498,7 +527,13 @@ const automationStorm: Drill = {
     const hook = await webhookReceiver();
     // The console again, with the policy, a short escalation clock and the receiver.
     await world.app.stop();
-    await world.relaunch({ AUTOMATION_FILE: policyFile, ESCALATION_L2_MINUTES: "0.5", ESCALATION_L3_MINUTES: "5", INCIDENT_WEBHOOK_URLS: hook.url, INCIDENT_WEBHOOK_BACKOFF_MS: "100" });
+    await world.relaunch({
+      AUTOMATION_FILE: policyFile,
+      ESCALATION_L2_MINUTES: "0.5",
+      ESCALATION_L3_MINUTES: "5",
+      INCIDENT_WEBHOOK_URLS: hook.url,
+      INCIDENT_WEBHOOK_BACKOFF_MS: "100",
+    });
     const resetsBefore = world.director.resetCount;
     const head = await auditHead(world);
     // The storm: whatever closes the circuit, it opens again at once.
@@ -512,34 +547,57 @@ const automationStorm: Drill = {
       try {
         type RunRow = { state: string; outcome: string | null; incident_id: string };
         const runs = () => store<RunRow[]>`select state, outcome, incident_id::text from console.automation_runs order by id`;
-        const stopped = await until("automation to stop after its most runs", async () => ((await runs()).some((r) => r.state === "exhausted") ? runs() : null), 60_000, 250);
-        log(`automation ran ${stopped.filter((r) => r.state === "ran").length} times, then stopped: ${stopped.map((r) => `${r.state}${r.outcome ? ` (${r.outcome})` : ""}`).join(", ")}`);
+        const stopped = await until(
+          "automation to stop after its most runs",
+          async () => ((await runs()).some((r) => r.state === "exhausted") ? runs() : null),
+          60_000,
+          250,
+        );
+        log(
+          `automation ran ${stopped.filter((r) => r.state === "ran").length} times, then stopped: ${stopped.map((r) => `${r.state}${r.outcome ? ` (${r.outcome})` : ""}`).join(", ")}`,
+        );
         // It stays stopped while the storm goes on: no run past the limit, however long we wait.
         await new Promise((r) => setTimeout(r, 12_000));
         const after = await runs();
-        assert(after.filter((r) => r.state === "ran").length === STORM_MAX_RUNS, `automation ran ${after.filter((r) => r.state === "ran").length} times, not ${STORM_MAX_RUNS}: ${JSON.stringify(after)}`);
+        assert(
+          after.filter((r) => r.state === "ran").length === STORM_MAX_RUNS,
+          `automation ran ${after.filter((r) => r.state === "ran").length} times, not ${STORM_MAX_RUNS}: ${JSON.stringify(after)}`,
+        );
         assert(after.filter((r) => r.state === "exhausted").length === 1, `the stop was recorded ${after.filter((r) => r.state === "exhausted").length} times`);
         const resets = world.director.resetCount - resetsBefore;
         assert(resets === STORM_MAX_RUNS, `the director saw ${resets} resets, not ${STORM_MAX_RUNS}`);
         const entries = (await auditRows(world, { afterSeq: head })).filter((e) => e.action === "circuit.reset" && e.actor_email === "automation");
         const intents = entries.filter((e) => e.phase === "intent");
         const outcomes = entries.filter((e) => e.phase === "outcome");
-        assert(intents.length === STORM_MAX_RUNS && outcomes.length === STORM_MAX_RUNS, `${intents.length} intents and ${outcomes.length} outcomes by automation, not ${STORM_MAX_RUNS} pairs`);
+        assert(
+          intents.length === STORM_MAX_RUNS && outcomes.length === STORM_MAX_RUNS,
+          `${intents.length} intents and ${outcomes.length} outcomes by automation, not ${STORM_MAX_RUNS} pairs`,
+        );
         assert(
           intents.every((i) => outcomes.some((o) => o.intent_seq === i.seq)),
           "an automated intent has no outcome",
         );
-        log(`${intents.length} intent/outcome pairs by "automation": ${intents.map((i) => `#${i.seq}→#${outcomes.find((o) => o.intent_seq === i.seq)!.seq}`).join(", ")}`);
+        log(
+          `${intents.length} intent/outcome pairs by "automation": ${intents.map((i) => `#${i.seq}→#${outcomes.find((o) => o.intent_seq === i.seq)!.seq}`).join(", ")}`,
+        );
         const incidentId = Number(after[0]!.incident_id);
         // Escalation goes on: L2 on time, saying what automation tried.
         // (The drill world has other incidents open, signals among them: this one's.)
-        const escalated = await until("the L2 notification", async () => hook.bodies.find((b) => b.event === "escalated" && b.incident.id === incidentId) ?? null, 45_000, 250);
+        const escalated = await until(
+          "the L2 notification",
+          async () => hook.bodies.find((b) => b.event === "escalated" && b.incident.id === incidentId) ?? null,
+          45_000,
+          250,
+        );
         assert(/Automation tried 2 times/.test(escalated.text), `the L2 notification does not say what automation tried: ${escalated.text}`);
         const [inc] = await store<[{ level: number }]>`select level from console.incidents where id = ${incidentId}`;
         assert(inc.level >= 2, `the incident is at level ${inc.level}`);
         const told = hook.bodies.filter((b) => b.event === "automation" && b.incident.id === incidentId);
         assert(told.length === STORM_MAX_RUNS + 1, `${told.length} automation notifications, not ${STORM_MAX_RUNS + 1} (each run and the stop)`);
-        assert(told.slice(0, STORM_MAX_RUNS).every((b) => /did not recover|recovered/.test(b.text)), `a run's notification does not say whether the check recovered: ${told.map((b) => b.text).join(" | ")}`);
+        assert(
+          told.slice(0, STORM_MAX_RUNS).every((b) => /did not recover|recovered/.test(b.text)),
+          `a run's notification does not say whether the check recovered: ${told.map((b) => b.text).join(" | ")}`,
+        );
         const timeline = await store`select 1 from console.incident_events where incident_id = ${incidentId} and kind = 'automation'`;
         assert(timeline.length === STORM_MAX_RUNS + 1, `${timeline.length} automation entries on the incident timeline`);
         log(`L2 notification: "${escalated.text}"`);
@@ -552,11 +610,16 @@ const automationStorm: Drill = {
       world.director.closeCircuit();
       await hook.close();
       await world.app.stop();
-      await world.relaunch({ AUTOMATION_FILE: undefined, ESCALATION_L2_MINUTES: undefined, ESCALATION_L3_MINUTES: undefined, INCIDENT_WEBHOOK_URLS: undefined, INCIDENT_WEBHOOK_BACKOFF_MS: undefined });
+      await world.relaunch({
+        AUTOMATION_FILE: undefined,
+        ESCALATION_L2_MINUTES: undefined,
+        ESCALATION_L3_MINUTES: undefined,
+        INCIDENT_WEBHOOK_URLS: undefined,
+        INCIDENT_WEBHOOK_BACKOFF_MS: undefined,
+      });
     }
   },
 };
-
 
 type AnchoringHealth = { refused: boolean; reason: string | null; refusals: number; lastAnchor: { seq: number } | null };
 
@@ -636,7 +699,12 @@ const rewriteBeforeAnchor: Drill = {
     const original = await rewriteChainFrom(world, target, () => "rewritten by the store's owner");
     log(`entry ${target} rewritten (anchors at ${anchors.join(", ")}), every later hash recomputed`);
     try {
-      const first = await until("/api/health to show the anchorer refusing", async () => ((await anchoringHealth(world)).refused ? anchoringHealth(world) : null), 15_000, 200);
+      const first = await until(
+        "/api/health to show the anchorer refusing",
+        async () => ((await anchoringHealth(world)).refused ? anchoringHealth(world) : null),
+        15_000,
+        200,
+      );
       // From the first refusal on, no tick anchors anything.
       const lines = anchorsIn(world).length;
       const refused = await until(
@@ -650,7 +718,10 @@ const rewriteBeforeAnchor: Drill = {
       );
       assert(anchorsIn(world).length === lines, `an anchor was recorded while the chain does not verify (${anchorsIn(world).length - lines} new lines)`);
       assert(/does not verify/.test(refused.reason ?? ""), `the refusal's reason: ${refused.reason}`);
-      const metrics = await fetch(`${world.app.url}/api/metrics`, { headers: { authorization: `Bearer ${world.app.apiToken}` }, signal: AbortSignal.timeout(10_000) }).then((r) => r.text());
+      const metrics = await fetch(`${world.app.url}/api/metrics`, {
+        headers: { authorization: `Bearer ${world.app.apiToken}` },
+        signal: AbortSignal.timeout(10_000),
+      }).then((r) => r.text());
       assert(/^recovery_console_audit_anchoring_refused 1$/m.test(metrics), "the metric recovery_console_audit_anchoring_refused is not 1");
       const refusals = Number(/^recovery_console_audit_anchor_refusals_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
       assert(refusals >= 2, `recovery_console_audit_anchor_refusals_total is ${refusals}`);
@@ -661,8 +732,13 @@ const rewriteBeforeAnchor: Drill = {
 
       const verify = await auditVerify(world);
       assert(verify.code === 1, `audit:verify exited ${verify.code}: ${verify.stdout.trim()} ${verify.stderr.trim()}`);
-      assert(new RegExp(`^BROKEN #${target} modified: entry ${target} differs from its anchor`, "m").test(verify.stdout), `audit:verify does not name entry ${target}: ${verify.stdout.trim()}`);
-      log(`anchoring refused (${refused.refusals} times; "${refused.reason?.slice(0, 80)}…"), in the log, the metric, one audit.anchor entry (#${entries[0]!.seq}); audit:verify: ${verify.stdout.trim().split("\n").at(-1)}`);
+      assert(
+        new RegExp(`^BROKEN #${target} modified: entry ${target} differs from its anchor`, "m").test(verify.stdout),
+        `audit:verify does not name entry ${target}: ${verify.stdout.trim()}`,
+      );
+      log(
+        `anchoring refused (${refused.refusals} times; "${refused.reason?.slice(0, 80)}…"), in the log, the metric, one audit.anchor entry (#${entries[0]!.seq}); audit:verify: ${verify.stdout.trim().split("\n").at(-1)}`,
+      );
       for (const line of verify.stdout.trim().split("\n")) log(`   ${line}`);
     } finally {
       // Put the history back (entries written since are rehashed onto it) and see anchoring resume.
@@ -675,4 +751,16 @@ const rewriteBeforeAnchor: Drill = {
   },
 };
 
-export const drills: Drill[] = [poolExhausted, tradingDbDown, tradeDirectorHung, worker429Storm, consoleKilledMidAction, auditStoreDown, rowLockHeld, viewerReplay, rewriteBeforeAnchor, hostileInput, automationStorm];
+export const drills: Drill[] = [
+  poolExhausted,
+  tradingDbDown,
+  tradeDirectorHung,
+  worker429Storm,
+  consoleKilledMidAction,
+  auditStoreDown,
+  rowLockHeld,
+  viewerReplay,
+  rewriteBeforeAnchor,
+  hostileInput,
+  automationStorm,
+];

@@ -25,7 +25,9 @@ export const HOSTILE_AUDIT_BOUND = HOSTILE_REQUESTS;
 const MB = 1024 * 1024;
 
 // React's own argument encoder, from Next's copy of React (as tests/support/harness/console.ts uses it).
-const flight = createRequire(import.meta.url)("next/dist/compiled/react-server-dom-turbopack/client.node") as { encodeReply(v: unknown): Promise<string | FormData> };
+const flight = createRequire(import.meta.url)("next/dist/compiled/react-server-dom-turbopack/client.node") as {
+  encodeReply(v: unknown): Promise<string | FormData>;
+};
 
 /** A small deterministic PRNG (mulberry32): the same seed sends the same requests. */
 function prng(seed: number) {
@@ -87,7 +89,12 @@ function hostileValue(r: Rng, depth = 0): unknown {
       return [hostileValue(r, depth + 1), hostileValue(r, depth + 1)];
     case 7:
       // An own "__proto__" key, as JSON.parse makes it (a prototype pollution attempt).
-      return Object.assign(JSON.parse('{"__proto__":{"polluted":true}}') as object, { previewToken: hostileValue(r, depth + 1), reason: hostileValue(r, depth + 1), email: hostileValue(r, depth + 1), incidentId: hostileValue(r, depth + 1) });
+      return Object.assign(JSON.parse('{"__proto__":{"polluted":true}}') as object, {
+        previewToken: hostileValue(r, depth + 1),
+        reason: hostileValue(r, depth + 1),
+        email: hostileValue(r, depth + 1),
+        incidentId: hostileValue(r, depth + 1),
+      });
     default:
       return { [hostileString(r)]: hostileValue(r, depth + 1), constructor: { prototype: { polluted: true } } };
   }
@@ -144,7 +151,11 @@ export async function runHostile(world: DrillWorld, o: { seed: number; count: nu
         return { body: Buffer.alloc(MB, 0x61), type: "text/plain;charset=UTF-8", kind: "1 MB body" };
       case 4: {
         const form = new FormData();
-        for (let i = r.int(4); i >= 0; i--) form.append(r.pick(["1_email", "email", "password", "text", "incidentId", "0", "1_$ACTION_ID_x", "$ACTION_REF_1", hostileString(r)]), hostileString(r));
+        for (let i = r.int(4); i >= 0; i--)
+          form.append(
+            r.pick(["1_email", "email", "password", "text", "incidentId", "0", "1_$ACTION_ID_x", "$ACTION_REF_1", hostileString(r)]),
+            hostileString(r),
+          );
         return { body: form, kind: "junk multipart" };
       }
       default:
@@ -174,10 +185,19 @@ export async function runHostile(world: DrillWorld, o: { seed: number; count: nu
       } else {
         // next-auth's credentials callback with a real CSRF token (form) or none (JSON).
         const asJson = how === 2;
-        const form = new URLSearchParams({ email: hostileString(r), password: r.int(2) ? hostileString(r) : "\u0000", csrfToken: csrf.token, callbackUrl: hostileString(r) });
+        const form = new URLSearchParams({
+          email: hostileString(r),
+          password: r.int(2) ? hostileString(r) : "\u0000",
+          csrfToken: csrf.token,
+          callbackUrl: hostileString(r),
+        });
         await send(`sign-in callback (${asJson ? "JSON" : "form"}) as ${who}`, "/api/auth/callback/credentials", {
           method: "POST",
-          headers: { ...common, cookie: [common.cookie, csrf.cookie].filter(Boolean).join("; "), "content-type": asJson ? "application/json" : "application/x-www-form-urlencoded" },
+          headers: {
+            ...common,
+            cookie: [common.cookie, csrf.cookie].filter(Boolean).join("; "),
+            "content-type": asJson ? "application/json" : "application/x-www-form-urlencoded",
+          },
           body: asJson ? JSON.stringify({ email: hostileValue(r), password: hostileValue(r) }) : form.toString(),
         });
       }
@@ -185,7 +205,17 @@ export async function runHostile(world: DrillWorld, o: { seed: number; count: nu
       // A server action: a real id or a junk one, at a page that serves it, with a hostile body.
       const real = r.int(8) !== 0;
       const a = real ? r.pick(actions) : null;
-      const id = a ? a.id : r.pick(["", "x", "0".repeat(42), hostileString(r).slice(0, 200).replace(/[^\x20-\x7e]/g, "?"), "f".repeat(42)]);
+      const id = a
+        ? a.id
+        : r.pick([
+            "",
+            "x",
+            "0".repeat(42),
+            hostileString(r)
+              .slice(0, 200)
+              .replace(/[^\x20-\x7e]/g, "?"),
+            "f".repeat(42),
+          ]);
       const path = a ? safeLocate(world, a.file, a.name) : r.pick(["/", "/login", "/incidents", "/admin/users"]);
       const b = await actionBody();
       const headers: Record<string, string> = { ...common, "Next-Action": id, Accept: "text/x-component" };
@@ -195,15 +225,36 @@ export async function runHostile(world: DrillWorld, o: { seed: number; count: nu
       // The API: the EA heartbeat (with its token), and the rest with wrong methods and bodies.
       const heartbeat = r.int(2) === 0;
       if (heartbeat) {
-        const body = r.pick([Buffer.alloc(MB, 0x20), INVALID_UTF8, JSON.stringify(hostileValue(r)), JSON.stringify({ instance: hostileString(r), role: hostileValue(r), version: hostileValue(r) })]);
+        const body = r.pick([
+          Buffer.alloc(MB, 0x20),
+          INVALID_UTF8,
+          JSON.stringify(hostileValue(r)),
+          JSON.stringify({ instance: hostileString(r), role: hostileValue(r), version: hostileValue(r) }),
+        ]);
         await send(`heartbeat (${typeof body === "string" ? `${body.length} chars` : `${body.length} bytes`})`, "/api/heartbeat", {
           method: "POST",
-          headers: { ...common, authorization: `Bearer ${r.int(4) ? world.heartbeatToken : hostileString(r).replace(/[^\x20-\x7e]/g, "?")}`, "content-type": r.pick(["application/json", "text/plain", "multipart/form-data; boundary=x"]) },
+          headers: {
+            ...common,
+            authorization: `Bearer ${r.int(4) ? world.heartbeatToken : hostileString(r).replace(/[^\x20-\x7e]/g, "?")}`,
+            "content-type": r.pick(["application/json", "text/plain", "multipart/form-data; boundary=x"]),
+          },
           body,
         });
       } else {
-        const path = r.pick(["/api/status", "/api/health", "/api/health/history", "/api/approvals", "/api/incidents/current", "/api/audit/export", "/api/metrics", "/healthz", "/reference/ping"]);
-        const q = r.int(2) ? `?${new URLSearchParams({ from: hostileString(r), to: hostileString(r), limit: hostileString(r), outcome: hostileString(r) })}` : "";
+        const path = r.pick([
+          "/api/status",
+          "/api/health",
+          "/api/health/history",
+          "/api/approvals",
+          "/api/incidents/current",
+          "/api/audit/export",
+          "/api/metrics",
+          "/healthz",
+          "/reference/ping",
+        ]);
+        const q = r.int(2)
+          ? `?${new URLSearchParams({ from: hostileString(r), to: hostileString(r), limit: hostileString(r), outcome: hostileString(r) })}`
+          : "";
         const method = r.pick(["GET", "POST", "PUT", "DELETE"]);
         await send(`${method} ${path}${q ? " (hostile query)" : ""} as ${who}`, `${path}${q}`, {
           method,

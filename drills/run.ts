@@ -66,7 +66,9 @@ async function main(): Promise<number> {
     }
   }
   const failed = results.filter((r) => !r.ok);
-  console.log(`\nDRILLS: ${results.length - failed.length} passed, ${failed.length} failed (${Math.round((Date.now() - started) / 1000)} s)${failed.length ? `: ${failed.map((f) => f.name).join(", ")}` : ""}`);
+  console.log(
+    `\nDRILLS: ${results.length - failed.length} passed, ${failed.length} failed (${Math.round((Date.now() - started) / 1000)} s)${failed.length ? `: ${failed.map((f) => f.name).join(", ")}` : ""}`,
+  );
   return failed.length ? 1 : 0;
 }
 

@@ -72,7 +72,16 @@ async function startRecordingWorker(): Promise<RecordingWorker> {
 
 export type DrillWorld = {
   dir: string;
-  trading: { pg: EmbeddedPg; port: number; dataDir: string; settings: Record<string, string | number>; adminUrl: string; consoleRole: RoleLogin; appRole: RoleLogin; appUrl: string };
+  trading: {
+    pg: EmbeddedPg;
+    port: number;
+    dataDir: string;
+    settings: Record<string, string | number>;
+    adminUrl: string;
+    consoleRole: RoleLogin;
+    appRole: RoleLogin;
+    appUrl: string;
+  };
   store: { pg: EmbeddedPg; port: number; dataDir: string; adminUrl: string };
   director: TradeDirectorSim;
   worker: RecordingWorker;
@@ -232,7 +241,10 @@ export type Health = { generatedAt: string; checks: HealthCheck[] };
 
 export async function health(world: DrillWorld, timeoutMs = 10_000): Promise<{ body: Health; ms: number }> {
   const t0 = performance.now();
-  const res = await fetch(`${world.app.url}/api/health`, { headers: { authorization: `Bearer ${world.app.apiToken}` }, signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(`${world.app.url}/api/health`, {
+    headers: { authorization: `Bearer ${world.app.apiToken}` },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   if (!res.ok) throw new Error(`/api/health answered ${res.status}`);
   return { body: (await res.json()) as Health, ms: performance.now() - t0 };
 }
@@ -273,7 +285,16 @@ export async function until<T>(what: string, fn: () => Promise<T | null | undefi
   }
 }
 
-export type AuditRow = { seq: number; action: string; phase: string; outcome: string; intent_seq: number | null; actor_email: string | null; request_id: string | null; detail: Record<string, unknown> | null };
+export type AuditRow = {
+  seq: number;
+  action: string;
+  phase: string;
+  outcome: string;
+  intent_seq: number | null;
+  actor_email: string | null;
+  request_id: string | null;
+  detail: Record<string, unknown> | null;
+};
 
 export async function auditRows(world: DrillWorld, where: { afterSeq?: number; requestId?: string } = {}): Promise<AuditRow[]> {
   const sql = world.storeAdmin();

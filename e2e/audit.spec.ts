@@ -50,7 +50,10 @@ test("an auditor finds an action by its actor and opens its detail", async ({ pa
   await expect(page.getByRole("form", { name: "Filter the audit trail" }).getByLabel("Actor")).toHaveValue(emailOf("oncall"));
 
   const seq = await audit.rows.first().getAttribute("data-seq");
-  await audit.rows.first().getByRole("link", { name: `#${seq}` }).click();
+  await audit.rows
+    .first()
+    .getByRole("link", { name: `#${seq}` })
+    .click();
   await expect(page).toHaveURL(new RegExp(`/audit/${seq}\\?`));
   await expect(page.getByRole("heading", { name: new RegExp(`Audit entry #${seq}`) })).toContainText("auth.login");
   const summary = page.getByTestId("entry-summary");
@@ -93,7 +96,9 @@ test("an auditor verifies the chain and exports a filtered trail that verifies o
 
   const csv = await page.request.get(href!.replace("format=ndjson", "format=csv"));
   expect(csv.headers()["content-type"]).toContain("text/csv");
-  expect((await csv.text()).split("\n")[0]).toBe("seq,id,at,actor_id,actor_email,actor_role,action,phase,intent_seq,outcome,reason,incident_ref,params,detail,request,prev_hash,hash");
+  expect((await csv.text()).split("\n")[0]).toBe(
+    "seq,id,at,actor_id,actor_email,actor_role,action,phase,intent_seq,outcome,reason,incident_ref,params,detail,request,prev_hash,hash",
+  );
 
   // The exports and the verification are in the trail themselves.
   await audit.filter({ action: "audit.*" });

@@ -4,7 +4,10 @@ test.afterEach(async () => {
   await sim.heal();
 });
 
-test("automation: the circuit panel says when automation will reset it, on-call can pause it (audited), and after resume it resets the circuit, on the incident's timeline", async ({ page, login }) => {
+test("automation: the circuit panel says when automation will reset it, on-call can pause it (audited), and after resume it resets the circuit, on the incident's timeline", async ({
+  page,
+  login,
+}) => {
   test.setTimeout(150_000);
   await login.signInAs("oncall");
   await sim.inject("trade-director-stuck");
@@ -37,7 +40,9 @@ test("automation: the circuit panel says when automation will reset it, on-call 
   await automation.getByRole("button", { name: "Resume automation" }).click();
   await expect(plan).not.toContainText("paused", { timeout: 10_000 });
   await circuit.expectStatus("ok", 70_000);
-  await expect(automation.getByTestId("automation-runs")).toContainText("Automation (reset-circuit-when-open) reset the circuit, run 1 of 2: succeeded", { timeout: 10_000 });
+  await expect(automation.getByTestId("automation-runs")).toContainText("Automation (reset-circuit-when-open) reset the circuit, run 1 of 2: succeeded", {
+    timeout: 10_000,
+  });
 
   // On the incident's timeline: the automated run and its audit entries, by "automation".
   await page.goto(incidentUrl!);

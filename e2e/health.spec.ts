@@ -18,7 +18,16 @@ const REFRESH_S = 1;
 const CLIENT_S = 3;
 const within = (ageingSeconds: number) => (ageingSeconds + 2 * REFRESH_S + CLIENT_S) * 1000;
 
-const CHECK_IDS = ["signals_recent", "directives_stale_pending", "circuit_breaker", "executions_failed", "db_connections", "idle_transactions", "worker_rate_limit", "ea_heartbeat"];
+const CHECK_IDS = [
+  "signals_recent",
+  "directives_stale_pending",
+  "circuit_breaker",
+  "executions_failed",
+  "db_connections",
+  "idle_transactions",
+  "worker_rate_limit",
+  "ea_heartbeat",
+];
 
 test.afterEach(async () => {
   await sim.heal();
@@ -62,7 +71,11 @@ test.describe("each runbook scenario turns its panel critical, and healing turns
     await stale.expectStatus("ok", within(1));
   });
 
-  test("3. pool exhaustion → idle_transactions, with the sessions listed (their SQL, users and addresses for on-call only)", async ({ page, login, browser }) => {
+  test("3. pool exhaustion → idle_transactions, with the sessions listed (their SQL, users and addresses for on-call only)", async ({
+    page,
+    login,
+    browser,
+  }) => {
     await openDashboard(page, login);
     const panel = new Panel(page, "idle_transactions");
     await panel.expectStatus("ok");

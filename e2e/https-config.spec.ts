@@ -48,9 +48,7 @@ test.beforeAll(async () => {
       DEMO_MODE: "1",
     },
   });
-  await expect
-    .poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status ?? 0, { timeout: 30_000, intervals: [200] })
-    .toBe(200);
+  await expect.poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status ?? 0, { timeout: 30_000, intervals: [200] }).toBe(200);
 });
 test.afterAll(async () => {
   if (server && server.exitCode === null) {
@@ -63,7 +61,12 @@ test.afterAll(async () => {
 async function callLogin(origin: string, email: string, password: string) {
   const action = findAction("app/login/actions.ts", "loginAction")!;
   const body = await encodeActionArgs([{ ok: false }, { $form: { email, password, callbackUrl: "" } }]);
-  return fetch(`${base}/login`, { method: "POST", body, redirect: "manual", headers: { "Next-Action": action.id, Accept: "text/x-component", Origin: origin } });
+  return fetch(`${base}/login`, {
+    method: "POST",
+    body,
+    redirect: "manual",
+    headers: { "Next-Action": action.id, Accept: "text/x-component", Origin: origin },
+  });
 }
 
 test("over https: HSTS, upgrade-insecure-requests, and Secure __Secure- session cookies", async () => {

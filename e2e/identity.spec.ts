@@ -146,7 +146,9 @@ test("the status API is a reduced DTO, not the snapshot", async ({ browser }) =>
 });
 
 test.describe("sign-in throttling", () => {
-  test("after three failures the account waits from this client, with a message that does not reveal whether it exists; a forged X-Forwarded-For changes neither the throttle key nor the audited address", async ({ browser }) => {
+  test("after three failures the account waits from this client, with a message that does not reveal whether it exists; a forged X-Forwarded-For changes neither the throttle key nor the audited address", async ({
+    browser,
+  }) => {
     const email = "throttle.target@example.com";
     const password = "the right passphrase 42";
     const accounts = [email, "no.such.person@example.com"];
@@ -237,7 +239,10 @@ test.describe("sessions", () => {
       ["an old session version (revoked)", { ...base, sv: user.session_version - 1, startedAt: now - 60, lastSeen: now - 60 }, 401],
     ];
     for (const [name, token, status] of cases) {
-      const ctx = await playwright.request.newContext({ baseURL: e2eEnv.baseURL, storageState: { cookies: [{ ...(await mintSessionCookie(token)), expires: now + 3600 }], origins: [] } });
+      const ctx = await playwright.request.newContext({
+        baseURL: e2eEnv.baseURL,
+        storageState: { cookies: [{ ...(await mintSessionCookie(token)), expires: now + 3600 }], origins: [] },
+      });
       expect((await ctx.get("/api/status")).status(), name).toBe(status);
       await ctx.dispose();
     }
@@ -291,7 +296,19 @@ test.describe("sudo mode", () => {
     const now = nowSeconds();
     const context = await browser.newContext();
     // Signed in 20 minutes ago and active since: past the sudo window, inside the idle one.
-    await context.addCookies([{ ...(await mintSessionCookie({ sub: admin.id, email: admin.email, role: "admin", sv: admin.session_version, startedAt: now - 20 * 60, lastSeen: now - 60 })), expires: now + 3600 }]);
+    await context.addCookies([
+      {
+        ...(await mintSessionCookie({
+          sub: admin.id,
+          email: admin.email,
+          role: "admin",
+          sv: admin.session_version,
+          startedAt: now - 20 * 60,
+          lastSeen: now - 60,
+        })),
+        expires: now + 3600,
+      },
+    ]);
     const page = await context.newPage();
     await page.goto("/admin/users");
     const head = await auditHead(sql);
@@ -393,7 +410,9 @@ test("denied page visits are audited with the request that made them", async ({ 
   await page.context().close();
 });
 
-test("a sign-in whose email or password holds a lone surrogate or a NUL is a plain failure, and the audit chain still verifies (issue 11)", async ({ playwright }) => {
+test("a sign-in whose email or password holds a lone surrogate or a NUL is a plain failure, and the audit chain still verifies (issue 11)", async ({
+  playwright,
+}) => {
   const api = await playwright.request.newContext({ baseURL: e2eEnv.baseURL });
   const head = await auditHead(sql);
   for (const [email, password] of [

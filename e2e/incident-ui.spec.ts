@@ -34,10 +34,14 @@ test.afterEach(async () => {
   if (touched.size) {
     const scenarios = [...touched];
     await expect
-      .poll(async () => (await sql<{ n: number }[]>`select count(*)::int as n from console.incidents where status = 'open' and scenario = any(${scenarios}::int[])`)[0]?.n, {
-        message: "the incidents of this test resolve once the world is healed",
-        timeout: 45_000,
-      })
+      .poll(
+        async () =>
+          (await sql<{ n: number }[]>`select count(*)::int as n from console.incidents where status = 'open' and scenario = any(${scenarios}::int[])`)[0]?.n,
+        {
+          message: "the incidents of this test resolve once the world is healed",
+          timeout: 45_000,
+        },
+      )
       .toBe(0);
     touched.clear();
   }
@@ -136,7 +140,12 @@ test.describe("emergency contacts where they are needed", () => {
 async function focusIn(dialog: Locator) {
   return dialog.evaluate((d) => {
     const a = document.activeElement;
-    const what = !a || a === document.body ? "nothing (left the page)" : a === d ? "the dialog" : `${a.tagName.toLowerCase()} ${a.getAttribute("name") ?? a.textContent?.trim() ?? ""}`;
+    const what =
+      !a || a === document.body
+        ? "nothing (left the page)"
+        : a === d
+          ? "the dialog"
+          : `${a.tagName.toLowerCase()} ${a.getAttribute("name") ?? a.textContent?.trim() ?? ""}`;
     return { inside: document.hasFocus() && !!a && d.contains(a), what };
   });
 }
@@ -174,7 +183,9 @@ test("the action dialog is keyboard operable: it opens from the keyboard, Tab an
   // The dialog's close event (which tells the console it is closed) is queued after Escape; input
   // can overtake it, so the reopening below waits for it.
   await dialog.evaluate((d) => {
-    (globalThis as unknown as { closeHandled: Promise<void> }).closeHandled = new Promise((resolve) => d.addEventListener("close", () => setTimeout(resolve), { once: true }));
+    (globalThis as unknown as { closeHandled: Promise<void> }).closeHandled = new Promise((resolve) =>
+      d.addEventListener("close", () => setTimeout(resolve), { once: true }),
+    );
   });
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();

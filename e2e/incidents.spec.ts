@@ -5,7 +5,10 @@ test.afterEach(async () => {
   await sim.heal();
 });
 
-test("an injected scenario raises the incident banner; on-call acknowledges, runs the runbook's action, the incident resolves and the report downloads", async ({ page, login }) => {
+test("an injected scenario raises the incident banner; on-call acknowledges, runs the runbook's action, the incident resolves and the report downloads", async ({
+  page,
+  login,
+}) => {
   await login.signInAs("oncall");
   await sim.inject("trade-director-stuck");
   await page.goto("/");
@@ -53,7 +56,13 @@ test("an injected scenario raises the incident banner; on-call acknowledges, run
 test("the runbook page lists every scenario, fills in commands and flags unset contacts", async ({ page, login }) => {
   await login.signInAs("oncall");
   await page.goto("/runbook");
-  for (const title of ["Signal Generator Crash", "Trade Director Not Processing Directives", "Database Connection Pool Exhaustion", "Cloudflare Worker Rate Limiting", "MT5 EA Disconnected"]) {
+  for (const title of [
+    "Signal Generator Crash",
+    "Trade Director Not Processing Directives",
+    "Database Connection Pool Exhaustion",
+    "Cloudflare Worker Rate Limiting",
+    "MT5 EA Disconnected",
+  ]) {
     await expect(page.getByRole("heading", { name: new RegExp(title) })).toBeVisible();
   }
   await expect(page.locator("#signal-generator-crash code").nth(1)).toHaveText(/^psql -h \S+ -p \d+ -U \[user\] -d \S+ -c "SELECT 1"$/);

@@ -62,7 +62,12 @@ function expectationFor(e: Endpoint, who: Who): Expectation {
 
 type Outcome = { res: APIResponse; text: string; requestId: string };
 
-async function call(playwright: { request: { newContext: (o: object) => Promise<import("@playwright/test").APIRequestContext> } }, e: Endpoint, who: Who, extraHeaders: Record<string, string> = {}): Promise<Outcome> {
+async function call(
+  playwright: { request: { newContext: (o: object) => Promise<import("@playwright/test").APIRequestContext> } },
+  e: Endpoint,
+  who: Who,
+  extraHeaders: Record<string, string> = {},
+): Promise<Outcome> {
   const requestId = `matrix-${randomUUID()}`;
   const ctx = await playwright.request.newContext({ baseURL: e2eEnv.baseURL, storageState: who === "anonymous" ? undefined : storage[who] });
   const headers = { "x-request-id": requestId, ...extraHeaders };
@@ -80,7 +85,12 @@ async function call(playwright: { request: { newContext: (o: object) => Promise<
       const found = findAction(e.file, e.exportName)!;
       const body = await encodeActionArgs(e.example.args);
       res = await ctx.post(found.pagePath, {
-        headers: { ...headers, "Next-Action": found.id, Accept: "text/x-component", ...(typeof body === "string" ? { "content-type": "text/plain;charset=UTF-8" } : {}) },
+        headers: {
+          ...headers,
+          "Next-Action": found.id,
+          Accept: "text/x-component",
+          ...(typeof body === "string" ? { "content-type": "text/plain;charset=UTF-8" } : {}),
+        },
         ...(typeof body === "string" ? { data: body } : { multipart: body }),
         maxRedirects: 0,
       });
@@ -143,7 +153,10 @@ async function check(playwright: Parameters<typeof call>[0], e: Endpoint, who: W
 test("the registry covers every server action in this build", () => {
   const registered = new Set(endpoints.filter((e) => e.kind === "action").map((e) => e.id));
   const built = Object.values(actionManifest()).map((v) => `${v.filename}#${v.exportedName}`);
-  expect(built.filter((id) => !registered.has(id)), "server actions missing from lib/recovery/access/endpoints.ts").toEqual([]);
+  expect(
+    built.filter((id) => !registered.has(id)),
+    "server actions missing from lib/recovery/access/endpoints.ts",
+  ).toEqual([]);
 });
 
 for (const e of endpoints) {
@@ -190,15 +203,26 @@ test("every server action answers malformed bodies without a 500 and without an 
     ["1 MB", async () => ({ body: Buffer.alloc(1024 * 1024, 0x61), type: "text/plain;charset=UTF-8" })],
     ["a reference to a missing part", async () => ({ body: '["$@7"]', type: "text/plain;charset=UTF-8" })],
     ["wrong types, well encoded", async () => ({ body: (await encodeActionArgs([42, null, ["x"], { $ne: 1 }])) as string, type: "text/plain;charset=UTF-8" })],
-    ["a lone surrogate and NUL, well encoded", async () => ({ body: (await encodeActionArgs([{ email: "\uD800\u0000", text: "\u0000", reason: "\uDFFF".repeat(20) }])) as string, type: "text/plain;charset=UTF-8" })],
-    ["a junk form", async () => {
-      const fd = new FormData();
-      fd.append("0", "[zxc");
-      fd.append("1_email", "x");
-      return { body: fd };
-    }],
+    [
+      "a lone surrogate and NUL, well encoded",
+      async () => ({
+        body: (await encodeActionArgs([{ email: "\uD800\u0000", text: "\u0000", reason: "\uDFFF".repeat(20) }])) as string,
+        type: "text/plain;charset=UTF-8",
+      }),
+    ],
+    [
+      "a junk form",
+      async () => {
+        const fd = new FormData();
+        fd.append("0", "[zxc");
+        fd.append("1_email", "x");
+        return { body: fd };
+      },
+    ],
   ];
-  const served = endpoints.filter((e): e is Extract<Endpoint, { kind: "action" }> => e.kind === "action" && !e.endsSession && findAction(e.file, e.exportName) !== null);
+  const served = endpoints.filter(
+    (e): e is Extract<Endpoint, { kind: "action" }> => e.kind === "action" && !e.endsSession && findAction(e.file, e.exportName) !== null,
+  );
   const answered: string[] = [];
   for (const who of ["anonymous", "oncall"] as const) {
     const ctx = await playwright.request.newContext({ baseURL: e2eEnv.baseURL, storageState: who === "anonymous" ? undefined : storage[who] });
@@ -227,7 +251,11 @@ test("every server action answers malformed bodies without a 500 and without an 
 
 test("x-middleware-subrequest does not open pages to the anonymous (CVE-2025-29927)", async ({ playwright }) => {
   const ctx = await playwright.request.newContext({ baseURL: e2eEnv.baseURL });
-  for (const value of ["proxy:proxy:proxy:proxy:proxy", "middleware:middleware:middleware:middleware:middleware", "src/proxy:src/proxy:src/proxy:src/proxy:src/proxy"]) {
+  for (const value of [
+    "proxy:proxy:proxy:proxy:proxy",
+    "middleware:middleware:middleware:middleware:middleware",
+    "src/proxy:src/proxy:src/proxy:src/proxy:src/proxy",
+  ]) {
     for (const path of ["/", "/status", "/admin/users", "/audit"]) {
       const res = await ctx.get(path, { headers: { "x-middleware-subrequest": value }, maxRedirects: 0 });
       expect.soft(res.status(), `${path} with ${value}`).toBe(307);

@@ -29,10 +29,14 @@ test.afterEach(async () => {
   if (touched.size) {
     const scenarios = [...touched];
     await expect
-      .poll(async () => (await sql<{ n: number }[]>`select count(*)::int as n from console.incidents where status = 'open' and scenario = any(${scenarios}::int[])`)[0]?.n, {
-        message: "the incidents of this test resolve once the world is healed",
-        timeout: 45_000,
-      })
+      .poll(
+        async () =>
+          (await sql<{ n: number }[]>`select count(*)::int as n from console.incidents where status = 'open' and scenario = any(${scenarios}::int[])`)[0]?.n,
+        {
+          message: "the incidents of this test resolve once the world is healed",
+          timeout: 45_000,
+        },
+      )
       .toBe(0);
     touched.clear();
   }
@@ -53,10 +57,20 @@ async function bannerFor(page: Page, title: string) {
   return { banner, ref, id };
 }
 
-type Entry = { seq: number; action: string; phase: string; outcome: string; incident_ref: string | null; reason: string | null; detail: { guard?: string } | null };
+type Entry = {
+  seq: number;
+  action: string;
+  phase: string;
+  outcome: string;
+  incident_ref: string | null;
+  reason: string | null;
+  detail: { guard?: string } | null;
+};
 
 const entriesSince = (head: number, action: string) =>
-  sql<Entry[]>`select seq::int as seq, action, phase, outcome, incident_ref, reason, detail from console.audit_log where seq > ${head} and action = ${action} order by seq`;
+  sql<
+    Entry[]
+  >`select seq::int as seq, action, phase, outcome, incident_ref, reason, detail from console.audit_log where seq > ${head} and action = ${action} order by seq`;
 
 test("a refused submit keeps what was typed, the browser's refusals are no attempts, and after the password the dialog shows the result under the open incident's reference", async ({
   browser,
@@ -65,7 +79,12 @@ test("a refused submit keeps what was typed, the browser's refusals are no attem
   const user = (await userByEmail(sql, emailOf("oncall")))!;
   const now = nowSeconds();
   const context = await browser.newContext();
-  await context.addCookies([{ ...(await mintSessionCookie({ sub: user.id, email: user.email, role: "oncall", sv: user.session_version, startedAt: now - 20 * 60, lastSeen: now - 60 })), expires: now + 3600 }]);
+  await context.addCookies([
+    {
+      ...(await mintSessionCookie({ sub: user.id, email: user.email, role: "oncall", sv: user.session_version, startedAt: now - 20 * 60, lastSeen: now - 60 })),
+      expires: now + 3600,
+    },
+  ]);
   const page = await context.newPage();
   await inject("pool-exhaustion");
   await page.goto("/");
@@ -143,7 +162,9 @@ test("a refused submit keeps what was typed, the browser's refusals are no attem
   await page.goto(`/incidents/${id}`);
   const timeline = page.getByTestId("timeline");
   // Only what carries the reference: the run's outcome (the sudo refusal was not recorded against the incident).
-  await expect(timeline.locator('li[data-kind="action"]').filter({ hasText: "sessions.terminate_idle" })).toHaveCount(entries.filter((e) => e.phase !== "intent" && e.incident_ref === ref).length);
+  await expect(timeline.locator('li[data-kind="action"]').filter({ hasText: "sessions.terminate_idle" })).toHaveCount(
+    entries.filter((e) => e.phase !== "intent" && e.incident_ref === ref).length,
+  );
   await expect(timeline.locator('li[data-kind="action"]').filter({ hasText: `(audit #${outcomes[0]!.seq})` })).toBeVisible();
   await page.goto(`/audit?incident=${ref}&action=sessions.terminate_idle`);
   await expect(page.getByRole("row").filter({ hasText: why }).first()).toContainText(ref);

@@ -22,7 +22,10 @@ test.afterEach(async () => {
   await sim.heal();
 });
 
-test("editing the runbook file changes /runbook and the steps beside a panel within the reload interval; the incident's report names the version", async ({ page, login }) => {
+test("editing the runbook file changes /runbook and the steps beside a panel within the reload interval; the incident's report names the version", async ({
+  page,
+  login,
+}) => {
   await login.signInAs("oncall");
   // No scenario 1 incident left open by an earlier spec: the one opened below must be this test's.
   await page.goto("/");
@@ -46,7 +49,10 @@ test("editing the runbook file changes /runbook and the steps beside a panel wit
   const after = await version.getAttribute("data-hash");
   expect(after).not.toBe(before);
   const diff = page.getByTestId("runbook-diff");
-  await expect(diff.locator('[data-kind="removed"]')).toHaveText(["- 1. Check logs: `tail -f logs/signal-generator.log`", /^- \*\*Last Updated\*\*: 2026-01-03\s*$/]);
+  await expect(diff.locator('[data-kind="removed"]')).toHaveText([
+    "- 1. Check logs: `tail -f logs/signal-generator.log`",
+    /^- \*\*Last Updated\*\*: 2026-01-03\s*$/,
+  ]);
   await expect(diff.locator('[data-kind="added"]')).toHaveText([
     "+ 1. Read the generator's journal: `journalctl -u signal-generator -f`",
     "+ ## Vendor Quirks",
@@ -82,7 +88,11 @@ test("editing the runbook file changes /runbook and the steps beside a panel wit
   await expect(page.getByTestId("report")).toContainText(`Runbook version: ${named}`);
 });
 
-test("a broken runbook file keeps the last good version serving, and on-call sees the line and the problem (a viewer does not)", async ({ page, login, browser }) => {
+test("a broken runbook file keeps the last good version serving, and on-call sees the line and the problem (a viewer does not)", async ({
+  page,
+  login,
+  browser,
+}) => {
   await login.signInAs("oncall");
   await page.goto("/runbook");
   const version = page.getByTestId("runbook-version");

@@ -21,7 +21,8 @@ test("/robots.txt disallows everything and /favicon.ico is an icon, both without
   expect((await icon.body()).length).toBeGreaterThan(0);
 });
 
-const panelIds = (page: import("@playwright/test").Page) => page.locator('[data-testid^="panel-"][data-status]').evaluateAll((els) => els.map((e) => e.getAttribute("data-testid")!.replace("panel-", "")));
+const panelIds = (page: import("@playwright/test").Page) =>
+  page.locator('[data-testid^="panel-"][data-status]').evaluateAll((els) => els.map((e) => e.getAttribute("data-testid")!.replace("panel-", "")));
 
 test("panels can be ordered worst-first, and at phone width the critical panel comes first", async ({ page, login }) => {
   await login.signInAs("oncall");
@@ -66,6 +67,11 @@ test("runbook steps beside a panel: commands wrap inside the panel, and scenario
   const runbook = panel.root.getByTestId("panel-runbook");
   await expect(runbook.getByTestId("runbook-links").getByRole("link", { name: "Logs" })).toHaveAttribute("href", "https://logs.example.com/signal-generator");
   // Every command fits the panel: it wraps rather than running past the edge or hiding in a scroller.
-  const overflow = await runbook.locator("code").evaluateAll((els) => els.map((e) => ({ text: e.textContent, fits: e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().right <= e.closest("section")!.getBoundingClientRect().right + 1 })));
+  const overflow = await runbook.locator("code").evaluateAll((els) =>
+    els.map((e) => ({
+      text: e.textContent,
+      fits: e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().right <= e.closest("section")!.getBoundingClientRect().right + 1,
+    })),
+  );
   expect(overflow.filter((o) => !o.fits)).toEqual([]);
 });

@@ -80,12 +80,18 @@ test("signing out of an SSO session also ends the provider's session (RP-initiat
   await expect(page).toHaveURL(`${e2eEnv.baseURL}/login`);
   expect(idp.logoutLog.slice(before)).toEqual([
     {
-      params: expect.objectContaining({ client_id: e2eEnv.oidc.clientId, post_logout_redirect_uri: `${e2eEnv.baseURL}/login`, id_token_hint: expect.any(String) }),
+      params: expect.objectContaining({
+        client_id: e2eEnv.oidc.clientId,
+        post_logout_redirect_uri: `${e2eEnv.baseURL}/login`,
+        id_token_hint: expect.any(String),
+      }),
       hintSub: "idp-bob",
     },
   ]);
   expect((await page.request.get("/api/status")).status()).toBe(401);
-  expect(await auditSince(sql, head, { email: "bob@sso.example.com", action: "auth.logout" })).toMatchObject([{ outcome: "succeeded", detail: { idpLogout: true } }]);
+  expect(await auditSince(sql, head, { email: "bob@sso.example.com", action: "auth.logout" })).toMatchObject([
+    { outcome: "succeeded", detail: { idpLogout: true } },
+  ]);
   // The ID token rides only in the encrypted cookie: the session the browser can read has none.
   await ssoSignIn(page, "Bob");
   await expect(page.getByTestId("whoami")).toHaveText(/bob@sso\.example\.com/);
@@ -136,7 +142,18 @@ test("sudo mode sends an SSO admin back through the provider, which is asked to 
   const now = nowSeconds();
   const context = await browser.newContext();
   await context.addCookies([
-    { ...(await mintSessionCookie({ sub: dave.id, email: dave.email, role: "admin", sv: dave.session_version, startedAt: now - 20 * 60, lastSeen: now - 60, amr: "sso" })), expires: now + 3600 },
+    {
+      ...(await mintSessionCookie({
+        sub: dave.id,
+        email: dave.email,
+        role: "admin",
+        sv: dave.session_version,
+        startedAt: now - 20 * 60,
+        lastSeen: now - 60,
+        amr: "sso",
+      })),
+      expires: now + 3600,
+    },
   ]);
   const admin = await context.newPage();
   try {

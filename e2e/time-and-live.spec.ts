@@ -47,7 +47,10 @@ async function openIncident(page: Page) {
 test.describe("one way to show time", () => {
   test.use({ timezoneId: "America/New_York", locale: "en-US" });
 
-  test("every page shows local time with the zone named and the exact UTC on hover; the setting switches all to UTC; no hydration errors", async ({ page, login }) => {
+  test("every page shows local time with the zone named and the exact UTC on hover; the setting switches all to UTC; no hydration errors", async ({
+    page,
+    login,
+  }) => {
     const errors = watchErrors(page);
     await login.signInAs("oncall");
     await sim.inject("signal-generator-crash");
@@ -63,7 +66,9 @@ test.describe("one way to show time", () => {
       // The dashboard's panels and details hydrate as their code arrives (components/lazy.tsx
       // `deferred`), after the banner: until then their times are the server's UTC.
       await expect(page.locator('time[data-time-mode="server"]'), `${url}: every part hydrated`).toHaveCount(0);
-      const all = await times.evaluateAll((els) => els.map((e) => ({ text: e.textContent ?? "", title: e.getAttribute("title") ?? "", mode: e.getAttribute("data-time-mode") })));
+      const all = await times.evaluateAll((els) =>
+        els.map((e) => ({ text: e.textContent ?? "", title: e.getAttribute("title") ?? "", mode: e.getAttribute("data-time-mode") })),
+      );
       expect(all.length, `${url} shows times`).toBeGreaterThan(0);
       for (const t of all) {
         expect(t.text, `${url}: ${JSON.stringify(t)}`).toMatch(/\b(EST|EDT)\b/);

@@ -13,8 +13,7 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined || v === "" ? fallback : ["1", "true", "yes", "on"].includes(v)));
 
-const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 const pgUrl = z
   .string()
@@ -47,7 +46,10 @@ const workerProbes = z
   .string()
   .transform((raw, ctx): WorkerProbe[] => {
     const probes: WorkerProbe[] = [];
-    for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    for (const part of raw
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const eq = part.indexOf("=");
       const name = eq > 0 ? part.slice(0, eq).trim() : "";
       const url = eq > 0 ? part.slice(eq + 1).trim() : "";
@@ -172,7 +174,12 @@ export const envSchema = z.object({
   INCIDENT_WEBHOOK_URLS: z
     .string()
     .optional()
-    .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ message: "each URL must be an http(s) URL" }))),
   /** json (the console's own shape) or slack (Slack-compatible {"text": ...}). */
   INCIDENT_WEBHOOK_FORMAT: z.enum(["json", "slack"]).default("json"),

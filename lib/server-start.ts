@@ -67,7 +67,9 @@ async function loadAutomation(e: Env): Promise<void> {
   try {
     const policies = currentPolicies();
     const state = !e.RECOVERY_ACTIONS_ENABLED ? " (stopped: RECOVERY_ACTIONS_ENABLED=0)" : !e.AUTOMATION_ENABLED ? " (stopped: AUTOMATION_ENABLED=0)" : "";
-    console.log(`[automation] ${policies.length} ${policies.length === 1 ? "policy" : "policies"} from ${e.AUTOMATION_FILE}${state}: ${policies.map((p) => `${p.name} (${p.mode})`).join(", ") || "none"}`);
+    console.log(
+      `[automation] ${policies.length} ${policies.length === 1 ? "policy" : "policies"} from ${e.AUTOMATION_FILE}${state}: ${policies.map((p) => `${p.name} (${p.mode})`).join(", ") || "none"}`,
+    );
   } catch (err) {
     if (err instanceof PolicyFileError) {
       console.error(`\n[recovery-console] The automation policy file is not valid: ${err.message}\n\nSee docs/automation.md for the schema.\n`);

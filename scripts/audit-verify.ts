@@ -78,13 +78,22 @@ async function verifyFile(file: string, args: string[]): Promise<number> {
       return (await readAnchors(path.resolve(anchorsFile), { notAfter: header?.exportedAt })).anchors;
     },
   }).finally(() => lines.close());
-  const code = report(result, subset ? " (checked as a subset: only each entry's own hash, the links between consecutive seqs and the anchors at its seqs)" : "");
+  const code = report(
+    result,
+    subset ? " (checked as a subset: only each entry's own hash, the links between consecutive seqs and the anchors at its seqs)" : "",
+  );
   if (subset) {
-    console.error("note: checked as a subset (--subset). A subset cannot show entries deleted between the ones it holds, nor a deleted tail; verify an unfiltered export, or the store, for that.");
+    console.error(
+      "note: checked as a subset (--subset). A subset cannot show entries deleted between the ones it holds, nor a deleted tail; verify an unfiltered export, or the store, for that.",
+    );
   } else if (result.header && result.header.complete === false) {
-    console.error("note: the file's header says it is a filtered export, and it was checked as the complete chain: the gaps of a filter read as deleted entries. Pass --subset to check it as a subset.");
+    console.error(
+      "note: the file's header says it is a filtered export, and it was checked as the complete chain: the gaps of a filter read as deleted entries. Pass --subset to check it as a subset.",
+    );
   }
-  console.error(anchorsFile ? `${anchorsLine(result)} (from ${anchorsFile})` : "anchors: none given (--anchors); a deleted tail cannot be detected without one");
+  console.error(
+    anchorsFile ? `${anchorsLine(result)} (from ${anchorsFile})` : "anchors: none given (--anchors); a deleted tail cannot be detected without one",
+  );
   return code;
 }
 
@@ -93,7 +102,13 @@ async function verifyStore(args: string[]): Promise<number> {
   let stopDbs: () => Promise<void> = async () => {};
   if (!e.TRADING_DATABASE_URL) {
     // Embedded default: reuse the running server, or start it for the length of this command.
-    const dbs = await prepareDatabases({ dataDir: path.resolve(root, e.DATA_DIR), pgPort: e.EMBEDDED_PG_PORT, fixtures: "embedded-only", log: () => {}, reuseRunning: true });
+    const dbs = await prepareDatabases({
+      dataDir: path.resolve(root, e.DATA_DIR),
+      pgPort: e.EMBEDDED_PG_PORT,
+      fixtures: "embedded-only",
+      log: () => {},
+      reuseRunning: true,
+    });
     process.env.TRADING_DATABASE_URL = dbs.tradingUrl;
     process.env.CONSOLE_DATABASE_URL = dbs.consoleUrl;
     stopDbs = dbs.stop;
@@ -116,7 +131,8 @@ async function verifyStore(args: string[]): Promise<number> {
     });
     const code = report(recorded.verification.result);
     console.error(`${anchorsLine(recorded.verification.result)} (from ${anchorFile})`);
-    if (recorded.verification.anchorLinesSkipped) console.error(`note: ${recorded.verification.anchorLinesSkipped} lines of the anchor file are not anchors and were skipped`);
+    if (recorded.verification.anchorLinesSkipped)
+      console.error(`note: ${recorded.verification.anchorLinesSkipped} lines of the anchor file are not anchors and were skipped`);
     if (recorded.recordError) console.error(`warning: this verification could not be recorded in the audit log (a read-only store?): ${recorded.recordError}`);
     if (recorded.anchored) {
       console.error(`anchored: entry ${recorded.anchored.anchor.seq} to ${recorded.anchored.file}`);

@@ -73,7 +73,20 @@ function applyBuiltConfig(): void {
 }
 
 /** The store did not answer (down, or not reachable from here), as opposed to answering with a refusal. */
-const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P03"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P03",
+]);
 function isUnreachable(err: unknown): boolean {
   for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (e.code && UNREACHABLE.has(e.code)) return true;
@@ -200,7 +213,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     server.closeIdleConnections();
     void (async () => {
       const finished = await requestsDone(e.SHUTDOWN_GRACE_SECONDS * 1000);
-      if (!finished) log.warn({ inFlight, graceSeconds: e.SHUTDOWN_GRACE_SECONDS }, "requests still in flight after the grace period; closing their connections");
+      if (!finished)
+        log.warn({ inFlight, graceSeconds: e.SHUTDOWN_GRACE_SECONDS }, "requests still in flight after the grace period; closing their connections");
       server.closeAllConnections();
       for (const h of await runShutdownHooks(5000)) {
         if (h.outcome === "done") log.info({ hook: h.name }, "shutdown step done");
@@ -216,13 +230,24 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 // A port in use (or not ours to bind) ends the start, rather than a console that never listens.
 server.once("error", (err: NodeJS.ErrnoException) => {
-  log.fatal({ port, code: err.code, err: err.message }, err.code === "EADDRINUSE" ? `port ${port} is already in use; stop what uses it or set PORT to a free port` : "cannot listen");
+  log.fatal(
+    { port, code: err.code, err: err.message },
+    err.code === "EADDRINUSE" ? `port ${port} is already in use; stop what uses it or set PORT to a free port` : "cannot listen",
+  );
   process.exit(1);
 });
 
 server.listen(port, () => {
   log.info(
-    { port, clientAddress: policy.mode === "socket" ? "socket peer, no forwarded header trusted" : policy.mode === "hops" ? `${policy.hops} trusted proxy hop(s)` : `trusted proxies ${policy.cidrs.join(", ")}` },
+    {
+      port,
+      clientAddress:
+        policy.mode === "socket"
+          ? "socket peer, no forwarded header trusted"
+          : policy.mode === "hops"
+            ? `${policy.hops} trusted proxy hop(s)`
+            : `trusted proxies ${policy.cidrs.join(", ")}`,
+    },
     "listening",
   );
 });

@@ -21,7 +21,8 @@ const steps = ["typecheck", "lint", "unit", "db", "e2e", "drills", "package"] as
 type Step = (typeof steps)[number];
 
 const onlyArg = process.argv.indexOf("--only");
-const selected: Step[] = onlyArg > 0 ? (process.argv[onlyArg + 1] ?? "").split(",").filter((s): s is Step => (steps as readonly string[]).includes(s)) : [...steps];
+const selected: Step[] =
+  onlyArg > 0 ? (process.argv[onlyArg + 1] ?? "").split(",").filter((s): s is Step => (steps as readonly string[]).includes(s)) : [...steps];
 const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rc-test-"));
 fs.chmodSync(tmp, 0o755);
@@ -41,7 +42,13 @@ async function vitest(project: "unit" | "db" | "package"): Promise<Result> {
   const out = path.join(tmp, `vitest-${project}.json`);
   const code = await run(bin("vitest"), ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`]);
   try {
-    const r = JSON.parse(fs.readFileSync(out, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numFailedTestSuites: number };
+    const r = JSON.parse(fs.readFileSync(out, "utf8")) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numPendingTests: number;
+      numTodoTests: number;
+      numFailedTestSuites: number;
+    };
     // A suite that fails to load counts as a failure even though it ran no test.
     const failed = r.numFailedTests + (r.numFailedTests === 0 && code !== 0 ? Math.max(1, r.numFailedTestSuites) : 0);
     return { name: project, passed: r.numPassedTests, failed, skipped: r.numPendingTests + r.numTodoTests };
@@ -65,7 +72,8 @@ async function ensureChromium(): Promise<Record<string, string>> {
   if ((await run(bin("playwright"), ["install", "chromium"])) === 0) return {};
   if (process.getuid?.() === 0) {
     log("Playwright's download failed: installing Debian's chromium with apt (about 15 s)");
-    if ((await run("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium"])) === 0) return {};
+    if ((await run("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium"])) === 0)
+      return {};
   }
   throw new Error("no Chromium available: install Debian's chromium (apt-get install chromium) or set PLAYWRIGHT_CHROMIUM_PATH");
 }
@@ -131,7 +139,11 @@ async function main() {
     switch (step) {
       case "typecheck":
       case "lint": {
-        const code = step === "typecheck" ? await run(bin("tsc"), ["--noEmit"]) : await run(bin("eslint"), ["--max-warnings", "0", "."]);
+        // lint: eslint, then the formatter's check (prettier; `npm run format` applies it).
+        const code =
+          step === "typecheck"
+            ? await run(bin("tsc"), ["--noEmit"])
+            : (await run(bin("eslint"), ["--max-warnings", "0", "."])) || (await run(bin("prettier"), ["--check", "--log-level", "warn", "."]));
         if (code === 0) console.log(`${step}: clean`);
         results.push({ name: step, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 });
         break;
@@ -152,7 +164,11 @@ async function main() {
   fs.rmSync(tmp, { recursive: true, force: true });
   banner("summary");
   for (const r of results) console.log(`  ${r.name.padEnd(10)} ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""}`);
-  const total = results.reduce((a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+  const total = results.reduce((a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }), {
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+  });
   console.log(`  (${Math.round((Date.now() - started) / 1000)} s)`);
   if (process.env.TEST_SUMMARY_FILE) fs.appendFileSync(process.env.TEST_SUMMARY_FILE, `${total.passed} ${total.failed} ${total.skipped}\n`);
   console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}`);

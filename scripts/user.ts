@@ -25,7 +25,9 @@ const USAGE = `usage: npm run user -- add <email> --role <oncall|viewer|auditor|
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 /**
@@ -81,7 +83,13 @@ async function main() {
   const e = parseEnv(process.env);
   if (!e.TRADING_DATABASE_URL) {
     // Embedded default: reuse the running server, or start it for the length of this command.
-    const dbs = await prepareDatabases({ dataDir: path.resolve(root, e.DATA_DIR), pgPort: e.EMBEDDED_PG_PORT, fixtures: "embedded-only", log: () => {}, reuseRunning: true });
+    const dbs = await prepareDatabases({
+      dataDir: path.resolve(root, e.DATA_DIR),
+      pgPort: e.EMBEDDED_PG_PORT,
+      fixtures: "embedded-only",
+      log: () => {},
+      reuseRunning: true,
+    });
     process.env.TRADING_DATABASE_URL = dbs.tradingUrl;
     process.env.CONSOLE_DATABASE_URL = dbs.consoleUrl;
     stopDbs = dbs.stop;

@@ -85,8 +85,7 @@ function printState(s: WorldState): void {
   const d = s.director;
   console.log(`Active scenarios: ${s.active.length ? s.active.join(", ") : "none"}`);
   console.log(
-    `Traffic: ${c.signals} signals, ${c.directives} directives ` +
-      `(${c.executed} executed, ${c.failed} failed), ${c.executionEvents} execution events`,
+    `Traffic: ${c.signals} signals, ${c.directives} directives ` + `(${c.executed} executed, ${c.failed} failed), ${c.executionEvents} execution events`,
   );
   console.log(`Last signal: ${s.lastSignalAt ?? "none yet"}`);
   console.log(
@@ -96,9 +95,7 @@ function printState(s: WorldState): void {
   );
   if (s.worker) {
     const w = s.worker;
-    console.log(
-      `Worker ${w.name}: ${w.rateLimitedFor === null ? "healthy" : `rate limited (Retry-After ${w.rateLimitedFor} s)`} at ${w.url}`,
-    );
+    console.log(`Worker ${w.name}: ${w.rateLimitedFor === null ? "healthy" : `rate limited (Retry-After ${w.rateLimitedFor} s)`} at ${w.url}`);
   }
   if (s.active.includes("pool-exhaustion")) console.log(`Idle-in-transaction sessions: ${s.idleInTransaction}`);
   const hb = s.heartbeats;
@@ -108,7 +105,11 @@ function printState(s: WorldState): void {
         ? "off"
         : s.active.includes("ea-disconnected")
           ? "silent (ea-disconnected)"
-          : hb.lastError ? `failing (${hb.lastError})` : hb.lastOkAt ? `ok, last ${hb.lastOkAt}` : "not sent yet"
+          : hb.lastError
+            ? `failing (${hb.lastError})`
+            : hb.lastOkAt
+              ? `ok, last ${hb.lastOkAt}`
+              : "not sent yet"
     }`,
   );
   console.log(`Trading database: ${s.db.ok === false ? `error: ${s.db.lastError}` : s.db.ok ? "ok" : "not contacted yet"}`);

@@ -31,11 +31,7 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export async function startControlServer(opts: {
-  port: number;
-  world: World;
-  host?: string;
-}): Promise<ControlServer> {
+export async function startControlServer(opts: { port: number; world: World; host?: string }): Promise<ControlServer> {
   const { world } = opts;
 
   const server = createServer((req, res) => {

@@ -73,11 +73,11 @@ const shutdown = onShutdown(async () => {
 async function main() {
   for (const [k, v] of Object.entries(COMPRESSED)) process.env[k] ??= v;
   // A critical level set below the demo's warning (e.g. EXECUTIONS_FAILED_CRITICAL=100) lowers the warning with it.
-  if (Number(process.env.EXECUTIONS_FAILED_WARN) > Number(process.env.EXECUTIONS_FAILED_CRITICAL)) process.env.EXECUTIONS_FAILED_WARN = process.env.EXECUTIONS_FAILED_CRITICAL;
+  if (Number(process.env.EXECUTIONS_FAILED_WARN) > Number(process.env.EXECUTIONS_FAILED_CRITICAL))
+    process.env.EXECUTIONS_FAILED_WARN = process.env.EXECUTIONS_FAILED_CRITICAL;
   const e = parseEnv({ ...process.env, NODE_ENV: "production", AUTH_SECRET: process.env.AUTH_SECRET ?? "x".repeat(32) });
   const dataDir = path.resolve(root, e.DATA_DIR);
   await assertPortFree(e.PORT, "PORT");
-
 
   const dbs = await prepareDatabases({ dataDir, pgPort: e.EMBEDDED_PG_PORT, fixtures: true, log });
   cleanups.push(dbs.stop);
@@ -95,7 +95,10 @@ async function main() {
   const heartbeatToken = process.env.EA_HEARTBEAT_TOKEN || persistentSecret(dataDir, "ea-heartbeat-token");
   const consoleUrl = `http://localhost:${e.PORT}`;
 
-  const director = await startTradeDirector({ port: Number(process.env.TRADE_DIRECTOR_PORT ?? 0) || (await freePort()), token: process.env.TRADE_DIRECTOR_TOKEN });
+  const director = await startTradeDirector({
+    port: Number(process.env.TRADE_DIRECTOR_PORT ?? 0) || (await freePort()),
+    token: process.env.TRADE_DIRECTOR_TOKEN,
+  });
   cleanups.push(() => director.close());
   const worker = await startWorkerSim({ port: await freePort(), name: "tick-factory" });
   cleanups.push(() => worker.close());
@@ -157,7 +160,9 @@ async function main() {
   });
   cleanups.push(server.stop);
 
-  const thresholds = Object.keys(COMPRESSED).map((k) => `${k}=${process.env[k]}`).join(" ");
+  const thresholds = Object.keys(COMPRESSED)
+    .map((k) => `${k}=${process.env[k]}`)
+    .join(" ");
   console.log(`
 ──────────────────────────────────────────────────────────────────────────────
   Recovery Console demo is running:  ${server.url}

@@ -36,11 +36,7 @@ export async function readSimStateFile(path = simStateFilePath()): Promise<SimSt
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (
-      typeof parsed === "object" &&
-      parsed !== null &&
-      typeof (parsed as { controlUrl?: unknown }).controlUrl === "string"
-    ) {
+    if (typeof parsed === "object" && parsed !== null && typeof (parsed as { controlUrl?: unknown }).controlUrl === "string") {
       return { controlUrl: (parsed as { controlUrl: string }).controlUrl };
     }
   } catch {

@@ -85,11 +85,7 @@ interface HungRequest {
   res: ServerResponse;
 }
 
-export async function startTradeDirector(opts: {
-  port: number;
-  host?: string;
-  token?: string;
-}): Promise<TradeDirectorSim> {
+export async function startTradeDirector(opts: { port: number; host?: string; token?: string }): Promise<TradeDirectorSim> {
   let state: CircuitState = "closed";
   let failures = 0;
   let openedAt: string | null = null;
@@ -139,8 +135,7 @@ export async function startTradeDirector(opts: {
     },
   };
 
-  const authorized = (req: IncomingMessage): boolean =>
-    opts.token === undefined || req.headers.authorization === `Bearer ${opts.token}`;
+  const authorized = (req: IncomingMessage): boolean => opts.token === undefined || req.headers.authorization === `Bearer ${opts.token}`;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (mode === "hang") {
@@ -170,9 +165,14 @@ export async function startTradeDirector(opts: {
       return;
     }
     if (!authorized(req)) {
-      sendJson(res, 401, { error: "unauthorized", message: "Missing or invalid bearer token" }, {
-        "www-authenticate": "Bearer",
-      });
+      sendJson(
+        res,
+        401,
+        { error: "unauthorized", message: "Missing or invalid bearer token" },
+        {
+          "www-authenticate": "Bearer",
+        },
+      );
       return;
     }
 

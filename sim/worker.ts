@@ -24,11 +24,7 @@ export interface WorkerSim {
 
 const DEFAULT_RETRY_AFTER_SECONDS = 30;
 
-export async function startWorkerSim(opts: {
-  port: number;
-  name: string;
-  host?: string;
-}): Promise<WorkerSim> {
+export async function startWorkerSim(opts: { port: number; name: string; host?: string }): Promise<WorkerSim> {
   let retryAfter: number | null = null;
   let requestCount = 0;
 
@@ -38,12 +34,7 @@ export async function startWorkerSim(opts: {
     res.setHeader("x-worker-name", opts.name);
     if (retryAfter !== null) {
       // Cloudflare's rate limiting applies to the whole route, health included.
-      sendJson(
-        res,
-        429,
-        { ok: false, error: "rate_limited", worker: opts.name, retryAfterSeconds: retryAfter },
-        { "retry-after": String(retryAfter) },
-      );
+      sendJson(res, 429, { ok: false, error: "rate_limited", worker: opts.name, retryAfterSeconds: retryAfter }, { "retry-after": String(retryAfter) });
       return;
     }
     const path = pathOf(req);

@@ -89,13 +89,7 @@ const BASE_PRICE: Record<(typeof SYMBOLS)[number], number> = {
   BTCUSD: 67000,
 };
 const FAILURE_RATE = 0.05;
-const MT5_ERRORS = [
-  "TRADE_RETCODE_REJECT",
-  "TRADE_RETCODE_NO_MONEY",
-  "TRADE_RETCODE_PRICE_OFF",
-  "TRADE_RETCODE_MARKET_CLOSED",
-  "TRADE_RETCODE_TIMEOUT",
-];
+const MT5_ERRORS = ["TRADE_RETCODE_REJECT", "TRADE_RETCODE_NO_MONEY", "TRADE_RETCODE_PRICE_OFF", "TRADE_RETCODE_MARKET_CLOSED", "TRADE_RETCODE_TIMEOUT"];
 const EA_INSTANCES = [
   { instance: "ea-primary", role: "primary" },
   { instance: "ea-backup", role: "backup" },
@@ -247,10 +241,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   /** The new signals the director has not turned into directives yet start above this id. */
   let signalCursor: string | null = null;
   const initCursor = async (): Promise<void> => {
-    const [row] = await q(
-      sql<{ max: string }[]>`select coalesce(max(id), 0)::text as max from signal_outbox`,
-      "reading the signal cursor",
-    );
+    const [row] = await q(sql<{ max: string }[]>`select coalesce(max(id), 0)::text as max from signal_outbox`, "reading the signal cursor");
     signalCursor = row?.max ?? "0";
   };
   try {
@@ -483,9 +474,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     "worker-rate-limit": {
       inject: async () => {
         if (!worker) {
-          throw new ScenarioUnavailableError(
-            "worker-rate-limit needs a worker sim, and this world was started without one",
-          );
+          throw new ScenarioUnavailableError("worker-rate-limit needs a worker sim, and this world was started without one");
         }
         worker.rateLimit(opts.retryAfterSeconds ?? 30);
       },

@@ -31,8 +31,9 @@ const guardContext = (request: RequestMeta): GuardContext => ({
 });
 
 function previewOf<T, P>(def: ActionDefinition<T, P>) {
-  return defineMutation({ name: def.name, access: "actions.execute", input: anObject.optional(), path: "/actions", auditAnonymous: true }, async (params, { request }) =>
-    fromPreviewState(await previewAction(def, params ?? {}, guardContext(request))),
+  return defineMutation(
+    { name: def.name, access: "actions.execute", input: anObject.optional(), path: "/actions", auditAnonymous: true },
+    async (params, { request }) => fromPreviewState(await previewAction(def, params ?? {}, guardContext(request))),
   );
 }
 
@@ -53,6 +54,7 @@ export const cancelLongQueriesAction = confirmOf(cancelLongQueries);
 export const previewHaltTradingAction = previewOf(haltTrading);
 export const haltTradingAction = confirmOf(haltTrading);
 
-export const approveRecoveryAction = defineMutation({ name: "actions.approve", access: "actions.approve", input: anObject, path: "/actions", auditAnonymous: true }, async (input, { request }) =>
-  fromRunState(await approveAction(actionByName, input, guardContext(request))),
+export const approveRecoveryAction = defineMutation(
+  { name: "actions.approve", access: "actions.approve", input: anObject, path: "/actions", auditAnonymous: true },
+  async (input, { request }) => fromRunState(await approveAction(actionByName, input, guardContext(request))),
 );

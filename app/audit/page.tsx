@@ -29,7 +29,13 @@ function summarize(entry: AuditRecord | null): VerificationSummary | null {
   const breaks: Break[] = Array.isArray(d.breaks)
     ? (d.breaks as Break[])
     : typeof d.brokenSeq === "number"
-      ? [{ seq: d.brokenSeq, kind: (typeof d.kind === "string" ? d.kind : "modified") as Break["kind"], detail: typeof d.message === "string" ? d.message : "" }]
+      ? [
+          {
+            seq: d.brokenSeq,
+            kind: (typeof d.kind === "string" ? d.kind : "modified") as Break["kind"],
+            detail: typeof d.message === "string" ? d.message : "",
+          },
+        ]
       : [];
   return {
     seq: entry.seq,
@@ -91,8 +97,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         <div className="flex flex-wrap items-baseline justify-between gap-2">
           <h1 className="text-xl font-semibold">Audit trail</h1>
           <p className="text-xs text-zinc-600 dark:text-zinc-400">
-            Times in <ViewerTimeZone />
-            ; hover a time for the exact UTC.
+            Times in <ViewerTimeZone />; hover a time for the exact UTC.
           </p>
         </div>
 
@@ -101,7 +106,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         <AuditFilterForm key={query} filters={filters} actors={facets.actors} actions={facets.actions} />
 
         {errors.length ? (
-          <div role="status" data-testid="filter-errors" className="rounded-md border border-amber-500/50 bg-amber-50 p-2 text-sm text-amber-900 dark:bg-amber-950/30 dark:text-amber-200">
+          <div
+            role="status"
+            data-testid="filter-errors"
+            className="rounded-md border border-amber-500/50 bg-amber-50 p-2 text-sm text-amber-900 dark:bg-amber-950/30 dark:text-amber-200"
+          >
             Ignored: {errors.join("; ")}
           </div>
         ) : null}
@@ -121,7 +130,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         </div>
 
         {listError ? (
-          <div role="alert" data-testid="audit-error" className="rounded-md border border-red-500/50 bg-red-50 p-3 text-sm text-red-900 dark:bg-red-950/30 dark:text-red-200">
+          <div
+            role="alert"
+            data-testid="audit-error"
+            className="rounded-md border border-red-500/50 bg-red-50 p-3 text-sm text-red-900 dark:bg-red-950/30 dark:text-red-200"
+          >
             {listError}
           </div>
         ) : list ? (
@@ -134,7 +147,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
                     <Link href={`/audit${auditQuery(filters)}`} className="mr-3 text-sky-700 underline dark:text-sky-400">
                       « Newest
                     </Link>
-                    <Link href={`/audit${auditQuery(filters, { after: list.newer, limit: page.limit === DEFAULT_PAGE_SIZE ? undefined : page.limit })}`} rel="prev" className="text-sky-700 underline dark:text-sky-400">
+                    <Link
+                      href={`/audit${auditQuery(filters, { after: list.newer, limit: page.limit === DEFAULT_PAGE_SIZE ? undefined : page.limit })}`}
+                      rel="prev"
+                      className="text-sky-700 underline dark:text-sky-400"
+                    >
                       ‹ Newer
                     </Link>
                   </>
@@ -146,7 +163,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
               </span>
               <span>
                 {list.older !== null ? (
-                  <Link href={`/audit${auditQuery(filters, { before: list.older, limit: page.limit === DEFAULT_PAGE_SIZE ? undefined : page.limit })}`} rel="next" className="text-sky-700 underline dark:text-sky-400">
+                  <Link
+                    href={`/audit${auditQuery(filters, { before: list.older, limit: page.limit === DEFAULT_PAGE_SIZE ? undefined : page.limit })}`}
+                    rel="next"
+                    className="text-sky-700 underline dark:text-sky-400"
+                  >
                     Older ›
                   </Link>
                 ) : null}

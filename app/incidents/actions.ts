@@ -6,7 +6,17 @@
  */
 import { revalidatePath } from "next/cache";
 import { defineMutation, fail, type ActionResult } from "@/lib/actions/mutation";
-import { acknowledge, addNote, checklistSchema, commanderSchema, idSchema, IncidentError, noteSchema, setChecklistItem, setCommander } from "@/lib/recovery/incidents/service";
+import {
+  acknowledge,
+  addNote,
+  checklistSchema,
+  commanderSchema,
+  idSchema,
+  IncidentError,
+  noteSchema,
+  setChecklistItem,
+  setCommander,
+} from "@/lib/recovery/incidents/service";
 
 const incidentErrors = (err: unknown) => (err instanceof IncidentError ? fail(err.code, err.message) : undefined);
 
@@ -22,15 +32,21 @@ export const acknowledgeIncidentAction = defineMutation({ ...spec, name: "incide
   return saved();
 });
 
-export const addIncidentNoteAction = defineMutation({ ...spec, name: "incident.note", input: noteSchema, args: "form-state" }, async (i, { actor, request }) => {
-  await addNote(i, actor, request);
-  return saved();
-});
+export const addIncidentNoteAction = defineMutation(
+  { ...spec, name: "incident.note", input: noteSchema, args: "form-state" },
+  async (i, { actor, request }) => {
+    await addNote(i, actor, request);
+    return saved();
+  },
+);
 
-export const setIncidentCommanderAction = defineMutation({ ...spec, name: "incident.commander", input: commanderSchema, args: "form-state" }, async (i, { actor, request }) => {
-  await setCommander(i, actor, request);
-  return saved();
-});
+export const setIncidentCommanderAction = defineMutation(
+  { ...spec, name: "incident.commander", input: commanderSchema, args: "form-state" },
+  async (i, { actor, request }) => {
+    await setCommander(i, actor, request);
+    return saved();
+  },
+);
 
 export const setChecklistItemAction = defineMutation({ ...spec, name: "incident.checklist", input: checklistSchema }, async (i, { actor, request }) => {
   await setChecklistItem(i, actor, request);

@@ -47,7 +47,9 @@ export default async function IncidentsPage() {
                       <td className="px-3 py-2">
                         {i.scenario}. {i.title.split(":")[0]}
                       </td>
-                      <td className="px-3 py-2">{i.status === "open" ? <span className="font-semibold text-red-700 dark:text-red-300">open</span> : "resolved"}</td>
+                      <td className="px-3 py-2">
+                        {i.status === "open" ? <span className="font-semibold text-red-700 dark:text-red-300">open</span> : "resolved"}
+                      </td>
                       <td className="px-3 py-2">
                         <Time iso={i.startedAt} />
                       </td>

@@ -26,13 +26,21 @@ const signInSchema = z.object({
 function failureFor(code: string | undefined): ActionFailure {
   const refusal = refusalFromCode(code);
   if (refusal?.kind === "throttled") return fail("rate.limited", throttledMessage(refusal.retryAfterSeconds), { retryAfterSeconds: refusal.retryAfterSeconds });
-  if (refusal?.kind === "busy") return fail("rate.limited", `Sign-in is busy. Try again in ${humanWait(refusal.retryAfterSeconds)}.`, { retryAfterSeconds: refusal.retryAfterSeconds });
+  if (refusal?.kind === "busy")
+    return fail("rate.limited", `Sign-in is busy. Try again in ${humanWait(refusal.retryAfterSeconds)}.`, { retryAfterSeconds: refusal.retryAfterSeconds });
   if (code === "unavailable") return fail("store.unavailable", "Sign-in is unavailable: the console store cannot be reached. Try again shortly.");
   return fail("auth.failed", "Email or password is incorrect.");
 }
 
 export const loginAction = defineMutation(
-  { name: "auth.login", access: "anonymous", input: signInSchema, args: "form-state", path: "/login", errors: (err) => (err instanceof AuthError ? failureFor((err as AuthError & { code?: string }).code) : undefined) },
+  {
+    name: "auth.login",
+    access: "anonymous",
+    input: signInSchema,
+    args: "form-state",
+    path: "/login",
+    errors: (err) => (err instanceof AuthError ? failureFor((err as AuthError & { code?: string }).code) : undefined),
+  },
   async (i): Promise<ActionResult> => {
     // Redirects on success (NEXT_REDIRECT passes through the wrapper).
     await signIn("credentials", { email: i.email, password: i.password, redirectTo: safeCallbackUrl(i.callbackUrl) });

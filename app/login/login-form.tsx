@@ -39,11 +39,7 @@ export function LoginForm({ callbackUrl }: { callbackUrl: string }) {
       <p aria-live="polite" data-testid="login-error" className="min-h-5 text-sm text-red-600 dark:text-red-400">
         {state?.ok === false ? (state.fieldErrors ? Object.values(state.fieldErrors).flat().join(" ") : state.message) : ""}
       </p>
-      <button
-        type="submit"
-        disabled={pending}
-        className="w-full rounded-md bg-sky-700 px-3 py-2 font-medium text-white hover:bg-sky-800 disabled:opacity-60"
-      >
+      <button type="submit" disabled={pending} className="w-full rounded-md bg-sky-700 px-3 py-2 font-medium text-white hover:bg-sky-800 disabled:opacity-60">
         {pending ? "Signing in…" : "Sign in"}
       </button>
     </form>

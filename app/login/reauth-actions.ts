@@ -40,17 +40,35 @@ export const reauthPasswordAction = defineMutation(
     if (!user.passwordHash) return fail("auth.reauth_sso_only", "Your account signs in through single sign-on: continue there.");
     const { decision, attempt } = await beginLoginAttempt({ account: actor.email, client: meta.ip ?? null });
     if (decision.throttled) {
-      await auditRefusal({ actor, action: "auth.reauth", outcome: "throttled", detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds }, request: meta }, decision.scope);
+      await auditRefusal(
+        {
+          actor,
+          action: "auth.reauth",
+          outcome: "throttled",
+          detail: { method: "password", scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds },
+          request: meta,
+        },
+        decision.scope,
+      );
       return fail("rate.limited", throttledMessage(decision.retryAfterSeconds, "failed attempts"), { retryAfterSeconds: decision.retryAfterSeconds });
     }
     const ok = await verifyPassword(user.passwordHash, password);
     await finishLoginAttempt(attempt, ok);
     const authTime = epochSeconds();
     if (ok) {
-      await appendAudit({ actor, action: "auth.reauth", outcome: "succeeded", detail: { method: "password", authTime: new Date(authTime * 1000).toISOString() }, request: meta });
+      await appendAudit({
+        actor,
+        action: "auth.reauth",
+        outcome: "succeeded",
+        detail: { method: "password", authTime: new Date(authTime * 1000).toISOString() },
+        request: meta,
+      });
     } else {
       // Repeated failures fold into one summary entry (lib/recovery/audit/fold.ts).
-      await auditRefusal({ actor, action: "auth.reauth", outcome: "failed", detail: { method: "password", reason: "invalid_credentials" }, request: meta }, "invalid_credentials");
+      await auditRefusal(
+        { actor, action: "auth.reauth", outcome: "failed", detail: { method: "password", reason: "invalid_credentials" }, request: meta },
+        "invalid_credentials",
+      );
     }
     if (!ok) return fail("auth.reauth_failed", "That password is not correct.");
     await unstable_update({ reauth: await mintReauthTicket({ sub: actor.id, authTime, method: "password" }) } as never);

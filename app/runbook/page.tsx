@@ -48,7 +48,8 @@ export default async function RunbookPage() {
             Version {describeRunbookVersion(current)}
           </h2>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Read from the runbook file {can(actor.role, "runbook.problems") ? <code className="font-mono text-xs">{current.file}</code> : null} at <Time iso={current.loadedAt} />; checked every {e.RUNBOOK_RELOAD_SECONDS} s. Edit the file and the console follows.
+            Read from the runbook file {can(actor.role, "runbook.problems") ? <code className="font-mono text-xs">{current.file}</code> : null} at{" "}
+            <Time iso={current.loadedAt} />; checked every {e.RUNBOOK_RELOAD_SECONDS} s. Edit the file and the console follows.
           </p>
           {error && can(actor.role, "runbook.problems") && (
             <p className="mt-2 text-sm font-semibold text-red-700 dark:text-red-300">
@@ -60,7 +61,12 @@ export default async function RunbookPage() {
           ) : previous ? (
             <details className="mt-2" open data-testid="runbook-diff">
               <summary className="cursor-pointer text-sm font-medium">Changes from the previous version {describeRunbookVersion(previous)}</summary>
-              <div className="mt-2 overflow-x-auto rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900" tabIndex={0} role="region" aria-label="Changes from the previous version">
+              <div
+                className="mt-2 overflow-x-auto rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900"
+                tabIndex={0}
+                role="region"
+                aria-label="Changes from the previous version"
+              >
                 {hunks.map((h, i) => (
                   <div key={i} className="mb-2">
                     <div className="text-zinc-600 dark:text-zinc-400">
@@ -92,7 +98,11 @@ export default async function RunbookPage() {
             {contacts.map((c) => (
               <li key={c.key}>
                 <span className="font-medium">{c.role}:</span>{" "}
-                {c.set ? [c.name, c.phone, c.email, c.notes].filter(Boolean).join(" · ") : <span className="font-semibold text-red-700 dark:text-red-300">not set ({c.problem})</span>}
+                {c.set ? (
+                  [c.name, c.phone, c.email, c.notes].filter(Boolean).join(" · ")
+                ) : (
+                  <span className="font-semibold text-red-700 dark:text-red-300">not set ({c.problem})</span>
+                )}
               </li>
             ))}
           </ul>
@@ -103,14 +113,17 @@ export default async function RunbookPage() {
               {s.number}. {s.title}
             </h2>
             <p className="mt-1 text-sm">
-              <span className="font-medium">Symptoms:</span> {s.symptoms} <span className="text-zinc-600 dark:text-zinc-400">(checks: {s.checkIds.join(", ") || "none"})</span>
+              <span className="font-medium">Symptoms:</span> {s.symptoms}{" "}
+              <span className="text-zinc-600 dark:text-zinc-400">(checks: {s.checkIds.join(", ") || "none"})</span>
             </p>
             <h3 className="mt-2 text-sm font-medium">Recovery steps</h3>
             <RunbookSteps steps={renderSteps(s, config)} done={new Set()} canAct={canAct} />
             {s.rollback && (
               <p className="mt-2 text-sm">
                 <span className="font-medium">Rollback plan:</span> {s.rollback}
-                {s.rollbackAction && <span className="ml-2 text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">console action: {s.rollbackAction}</span>}
+                {s.rollbackAction && (
+                  <span className="ml-2 text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">console action: {s.rollbackAction}</span>
+                )}
               </p>
             )}
             {s.prevention && (
@@ -138,7 +151,11 @@ export default async function RunbookPage() {
               Level 3 ({policy.l3Minutes}+ min): {levelText(3, "Halt trading, notify stakeholders")}
             </li>
           </ol>
-          {(e.ESCALATION_L2_MINUTES !== undefined || e.ESCALATION_L3_MINUTES !== undefined) && <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">Times set by ESCALATION_L2_MINUTES / ESCALATION_L3_MINUTES, which override the runbook file.</p>}
+          {(e.ESCALATION_L2_MINUTES !== undefined || e.ESCALATION_L3_MINUTES !== undefined) && (
+            <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
+              Times set by ESCALATION_L2_MINUTES / ESCALATION_L3_MINUTES, which override the runbook file.
+            </p>
+          )}
           <h2 className="mt-3 font-semibold">Post-incident</h2>
           <ol className="mt-1 list-decimal pl-6 text-sm">
             {(rb.postIncident.length ? rb.postIncident : postIncidentChecklist.map((c) => c.text)).map((t, i) => (
@@ -153,7 +170,9 @@ export default async function RunbookPage() {
               <div key={i} className="mt-2">
                 <h3 className="text-sm font-medium">{q.title}</h3>
                 <div className="mt-1 flex items-start gap-2">
-                  <code className="block min-w-0 max-w-full whitespace-pre-wrap break-all rounded bg-zinc-100 px-2 py-1 font-mono text-xs dark:bg-zinc-800">{q.sql}</code>
+                  <code className="block min-w-0 max-w-full whitespace-pre-wrap break-all rounded bg-zinc-100 px-2 py-1 font-mono text-xs dark:bg-zinc-800">
+                    {q.sql}
+                  </code>
                   <CopyButton text={q.sql} />
                 </div>
               </div>

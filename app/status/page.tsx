@@ -14,7 +14,9 @@ export const dynamic = "force-dynamic";
  * STATUS_PUBLIC=1 anyone may read it without signing in (the same reduced status, nothing more).
  */
 export default async function StatusPage() {
-  const actor = statusIsPublic() ? await requirePermission("status.read", { action: "page:/status" }).catch(() => null) : await requirePageActor("status.read", "/status");
+  const actor = statusIsPublic()
+    ? await requirePermission("status.read", { action: "page:/status" }).catch(() => null)
+    : await requirePageActor("status.read", "/status");
   // Built on the server: the browser never receives the full snapshot here.
   const initial = await readStatus();
   return (

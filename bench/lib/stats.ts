@@ -38,7 +38,9 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
       lastErr = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${lastErr ? ` (last error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)})` : ""}`);
+      throw new Error(
+        `timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${lastErr ? ` (last error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)})` : ""}`,
+      );
     }
     await sleep(opts.intervalMs ?? 50);
   }
@@ -60,5 +62,9 @@ export function median(values: number[]): number {
  */
 export function roundRatios(rounds: { a: number[]; b: number[] }[], stat: (samples: number[]) => number = p95) {
   const ratios = rounds.map((r) => stat(r.a) / stat(r.b));
-  return { ratio: median(ratios), perRound: ratios.map((r) => round(r, 3)), spread: [round(Math.min(...ratios), 3), round(Math.max(...ratios), 3)] as [number, number] };
+  return {
+    ratio: median(ratios),
+    perRound: ratios.map((r) => round(r, 3)),
+    spread: [round(Math.min(...ratios), 3), round(Math.max(...ratios), 3)] as [number, number],
+  };
 }

@@ -28,7 +28,9 @@ export async function measureCancel(o: { client: ActionClient; cookie: () => Pro
   const answer = await o.client.send<ActionState>(await confirmRequest(o.client, "CancelStaleDirectives", p, cookie), { timeoutMs: 60_000 });
   const state = answer.value;
   if (!state?.ok || state.result?.run?.outcome !== "succeeded") throw new Error(`cancel failed: ${state?.message ?? answer.text.slice(0, 300)}`);
-  const [{ n }] = await o.writer<[{ n: number }]>`select count(*)::int as n from trade_directives where id = any(${ids.map((r) => r.id)}::bigint[]) and status = 'cancelled'`;
+  const [{ n }] = await o.writer<
+    [{ n: number }]
+  >`select count(*)::int as n from trade_directives where id = any(${ids.map((r) => r.id)}::bigint[]) and status = 'cancelled'`;
   if (n !== o.count) throw new Error(`only ${n} of ${o.count} directives are cancelled`);
   return { ms: Math.round(answer.ms), serverMs: state.result?.run?.durationMs ?? null, previewMs: Math.round(p.ms), cancelled: n };
 }
@@ -37,7 +39,14 @@ export async function measureCancel(o: { client: ActionClient; cookie: () => Pro
  * Terminate `count` real sessions idle in transaction, held by an ordinary role (superuser backends
  * are never terminated, by design). They must be idle longer than the console's IDLE_TX_SECONDS.
  */
-export async function measureTerminate(o: { client: ActionClient; cookie: () => Promise<string>; appUrl: string; watcher: postgres.Sql; count: number; idleSeconds: number }) {
+export async function measureTerminate(o: {
+  client: ActionClient;
+  cookie: () => Promise<string>;
+  appUrl: string;
+  watcher: postgres.Sql;
+  count: number;
+  idleSeconds: number;
+}) {
   const sessions = await openIdleSessions(o.appUrl, o.count, "bench-leaky-app");
   try {
     await waitFor(
@@ -60,7 +69,13 @@ export async function measureTerminate(o: { client: ActionClient; cookie: () => 
       timeoutMs: 5000,
       what: "the terminated sessions to leave pg_stat_activity",
     });
-    return { ms: Math.round(answer.ms), serverMs: state.result?.run?.durationMs ?? null, previewMs: Math.round(p.ms), terminated, perSessionMs: round(answer.ms / o.count, 2) };
+    return {
+      ms: Math.round(answer.ms),
+      serverMs: state.result?.run?.durationMs ?? null,
+      previewMs: Math.round(p.ms),
+      terminated,
+      perSessionMs: round(answer.ms / o.count, 2),
+    };
   } finally {
     await sessions.close();
   }

@@ -59,7 +59,13 @@ export async function measureFirstLoadJs(baseUrl: string, cookie: string) {
   const floor = gzipSizes(firstLoadScripts(await page("/reference")));
   const kb = (list: { gzip: number }[]) => round(list.reduce((n, f) => n + f.gzip, 0) / 1000, 1);
   const shared = new Set(floor.map((f) => f.src));
-  return { kb: kb(files), rawKb: round(files.reduce((n, f) => n + f.bytes, 0) / 1000, 1), frameworkFloorKb: kb(floor), dashboardOwnKb: kb(files.filter((f) => !shared.has(f.src))), files };
+  return {
+    kb: kb(files),
+    rawKb: round(files.reduce((n, f) => n + f.bytes, 0) / 1000, 1),
+    frameworkFloorKb: kb(floor),
+    dashboardOwnKb: kb(files.filter((f) => !shared.has(f.src))),
+    files,
+  };
 }
 
 /**
@@ -91,7 +97,9 @@ export async function measureTtfb(o: { baseUrl: string; cookie: string; samples:
   const full = (list: typeof dash) => list.map((x) => x.total);
   // Consecutive rounds of the interleaved samples; the median of the rounds' ratios of p95s.
   const size = Math.ceil(o.samples / o.rounds);
-  const byRound = roundRatios(Array.from({ length: Math.ceil(o.samples / size) }, (_, r) => ({ a: t(dash.slice(r * size, (r + 1) * size)), b: t(stat.slice(r * size, (r + 1) * size)) })));
+  const byRound = roundRatios(
+    Array.from({ length: Math.ceil(o.samples / size) }, (_, r) => ({ a: t(dash.slice(r * size, (r + 1) * size)), b: t(stat.slice(r * size, (r + 1) * size)) })),
+  );
   return {
     ratio: round(byRound.ratio, 3),
     perRound: byRound.perRound,
@@ -174,11 +182,22 @@ async function xactCommit(admin: postgres.Sql, database: string): Promise<number
  * same way in both runs). The difference between two readings is then exactly the transactions of
  * the evaluations in between, and of anything else the pollers caused.
  */
-export async function measureViewers(o: { baseUrl: string; token: string; viewerCookie: string; pollers: number; admin: postgres.Sql; database: string; evaluations: number; step: Step }) {
+export async function measureViewers(o: {
+  baseUrl: string;
+  token: string;
+  viewerCookie: string;
+  pollers: number;
+  admin: postgres.Sql;
+  database: string;
+  evaluations: number;
+  step: Step;
+}) {
   const published = async () => {
     await o.admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${o.database} and application_name = 'recovery-console'`;
     for (let i = 0; i < 100; i++) {
-      const [{ n }] = await o.admin<[{ n: number }]>`select count(*)::int as n from pg_stat_activity where datname = ${o.database} and application_name = 'recovery-console'`;
+      const [{ n }] = await o.admin<
+        [{ n: number }]
+      >`select count(*)::int as n from pg_stat_activity where datname = ${o.database} and application_name = 'recovery-console'`;
       if (n === 0) return xactCommit(o.admin, o.database);
       await sleep(20);
     }
@@ -254,7 +273,9 @@ export async function measureViewers(o: { baseUrl: string; token: string; viewer
   const one = await armRate(0);
   o.step.note(`1 poller: ${round(one.perMinute, 1)} transactions/min (${one.transactions} in ${one.seconds} s, ${one.evaluations} evaluations)`);
   const crowd = await armRate(o.pollers - 1);
-  o.step.note(`${o.pollers} pollers: ${round(crowd.perMinute, 1)} transactions/min (${crowd.transactions} in ${crowd.seconds} s, ${crowd.evaluations} evaluations)`);
+  o.step.note(
+    `${o.pollers} pollers: ${round(crowd.perMinute, 1)} transactions/min (${crowd.transactions} in ${crowd.seconds} s, ${crowd.evaluations} evaluations)`,
+  );
   return {
     ratio: round(crowd.perMinute / one.perMinute, 3),
     onePoller: { ...one, perMinute: round(one.perMinute, 1) },
@@ -295,5 +316,12 @@ export async function measureFreshness(o: { baseUrl: string; token: string; writ
   stop = true;
   await Promise.race([watcher, sleep(refresh * 1000 + 10_000).then(() => Promise.reject(new Error("inserted directives never showed in /api/health")))]);
   const lags = committed.map((t, i) => seenAt[i]! - t);
-  return { p95Ms: Math.round(p95(lags)), p50Ms: Math.round(percentile(lags, 50)), maxMs: Math.round(Math.max(...lags)), samples: lags.length, intervalSeconds: refresh, targetMs: refresh * 1000 + 1000 };
+  return {
+    p95Ms: Math.round(p95(lags)),
+    p50Ms: Math.round(percentile(lags, 50)),
+    maxMs: Math.round(Math.max(...lags)),
+    samples: lags.length,
+    intervalSeconds: refresh,
+    targetMs: refresh * 1000 + 1000,
+  };
 }

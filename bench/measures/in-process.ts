@@ -129,7 +129,10 @@ async function floorWith(o: { url: string; env: Record<string, string>; samples:
     // The samples in consecutive rounds (each interleaved as above); the median of the rounds'
     // ratios of p95s, so one noisy moment on the machine spoils at most its own round.
     const size = Math.ceil(o.samples / FLOOR_ROUNDS);
-    const rounds = Array.from({ length: Math.ceil(o.samples / size) }, (_, r) => ({ a: snap.slice(r * size, (r + 1) * size), b: base.slice(r * size, (r + 1) * size) }));
+    const rounds = Array.from({ length: Math.ceil(o.samples / size) }, (_, r) => ({
+      a: snap.slice(r * size, (r + 1) * size),
+      b: base.slice(r * size, (r + 1) * size),
+    }));
     const byRound = roundRatios(rounds);
     return {
       ratio: round(byRound.ratio, 3),
@@ -156,7 +159,15 @@ function entry(w: number, i: number) {
     reason: "Bench: stale directives after the director outage, runbook scenario 2 step 4",
     incidentRef: "INC-BENCH",
     params: { ids: null },
-    detail: { preview: { id: "00000000-0000-4000-8000-000000000000", count: 20, targets: { items: Array.from({ length: 20 }, (_, k) => String(1000 + k)), total: 20, truncated: false } }, writer: w, i },
+    detail: {
+      preview: {
+        id: "00000000-0000-4000-8000-000000000000",
+        count: 20,
+        targets: { items: Array.from({ length: 20 }, (_, k) => String(1000 + k)), total: 20, truncated: false },
+      },
+      writer: w,
+      i,
+    },
     request: { requestId: `bench-${w}-${i}`, ip: "127.0.0.1", userAgent: "npm run bench", path: "/actions" },
   };
 }

@@ -126,7 +126,12 @@ export async function measureLoad(o: {
           await runAction("ResetCircuit");
         }
       } catch (err) {
-        actions.push({ name: ["CancelStaleDirectives", "KillIdleTransactions", "ResetCircuit"][kind]!, ok: false, ms: 0, message: err instanceof Error ? err.message : String(err) });
+        actions.push({
+          name: ["CancelStaleDirectives", "KillIdleTransactions", "ResetCircuit"][kind]!,
+          ok: false,
+          ms: 0,
+          message: err instanceof Error ? err.message : String(err),
+        });
       }
       await sleep(1000);
     }
@@ -135,7 +140,12 @@ export async function measureLoad(o: {
   await Promise.all([...Array.from({ length: o.viewers }, viewer), oncall()]);
   const failedActions = actions.filter((a) => !a.ok);
   const errors = failures.length + failedActions.length;
-  const stat = (k: Kind, from = times) => ({ requests: from[k].length, p50Ms: round(percentile(from[k], 50), 1), p95Ms: round(p95(from[k]), 1), maxMs: round(Math.max(...from[k]), 1) });
+  const stat = (k: Kind, from = times) => ({
+    requests: from[k].length,
+    p50Ms: round(percentile(from[k], 50), 1),
+    p95Ms: round(p95(from[k]), 1),
+    maxMs: round(Math.max(...from[k]), 1),
+  });
   o.step.note(
     `${o.viewers} viewers; /api/health: ${times.health.length} requests, p95 ${stat("health").p95Ms} ms; dashboard: ${times.dashboard.length} loads, p95 ${stat("dashboard").p95Ms} ms; ${actions.length} actions, ${failedActions.length} failed` +
       ` (warm-up: ${arrival.dashboard.length} page loads, p95 ${stat("dashboard", arrival).p95Ms} ms)`,
@@ -149,7 +159,9 @@ export async function measureLoad(o: {
     requests: { dashboard: stat("dashboard"), health: stat("health"), incidents: stat("incidents"), history: stat("history") },
     warmup: { seconds: o.warmupSeconds, dashboard: stat("dashboard", arrival), health: stat("health", arrival), incidents: stat("incidents", arrival) },
     actions: actions.length,
-    actionsByName: Object.fromEntries(["CancelStaleDirectives", "KillIdleTransactions", "ResetCircuit"].map((n) => [n, actions.filter((a) => a.name === n).length])),
+    actionsByName: Object.fromEntries(
+      ["CancelStaleDirectives", "KillIdleTransactions", "ResetCircuit"].map((n) => [n, actions.filter((a) => a.name === n).length]),
+    ),
     actionP95Ms: round(p95(actions.filter((a) => a.ok).map((a) => a.ms)), 1),
     failures: [...failedActions.map((a) => `${a.name}: ${a.message}`), ...failures].slice(0, 20),
     model: `${o.viewers} viewers, each on its own keep-alive connection, open the dashboard over a ${o.warmupSeconds} s warm-up, then for ${o.seconds} s each polls /api/health every ${o.refreshSeconds} s and /api/incidents/current every 5 s, /api/health/history every 30 s, and reloads once; an on-call runs the three actions in turn`,

@@ -38,7 +38,19 @@ const outcomeLabel: Record<string, string> = {
  * makes the page behind it inert and closes on Escape; Tab and Shift+Tab wrap at its edges
  * (trapTab), since the native dialog lets focus leave the page for the browser's toolbar.
  */
-export function ActionDialog({ action, params, open, onClose, incidentRef }: { action: ActionClient; params?: unknown; open: boolean; onClose: () => void; incidentRef?: string }) {
+export function ActionDialog({
+  action,
+  params,
+  open,
+  onClose,
+  incidentRef,
+}: {
+  action: ActionClient;
+  params?: unknown;
+  open: boolean;
+  onClose: () => void;
+  incidentRef?: string;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const resultRef = useRef<HTMLDivElement>(null);
   const queryClient = useQueryClient();
@@ -359,7 +371,12 @@ function PreviewTable({ preview }: { preview: PreviewView }) {
 function ResultView({ state }: { state: ConfirmState }) {
   const r: RunResult | undefined = state.result?.run;
   const status = state.result?.status;
-  const tone = status === "done" && state.ok ? "text-green-800 dark:text-green-300" : status === "approval_required" ? "text-amber-800 dark:text-amber-200" : "text-red-700 dark:text-red-300";
+  const tone =
+    status === "done" && state.ok
+      ? "text-green-800 dark:text-green-300"
+      : status === "approval_required"
+        ? "text-amber-800 dark:text-amber-200"
+        : "text-red-700 dark:text-red-300";
   const outcome = r?.outcome ?? (state.ok ? (status === "approval_required" ? "approval_required" : undefined) : state.code);
   return (
     <div data-testid="action-result" data-outcome={outcome}>

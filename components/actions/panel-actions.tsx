@@ -57,10 +57,21 @@ export function CancelDirectiveButton({ id }: { id: string }) {
   const action = actionsByCheck.directives_stale_pending!;
   return (
     <>
-      <button type="button" onClick={() => setOpen(true)} className="rounded border border-zinc-300 px-2 py-0.5 text-xs dark:border-zinc-700" aria-label={`Cancel directive ${id}`}>
+      <button
+        type="button"
+        onClick={() => setOpen(true)}
+        className="rounded border border-zinc-300 px-2 py-0.5 text-xs dark:border-zinc-700"
+        aria-label={`Cancel directive ${id}`}
+      >
         Cancel
       </button>
-      <ActionDialog action={{ ...action, title: `Cancel directive ${id}` }} params={{ ids: [id] }} open={open} onClose={() => setOpen(false)} incidentRef={incidentRef} />
+      <ActionDialog
+        action={{ ...action, title: `Cancel directive ${id}` }}
+        params={{ ids: [id] }}
+        open={open}
+        onClose={() => setOpen(false)}
+        incidentRef={incidentRef}
+      />
     </>
   );
 }

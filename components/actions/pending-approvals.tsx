@@ -9,7 +9,16 @@ import { ReauthDialog } from "../reauth-dialog";
 import { Time } from "../time";
 import { keys } from "../data/keys";
 
-type Approval = { id: string; action: string; requestedBy: string; mine: boolean; targetCount: number; reason: string; incidentRef: string | null; expiresAt: string };
+type Approval = {
+  id: string;
+  action: string;
+  requestedBy: string;
+  mine: boolean;
+  targetCount: number;
+  reason: string;
+  incidentRef: string | null;
+  expiresAt: string;
+};
 
 const fetchApprovals = async (signal: AbortSignal) => (await fetchJson<{ approvals: Approval[] }>("/api/approvals", signal)).approvals;
 

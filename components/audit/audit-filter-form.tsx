@@ -59,7 +59,13 @@ export function AuditFilterForm({ filters, actors, actions }: { filters: AuditFi
   }
 
   return (
-    <form method="get" action="/audit" onSubmit={submit} aria-label="Filter the audit trail" className="grid grid-cols-2 gap-3 rounded-lg border border-zinc-200 bg-white p-3 sm:grid-cols-4 lg:grid-cols-8 dark:border-zinc-800 dark:bg-zinc-900">
+    <form
+      method="get"
+      action="/audit"
+      onSubmit={submit}
+      aria-label="Filter the audit trail"
+      className="grid grid-cols-2 gap-3 rounded-lg border border-zinc-200 bg-white p-3 sm:grid-cols-4 lg:grid-cols-8 dark:border-zinc-800 dark:bg-zinc-900"
+    >
       {/* Remount the time inputs once the viewer's zone is known (the server renders them empty). */}
       <label className={label} key={`from-${isClient}`}>
         From

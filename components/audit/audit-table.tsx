@@ -7,7 +7,10 @@ import { OutcomeBadge, OutcomeUnknownFlag } from "./outcome-badge";
 export function AuditTable({ entries, query }: { entries: AuditListEntry[]; query: string }) {
   if (entries.length === 0) {
     return (
-      <p data-testid="audit-empty" className="rounded-lg border border-dashed border-zinc-300 p-6 text-center text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">
+      <p
+        data-testid="audit-empty"
+        className="rounded-lg border border-dashed border-zinc-300 p-6 text-center text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-400"
+      >
         No entries match these filters.
       </p>
     );
@@ -43,7 +46,12 @@ export function AuditTable({ entries, query }: { entries: AuditListEntry[]; quer
         </thead>
         <tbody>
           {entries.map((e) => (
-            <tr key={e.seq} data-testid="audit-row" data-seq={e.seq} className="border-b border-zinc-100 align-top last:border-0 hover:bg-zinc-50 dark:border-zinc-800 dark:hover:bg-zinc-800/50">
+            <tr
+              key={e.seq}
+              data-testid="audit-row"
+              data-seq={e.seq}
+              className="border-b border-zinc-100 align-top last:border-0 hover:bg-zinc-50 dark:border-zinc-800 dark:hover:bg-zinc-800/50"
+            >
               <td className="px-3 py-2 font-mono">
                 <Link href={`/audit/${e.seq}${query}`} className="text-sky-700 underline dark:text-sky-400">
                   #{e.seq}

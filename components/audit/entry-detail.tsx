@@ -42,7 +42,11 @@ function PerTarget({ value }: { value: unknown }) {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return (
     <div className="space-y-1">
-      {total > items.length ? <p className="text-xs text-zinc-600">Showing {items.length} of {total} targets (the entry records at most this many).</p> : null}
+      {total > items.length ? (
+        <p className="text-xs text-zinc-600">
+          Showing {items.length} of {total} targets (the entry records at most this many).
+        </p>
+      ) : null}
       {rows.length === 0 ? (
         <p className="text-sm text-zinc-600 dark:text-zinc-400">no targets</p>
       ) : (
@@ -86,11 +90,21 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
       <Section title="Entry" testId="entry-summary">
         <Fields
           rows={[
-            ["Seq", <span key="s" className="font-mono">#{e.seq}</span>],
+            [
+              "Seq",
+              <span key="s" className="font-mono">
+                #{e.seq}
+              </span>,
+            ],
             ["Time", <Time key="t" iso={e.at} />],
             ["Actor", e.actorEmail ? `${e.actorEmail}${e.actorRole ? ` (${e.actorRole})` : ""}` : "anonymous"],
             ["Actor id", e.actorId],
-            ["Action", <span key="a" className="font-mono">{e.action}</span>],
+            [
+              "Action",
+              <span key="a" className="font-mono">
+                {e.action}
+              </span>,
+            ],
             ["Phase", e.phase],
             [
               "Outcome",
@@ -126,7 +140,14 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
             ["Reason", e.reason],
             ["Incident ref", e.incidentRef],
             ["Message", text(detail?.message)],
-            ["Error", detail?.error ? <span key="err" className="text-red-700 dark:text-red-300">{text(detail.error)}</span> : null],
+            [
+              "Error",
+              detail?.error ? (
+                <span key="err" className="text-red-700 dark:text-red-300">
+                  {text(detail.error)}
+                </span>
+              ) : null,
+            ],
             ["Duration", typeof detail?.durationMs === "number" ? `${detail.durationMs} ms` : null],
             ["Signed in at", typeof detail?.authTime === "string" ? <Time key="auth" iso={detail.authTime} /> : null],
           ]}
@@ -188,10 +209,30 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
       <Section title="Integrity" testId="entry-integrity">
         <Fields
           rows={[
-            ["Seq", <span key="s" className="font-mono">{e.seq}</span>],
-            ["Entry id", <span key="id" className="font-mono text-xs">{e.id}</span>],
-            ["Previous hash", <span key="p" className="font-mono text-xs break-all">{e.prevHash}</span>],
-            ["Hash", <span key="h" className="font-mono text-xs break-all" data-testid="entry-hash">{e.hash}</span>],
+            [
+              "Seq",
+              <span key="s" className="font-mono">
+                {e.seq}
+              </span>,
+            ],
+            [
+              "Entry id",
+              <span key="id" className="font-mono text-xs">
+                {e.id}
+              </span>,
+            ],
+            [
+              "Previous hash",
+              <span key="p" className="font-mono text-xs break-all">
+                {e.prevHash}
+              </span>,
+            ],
+            [
+              "Hash",
+              <span key="h" className="font-mono text-xs break-all" data-testid="entry-hash">
+                {e.hash}
+              </span>,
+            ],
             [
               "Hashed columns",
               // The table's columns but prev_hash and hash (lib/db/audit-columns.ts), as hashed.
@@ -203,9 +244,13 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
             [
               "Own hash",
               hashOk ? (
-                <span key="ho" className="text-green-800 dark:text-green-300">✓ matches the entry&apos;s content</span>
+                <span key="ho" className="text-green-800 dark:text-green-300">
+                  ✓ matches the entry&apos;s content
+                </span>
               ) : (
-                <span key="ho" className="font-semibold text-red-800 dark:text-red-300">✕ does not match the content: this entry was changed</span>
+                <span key="ho" className="font-semibold text-red-800 dark:text-red-300">
+                  ✕ does not match the content: this entry was changed
+                </span>
               ),
             ],
             [
@@ -213,9 +258,13 @@ export function EntryDetail({ view, hashOk, linkOk, listHref }: { view: AuditEnt
               linkOk === null ? (
                 "first entry (links to the genesis hash)"
               ) : linkOk ? (
-                <span key="l" className="text-green-800 dark:text-green-300">✓ links to #{e.seq - 1}</span>
+                <span key="l" className="text-green-800 dark:text-green-300">
+                  ✓ links to #{e.seq - 1}
+                </span>
               ) : (
-                <span key="l" className="font-semibold text-red-800 dark:text-red-300">✕ does not link to #{e.seq - 1} (missing or changed)</span>
+                <span key="l" className="font-semibold text-red-800 dark:text-red-300">
+                  ✕ does not link to #{e.seq - 1} (missing or changed)
+                </span>
               ),
             ],
           ]}

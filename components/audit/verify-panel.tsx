@@ -41,7 +41,17 @@ function BreakList({ breaks, breakCount, testId }: { breaks: readonly Break[]; b
   );
 }
 
-export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: VerificationSummary | null; headSeq: number | null; anchor: AnchorSummary; canVerify: boolean }) {
+export function VerifyPanel({
+  last,
+  headSeq,
+  anchor,
+  canVerify,
+}: {
+  last: VerificationSummary | null;
+  headSeq: number | null;
+  anchor: AnchorSummary;
+  canVerify: boolean;
+}) {
   const [state, verify, pending] = useActionState<ActionResult<VerifyOutcome> | null, FormData>(verifyAuditChainAction, null);
   const status = last?.status ?? "never";
   const tone =
@@ -63,7 +73,9 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
             ) : (
               <>
                 {last.status === "ok" ? (
-                  <span className="font-medium text-green-800 dark:text-green-300">✓ Verified: {last.entries} entries up to #{last.headSeq}</span>
+                  <span className="font-medium text-green-800 dark:text-green-300">
+                    ✓ Verified: {last.entries} entries up to #{last.headSeq}
+                  </span>
                 ) : last.status === "broken" ? (
                   <span className="font-medium text-red-800 dark:text-red-300">
                     ✕ {verificationHeadline({ ok: false, entries: last.entries ?? 0, head: null, breaks: last.breaks, breakCount: last.breakCount })}
@@ -109,7 +121,12 @@ export function VerifyPanel({ last, headSeq, anchor, canVerify }: { last: Verifi
         ) : null}
       </div>
       <div aria-live="polite">
-        <p data-testid="verify-result" data-ok={state?.message ? String(state.ok) : undefined} data-break-count={state?.result?.breakCount} className="mt-2 empty:hidden">
+        <p
+          data-testid="verify-result"
+          data-ok={state?.message ? String(state.ok) : undefined}
+          data-break-count={state?.result?.breakCount}
+          className="mt-2 empty:hidden"
+        >
           {state?.message ?? ""}
         </p>
         {state?.result ? <BreakList breaks={state.result.breaks} breakCount={state.result.breakCount} testId="verify-breaks" /> : null}

@@ -9,7 +9,17 @@ import { keys } from "../data/keys";
 import { useHydrated } from "../lazy";
 import { Time } from "../time";
 
-type Run = { id: number; policy: string; checkId: string; incidentId: number | null; mode: string; state: string; outcome: string | null; message: string; at: string };
+type Run = {
+  id: number;
+  policy: string;
+  checkId: string;
+  incidentId: number | null;
+  mode: string;
+  state: string;
+  outcome: string | null;
+  message: string;
+  at: string;
+};
 export type AutomationData = { generatedAt: string; canPause: boolean; plans: Plan[]; runs: Run[] };
 
 const fetchAutomation = (signal: AbortSignal) => fetchJson<AutomationData>("/api/automation", signal);

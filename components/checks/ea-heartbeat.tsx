@@ -12,7 +12,14 @@ export const eaHeartbeatRenderer: CheckRenderer<EaHeartbeatDetail> = {
         <Facts
           items={[
             ["fresh when younger than", age(d.staleSeconds)],
-            ["newest execution event", eventsError ? `unknown (${eventsError.message})` : d.newestExecutionEventAgeSeconds === null ? "none yet" : `${age(d.newestExecutionEventAgeSeconds)} ago`],
+            [
+              "newest execution event",
+              eventsError
+                ? `unknown (${eventsError.message})`
+                : d.newestExecutionEventAgeSeconds === null
+                  ? "none yet"
+                  : `${age(d.newestExecutionEventAgeSeconds)} ago`,
+            ],
           ]}
         />
         <Table

@@ -3,7 +3,19 @@ import { formatDuration } from "../format";
 
 type Column<T> = { label: string; cell: (row: T) => React.ReactNode; className?: string };
 
-export function Table<T>({ caption, rows, columns, rowKey, testId }: { caption: string; rows: T[]; columns: Column<T>[]; rowKey: (row: T) => string; testId?: string }) {
+export function Table<T>({
+  caption,
+  rows,
+  columns,
+  rowKey,
+  testId,
+}: {
+  caption: string;
+  rows: T[];
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
+  testId?: string;
+}) {
   if (rows.length === 0) return <p className="text-sm text-zinc-600 dark:text-zinc-400">{caption}: none.</p>;
   return (
     // A scrollable region must be reachable by keyboard (WCAG 2.1.1), hence tabIndex.

@@ -25,7 +25,12 @@ export const retryUnlessSignedOut = (count: number, err: Error) => !(err instanc
  * scripts load), polls `path` every `everyMs` (a number, or read from the latest data), pauses in
  * hidden tabs, refreshes on focus, and retries a passing failure once, never a signed-out one.
  */
-export function useLiveQuery<T extends { generatedAt: string }>(key: QueryKey, path: string, initial: T, everyMs: number | ((data: T) => number)): DefinedUseQueryResult<T, Error> {
+export function useLiveQuery<T extends { generatedAt: string }>(
+  key: QueryKey,
+  path: string,
+  initial: T,
+  everyMs: number | ((data: T) => number),
+): DefinedUseQueryResult<T, Error> {
   return useQuery<T, Error, T, QueryKey>({
     queryKey: key,
     queryFn: ({ signal }) => fetchJson<T>(path, signal),

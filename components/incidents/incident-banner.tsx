@@ -18,7 +18,11 @@ type Current = CurrentIncidents;
 
 const fetchCurrent = (signal: AbortSignal) => fetchJson<Current>("/api/incidents/current", signal);
 
-const tone = { 1: "border-amber-500 bg-amber-50 dark:bg-amber-950/50", 2: "border-orange-600 bg-orange-50 dark:bg-orange-950/50", 3: "border-red-700 bg-red-50 dark:bg-red-950/60" } as const;
+const tone = {
+  1: "border-amber-500 bg-amber-50 dark:bg-amber-950/50",
+  2: "border-orange-600 bg-orange-50 dark:bg-orange-950/50",
+  3: "border-red-700 bg-red-50 dark:bg-red-950/60",
+} as const;
 
 /**
  * The escalation banner: incident, scenario, elapsed time counting live, the level and what it
@@ -88,7 +92,8 @@ export function IncidentBanner({ initial, canManage, canAct }: { initial: Curren
                 On-call engineer:{" "}
                 {i.oncallContact.set ? (
                   <>
-                    {i.oncallContact.name} {i.oncallContact.phone && <a href={`tel:${i.oncallContact.phone}`}>{i.oncallContact.phone}</a>} {i.oncallContact.email}
+                    {i.oncallContact.name} {i.oncallContact.phone && <a href={`tel:${i.oncallContact.phone}`}>{i.oncallContact.phone}</a>}{" "}
+                    {i.oncallContact.email}
                   </>
                 ) : (
                   <span className="font-semibold text-red-700 dark:text-red-300">not set ({i.oncallContact.problem})</span>

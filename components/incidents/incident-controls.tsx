@@ -122,7 +122,11 @@ export function ChecklistControls({
               c.text
             )}
           </label>
-          {links[c.key]?.note && <p className="ml-6 text-xs text-zinc-600 dark:text-zinc-400" data-testid={`checklist-note-${c.key}`}>{links[c.key]!.note}</p>}
+          {links[c.key]?.note && (
+            <p className="ml-6 text-xs text-zinc-600 dark:text-zinc-400" data-testid={`checklist-note-${c.key}`}>
+              {links[c.key]!.note}
+            </p>
+          )}
         </li>
       ))}
     </ul>

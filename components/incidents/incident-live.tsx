@@ -34,7 +34,12 @@ export function IncidentLive({ initial, initialHealth, resolvedText }: { initial
         {i.status === "open" ? (
           <span className="font-semibold text-red-700 dark:text-red-300">
             Open, level {i.currentLevel}: {i.asks.replace(/^L\d: /, "")}
-            {i.nextLevelInMs !== null && <span className="font-normal"> · L{i.currentLevel + 1} in {formatDuration(i.nextLevelInMs / 1000)}</span>}
+            {i.nextLevelInMs !== null && (
+              <span className="font-normal">
+                {" "}
+                · L{i.currentLevel + 1} in {formatDuration(i.nextLevelInMs / 1000)}
+              </span>
+            )}
           </span>
         ) : (
           <span className="font-semibold text-green-700 dark:text-green-300">{resolvedText}</span>
@@ -43,7 +48,12 @@ export function IncidentLive({ initial, initialHealth, resolvedText }: { initial
       {checks.length > 0 && (
         <ul className="mt-2 flex flex-wrap gap-2 text-sm" data-testid="incident-checks" aria-label="Its checks now">
           {checks.map((c) => (
-            <li key={c.id} data-testid={`incident-check-${c.id}`} data-status={c.status} className="flex items-center gap-2 rounded-md border border-zinc-300 px-2 py-1 dark:border-zinc-600">
+            <li
+              key={c.id}
+              data-testid={`incident-check-${c.id}`}
+              data-status={c.status}
+              className="flex items-center gap-2 rounded-md border border-zinc-300 px-2 py-1 dark:border-zinc-600"
+            >
               <a href={`/#panel-${c.id}`} className="underline">
                 {c.title}
               </a>

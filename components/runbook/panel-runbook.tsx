@@ -26,7 +26,12 @@ export function PanelRunbook({ check, canAct }: { check: CheckResult; canAct: bo
   const done = new Set<string>(incident?.doneActions ?? []);
   const contacts = (runbook.contacts[scenario] ?? []).filter((c) => c.key !== "oncall");
   return (
-    <details open className="mt-3 rounded-md border border-red-300 bg-red-50/60 p-2 dark:border-red-900 dark:bg-red-950/30" data-testid="panel-runbook" data-runbook-version={runbook.version}>
+    <details
+      open
+      className="mt-3 rounded-md border border-red-300 bg-red-50/60 p-2 dark:border-red-900 dark:bg-red-950/30"
+      data-testid="panel-runbook"
+      data-runbook-version={runbook.version}
+    >
       <summary className="cursor-pointer text-sm font-semibold">
         Runbook {scenario}: {runbook.titles[scenario]}
       </summary>
@@ -34,7 +39,12 @@ export function PanelRunbook({ check, canAct }: { check: CheckResult; canAct: bo
         <RunbookSteps steps={steps} done={done} canAct={canAct} incidentRef={incident?.ref} panelCheckId={check.id} links={runbook.links[scenario]} />
         {contacts.map((c) => (
           <p key={c.key} className="mt-1 text-xs">
-            {c.role}: {c.set ? [c.name, c.phone, c.email].filter(Boolean).join(" · ") : <span className="font-semibold text-red-700 dark:text-red-300">not set ({c.problem})</span>}
+            {c.role}:{" "}
+            {c.set ? (
+              [c.name, c.phone, c.email].filter(Boolean).join(" · ")
+            ) : (
+              <span className="font-semibold text-red-700 dark:text-red-300">not set ({c.problem})</span>
+            )}
           </p>
         ))}
       </div>

@@ -25,42 +25,44 @@ export function RunbookSteps({
 }) {
   return (
     <>
-    <ol className="list-decimal space-y-2 pl-6 text-sm" data-testid="runbook-steps">
-      {steps.map((s, i) => {
-        const ticked = s.kind === "action" && s.action ? done.has(s.action) : false;
-        return (
-          <li key={i} data-kind={s.kind} data-done={ticked ? "true" : "false"}>
-            <span className={ticked ? "line-through opacity-70" : ""}>{s.text}</span>
-            {ticked && <span className="ml-2 font-semibold text-green-700 dark:text-green-400">✓ done (audit log)</span>}
-            <span className="ml-2 text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{s.kind === "action" ? "console action" : s.kind}</span>
-            {/* An action's command too, for those who may not run it from the console. */}
-            {s.command && (s.kind === "command" || (s.kind === "action" && !canAct)) && (
-              <div className="mt-1 flex items-start gap-2">
-                <code className="block min-w-0 max-w-full whitespace-pre-wrap break-all rounded bg-zinc-100 px-2 py-1 font-mono text-xs dark:bg-zinc-800">{s.command}</code>
-                <CopyButton text={s.command} />
-              </div>
-            )}
-            {s.kind === "action" && s.checkId && canAct && !ticked && s.checkId === panelCheckId && <span className="ml-2 text-xs">(the button above)</span>}
-            {s.kind === "action" && s.checkId && canAct && !ticked && s.checkId !== panelCheckId && (
-              <div className="mt-1">
-                <RunbookActionButton checkId={s.checkId} incidentRef={incidentRef} />
-              </div>
-            )}
-          </li>
-        );
-      })}
-    </ol>
-    {links.length > 0 && (
-      <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-sm" data-testid="runbook-links" aria-label="Links for this scenario">
-        {links.map((l) => (
-          <li key={l.href}>
-            <a href={l.href} target="_blank" rel="noopener noreferrer" className="font-medium text-sky-700 underline dark:text-sky-400">
-              {l.label}
-            </a>
-          </li>
-        ))}
-      </ul>
-    )}
+      <ol className="list-decimal space-y-2 pl-6 text-sm" data-testid="runbook-steps">
+        {steps.map((s, i) => {
+          const ticked = s.kind === "action" && s.action ? done.has(s.action) : false;
+          return (
+            <li key={i} data-kind={s.kind} data-done={ticked ? "true" : "false"}>
+              <span className={ticked ? "line-through opacity-70" : ""}>{s.text}</span>
+              {ticked && <span className="ml-2 font-semibold text-green-700 dark:text-green-400">✓ done (audit log)</span>}
+              <span className="ml-2 text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{s.kind === "action" ? "console action" : s.kind}</span>
+              {/* An action's command too, for those who may not run it from the console. */}
+              {s.command && (s.kind === "command" || (s.kind === "action" && !canAct)) && (
+                <div className="mt-1 flex items-start gap-2">
+                  <code className="block min-w-0 max-w-full whitespace-pre-wrap break-all rounded bg-zinc-100 px-2 py-1 font-mono text-xs dark:bg-zinc-800">
+                    {s.command}
+                  </code>
+                  <CopyButton text={s.command} />
+                </div>
+              )}
+              {s.kind === "action" && s.checkId && canAct && !ticked && s.checkId === panelCheckId && <span className="ml-2 text-xs">(the button above)</span>}
+              {s.kind === "action" && s.checkId && canAct && !ticked && s.checkId !== panelCheckId && (
+                <div className="mt-1">
+                  <RunbookActionButton checkId={s.checkId} incidentRef={incidentRef} />
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+      {links.length > 0 && (
+        <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-sm" data-testid="runbook-links" aria-label="Links for this scenario">
+          {links.map((l) => (
+            <li key={l.href}>
+              <a href={l.href} target="_blank" rel="noopener noreferrer" className="font-medium text-sky-700 underline dark:text-sky-400">
+                {l.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
     </>
   );
 }

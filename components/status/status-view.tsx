@@ -39,13 +39,16 @@ const LOOK: Record<StatusLevel, { word: string; icon: string; banner: string; ch
 function Chip({ level }: { level: StatusLevel }) {
   const l = LOOK[level];
   return (
-    <span data-testid="area-level" data-level={level} className={`inline-flex shrink-0 items-center gap-1 rounded-full px-2.5 py-0.5 text-sm font-semibold ring-1 ${l.chip}`}>
+    <span
+      data-testid="area-level"
+      data-level={level}
+      className={`inline-flex shrink-0 items-center gap-1 rounded-full px-2.5 py-0.5 text-sm font-semibold ring-1 ${l.chip}`}
+    >
       <span aria-hidden="true">{l.icon}</span>
       {l.word}
     </span>
   );
 }
-
 
 /**
  * The stakeholder status page: one sentence at the top, one line per area, the time of the last
@@ -125,7 +128,8 @@ export function StatusView({ initial }: { initial: StatusDto }) {
       </section>
 
       <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="status-updated" suppressHydrationWarning>
-        Last updated at <Time iso={data.generatedAt} style="clock-seconds" /> ({ageSeconds < 5 ? "just now" : `${ageSeconds} s ago`}); this page refreshes by itself.
+        Last updated at <Time iso={data.generatedAt} style="clock-seconds" /> ({ageSeconds < 5 ? "just now" : `${ageSeconds} s ago`}); this page refreshes by
+        itself.
       </p>
       <p aria-live="polite" className="min-h-5 text-sm text-amber-800 dark:text-amber-300" data-testid="status-refresh-error">
         {isError && !(error instanceof SignedOutError) ? "Cannot reach the console right now; showing the last known status." : ""}

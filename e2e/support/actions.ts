@@ -24,7 +24,10 @@ export function findAction(file: string, exportName: string): { id: string; page
   const hit = Object.entries(actionManifest()).find(([, v]) => v.filename === file && v.exportedName === exportName);
   if (!hit) return null;
   const worker = Object.keys(hit[1].workers).find((w) => w.endsWith("/page") && !w.includes("[")) ?? Object.keys(hit[1].workers)[0]!;
-  const route = worker.replace(/^app/, "").replace(/\/page$/, "").replace(/\/\([^)]+\)/g, "");
+  const route = worker
+    .replace(/^app/, "")
+    .replace(/\/page$/, "")
+    .replace(/\/\([^)]+\)/g, "");
   return { id: hit[0], pagePath: route || "/" };
 }
 

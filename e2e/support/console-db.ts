@@ -14,7 +14,14 @@ export function consoleDb(): Sql {
   return postgres(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${e2eEnv.pgPort}/console`, { max: 2, onnotice: () => {} });
 }
 
-export type AuditRow = { seq: number; action: string; outcome: string; actor_email: string | null; reason: string | null; detail: Record<string, unknown> | null };
+export type AuditRow = {
+  seq: number;
+  action: string;
+  outcome: string;
+  actor_email: string | null;
+  reason: string | null;
+  detail: Record<string, unknown> | null;
+};
 
 /** Audit entries written for one request (the console records the X-Request-Id it was sent). */
 export async function auditForRequest(sql: Sql, requestId: string): Promise<AuditRow[]> {

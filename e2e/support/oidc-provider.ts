@@ -125,10 +125,12 @@ export async function startTestIdp(opts: {
         if (clientId !== opts.clientId || secret !== opts.clientSecret) return json(res, 401, { error: "invalid_client" });
         const pending = codes.get(p.get("code") ?? "");
         codes.delete(p.get("code") ?? "");
-        if (!pending || p.get("grant_type") !== "authorization_code" || p.get("redirect_uri") !== pending.redirectUri) return json(res, 400, { error: "invalid_grant" });
+        if (!pending || p.get("grant_type") !== "authorization_code" || p.get("redirect_uri") !== pending.redirectUri)
+          return json(res, 400, { error: "invalid_grant" });
         if (pending.challenge) {
           const verifier = p.get("code_verifier") ?? "";
-          if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge) return json(res, 400, { error: "invalid_grant", error_description: "PKCE" });
+          if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge)
+            return json(res, 400, { error: "invalid_grant", error_description: "PKCE" });
         }
         const now = Math.floor(Date.now() / 1000);
         const idToken = await new SignJWT({ ...claimsOf(pending.user), nonce: pending.nonce, auth_time: pending.authTime })

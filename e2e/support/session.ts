@@ -26,7 +26,17 @@ export type MintOptions = {
 export async function mintSessionCookie(o: MintOptions) {
   const secret = fs.readFileSync(path.join(e2eEnv.dataDir, "auth-secret"), "utf8").trim();
   const value = await encode({
-    token: { sub: o.sub, email: o.email, name: null, role: o.role as never, sv: o.sv, startedAt: o.startedAt, authTime: o.authTime ?? o.startedAt, lastSeen: o.lastSeen ?? o.startedAt, amr: o.amr ?? "password" },
+    token: {
+      sub: o.sub,
+      email: o.email,
+      name: null,
+      role: o.role as never,
+      sv: o.sv,
+      startedAt: o.startedAt,
+      authTime: o.authTime ?? o.startedAt,
+      lastSeen: o.lastSeen ?? o.startedAt,
+      amr: o.amr ?? "password",
+    },
     secret,
     salt: SESSION_COOKIE,
     maxAge: 12 * 3600,

@@ -114,9 +114,17 @@ async function requestMeta(path: string): Promise<RequestMeta> {
   }
 }
 
-async function auditRefusal(actor: Actor | null, action: string, outcome: "refused" | "denied", detail: Record<string, unknown>, request: RequestMeta): Promise<void> {
+async function auditRefusal(
+  actor: Actor | null,
+  action: string,
+  outcome: "refused" | "denied",
+  detail: Record<string, unknown>,
+  request: RequestMeta,
+): Promise<void> {
   // Best effort: a refusal changes nothing either way, and its caller still gets the answer.
-  await appendAudit({ actor, action, outcome, detail, request }).catch((err) => console.error(`[actions] could not audit a refusal of ${action}:`, err instanceof Error ? err.message : err));
+  await appendAudit({ actor, action, outcome, detail, request }).catch((err) =>
+    console.error(`[actions] could not audit a refusal of ${action}:`, err instanceof Error ? err.message : err),
+  );
 }
 
 /** What the wrapper answers for an error the action did not map. */

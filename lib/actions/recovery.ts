@@ -27,7 +27,11 @@ export function fromPreviewState<P>(s: ActionState<P>): ActionResult<P> {
 
 /** A confirm's or an approval's state in the one shape. */
 export function fromRunState(s: ActionState): ActionResult<RecoveryOutcome> {
-  const outcome: RecoveryOutcome = { status: s.status ?? "done", ...(s.approvalId ? { approvalId: s.approvalId } : {}), ...(s.result ? { run: s.result } : {}) };
+  const outcome: RecoveryOutcome = {
+    status: s.status ?? "done",
+    ...(s.approvalId ? { approvalId: s.approvalId } : {}),
+    ...(s.result ? { run: s.result } : {}),
+  };
   if (s.ok) return { ok: true, result: outcome, ...(s.message ? { message: s.message } : {}) };
   return failureOf(s, s.result || s.status === "in_progress" ? outcome : undefined);
 }

@@ -24,10 +24,10 @@ export const ERROR_CODES = {
   "input.invalid": "The input does not match the action's schema; `fieldErrors` says where.",
   // When they sent it.
   "rate.limited": "Too many attempts; `retryAfterSeconds` says when to try again.",
-  "conflict": "Someone else is doing the same thing right now; try again when it finishes.",
+  conflict: "Someone else is doing the same thing right now; try again when it finishes.",
   // What the console could not do.
   "store.unavailable": "The console store (which holds the audit log) could not be reached; nothing was done.",
-  "internal": "An unexpected server error; logged with the request id.",
+  internal: "An unexpected server error; logged with the request id.",
   // Recovery actions (lib/recovery/actions/pipeline.ts).
   "guard.kill_switch": "Recovery actions are turned off (RECOVERY_ACTIONS_ENABLED=0).",
   "guard.confirmation": "The typed confirmation does not match the preview's count.",

@@ -23,10 +23,7 @@
  */
 import net from "node:net";
 
-export type ClientAddressPolicy =
-  | { mode: "socket" }
-  | { mode: "hops"; hops: number }
-  | { mode: "cidrs"; networks: net.BlockList; cidrs: readonly string[] };
+export type ClientAddressPolicy = { mode: "socket" } | { mode: "hops"; hops: number } | { mode: "cidrs"; networks: net.BlockList; cidrs: readonly string[] };
 
 /** Headers a client could use to claim another address, host or protocol. */
 const FORWARDED_HEADERS = ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip", "forwarded"] as const;
@@ -51,7 +48,10 @@ export function normalizeAddress(raw: string | null | undefined): string | null 
 export function parseTrustedProxies(raw: string): { networks: net.BlockList; cidrs: string[] } {
   const networks = new net.BlockList();
   const cidrs: string[] = [];
-  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [addr = "", prefixText, extra] = part.split("/");
     const address = normalizeAddress(addr);
     const family = address ? net.isIP(address) : 0;
@@ -90,7 +90,10 @@ export function resolveClientAddress(
   const peer = normalizeAddress(socketAddress);
   if (policy.mode === "socket" || !peer) return { address: peer, trustedPeer: false };
   const header = Array.isArray(forwardedFor) ? forwardedFor.join(",") : (forwardedFor ?? "");
-  const entries = header.split(",").map((p) => p.trim()).filter(Boolean);
+  const entries = header
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
   // Nearest first: the socket's peer, then what each proxy appended, right to left.
   const chain = [peer, ...entries.reverse()];
   if (policy.mode === "hops") {

@@ -30,7 +30,13 @@ export async function demoCredentialProblems(users: UserRow[], demoPassword: str
 
 /** Read the enabled users of the console store at `url` and report demo credentials. */
 export async function findDemoCredentials(opts: { url: string; demoPassword?: string }): Promise<string[]> {
-  const sql = postgres(opts.url, { max: 1, connect_timeout: 5, idle_timeout: 1, onnotice: () => {}, connection: { application_name: "recovery-console-startup" } });
+  const sql = postgres(opts.url, {
+    max: 1,
+    connect_timeout: 5,
+    idle_timeout: 1,
+    onnotice: () => {},
+    connection: { application_name: "recovery-console-startup" },
+  });
   try {
     const rows = await sql<UserRow[]>`
       select email, password_hash as "passwordHash" from console.users where disabled_at is null order by email limit 1000`;

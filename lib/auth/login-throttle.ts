@@ -65,7 +65,13 @@ export function accountSlowdownMs(failures: number, policy: ThrottlePolicy): num
  * Pure: given the failure times (ms) counted for the account (all clients), for this account from
  * this client, and for this client (all accounts), may another attempt be made at `now` (ms)?
  */
-export function throttleDecision(input: { accountFailures: number[]; pairFailures: number[]; clientFailures: number[]; now: number; policy: ThrottlePolicy }): ThrottleDecision {
+export function throttleDecision(input: {
+  accountFailures: number[];
+  pairFailures: number[];
+  clientFailures: number[];
+  now: number;
+  policy: ThrottlePolicy;
+}): ThrottleDecision {
   const { now, policy } = input;
   const windowStart = now - policy.windowSeconds * 1000;
   const recent = (times: number[]) => times.filter((t) => t > windowStart && t <= now).sort((a, b) => b - a);

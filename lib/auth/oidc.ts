@@ -40,7 +40,10 @@ export class RoleMapError extends Error {
 /** Parse OIDC_ROLE_MAP ("group=role,group=role"); throws RoleMapError naming the bad entry. */
 export function parseRoleMap(raw: string): Map<string, SsoRole> {
   const map = new Map<string, SsoRole>();
-  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.lastIndexOf("=");
     const group = eq > 0 ? part.slice(0, eq).trim() : "";
     const role = eq > 0 ? part.slice(eq + 1).trim() : "";

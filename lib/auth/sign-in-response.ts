@@ -22,7 +22,10 @@ async function redirectTarget(res: Response): Promise<string | null> {
   const location = res.headers.get("location");
   if (location) return location;
   if (!res.headers.get("content-type")?.includes("application/json")) return null;
-  const body = (await res.clone().json().catch(() => null)) as { url?: unknown } | null;
+  const body = (await res
+    .clone()
+    .json()
+    .catch(() => null)) as { url?: unknown } | null;
   return typeof body?.url === "string" ? body.url : null;
 }
 

@@ -20,7 +20,10 @@ let cached: { issuer: string; at: number; endpoint: string | null } | undefined;
 /** The provider's end_session_endpoint from discovery (cached), or null when it has none. */
 export async function endSessionEndpoint(config: Pick<OidcConfig, "issuer">, fetchImpl: typeof fetch = fetch): Promise<string | null> {
   if (cached && cached.issuer === config.issuer && Date.now() - cached.at < DISCOVERY_TTL_MS) return cached.endpoint;
-  const res = await fetchImpl(`${config.issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), headers: { accept: "application/json" } });
+  const res = await fetchImpl(`${config.issuer}/.well-known/openid-configuration`, {
+    signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
+    headers: { accept: "application/json" },
+  });
   if (!res.ok) throw new Error(`discovery answered ${res.status}`);
   const doc = (await res.json()) as { end_session_endpoint?: unknown };
   let endpoint: string | null = null;

@@ -44,7 +44,10 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
   const detail = { method: "sso", issuer: config.issuer, claim: config.roleClaim, values: values.slice(0, 20) };
 
   const deny = async (reason: SsoDenial, actor: { id?: string; email?: string | null; role?: string } | null, outcome: "denied" | "failed" = "denied") => {
-    await auditRefusal({ actor: actor ?? { email }, action: "auth.login", outcome, reason, detail: { ...detail, reason }, request: input.request ?? null }, reason);
+    await auditRefusal(
+      { actor: actor ?? { email }, action: "auth.login", outcome, reason, detail: { ...detail, reason }, request: input.request ?? null },
+      reason,
+    );
     return { ok: false as const, reason };
   };
 
@@ -56,7 +59,15 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
       (sql) =>
         sql.begin(async (raw) => {
           const tx = raw as unknown as Sql;
-          type Row = { id: string; email: string; name: string | null; role: Role; session_version: number; disabled_at: Date | null; sso_subject: string | null };
+          type Row = {
+            id: string;
+            email: string;
+            name: string | null;
+            role: Role;
+            session_version: number;
+            disabled_at: Date | null;
+            sso_subject: string | null;
+          };
           let [user] = await tx<Row[]>`
             select id, email, name, role, session_version, disabled_at, sso_subject from console.users where sso_subject = ${subject} for update`;
           if (!user) {
@@ -64,7 +75,14 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
               select id, email, name, role, session_version, disabled_at, sso_subject from console.users where email = ${email} for update`;
             if (byEmail && (byEmail.sso_subject !== null || claims.email_verified !== true)) {
               await appendAudit(
-                { actor: { id: byEmail.id, email }, action: "auth.login", outcome: "denied", reason: "conflict", detail: { ...detail, reason: "conflict" }, request: input.request ?? null },
+                {
+                  actor: { id: byEmail.id, email },
+                  action: "auth.login",
+                  outcome: "denied",
+                  reason: "conflict",
+                  detail: { ...detail, reason: "conflict" },
+                  request: input.request ?? null,
+                },
                 { tx },
               );
               return { ok: false as const, reason: "conflict" as const };
@@ -72,7 +90,13 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
             if (byEmail) {
               await tx`update console.users set sso_subject = ${subject}, updated_at = now() where id = ${byEmail.id}`;
               await appendAudit(
-                { actor: { id: byEmail.id, email, role: byEmail.role }, action: "users.link_sso", outcome: "succeeded", params: { email, issuer: config.issuer }, request: input.request ?? null },
+                {
+                  actor: { id: byEmail.id, email, role: byEmail.role },
+                  action: "users.link_sso",
+                  outcome: "succeeded",
+                  params: { email, issuer: config.issuer },
+                  request: input.request ?? null,
+                },
                 { tx },
               );
               user = { ...byEmail, sso_subject: subject };
@@ -82,7 +106,13 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
                 values (${email}, ${name}, ${role}, null, ${subject})
                 returning id, email, name, role, session_version, disabled_at, sso_subject`;
               await appendAudit(
-                { actor: { id: created!.id, email, role }, action: "users.add", outcome: "succeeded", params: { email, role, via: "sso", issuer: config.issuer }, request: input.request ?? null },
+                {
+                  actor: { id: created!.id, email, role },
+                  action: "users.add",
+                  outcome: "succeeded",
+                  params: { email, role, via: "sso", issuer: config.issuer },
+                  request: input.request ?? null,
+                },
                 { tx },
               );
               user = created!;
@@ -90,7 +120,14 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
           }
           if (user.disabled_at) {
             await appendAudit(
-              { actor: { id: user.id, email: user.email, role: user.role }, action: "auth.login", outcome: "failed", reason: "disabled", detail: { ...detail, reason: "disabled" }, request: input.request ?? null },
+              {
+                actor: { id: user.id, email: user.email, role: user.role },
+                action: "auth.login",
+                outcome: "failed",
+                reason: "disabled",
+                detail: { ...detail, reason: "disabled" },
+                request: input.request ?? null,
+              },
               { tx },
             );
             return { ok: false as const, reason: "disabled" as const };
@@ -103,13 +140,25 @@ export async function completeSsoSignIn(input: { claims: Claims; config: OidcCon
               where id = ${user.id} returning session_version`;
             sessionVersion = u!.session_version;
             await appendAudit(
-              { actor: { id: user.id, email: user.email, role }, action: "users.set_role", outcome: "succeeded", params: { email: user.email, role, from: user.role, via: "sso" }, request: input.request ?? null },
+              {
+                actor: { id: user.id, email: user.email, role },
+                action: "users.set_role",
+                outcome: "succeeded",
+                params: { email: user.email, role, from: user.role, via: "sso" },
+                request: input.request ?? null,
+              },
               { tx },
             );
           }
           await tx`update console.users set last_login_at = now(), name = coalesce(${name}, name) where id = ${user.id}`;
           await appendAudit(
-            { actor: { id: user.id, email: user.email, role }, action: "auth.login", outcome: "succeeded", detail: { ...detail, role }, request: input.request ?? null },
+            {
+              actor: { id: user.id, email: user.email, role },
+              action: "auth.login",
+              outcome: "succeeded",
+              detail: { ...detail, role },
+              request: input.request ?? null,
+            },
             { tx },
           );
           return { ok: true as const, user: { id: user.id, email: user.email, name: name ?? user.name, role, sessionVersion } };

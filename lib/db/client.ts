@@ -74,8 +74,7 @@ function store(name: StoreName): Store {
         "A separate store is recommended so that logins and the audit trail survive trading-DB trouble.",
     );
   }
-  const created =
-    name === "trading" ? createStore("trading", urls.trading, e.TRADING_POOL_MAX) : createStore("console", urls.console, e.CONSOLE_POOL_MAX);
+  const created = name === "trading" ? createStore("trading", urls.trading, e.TRADING_POOL_MAX) : createStore("console", urls.console, e.CONSOLE_POOL_MAX);
   globalStores.__rcStores[name] = created;
   return created;
 }

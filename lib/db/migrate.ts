@@ -54,7 +54,12 @@ export type StoreState = "up-to-date" | "pending" | "unreadable";
  * folder, app/readyz/route.ts). A store that cannot be reached throws.
  */
 export async function consoleStoreState(url: string, base = root, opts: { connectTimeoutS?: number } = {}): Promise<StoreState> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: opts.connectTimeoutS ?? 10, connection: { application_name: "recovery-console-migrate", statement_timeout: 5000 } });
+  const sql = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: opts.connectTimeoutS ?? 10,
+    connection: { application_name: "recovery-console-migrate", statement_timeout: 5000 },
+  });
   try {
     const [row] = await sql<{ last: string | null }[]>`select max(created_at)::text as last from console.__migrations`;
     return row?.last != null && Number(row.last) >= latestConsoleMigration(base) ? "up-to-date" : "pending";

@@ -142,7 +142,18 @@ export async function readIncidents(caller: Caller = {}) {
 /** What the incident page keeps live: the incident's status and level now (issue 18, point 9). */
 export type IncidentNow = {
   generatedAt: string;
-  incident: { id: number; ref: string; status: "open" | "resolved"; currentLevel: 1 | 2 | 3; asks: string; nextLevelInMs: number | null; resolvedAt: string | null; acknowledgedBy: string | null; commander: string | null; checkIds: string[] };
+  incident: {
+    id: number;
+    ref: string;
+    status: "open" | "resolved";
+    currentLevel: 1 | 2 | 3;
+    asks: string;
+    nextLevelInMs: number | null;
+    resolvedAt: string | null;
+    acknowledgedBy: string | null;
+    commander: string | null;
+    checkIds: string[];
+  };
 };
 
 export async function readIncidentNow(id: number, caller: Caller = {}): Promise<IncidentNow | null> {
@@ -240,7 +251,17 @@ export async function readAutomation(caller: Caller = {}) {
     generatedAt,
     canPause: can(actor.role, "automation.pause"),
     plans,
-    runs: runs.slice(-50).map((r) => ({ id: r.id, policy: r.policy, checkId: r.checkId, incidentId: r.incidentId, mode: r.mode, state: r.state, outcome: r.outcome, message: r.message, at: r.at })),
+    runs: runs.slice(-50).map((r) => ({
+      id: r.id,
+      policy: r.policy,
+      checkId: r.checkId,
+      incidentId: r.incidentId,
+      mode: r.mode,
+      state: r.state,
+      outcome: r.outcome,
+      message: r.message,
+      at: r.at,
+    })),
   };
 }
 

@@ -17,7 +17,13 @@ export function retentionFrom(e: Env): PurgeRetention {
     previewsSeconds: 3600,
     approvalsSeconds: DAY,
     // Cooldowns are counted from these rows: keep them at least as long as the longest cooldown.
-    runsSeconds: Math.max(DAY, e.ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS, e.ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS, e.ACTION_COOLDOWN_KILL_SESSIONS_SECONDS, e.ACTION_COOLDOWN_CANCEL_QUERIES_SECONDS),
+    runsSeconds: Math.max(
+      DAY,
+      e.ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS,
+      e.ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS,
+      e.ACTION_COOLDOWN_KILL_SESSIONS_SECONDS,
+      e.ACTION_COOLDOWN_CANCEL_QUERIES_SECONDS,
+    ),
     loginAttemptsSeconds: DAY,
   };
 }

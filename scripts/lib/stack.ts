@@ -33,7 +33,13 @@ export async function assertPortFree(port: number, variable: string): Promise<vo
   await new Promise<void>((resolve, reject) => {
     const srv = net.createServer();
     srv.once("error", (err: NodeJS.ErrnoException) =>
-      reject(new ConfigError([`${variable}: port ${port} is already in use; stop what uses it or set ${variable} to a free port`].concat(err.code === "EADDRINUSE" ? [] : [String(err)]))),
+      reject(
+        new ConfigError(
+          [`${variable}: port ${port} is already in use; stop what uses it or set ${variable} to a free port`].concat(
+            err.code === "EADDRINUSE" ? [] : [String(err)],
+          ),
+        ),
+      ),
     );
     srv.listen(port, "0.0.0.0", () => srv.close(() => resolve()));
   });
@@ -90,7 +96,9 @@ export async function prepareDatabases(opts: {
     opts.log(`starting embedded PostgreSQL on 127.0.0.1:${opts.pgPort} (data in ${path.relative(root, opts.dataDir) || opts.dataDir})`);
     // Loaded only here: the packaged artifact ships no embedded PostgreSQL (docs/deploying.md).
     const { startEmbeddedPostgres } = await import("../../lib/db/embedded.ts").catch(() => {
-      throw new ConfigError(["TRADING_DATABASE_URL: is not set, and this installation has no embedded PostgreSQL: set TRADING_DATABASE_URL (and CONSOLE_DATABASE_URL) to your databases"]);
+      throw new ConfigError([
+        "TRADING_DATABASE_URL: is not set, and this installation has no embedded PostgreSQL: set TRADING_DATABASE_URL (and CONSOLE_DATABASE_URL) to your databases",
+      ]);
     });
     embedded = await startEmbeddedPostgres({
       dataDir: path.join(opts.dataDir, "pg"),
@@ -145,7 +153,19 @@ export function persistentSecret(dataDir: string, name: string): string {
   }
 }
 
-const BUILD_INPUTS = ["app", "components", "lib", "auth.ts", "auth.config.ts", "proxy.ts", "instrumentation.ts", "next.config.ts", "postcss.config.mjs", "tsconfig.json", "package-lock.json"];
+const BUILD_INPUTS = [
+  "app",
+  "components",
+  "lib",
+  "auth.ts",
+  "auth.config.ts",
+  "proxy.ts",
+  "instrumentation.ts",
+  "next.config.ts",
+  "postcss.config.mjs",
+  "tsconfig.json",
+  "package-lock.json",
+];
 
 function sourceHash(): string {
   const h = createHash("sha256");
@@ -207,7 +227,13 @@ export function consoleServerArgs(): string[] {
  * Start the console (scripts/console-server.ts) and wait until /healthz answers. Its output goes to ours, or, with `logFile`,
  * is appended to that file (the bench and the drills keep their own output readable).
  */
-export async function startConsole(opts: { port: number; env: Record<string, string>; log: Log; onExit?: (code: number | null) => void; logFile?: string }): Promise<ConsoleServer> {
+export async function startConsole(opts: {
+  port: number;
+  env: Record<string, string>;
+  log: Log;
+  onExit?: (code: number | null) => void;
+  logFile?: string;
+}): Promise<ConsoleServer> {
   const watchdog = path.join(root, "scripts", "lib", "parent-watchdog.cjs");
   const out = opts.logFile ? fs.openSync(opts.logFile, "a") : "inherit";
   const child = spawn(process.execPath, ["--require", watchdog, ...consoleServerArgs()], {

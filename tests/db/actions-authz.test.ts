@@ -34,8 +34,12 @@ function args(e: ActionEndpoint): unknown[] {
 }
 
 async function digest(): Promise<string> {
-  const [u] = await sql<{ d: string }[]>`select md5(string_agg(concat_ws('|', id, role, session_version, password_hash, disabled_at), ',' order by id)) as d from console.users`;
-  const tables = await sql<{ t: string }[]>`select table_name as t from information_schema.tables where table_schema = 'console' and table_name like 'action_%' order by 1`;
+  const [u] = await sql<
+    { d: string }[]
+  >`select md5(string_agg(concat_ws('|', id, role, session_version, password_hash, disabled_at), ',' order by id)) as d from console.users`;
+  const tables = await sql<
+    { t: string }[]
+  >`select table_name as t from information_schema.tables where table_schema = 'console' and table_name like 'action_%' order by 1`;
   const counts = [];
   for (const { t } of tables) counts.push(`${t}=${(await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from console.${t}`))[0]!.n}`);
   return `${u!.d}|${counts.join(",")}`;
@@ -149,7 +153,11 @@ describe("malformed arguments: every action, every caller, a typed refusal and n
         else {
           const [row] = await sql<{ version: number }[]>`select session_version as version from console.users where id = ${ids[who]}`;
           // A fresh sign-in, so sudo mode lets the call reach its input.
-          session.current = { user: { id: ids[who], email: `actions.${who}@example.com`, role: who }, sv: row!.version, authTime: Math.floor(Date.now() / 1000) };
+          session.current = {
+            user: { id: ids[who], email: `actions.${who}@example.com`, role: who },
+            sv: row!.version,
+            authTime: Math.floor(Date.now() / 1000),
+          };
         }
         clearSessionCache();
         vi.mocked(signIn).mockClear();
@@ -159,7 +167,10 @@ describe("malformed arguments: every action, every caller, a typed refusal and n
         expect(await digest(), `${e.id} as ${who} with ${label}: nothing changed`).toBe(before);
         expect(signIn, `${e.id} as ${who} with ${label}: no sign-in attempted`).not.toHaveBeenCalled();
         const audit = await sql<{ outcome: string }[]>`select outcome from console.audit_log where seq > ${h!.head}`;
-        expect(audit.filter((a) => ["succeeded", "pending", "partial", "timeout_unknown"].includes(a.outcome)), `${e.id} as ${who} with ${label}: no effect audited`).toEqual([]);
+        expect(
+          audit.filter((a) => ["succeeded", "pending", "partial", "timeout_unknown"].includes(a.outcome)),
+          `${e.id} as ${who} with ${label}: no effect audited`,
+        ).toEqual([]);
         expect(audit.length, `${e.id} as ${who} with ${label}: at most one entry`).toBeLessThanOrEqual(1);
       }
     }

@@ -57,11 +57,27 @@ async function previewFor<T, P>(def: ActionDefinition<T, P>, a: Actor, params: u
 }
 
 function confirmInput(p: PreviewView, extra: Record<string, unknown> = {}) {
-  return { previewToken: p.token, reason: "Backlog after the director outage, per runbook", confirmation: p.confirmWord ?? String(p.count), idempotencyKey: randomUUID(), ...extra };
+  return {
+    previewToken: p.token,
+    reason: "Backlog after the director outage, per runbook",
+    confirmation: p.confirmWord ?? String(p.count),
+    idempotencyKey: randomUUID(),
+    ...extra,
+  };
 }
 
 async function auditSince(seq: number) {
-  return store<{ seq: string; action: string; phase: string; outcome: string; intent_seq: string | null; detail: Record<string, unknown> | null; actor_email: string | null }[]>`
+  return store<
+    {
+      seq: string;
+      action: string;
+      phase: string;
+      outcome: string;
+      intent_seq: string | null;
+      detail: Record<string, unknown> | null;
+      actor_email: string | null;
+    }[]
+  >`
     select seq, action, phase, outcome, intent_seq, detail, actor_email from console.audit_log where seq > ${seq} order by seq`;
 }
 
@@ -198,16 +214,23 @@ describe("kill idle transactions", () => {
       const [p1, p2, ps] = [await pidOf(app1), await pidOf(app2), await pidOf(superuser)];
       let p: PreviewView | undefined;
       await expect
-        .poll(async () => {
-          p = await previewFor(killIdleTransactions, actor("oncall"));
-          return p.count;
-        }, { timeout: 10_000, interval: 200 })
+        .poll(
+          async () => {
+            p = await previewFor(killIdleTransactions, actor("oncall"));
+            return p.count;
+          },
+          { timeout: 10_000, interval: 200 },
+        )
         .toBe(2);
       expect(p!.rows.map((r) => r.pid).sort()).toEqual([p1, p2].sort());
       expect(p!.excluded).toEqual(expect.arrayContaining([{ target: String(ps), reason: expect.stringMatching(/superuser/) }]));
       // A pid can be reused by a new session between preview and confirm: the same pid with
       // another backend_start is reported gone and left alone.
-      const reused = await killIdleTransactions.execute([{ pid: p1, backendStartUs: "1" }], { params: {}, idempotencyKey: randomUUID(), requestId: randomUUID() });
+      const reused = await killIdleTransactions.execute([{ pid: p1, backendStartUs: "1" }], {
+        params: {},
+        idempotencyKey: randomUUID(),
+        requestId: randomUUID(),
+      });
       expect(reused.perTarget).toEqual([{ target: String(p1), outcome: "gone", detail: expect.any(String) }]);
       expect(await trading`select pid from pg_stat_activity where pid = ${p1} and state = 'idle in transaction'`).toHaveLength(1);
 
@@ -218,7 +241,10 @@ describe("kill idle transactions", () => {
       // (Not by querying the killed connections: postgres.js 3.4.9 crashes on a query sent over a
       // reserved connection whose backend was terminated.)
       await expect
-        .poll(async () => (await trading<{ pid: number }[]>`select pid from pg_stat_activity where pid = any(${[p1, p2, ps]}::int[])`).map((r) => r.pid).sort(), { timeout: 5000 })
+        .poll(
+          async () => (await trading<{ pid: number }[]>`select pid from pg_stat_activity where pid = any(${[p1, p2, ps]}::int[])`).map((r) => r.pid).sort(),
+          { timeout: 5000 },
+        )
         .toEqual([ps]);
       expect(await superuser.r`select 1 as ok`).toEqual([{ ok: 1 }]);
     } finally {
@@ -346,13 +372,18 @@ describe("guards", () => {
     const ids = await insertDirectives([{ ageSeconds: 900 }]);
     const p = await previewFor(cancelStaleDirectives, actor("oncall"));
     const input = confirmInput(p);
-    const [first, second] = await Promise.all([confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall"))), confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")))]);
+    const [first, second] = await Promise.all([
+      confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall"))),
+      confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall"))),
+    ]);
     const states = [first, second];
     // One ran; the duplicate either saw it in progress or got its result.
     expect(states.filter((s) => s.result?.intentSeq !== undefined).length).toBeGreaterThanOrEqual(1);
     const third = await confirmAction(cancelStaleDirectives, input, ctxFor(actor("oncall")));
     expect(third.result?.intentSeq).toBe((first.result ?? second.result)!.intentSeq);
-    const [{ n }] = await store<[{ n: number }]>`select count(*)::int as n from console.audit_log where action = 'directives.cancel_stale' and phase = 'intent' and detail->>'idempotencyKey' = ${input.idempotencyKey}`;
+    const [{ n }] = await store<
+      [{ n: number }]
+    >`select count(*)::int as n from console.audit_log where action = 'directives.cancel_stale' and phase = 'intent' and detail->>'idempotencyKey' = ${input.idempotencyKey}`;
     expect(n).toBe(1);
     expect(await statusOf(ids)).toEqual({ [ids[0]!]: "cancelled" });
     const mismatch = await confirmAction(cancelStaleDirectives, { ...input, reason: "A different reason for the same key" }, ctxFor(actor("oncall")));
@@ -427,7 +458,9 @@ describe("guards", () => {
     const state = await confirmAction(cancelStaleDirectives, confirmInput(p), ctxFor(actor(role)));
     expect(state).toMatchObject({ ok: false, code: "auth.forbidden" });
     expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending" });
-    expect(await auditSince(seq)).toEqual([expect.objectContaining({ action: "directives.cancel_stale", outcome: "denied", actor_email: `${role}@actions.example.com` })]);
+    expect(await auditSince(seq)).toEqual([
+      expect.objectContaining({ action: "directives.cancel_stale", outcome: "denied", actor_email: `${role}@actions.example.com` }),
+    ]);
     expect(await previewAction(cancelStaleDirectives, {}, ctxFor(actor(role)))).toMatchObject({ ok: false, code: "auth.forbidden" });
   });
 
@@ -487,9 +520,14 @@ describe("guards", () => {
       const p1 = await previewFor(cancelStaleDirectives, actor("oncall", "dave"), {});
       const one = p1.rows[0]!.id as string;
       const pOne = await previewFor(cancelStaleDirectives, actor("oncall", "dave"), { ids: [one] });
-      expect((await confirmAction(cancelStaleDirectives, confirmInput(pOne, { params: { ids: [one] } }), ctxFor(actor("oncall", "dave")))).code).toBe("outcome.succeeded");
+      expect((await confirmAction(cancelStaleDirectives, confirmInput(pOne, { params: { ids: [one] } }), ctxFor(actor("oncall", "dave")))).code).toBe(
+        "outcome.succeeded",
+      );
       const p2 = await previewFor(cancelStaleDirectives, actor("oncall", "dave"));
-      expect(await confirmAction(cancelStaleDirectives, confirmInput(p2), ctxFor(actor("oncall", "dave")))).toMatchObject({ code: "guard.rate_limit", retryAfterSeconds: expect.any(Number) });
+      expect(await confirmAction(cancelStaleDirectives, confirmInput(p2), ctxFor(actor("oncall", "dave")))).toMatchObject({
+        code: "guard.rate_limit",
+        retryAfterSeconds: expect.any(Number),
+      });
     } finally {
       await withEnv({ ACTION_RATE_LIMIT_PER_MINUTE: "1000" });
     }
@@ -521,7 +559,11 @@ describe("guards", () => {
       const viewer = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("viewer")));
       expect(viewer).toMatchObject({ ok: false, code: "auth.forbidden" });
       // Past APPROVAL_TTL_SECONDS (5 minutes) the request has expired: nobody can approve it.
-      const late = await approveAction(actionByName, { approvalId: requested.approvalId, idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "frank"), () => Date.now() + 5 * 60_000 + 1000));
+      const late = await approveAction(
+        actionByName,
+        { approvalId: requested.approvalId, idempotencyKey: randomUUID() },
+        ctxFor(actor("oncall", "frank"), () => Date.now() + 5 * 60_000 + 1000),
+      );
       expect(late).toMatchObject({ ok: false, code: "approval.closed" });
       expect(late.message).toMatch(/expired/);
       expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending", [ids[1]!]: "pending" });
@@ -539,7 +581,9 @@ describe("guards", () => {
 /** The preview a token names (its id travels inside the signed token). */
 async function previewRow(p: PreviewView) {
   const id = (JSON.parse(Buffer.from(p.token.split(".")[0]!, "base64url").toString("utf8")) as string[])[0]!;
-  const [row] = await store<{ id: string; expires_at: Date; consumed_at: Date | null }[]>`select id, expires_at, consumed_at from console.action_previews where id = ${id}`;
+  const [row] = await store<
+    { id: string; expires_at: Date; consumed_at: Date | null }[]
+  >`select id, expires_at, consumed_at from console.action_previews where id = ${id}`;
   return row!;
 }
 
@@ -667,7 +711,9 @@ describe("approvals", () => {
     const [approval] = await store<{ id: string; expires_at: Date }[]>`select id, expires_at from console.action_approvals where preview_id = ${before.id}`;
     expect(approval!.id).toBe(again.approvalId);
     expect((await previewRow(p)).expires_at).toEqual(approval!.expires_at);
-    const [{ n }] = await store<[{ n: number }]>`select count(*)::int as n from console.audit_log where detail->>'approvalId' = ${approval!.id} and outcome = 'pending'`;
+    const [{ n }] = await store<
+      [{ n: number }]
+    >`select count(*)::int as n from console.audit_log where detail->>'approvalId' = ${approval!.id} and outcome = 'pending'`;
     expect(n).toBe(1);
     expect(await statusOf(ids)).toEqual({ [ids[0]!]: "pending", [ids[1]!]: "pending" });
   });
@@ -675,7 +721,10 @@ describe("approvals", () => {
   it("audits an unknown or malformed approval id under a neutral name, never another action's", async () => {
     const seq = await headSeq();
     expect(await approve(randomUUID(), actor("oncall", "ben"))).toMatchObject({ ok: false, code: "approval.not_found" });
-    expect(await approveAction(actionByName, { approvalId: "not-an-id", idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "ben")))).toMatchObject({ ok: false, code: "guard.input" });
+    expect(await approveAction(actionByName, { approvalId: "not-an-id", idempotencyKey: randomUUID() }, ctxFor(actor("oncall", "ben")))).toMatchObject({
+      ok: false,
+      code: "guard.input",
+    });
     expect((await auditSince(seq)).map((e) => [e.action, e.outcome])).toEqual([
       ["approval.unknown", "refused"],
       ["approval.unknown", "refused"],
@@ -829,4 +878,3 @@ describe("halt trading (runbook level 3)", () => {
     expect(director.processing).toBe(false);
   });
 });
-

@@ -138,7 +138,9 @@ describe("audit export", () => {
     expect(csv.headers.get("content-disposition")).toMatch(/attachment; filename="audit-.*\.csv"/);
     const rows = parseCsv(await csv.text());
     expect(rows).toHaveLength(ROWS / 1000);
-    expect(Object.keys(rows[0]!)).toEqual(expect.arrayContaining(["seq", "at", "actor_email", "action", "outcome", "reason", "params", "detail", "request", "prev_hash", "hash"]));
+    expect(Object.keys(rows[0]!)).toEqual(
+      expect.arrayContaining(["seq", "at", "actor_email", "action", "outcome", "reason", "params", "detail", "request", "prev_hash", "hash"]),
+    );
     expect(rows.every((r) => r.action === "test.special")).toBe(true);
     // A spreadsheet must not run the reason as a formula.
     expect(rows[0]!.reason).toMatch(/^'=HYPERLINK/);
@@ -162,7 +164,11 @@ describe("audit export", () => {
     // A byte changed in the file is caught offline.
     const tampered = [...lines];
     tampered[2] = tampered[2]!.replace('"outcome":"succeeded"', '"outcome":"failed"').replace('"outcome":"failed"', '"outcome":"denied"');
-    expect(await verifyExportLines(tampered, { mode: "subset" })).toMatchObject({ ok: false, breakCount: 1, breaks: [{ kind: "modified", seq: JSON.parse(lines[2]!).seq }] });
+    expect(await verifyExportLines(tampered, { mode: "subset" })).toMatchObject({
+      ok: false,
+      breakCount: 1,
+      breaks: [{ kind: "modified", seq: JSON.parse(lines[2]!).seq }],
+    });
   });
 
   it("records a partial outcome when the client stops reading, and frees the connection", async () => {

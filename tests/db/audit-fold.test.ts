@@ -46,14 +46,21 @@ describe("a flood of denials", () => {
     await flushRefusals();
     const rs = await entries();
     expect(rs).toHaveLength(2);
-    expect(rs[1]).toMatchObject({ action: "audit.read", outcome: "denied", actorEmail: "viewer@example.com", detail: { folded: 9999, firstSeq: rs[0]!.seq, windowSeconds: 60 } });
+    expect(rs[1]).toMatchObject({
+      action: "audit.read",
+      outcome: "denied",
+      actorEmail: "viewer@example.com",
+      detail: { folded: 9999, firstSeq: rs[0]!.seq, windowSeconds: 60 },
+    });
     expect(refusalsIn(rs)).toBe(10_000);
     expect(await verifyChain(recordsOf(await openAuditCursor({ deadlineMs: 20_000 })))).toMatchObject({ ok: true, entries: 2 });
   });
 
   it("10,000 denials from 10,000 clients write at most 2 × (MAX_KEYS + overflow keys) entries, and keep the count", async () => {
     const before = (await entries()).length;
-    await Promise.all(Array.from({ length: 10_000 }, (_, i) => auditRefusal(denial(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, `s${i}`), "audit.read")));
+    await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) => auditRefusal(denial(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, `s${i}`), "audit.read")),
+    );
     await flushRefusals();
     const rs = (await entries()).slice(before);
     expect(rs.length).toBeLessThanOrEqual(2 * (MAX_KEYS + MAX_OVERFLOW_KEYS + 1));

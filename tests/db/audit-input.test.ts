@@ -117,7 +117,14 @@ describe("audit entries read back exactly as hashed", () => {
     const before = written.length;
     await fc.assert(
       fc.asyncProperty(hostile, hostile, params, hostile, async (email, reason, p, userAgent) => {
-        await write({ actor: { email }, action: "test.property", outcome: "failed", reason, params: p, request: { requestId: "r", ip: "192.0.2.1", userAgent, path: "/login" } });
+        await write({
+          actor: { email },
+          action: "test.property",
+          outcome: "failed",
+          reason,
+          params: p,
+          request: { requestId: "r", ip: "192.0.2.1", userAgent, path: "/login" },
+        });
       }),
       { numRuns: 150 },
     );

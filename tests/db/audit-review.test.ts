@@ -55,8 +55,22 @@ beforeAll(async () => {
     3,
     (i) =>
       [
-        { actor: { email: "alice@example.com" }, action: "directives.cancel_stale", phase: "intent" as const, outcome: "pending" as const, reason: "cancel the stale ones", at: new Date(T0 + (N + 1) * 60_000) },
-        { actor: { email: "bob@example.com" }, action: "sessions.terminate_idle", phase: "intent" as const, outcome: "pending" as const, reason: "idle sessions", at: new Date(T0 + (N + 2) * 60_000) },
+        {
+          actor: { email: "alice@example.com" },
+          action: "directives.cancel_stale",
+          phase: "intent" as const,
+          outcome: "pending" as const,
+          reason: "cancel the stale ones",
+          at: new Date(T0 + (N + 1) * 60_000),
+        },
+        {
+          actor: { email: "bob@example.com" },
+          action: "sessions.terminate_idle",
+          phase: "intent" as const,
+          outcome: "pending" as const,
+          reason: "idle sessions",
+          at: new Date(T0 + (N + 2) * 60_000),
+        },
         {
           actor: { email: "alice@example.com" },
           action: "directives.cancel_stale",
@@ -64,7 +78,16 @@ beforeAll(async () => {
           intentSeq: N + 1,
           outcome: "partial" as const,
           reason: "cancel the stale ones",
-          detail: { perTarget: { items: [{ target: "d-1", outcome: "cancelled" }, { target: "d-2", outcome: "skipped_locked" }], total: 2, truncated: false } },
+          detail: {
+            perTarget: {
+              items: [
+                { target: "d-1", outcome: "cancelled" },
+                { target: "d-2", outcome: "skipped_locked" },
+              ],
+              total: 2,
+              truncated: false,
+            },
+          },
           at: new Date(T0 + (N + 3) * 60_000),
         },
       ][i]!,
@@ -123,7 +146,11 @@ describe("audit review: filters and keyset pagination", () => {
     ["action, prefix", { action: "users.*" }, (r) => r.action.startsWith("users.")],
     ["outcome", { outcome: "denied" }, (r) => r.outcome === "denied"],
     ["incident ref", { incident: "INC-42" }, (r) => r.incidentRef === "INC-42"],
-    ["text in the reason, case-insensitive, % taken literally", { q: "STUCK directives 100%" }, (r) => !!r.reason?.toLowerCase().includes("stuck directives 100%")],
+    [
+      "text in the reason, case-insensitive, % taken literally",
+      { q: "STUCK directives 100%" },
+      (r) => !!r.reason?.toLowerCase().includes("stuck directives 100%"),
+    ],
     [
       "time range (from inclusive, to exclusive)",
       { from: new Date(T0 + 30 * 60_000).toISOString(), to: new Date(T0 + 90 * 60_000).toISOString() },
@@ -149,7 +176,9 @@ describe("audit review: filters and keyset pagination", () => {
     const page = parseAuditPage(params);
     expect(page).toEqual({ before: 100, limit: 20 });
     const list = await listAuditEntries({ filters, page });
-    expect(list.entries.map((e) => e.seq)).toEqual(expected((r) => r.actorEmail === "bob@example.com" && r.action.startsWith("users.") && r.at >= filters.from! && r.seq < 100).slice(0, 20));
+    expect(list.entries.map((e) => e.seq)).toEqual(
+      expected((r) => r.actorEmail === "bob@example.com" && r.action.startsWith("users.") && r.at >= filters.from! && r.seq < 100).slice(0, 20),
+    );
   });
 
   it('flags an intent without an outcome as "outcome unknown", and finds such intents by filter', async () => {

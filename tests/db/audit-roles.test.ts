@@ -76,7 +76,8 @@ afterAll(async () => {
 describe("audit log with separate owner and app roles", () => {
   it("lets the app role append (under the chain's advisory lock) and read the chain", async () => {
     const actor = { id: "u-1", email: "oncall@example.com", role: "oncall" };
-    for (let i = 0; i < 3; i++) await app.begin((tx) => appendAudit({ actor, action: "test.roles", outcome: "succeeded", params: { i } }, { tx: tx as unknown as postgres.Sql }));
+    for (let i = 0; i < 3; i++)
+      await app.begin((tx) => appendAudit({ actor, action: "test.roles", outcome: "succeeded", params: { i } }, { tx: tx as unknown as postgres.Sql }));
     expect(await verifyChain(streamAuditRecords(app))).toMatchObject({ ok: true, entries: 3 });
   });
 

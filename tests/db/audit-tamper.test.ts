@@ -33,7 +33,9 @@ beforeAll(async () => {
   await switchConsoleStore(base.url);
   chain = [];
   for (let i = 1; i <= 10; i++) {
-    chain.push(await appendAudit({ actor, action: i % 2 ? "directives.cancel_stale" : "circuit.reset", outcome: "succeeded", reason: `entry ${i}`, params: { i } }));
+    chain.push(
+      await appendAudit({ actor, action: i % 2 ? "directives.cancel_stale" : "circuit.reset", outcome: "succeeded", reason: `entry ${i}`, params: { i } }),
+    );
   }
   // A template must have no connections left.
   await switchConsoleStore(undefined);
@@ -76,7 +78,9 @@ async function verifyIn(db: Scratch, anchors: string) {
 
 /** Run the real `npm run audit:verify` against a database. */
 function cli(args: string[], env: Record<string, string>): Promise<ScriptResult> {
-  return runScript("scripts/audit-verify.ts", args, { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmp, DATA_DIR: tmp, NODE_ENV: "test", ...env } });
+  return runScript("scripts/audit-verify.ts", args, {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmp, DATA_DIR: tmp, NODE_ENV: "test", ...env },
+  });
 }
 
 const dbEnv = (db: Scratch, anchors: string) => ({ TRADING_DATABASE_URL: db.url, CONSOLE_DATABASE_URL: db.url, AUDIT_ANCHOR_FILE: anchors });
@@ -114,8 +118,17 @@ describe("tamper evidence", () => {
     const [entry] = await check<{ action: string; outcome: string; actor_email: string; detail: { via: string; entries: number } }[]>`
       select action, outcome, actor_email, detail from console.audit_log where seq = 11`;
     await check.end();
-    expect(entry).toMatchObject({ action: "audit.verify", outcome: "succeeded", actor_email: `cli:${os.userInfo().username}`, detail: { via: "cli", entries: 10 } });
-    const lines = fs.readFileSync(anchors, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(entry).toMatchObject({
+      action: "audit.verify",
+      outcome: "succeeded",
+      actor_email: `cli:${os.userInfo().username}`,
+      detail: { via: "cli", entries: 10 },
+    });
+    const lines = fs
+      .readFileSync(anchors, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([expect.objectContaining({ seq: 10, hash: head.hash, at: head.at, chain: chain[0]!.hash, genesisId: chain[0]!.id })]);
   });
 
@@ -161,13 +174,25 @@ describe("tamper evidence", () => {
     const [entry] = await check<{ detail: { breakCount: number; breaks: { seq: number; kind: string }[] } }[]>`
       select detail from console.audit_log where action = 'audit.verify' order by seq desc limit 1`;
     await check.end();
-    expect(entry!.detail).toMatchObject({ breakCount: 3, breaks: [{ seq: 2, kind: "modified" }, { seq: 5, kind: "deleted" }, { seq: 9, kind: "modified" }] });
+    expect(entry!.detail).toMatchObject({
+      breakCount: 3,
+      breaks: [
+        { seq: 2, kind: "modified" },
+        { seq: 5, kind: "deleted" },
+        { seq: 9, kind: "modified" },
+      ],
+    });
   });
 
   it("detects an inserted row, even one whose own hash is valid", async () => {
     const { db, su, anchors } = await copy("inserted");
     // Make room at seq 5 and splice in a forged entry that hashes correctly over a made-up past.
-    const forged = buildBody({ actor, action: "users.add", outcome: "succeeded", reason: "backdated", params: { email: "mallory@example.com" } }, 5, crypto.randomUUID(), new Date(chain[4]!.at));
+    const forged = buildBody(
+      { actor, action: "users.add", outcome: "succeeded", reason: "backdated", params: { email: "mallory@example.com" } },
+      5,
+      crypto.randomUUID(),
+      new Date(chain[4]!.at),
+    );
     const forgedPrev = "f".repeat(64);
     await tamper(su, async (tx) => {
       for (let seq = 10; seq >= 5; seq--) await tx`update console.audit_log set seq = seq + 1 where seq = ${seq}`;
@@ -178,7 +203,15 @@ describe("tamper evidence", () => {
     });
     // The splice, then every renumbered entry (its seq is hashed).
     const result = await verifyIn(db, anchors);
-    expect(result.breaks.map((b) => `${b.seq}:${b.kind}`)).toEqual(["5:inserted", "6:modified", "7:modified", "8:modified", "9:modified", "10:modified", "11:modified"]);
+    expect(result.breaks.map((b) => `${b.seq}:${b.kind}`)).toEqual([
+      "5:inserted",
+      "6:modified",
+      "7:modified",
+      "8:modified",
+      "9:modified",
+      "10:modified",
+      "11:modified",
+    ]);
     const run = await cli([], dbEnv(db, anchors));
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^FAILED: 7 breaks; first broken seq 5 \(inserted\)$/m);
@@ -253,7 +286,9 @@ describe("tamper evidence", () => {
       const entries = await check<{ outcome: string; reason: string; detail: { breakCount: number } }[]>`
         select outcome, reason, detail from console.audit_log where action = 'audit.anchor' order by seq`;
       await check.end();
-      expect(entries).toEqual([expect.objectContaining({ outcome: "refused", reason: expect.stringMatching(/does not verify/), detail: expect.objectContaining({ breakCount: 1 }) })]);
+      expect(entries).toEqual([
+        expect.objectContaining({ outcome: "refused", reason: expect.stringMatching(/does not verify/), detail: expect.objectContaining({ breakCount: 1 }) }),
+      ]);
       // A second refusal for the same reason counts, but writes no second entry.
       expect(await anchorVerifiedHead({ source: "test", file: anchors, e })).toMatchObject({ status: "refused" });
       expect(anchoringStatus()).toMatchObject({ refusals: 2 });

@@ -38,7 +38,8 @@ beforeAll(async () => {
   db = await createScratchDb("verify_action");
   await switchConsoleStore(db.url);
   const { id } = await addUser({ email: "auditor@example.com", role: "auditor", password: "a long enough passphrase" }, { actor: { id: "cli:test" } });
-  for (let i = 1; i <= 12; i++) await appendAudit({ actor: { id: "u", email: "oncall@example.com", role: "oncall" }, action: "circuit.reset", outcome: "succeeded", reason: `entry ${i}` });
+  for (let i = 1; i <= 12; i++)
+    await appendAudit({ actor: { id: "u", email: "oncall@example.com", role: "oncall" }, action: "circuit.reset", outcome: "succeeded", reason: `entry ${i}` });
   const check = postgres(db.url, { max: 1, onnotice: () => {} });
   const [u] = await check<{ v: number }[]>`select session_version as v from console.users where id = ${id}`;
   await check.end();

@@ -53,7 +53,9 @@ describe("audit log", () => {
           }),
         ),
       );
-      const rows = await app<{ seq: string; prev_hash: string; hash: string }[]>`select seq, prev_hash, hash from console.audit_log where seq > ${before} order by seq`;
+      const rows = await app<
+        { seq: string; prev_hash: string; hash: string }[]
+      >`select seq, prev_hash, hash from console.audit_log where seq > ${before} order by seq`;
       expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 20 }, (_, i) => before + i + 1));
       for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toBe(rows[i - 1]!.hash);
       expect((await verifyChain(streamAuditRecords(app))).ok).toBe(true);

@@ -8,7 +8,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 // First: its mocks apply to the imports below.
 import { request, session } from "../support/next-request";
 import { closeStores } from "@/lib/db/client";
-import { actionFailure, AuthzError, clearSessionCache, currentActor, forgetSession, ReauthRequiredError, requirePermission, requireRecentAuth, type Actor } from "@/lib/recovery/access/authz";
+import {
+  actionFailure,
+  AuthzError,
+  clearSessionCache,
+  currentActor,
+  forgetSession,
+  ReauthRequiredError,
+  requirePermission,
+  requireRecentAuth,
+  type Actor,
+} from "@/lib/recovery/access/authz";
 import { endSession } from "@/lib/db/queries/users";
 import { addUser, setDisabled, setRole } from "@/lib/recovery/access/users";
 import { connect, withEnv, type Sql } from "../support/db";
@@ -105,7 +115,12 @@ describe("denials", () => {
     expect(err).toMatchObject({ status: 403, code: "auth.forbidden" });
     const [entry] = await sql<{ action: string; outcome: string; actor_email: string; request: { requestId: string; ip: string } }[]>`
       select action, outcome, actor_email, request from console.audit_log order by seq desc limit 1`;
-    expect(entry).toMatchObject({ action: "users.set_role", outcome: "denied", actor_email: user.email, request: { requestId: "authz-test", ip: "198.51.100.7" } });
+    expect(entry).toMatchObject({
+      action: "users.set_role",
+      outcome: "denied",
+      actor_email: user.email,
+      request: { requestId: "authz-test", ip: "198.51.100.7" },
+    });
   });
 
   it("refuses the anonymous with 401 and no audit noise", async () => {
@@ -119,7 +134,15 @@ describe("denials", () => {
 describe("sudo mode (requireRecentAuth)", () => {
   const now = Date.parse("2026-11-27T12:00:00Z");
   const at = (minutesAgo: number) => Math.floor(now / 1000) - minutesAgo * 60;
-  const actor = (authTime: number, extra: Partial<Actor> = {}): Actor => ({ id: "u", email: "u@example.com", role: "oncall", authTime, via: "session", authMethod: "password", ...extra });
+  const actor = (authTime: number, extra: Partial<Actor> = {}): Actor => ({
+    id: "u",
+    email: "u@example.com",
+    role: "oncall",
+    authTime,
+    via: "session",
+    authMethod: "password",
+    ...extra,
+  });
 
   it("passes a sign-in within SUDO_MAX_AGE_MINUTES and returns its time for the audit", () => {
     expect(requireRecentAuth(actor(at(14)), { now })).toEqual({ authTime: at(14) });

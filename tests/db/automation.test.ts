@@ -92,7 +92,19 @@ async function openIncident(checkIds: string[], scenario = 2): Promise<number> {
 }
 
 async function audit(action: string) {
-  return store<{ seq: string; phase: string; outcome: string; actor_email: string | null; actor_id: string | null; reason: string | null; incident_ref: string | null; intent_seq: string | null; detail: Record<string, unknown> | null }[]>`
+  return store<
+    {
+      seq: string;
+      phase: string;
+      outcome: string;
+      actor_email: string | null;
+      actor_id: string | null;
+      reason: string | null;
+      incident_ref: string | null;
+      intent_seq: string | null;
+      detail: Record<string, unknown> | null;
+    }[]
+  >`
     select seq, phase, outcome, actor_email, actor_id, reason, incident_ref, intent_seq, detail from console.audit_log where action = ${action} and seq > ${seqBefore} order by seq`;
 }
 
@@ -185,11 +197,17 @@ describe("the automation loop", () => {
     expect(entries[0]!.detail).toMatchObject({ automation: { policy: "reset-circuit-when-open" }, preview: { count: 1 } });
     expect(entries[1]!.detail).toMatchObject({ after: { status: "ok" } });
     expect(await runs()).toMatchObject([{ state: "ran", outcome: "succeeded", detail: { recovered: true } }]);
-    const [ev] = await store<{ kind: string; actor: string; data: { state: string; message: string } }[]>`select kind, actor, data from console.incident_events where incident_id = ${id} and kind = 'automation'`;
+    const [ev] = await store<
+      { kind: string; actor: string; data: { state: string; message: string } }[]
+    >`select kind, actor, data from console.incident_events where incident_id = ${id} and kind = 'automation'`;
     expect(ev).toMatchObject({ actor: "automation", data: { state: "ran" } });
     expect(ev!.data.message).toContain("The check recovered");
     // The run went through the action's own idempotency key, stored.
-    expect((await store`select 1 from console.action_runs where idempotency_key = ${automationKey("reset-circuit-when-open", id, 1)} and actor_id = 'system:automation'`).length).toBe(1);
+    expect(
+      (
+        await store`select 1 from console.action_runs where idempotency_key = ${automationKey("reset-circuit-when-open", id, 1)} and actor_id = 'system:automation'`
+      ).length,
+    ).toBe(1);
   });
 
   it("the storm: the circuit re-opens after every reset; automation stops after its most runs with exactly that many intent/outcome pairs, and says so once", async () => {
@@ -209,7 +227,9 @@ describe("the automation loop", () => {
     expect(plans[0]).toMatchObject({ kind: "exhausted", runsUsed: 2 });
     // What an escalation would say it tried.
     const { runs: rows } = await automationView([await circuitCheck(now)], { now });
-    expect(automationSummary(rows.filter((r) => r.incidentId === id))).toMatch(/^Automation tried 2 times \(reset the circuit: (succeeded|failed); reset the circuit: (succeeded|failed)\)/);
+    expect(automationSummary(rows.filter((r) => r.incidentId === id))).toMatch(
+      /^Automation tried 2 times \(reset the circuit: (succeeded|failed); reset the circuit: (succeeded|failed)\)/,
+    );
   });
 
   it("dry-run writes a `would run` entry with the preview and changes nothing", async () => {
@@ -222,7 +242,12 @@ describe("the automation loop", () => {
     expect(director.state).toBe("open");
     expect(await audit("circuit.reset")).toEqual([]);
     const [w] = await audit("automation.would_run");
-    expect(w).toMatchObject({ actor_email: "automation", reason: "reset-circuit-when-open", incident_ref: `INC-${id}`, detail: { mode: "dry-run", action: "circuit.reset", preview: { count: 1 } } });
+    expect(w).toMatchObject({
+      actor_email: "automation",
+      reason: "reset-circuit-when-open",
+      incident_ref: `INC-${id}`,
+      detail: { mode: "dry-run", action: "circuit.reset", preview: { count: 1 } },
+    });
     expect((await runs()).map((r) => r.state)).toEqual(["would_run", "exhausted"]);
   });
 
@@ -246,7 +271,9 @@ describe("the automation loop", () => {
     await openIncident(["directives_stale_pending"], 1);
     const now = Date.now();
     await automationTick([staleCheck(now)], { now });
-    const [approval] = await store<{ id: string; requested_by: string; requested_by_email: string; state: string }[]>`select id, requested_by, requested_by_email, state from console.action_approvals`;
+    const [approval] = await store<
+      { id: string; requested_by: string; requested_by_email: string; state: string }[]
+    >`select id, requested_by, requested_by_email, state from console.action_approvals`;
     expect(approval).toMatchObject({ requested_by: "system:automation", requested_by_email: "automation", state: "pending" });
     expect((await runs()).map((r) => r.state)).toEqual(["approval_required"]);
     expect((await automationView([staleCheck(now + 20_000)], { now: now + 20_000 })).plans[0]).toMatchObject({ kind: "awaiting_approval" });
@@ -263,7 +290,12 @@ describe("the automation loop", () => {
     expect(ok, ok.message).toMatchObject({ ok: true, status: "done" });
     expect((await trading`select 1 from trade_directives where status = 'pending'`).length).toBe(0);
     const [intent, outcome] = (await audit("directives.cancel_stale")).filter((e) => e.phase !== "event");
-    expect(intent).toMatchObject({ phase: "intent", actor_email: "second@example.com", reason: "cancel-stale", detail: { approval: { requestedBy: "automation", approvedBy: "second@example.com" } } });
+    expect(intent).toMatchObject({
+      phase: "intent",
+      actor_email: "second@example.com",
+      reason: "cancel-stale",
+      detail: { approval: { requestedBy: "automation", approvedBy: "second@example.com" } },
+    });
     expect(outcome).toMatchObject({ phase: "outcome", outcome: "succeeded", reason: "cancel-stale" });
   });
 
@@ -272,7 +304,10 @@ describe("the automation loop", () => {
     const now = Date.now();
     await withConsole((sql) => setAutomationPause(sql, { policy: "reset-circuit-when-open", paused: true, by: "u1", byEmail: "oncall@example.com" }));
     await automationTick([await circuitCheck(now)], { now });
-    expect((await automationView([await circuitCheck(now)], { now })).plans[0]).toMatchObject({ kind: "paused", text: expect.stringContaining("paused by oncall@example.com") });
+    expect((await automationView([await circuitCheck(now)], { now })).plans[0]).toMatchObject({
+      kind: "paused",
+      text: expect.stringContaining("paused by oncall@example.com"),
+    });
     await store`delete from console.automation_pauses`;
 
     await withEnv({ AUTOMATION_ENABLED: "0" });
@@ -314,7 +349,9 @@ describe("the automation loop", () => {
     const resolved = await takeOverAutomation(() => {});
     expect(resolved).toHaveLength(1);
     expect((await runs()).map((r) => [r.state, r.message.startsWith("Outcome unknown")])).toEqual([["unknown", true]]);
-    expect((await store`select 1 from console.incident_events where incident_id = ${id} and kind = 'automation' and data->>'state' = 'unknown'`).length).toBe(1);
+    expect((await store`select 1 from console.incident_events where incident_id = ${id} and kind = 'automation' and data->>'state' = 'unknown'`).length).toBe(
+      1,
+    );
     // It counts as a run: the next one is run 2, with its own key.
     const now = Date.now() + 11_000;
     await automationTick([await circuitCheck(now)], { now });
@@ -337,7 +374,14 @@ describe("the automation loop", () => {
     try {
       const now = Date.now();
       const checks = [await circuitCheck(now)];
-      const ev = new IncidentEvaluator({ intervalMs: 1000, now: () => now, evaluate: async () => checks, log: () => {}, janitor: async () => {}, automate: (c) => automationTick(c, { now }) });
+      const ev = new IncidentEvaluator({
+        intervalMs: 1000,
+        now: () => now,
+        evaluate: async () => checks,
+        log: () => {},
+        janitor: async () => {},
+        automate: (c) => automationTick(c, { now }),
+      });
       try {
         await ev.tick();
         expect(resets()).toBe(1);
@@ -349,7 +393,9 @@ describe("the automation loop", () => {
         await drainNotifications();
         const escalated = bodies.find((b) => b.event === "escalated");
         expect(escalated?.text).toMatch(/escalated to level 2 .*Automation tried 1 time \(reset the circuit: (succeeded|failed)\)/);
-        expect(bodies.filter((b) => b.event === "automation")[0]?.text).toMatch(/^INC-\d+: Automation \(reset-circuit-when-open\) reset the circuit, run 1 of 2: succeeded\..*The check recovered/);
+        expect(bodies.filter((b) => b.event === "automation")[0]?.text).toMatch(
+          /^INC-\d+: Automation \(reset-circuit-when-open\) reset the circuit, run 1 of 2: succeeded\..*The check recovered/,
+        );
       } finally {
         await ev.stop();
       }

@@ -45,7 +45,15 @@ function appUrl(base: string): string {
 async function session(url: string, name: string) {
   const c = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: name } });
   const [{ pid }] = await c<[{ pid: number }]>`select pg_backend_pid() as pid`;
-  return { c, pid, run: (q: string) => c.unsafe(q).then(() => "finished" as const, (err: { code?: string }) => err.code ?? "error") };
+  return {
+    c,
+    pid,
+    run: (q: string) =>
+      c.unsafe(q).then(
+        () => "finished" as const,
+        (err: { code?: string }) => err.code ?? "error",
+      ),
+  };
 }
 
 beforeAll(async () => {
@@ -118,9 +126,16 @@ describe("cancel long-running queries", () => {
       expect(listed).not.toContain(elsewhere.pid);
       expect(listed).not.toContain(idle.pid);
 
-      const state = await confirmAction(cancelLongQueries, { previewToken: p!.token, reason: "Pool exhausted by runaway report queries", confirmation: String(p!.count), idempotencyKey: randomUUID() }, ctx(oncall));
+      const state = await confirmAction(
+        cancelLongQueries,
+        { previewToken: p!.token, reason: "Pool exhausted by runaway report queries", confirmation: String(p!.count), idempotencyKey: randomUUID() },
+        ctx(oncall),
+      );
       expect(state, state.message).toMatchObject({ ok: true, result: { outcome: "succeeded" } });
-      expect(Object.fromEntries(state.result!.perTarget.map((t) => [t.target, t.outcome]))).toEqual({ [sleeper.pid]: "cancelled", [stubborn.pid]: "terminated" });
+      expect(Object.fromEntries(state.result!.perTarget.map((t) => [t.target, t.outcome]))).toEqual({
+        [sleeper.pid]: "cancelled",
+        [stubborn.pid]: "terminated",
+      });
       // The cancel stopped the query and kept the session; the terminate ended the other session.
       expect(await sleeping).toBe("57014");
       expect(await sleeper.c`select 1 as ok`).toEqual([{ ok: 1 }]);
@@ -132,7 +147,12 @@ describe("cancel long-running queries", () => {
       // Audited: intent before, outcome after, with the per-pid result.
       const audit = await store<{ phase: string; outcome: string; detail: { perTarget?: unknown } | null }[]>`
         select phase, outcome, detail from console.audit_log where action = 'queries.cancel_long' and actor_email = ${oncall.email} order by seq`;
-      expect(audit.map((a) => [a.phase, a.outcome])).toEqual(expect.arrayContaining([["intent", "pending"], ["outcome", "succeeded"]]));
+      expect(audit.map((a) => [a.phase, a.outcome])).toEqual(
+        expect.arrayContaining([
+          ["intent", "pending"],
+          ["outcome", "succeeded"],
+        ]),
+      );
     } finally {
       await admin`select pg_cancel_backend(pid) from pg_stat_activity where pid = any(${[dba.pid, elsewhere.pid, sleeper.pid]}::int[])`;
       await Promise.allSettled([dbaRun, elsewhereRun]);
@@ -144,11 +164,21 @@ describe("cancel long-running queries", () => {
     const s = await session(appUrl(inject("tradingUrl")), "distortsignals-report");
     const first = s.run("select pg_sleep(60)");
     try {
-      await expect.poll(async () => (await trading`select 1 from pg_stat_activity where pid = ${s.pid} and state = 'active' and query_start < now() - interval '1 second'`).length, { timeout: 10_000 }).toBe(1);
+      await expect
+        .poll(
+          async () =>
+            (await trading`select 1 from pg_stat_activity where pid = ${s.pid} and state = 'active' and query_start < now() - interval '1 second'`).length,
+          { timeout: 10_000 },
+        )
+        .toBe(1);
       const [t] = await trading<[{ b: string; q: string }]>`
         select (extract(epoch from backend_start) * 1000000)::bigint::text as b, (extract(epoch from query_start) * 1000000)::bigint::text as q from pg_stat_activity where pid = ${s.pid}`;
       // The same session, another query start (the one previewed has ended and a new one runs).
-      const other = await cancelLongQueries.execute([{ pid: s.pid, backendStartUs: t.b, queryStartUs: String(BigInt(t.q) - 1n) }], { params: {}, idempotencyKey: randomUUID(), requestId: randomUUID() });
+      const other = await cancelLongQueries.execute([{ pid: s.pid, backendStartUs: t.b, queryStartUs: String(BigInt(t.q) - 1n) }], {
+        params: {},
+        idempotencyKey: randomUUID(),
+        requestId: randomUUID(),
+      });
       expect(other.perTarget).toEqual([{ target: String(s.pid), outcome: "gone", detail: expect.any(String) }]);
       expect(await trading`select 1 from pg_stat_activity where pid = ${s.pid} and state = 'active'`).toHaveLength(1);
     } finally {

@@ -17,7 +17,11 @@ let sql: Sql;
 const PASSWORD = "the on-call's own passphrase";
 
 const from = (ip: string) => new Request("http://localhost/api/auth/callback/credentials", { method: "POST", headers: { "x-forwarded-for": ip } });
-const codeOf = (p: Promise<unknown>) => p.then(() => "signed-in", (e: unknown) => (e instanceof CredentialsSignin ? e.code : `unexpected: ${String(e)}`));
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => "signed-in",
+    (e: unknown) => (e instanceof CredentialsSignin ? e.code : `unexpected: ${String(e)}`),
+  );
 
 beforeAll(async () => {
   sql = connect("console");
@@ -61,6 +65,8 @@ describe("credentials sign-in", () => {
     const [row] = await sql<{ n: number }[]>`select count(*)::int as n from console.login_attempts where client_key = '192.0.2.51'`;
     expect(row!.n).toBe(0);
     // With room again, the unknown account is checked (and fails like a wrong password).
-    expect(await codeOf(authorizeCredentials({ email: "nobody.here@example.com", password: "whatever it is" }, from("192.0.2.51")))).toBe("invalid_credentials");
+    expect(await codeOf(authorizeCredentials({ email: "nobody.here@example.com", password: "whatever it is" }, from("192.0.2.51")))).toBe(
+      "invalid_credentials",
+    );
   });
 });

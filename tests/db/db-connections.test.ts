@@ -57,7 +57,9 @@ describe("db_connections (runbook scenario 3, step 1)", () => {
     const { reading, runbook } = await readAtStableMoment();
     const total = runbook.reduce((n, r) => n + r.count, 0);
     expect(reading.value).toBe(total);
-    const byState = (reading.detail.byState as Row[]).map((r) => ({ state: r.state, count: r.count })).sort((a, b) => String(a.state).localeCompare(String(b.state)));
+    const byState = (reading.detail.byState as Row[])
+      .map((r) => ({ state: r.state, count: r.count }))
+      .sort((a, b) => String(a.state).localeCompare(String(b.state)));
     expect(byState).toEqual(runbook);
     const [max] = await sql<{ max_connections: string }[]>`SHOW max_connections`;
     expect(reading.detail.maxConnections).toBe(Number(max!.max_connections));

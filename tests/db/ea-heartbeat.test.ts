@@ -49,7 +49,9 @@ describe("POST /api/heartbeat", () => {
     expect(await first.json()).toMatchObject({ ok: true, instance: "ea-primary", role: "primary", beats: 1 });
     expect((await beat({ instance: "ea-primary", role: "primary" })).status).toBe(200);
     expect((await beat({ instance: "ea-backup", role: "backup" })).status).toBe(200);
-    const rows = await store<{ instance: string; role: string; beats: string; version: string | null }[]>`select instance, role, beats, version from console.ea_heartbeats order by instance`;
+    const rows = await store<
+      { instance: string; role: string; beats: string; version: string | null }[]
+    >`select instance, role, beats, version from console.ea_heartbeats order by instance`;
     expect(rows.map((r) => ({ ...r, beats: Number(r.beats) }))).toEqual([
       { instance: "ea-backup", role: "backup", beats: 1, version: null },
       { instance: "ea-primary", role: "primary", beats: 2, version: "3.2.1" },
@@ -154,7 +156,11 @@ describe("start-up warm-up (CHECK_WARMUP_SECONDS, issue 18 point 6)", () => {
 
   it("is pending, not critical, while no heartbeat has arrived since the process started; critical after the window", async () => {
     await withEnv({ CHECK_WARMUP_SECONDS: "3600" });
-    expect(await run()).toMatchObject({ status: "unknown", pending: { until: expect.any(String) }, summary: expect.stringMatching(/^Starting up: waiting for the first EA heartbeat/) });
+    expect(await run()).toMatchObject({
+      status: "unknown",
+      pending: { until: expect.any(String) },
+      summary: expect.stringMatching(/^Starting up: waiting for the first EA heartbeat/),
+    });
     // A heartbeat from before the restart (older than this process) is no data since the start.
     expect((await beat({ instance: "ea-primary", role: "primary" })).status).toBe(200);
     await silence("ea-primary", Math.ceil(process.uptime()) + 120);

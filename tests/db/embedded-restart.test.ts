@@ -55,7 +55,9 @@ describe("embedded PostgreSQL", () => {
     const port = await freePort();
     await new Promise<void>((r) => srv.listen(port, "127.0.0.1", r));
     try {
-      await expect(startEmbeddedPostgres({ dataDir: path.join(tmp, "pg2"), port, databases: [] })).rejects.toThrow(/EMBEDDED_PG_PORT: port \d+ is already in use/);
+      await expect(startEmbeddedPostgres({ dataDir: path.join(tmp, "pg2"), port, databases: [] })).rejects.toThrow(
+        /EMBEDDED_PG_PORT: port \d+ is already in use/,
+      );
     } finally {
       srv.close();
     }

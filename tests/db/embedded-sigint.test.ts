@@ -91,7 +91,9 @@ async function launch(opts: { ownGroup: boolean }): Promise<Launcher> {
   let out = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const launcher: Launcher = { child, output: () => out, tradingUrl: "", exit };
   launched.push(launcher);
   const ready = await new Promise<string>((resolve, reject) => {
@@ -174,7 +176,10 @@ async function portIsFree(p: number): Promise<boolean> {
 async function expectNothingLeft(postmaster: number, workers: number[]): Promise<void> {
   expect(isPostgres(postmaster), `postmaster ${postmaster} still running`).toBe(false);
   expect(workers.filter(isPostgres), "postgres worker processes still running").toEqual([]);
-  expect(allPids().filter((p) => (cmdline(p) ?? "").includes(pgDir)), `processes still using ${pgDir}`).toEqual([]);
+  expect(
+    allPids().filter((p) => (cmdline(p) ?? "").includes(pgDir)),
+    `processes still using ${pgDir}`,
+  ).toEqual([]);
   // A clean (fast) shutdown removes the lock file; a killed postmaster would leave it behind.
   expect(fs.existsSync(path.join(pgDir, "postmaster.pid"))).toBe(false);
   expect(await portIsFree(port)).toBe(true);

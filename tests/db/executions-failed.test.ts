@@ -54,7 +54,11 @@ describe("executions_failed (runbook query 'Failed executions')", () => {
     expect(await run()).toMatchObject({ status: "ok", value: 0 });
     await insert([["failed", 1]]);
     expect(await run()).toMatchObject({ status: "warn", value: 1 });
-    await insert([["failed", 2], ["failed", 3], ["failed", 4]]);
+    await insert([
+      ["failed", 2],
+      ["failed", 3],
+      ["failed", 4],
+    ]);
     expect(await run()).toMatchObject({ status: "warn", value: 4 });
     await insert([["failed", 5]]);
     expect(await run()).toMatchObject({ status: "critical", value: 5 });
@@ -81,7 +85,21 @@ describe("a healthy world is green (issue 18 point 7)", () => {
   async function statusFrom() {
     const reading = await run();
     const now = new Date().toISOString();
-    const snapshot = { generatedAt: now, refreshSeconds: 5, checks: [{ id: "executions_failed", title: "Failed executions", scenario: null, observedAt: now, durationMs: 1, ...reading, detail: reading.detail as Record<string, unknown> }] };
+    const snapshot = {
+      generatedAt: now,
+      refreshSeconds: 5,
+      checks: [
+        {
+          id: "executions_failed",
+          title: "Failed executions",
+          scenario: null,
+          observedAt: now,
+          durationMs: 1,
+          ...reading,
+          detail: reading.detail as Record<string, unknown>,
+        },
+      ],
+    };
     const dto = buildStatus(snapshot, { checks: [executionsFailed] });
     return { reading, area: dto.areas.find((a) => a.id === "execution")!, overall: dto.overall };
   }
@@ -98,7 +116,11 @@ describe("a healthy world is green (issue 18 point 7)", () => {
 
   it("says orders are rejected, not delayed, when failures pass the warning", async () => {
     await withEnv({ EXECUTIONS_FAILED_WARN: "3", EXECUTIONS_FAILED_CRITICAL: "200" });
-    await insert([["failed", 1, "TRADE_RETCODE_REJECT"], ["failed", 2], ["failed", 3]]);
+    await insert([
+      ["failed", 1, "TRADE_RETCODE_REJECT"],
+      ["failed", 2],
+      ["failed", 3],
+    ]);
     const { reading, area, overall } = await statusFrom();
     expect(reading.status).toBe("warn");
     expect(area).toMatchObject({ level: "degraded", summary: "Some orders rejected by the broker" });
@@ -108,6 +130,8 @@ describe("a healthy world is green (issue 18 point 7)", () => {
 
   it("refuses a critical level below the warning", async () => {
     const { parseEnv } = await import("@/lib/env");
-    expect(() => parseEnv({ EXECUTIONS_FAILED_WARN: "10", EXECUTIONS_FAILED_CRITICAL: "5" })).toThrow(/EXECUTIONS_FAILED_CRITICAL: must be at least EXECUTIONS_FAILED_WARN/);
+    expect(() => parseEnv({ EXECUTIONS_FAILED_WARN: "10", EXECUTIONS_FAILED_CRITICAL: "5" })).toThrow(
+      /EXECUTIONS_FAILED_CRITICAL: must be at least EXECUTIONS_FAILED_WARN/,
+    );
   });
 });

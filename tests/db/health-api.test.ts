@@ -15,7 +15,16 @@ import { startWorkerSim, type WorkerSim } from "@/sim/worker";
 import { connect, resetTrading, withEnv, type Sql } from "../support/db";
 
 const API_TOKEN = "console-api-token-for-tests";
-const IDS = ["signals_recent", "directives_stale_pending", "circuit_breaker", "executions_failed", "db_connections", "idle_transactions", "worker_rate_limit", "ea_heartbeat"];
+const IDS = [
+  "signals_recent",
+  "directives_stale_pending",
+  "circuit_breaker",
+  "executions_failed",
+  "db_connections",
+  "idle_transactions",
+  "worker_rate_limit",
+  "ea_heartbeat",
+];
 let sql: Sql;
 let store: Sql;
 let director: TradeDirectorSim;
@@ -49,7 +58,13 @@ afterAll(async () => {
   await director.close();
   await worker.close();
   await closeStores();
-  await withEnv({ CONSOLE_API_TOKEN: undefined, TRADE_DIRECTOR_URL: undefined, WORKER_PROBES: undefined, EA_HEARTBEAT_TOKEN: undefined, HEALTH_REFRESH_SECONDS: undefined });
+  await withEnv({
+    CONSOLE_API_TOKEN: undefined,
+    TRADE_DIRECTOR_URL: undefined,
+    WORKER_PROBES: undefined,
+    EA_HEARTBEAT_TOKEN: undefined,
+    HEALTH_REFRESH_SECONDS: undefined,
+  });
 });
 
 describe("GET /api/health", () => {
@@ -71,7 +86,13 @@ describe("GET /api/health", () => {
     expect(snap.refreshSeconds).toBe(60);
     expect(snap.checks.map((c) => c.id)).toEqual(IDS);
     for (const c of snap.checks) {
-      expect(c).toMatchObject({ id: expect.any(String), title: expect.any(String), status: expect.stringMatching(/^(ok|warn|critical|unknown)$/), observedAt: expect.any(String), durationMs: expect.any(Number) });
+      expect(c).toMatchObject({
+        id: expect.any(String),
+        title: expect.any(String),
+        status: expect.stringMatching(/^(ok|warn|critical|unknown)$/),
+        observedAt: expect.any(String),
+        durationMs: expect.any(Number),
+      });
       expect(c.since).toEqual({ at: c.observedAt, exact: false });
     }
     const byId = Object.fromEntries(snap.checks.map((c) => [c.id, c]));
@@ -123,7 +144,12 @@ describe("auditAnchoring on /api/health and /api/metrics (issue 11 point 3)", ()
         source: "test",
       });
       const after = (await (await getHealth(request("/api/health"), {})).json()) as { auditAnchoring: unknown };
-      expect(after.auditAnchoring).toMatchObject({ refused: true, reason: expect.stringMatching(/does not verify.*#7 modified/), refusals: 1, refusedSince: expect.any(String) });
+      expect(after.auditAnchoring).toMatchObject({
+        refused: true,
+        reason: expect.stringMatching(/does not verify.*#7 modified/),
+        refusals: 1,
+        refusedSince: expect.any(String),
+      });
       const text = await (await getMetrics(request("/api/metrics"), {})).text();
       expect(text).toMatch(/^recovery_console_audit_anchor_refusals_total 1$/m);
       expect(text).toMatch(/^recovery_console_audit_anchoring_refused 1$/m);

@@ -66,7 +66,14 @@ afterAll(async () => {
   await sql.end();
   await director.close();
   await worker.close();
-  await withEnv({ TRADE_DIRECTOR_URL: undefined, WORKER_PROBES: undefined, WORKER_PROBE_INTERVAL_SECONDS: undefined, EA_HEARTBEAT_TOKEN: undefined, HEALTH_REFRESH_SECONDS: undefined, CIRCUIT_TIMEOUT_MS: undefined });
+  await withEnv({
+    TRADE_DIRECTOR_URL: undefined,
+    WORKER_PROBES: undefined,
+    WORKER_PROBE_INTERVAL_SECONDS: undefined,
+    EA_HEARTBEAT_TOKEN: undefined,
+    HEALTH_REFRESH_SECONDS: undefined,
+    CIRCUIT_TIMEOUT_MS: undefined,
+  });
 });
 
 describe("the trading DB is down", () => {
@@ -85,11 +92,19 @@ describe("the trading DB is down", () => {
     const started = Date.now();
     const snap = byId(await monitor.evaluate());
     expect(Date.now() - started).toBeLessThan(3000);
-    for (const id of DB_CHECKS) expect(snap[id], id).toMatchObject({ status: "unknown", value: null, error: { code: "db.unavailable", message: "The trading database is unreachable (db.unavailable)." } });
+    for (const id of DB_CHECKS)
+      expect(snap[id], id).toMatchObject({
+        status: "unknown",
+        value: null,
+        error: { code: "db.unavailable", message: "The trading database is unreachable (db.unavailable)." },
+      });
     expect(snap.circuit_breaker).toMatchObject({ status: "ok", value: "closed" });
     expect(snap.worker_rate_limit).toMatchObject({ status: "ok" });
     // The heartbeats live in the console store, which is up: the EA panel still decides.
-    expect(snap.ea_heartbeat).toMatchObject({ status: "ok", detail: { newestExecutionEventAgeSeconds: null, executionEventsError: { code: "db.unavailable" } } });
+    expect(snap.ea_heartbeat).toMatchObject({
+      status: "ok",
+      detail: { newestExecutionEventAgeSeconds: null, executionEventsError: { code: "db.unavailable" } },
+    });
     // The history still answers, saying why the signals rollup is missing.
     expect(await monitor.historySnapshot()).toMatchObject({ signalsPerMinute: null, signalsPerMinuteError: { code: "db.unavailable" } });
 
@@ -98,7 +113,10 @@ describe("the trading DB is down", () => {
     try {
       // The pool reconnects after its backoff (capped at 2 s in lib/db/client.ts).
       await expect
-        .poll(async () => (await monitor.evaluate()).checks.filter((c) => DB_CHECKS.includes(c.id) && c.status === "unknown").map((c) => c.id), { timeout: 6000, interval: 200 })
+        .poll(async () => (await monitor.evaluate()).checks.filter((c) => DB_CHECKS.includes(c.id) && c.status === "unknown").map((c) => c.id), {
+          timeout: 6000,
+          interval: 200,
+        })
         .toEqual([]);
       const back = byId(await monitor.evaluate());
       expect(back.signals_recent).toMatchObject({ status: "ok", value: 1 });

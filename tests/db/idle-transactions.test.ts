@@ -41,7 +41,11 @@ async function untilIdleFor(pid: number) {
   await expect
     .poll(
       async () =>
-        (await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where pid = ${pid} and state = 'idle in transaction' and state_change < now() - make_interval(secs => ${IDLE})`)[0]!.n,
+        (
+          await sql<
+            { n: number }[]
+          >`select count(*)::int as n from pg_stat_activity where pid = ${pid} and state = 'idle in transaction' and state_change < now() - make_interval(secs => ${IDLE})`
+        )[0]!.n,
       { timeout: 10_000, interval: 200 },
     )
     .toBe(1);
@@ -49,13 +53,17 @@ async function untilIdleFor(pid: number) {
 
 /** The runbook's predicate (scenario 3, step 2) with the test's interval, counted. */
 async function runbookCount(): Promise<number> {
-  const [row] = await sql<{ count: string }[]>`SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database() AND query_start < now() - make_interval(secs => ${IDLE})`;
+  const [row] = await sql<
+    { count: string }[]
+  >`SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database() AND query_start < now() - make_interval(secs => ${IDLE})`;
   return Number(row!.count);
 }
 
 /** Our refinement of it: idle measured from state_change. */
 async function refinedCount(): Promise<number> {
-  const [row] = await sql<{ count: string }[]>`SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database() AND state_change < now() - make_interval(secs => ${IDLE})`;
+  const [row] = await sql<
+    { count: string }[]
+  >`SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database() AND state_change < now() - make_interval(secs => ${IDLE})`;
   return Number(row!.count);
 }
 
@@ -128,10 +136,13 @@ describe("kill idle transactions: blast radius", () => {
     const reserved = await h.reserve();
     await reserved`begin`;
     const [{ pid }] = await reserved<[{ pid: number }]>`select pg_backend_pid() as pid`;
-    const [{ us }] = await admin<[{ us: string }]>`select (extract(epoch from backend_start) * 1000000)::bigint::text as us from pg_stat_activity where pid = ${pid}`;
+    const [{ us }] = await admin<
+      [{ us: string }]
+    >`select (extract(epoch from backend_start) * 1000000)::bigint::text as us from pg_stat_activity where pid = ${pid}`;
     return { pid, backendStartUs: us };
   }
-  const alive = async (pids: number[]) => (await admin<{ pid: number }[]>`select pid from pg_stat_activity where pid = any(${pids}::int[])`).map((r) => r.pid).sort();
+  const alive = async (pids: number[]) =>
+    (await admin<{ pid: number }[]>`select pid from pg_stat_activity where pid = any(${pids}::int[])`).map((r) => r.pid).sort();
 
   beforeAll(async () => {
     admin = connect("admin", { max: 1 });

@@ -48,9 +48,20 @@ async function auditHead(): Promise<number> {
   return h!.head;
 }
 
-type AuditRow = { action: string; phase: string; outcome: string; actor_email: string | null; actor_role: string | null; incident_ref: string | null; params: unknown; request: { requestId?: string } | null };
+type AuditRow = {
+  action: string;
+  phase: string;
+  outcome: string;
+  actor_email: string | null;
+  actor_role: string | null;
+  incident_ref: string | null;
+  params: unknown;
+  request: { requestId?: string } | null;
+};
 async function auditSince(head: number): Promise<AuditRow[]> {
-  return store<AuditRow[]>`select action, phase, outcome, actor_email, actor_role, incident_ref, params, request from console.audit_log where seq > ${head} order by seq`;
+  return store<
+    AuditRow[]
+  >`select action, phase, outcome, actor_email, actor_role, incident_ref, params, request from console.audit_log where seq > ${head} order by seq`;
 }
 
 /** Everything a change could touch: the incident rows, the timeline, the audit head. */
@@ -91,8 +102,26 @@ describe("the incident commander", () => {
     expect(describeEvent(events[1]!)).toBe("Commander: Fox Mulder (set by oncall@example.com)");
 
     expect(await auditSince(head)).toEqual([
-      { action: "incident.commander", phase: "event", outcome: "succeeded", actor_email: "oncall@example.com", actor_role: "oncall", incident_ref: `INC-${id}`, params: { commander: "Dana Scully" }, request: { requestId: "req-commander-1" } },
-      { action: "incident.commander", phase: "event", outcome: "succeeded", actor_email: "oncall@example.com", actor_role: "oncall", incident_ref: `INC-${id}`, params: { commander: "Fox Mulder" }, request: { requestId: "req-commander-2" } },
+      {
+        action: "incident.commander",
+        phase: "event",
+        outcome: "succeeded",
+        actor_email: "oncall@example.com",
+        actor_role: "oncall",
+        incident_ref: `INC-${id}`,
+        params: { commander: "Dana Scully" },
+        request: { requestId: "req-commander-1" },
+      },
+      {
+        action: "incident.commander",
+        phase: "event",
+        outcome: "succeeded",
+        actor_email: "oncall@example.com",
+        actor_role: "oncall",
+        incident_ref: `INC-${id}`,
+        params: { commander: "Fox Mulder" },
+        request: { requestId: "req-commander-2" },
+      },
     ]);
   });
 
@@ -224,13 +253,21 @@ describe("through the server actions, as a signed-in on-call", () => {
   it("stores a valid commander (trimmed) and checklist tick, audited as the signed-in user", async () => {
     const id = await insertIncident();
     const head = await auditHead();
-    expect(await setIncidentCommanderAction({ ok: false }, form({ incidentId: String(id), commander: "  Dana Scully  " }))).toEqual({ ok: true, result: null, message: "Saved." });
+    expect(await setIncidentCommanderAction({ ok: false }, form({ incidentId: String(id), commander: "  Dana Scully  " }))).toEqual({
+      ok: true,
+      result: null,
+      message: "Saved.",
+    });
     expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: true })).toEqual({ ok: true, result: null, message: "Saved." });
     expect(await getIncident({ id })).toMatchObject({ commander: "Dana Scully", checklist: { adr: true } });
     // A hand-made request may send the flag as text: "false" unticks (z.coerce.boolean read it as true).
     expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "false" })).toEqual({ ok: true, result: null, message: "Saved." });
     expect(await getIncident({ id })).toMatchObject({ checklist: { adr: false } });
-    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "maybe" })).toMatchObject({ ok: false, code: "input.invalid", fieldErrors: { done: [expect.any(String)] } });
+    expect(await setChecklistItemAction({ incidentId: id, item: "adr", done: "maybe" })).toMatchObject({
+      ok: false,
+      code: "input.invalid",
+      fieldErrors: { done: [expect.any(String)] },
+    });
     const email = (session.current!.user as { email: string }).email;
     expect((await auditSince(head)).map((a) => [a.action, a.outcome, a.actor_email, a.request?.requestId])).toEqual([
       ["incident.commander", "succeeded", email, "incidents-service"],
@@ -255,16 +292,29 @@ describe("the Slack-compatible webhook format", () => {
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
     try {
-      await withEnv({ INCIDENT_WEBHOOK_URLS: url, INCIDENT_WEBHOOK_FORMAT: "slack", CONSOLE_PUBLIC_URL: "https://console.example.com/", INCIDENT_WEBHOOK_ATTEMPTS: "1" });
+      await withEnv({
+        INCIDENT_WEBHOOK_URLS: url,
+        INCIDENT_WEBHOOK_FORMAT: "slack",
+        CONSOLE_PUBLIC_URL: "https://console.example.com/",
+        INCIDENT_WEBHOOK_ATTEMPTS: "1",
+      });
       const id = await insertIncident();
       await acknowledge(id, oncall, {});
       await drainNotifications();
       expect(received).toEqual([
-        { contentType: "application/json", body: { text: `INC-${id} acknowledged by oncall@example.com: Signals stopped <https://console.example.com/incidents/${id}|open>` } },
+        {
+          contentType: "application/json",
+          body: { text: `INC-${id} acknowledged by oncall@example.com: Signals stopped <https://console.example.com/incidents/${id}|open>` },
+        },
       ]);
       expect((await getDeliveries({ incidentId: id })).map((d) => [d.event, d.status, d.httpStatus])).toEqual([["acknowledged", "delivered", 200]]);
     } finally {
-      await withEnv({ INCIDENT_WEBHOOK_URLS: undefined, INCIDENT_WEBHOOK_FORMAT: undefined, CONSOLE_PUBLIC_URL: undefined, INCIDENT_WEBHOOK_ATTEMPTS: undefined });
+      await withEnv({
+        INCIDENT_WEBHOOK_URLS: undefined,
+        INCIDENT_WEBHOOK_FORMAT: undefined,
+        CONSOLE_PUBLIC_URL: undefined,
+        INCIDENT_WEBHOOK_ATTEMPTS: undefined,
+      });
       receiver.closeAllConnections();
       await new Promise<void>((r) => receiver.close(() => r()));
     }

@@ -25,7 +25,10 @@ vi.mock("@/lib/recovery/incidents/view", async (importOriginal) => {
 });
 
 beforeAll(async () => {
-  const { id } = await addUser({ email: "shared.read@example.com", role: "viewer", password: "a long enough passphrase" }, { actor: { id: "cli:test", email: "cli:test", role: "admin" } });
+  const { id } = await addUser(
+    { email: "shared.read@example.com", role: "viewer", password: "a long enough passphrase" },
+    { actor: { id: "cli:test", email: "cli:test", role: "admin" } },
+  );
   session.current = { user: { id, email: "shared.read@example.com", role: "viewer" }, sv: 1, authTime: Math.floor(Date.now() / 1000), authMethod: "password" };
   clearSessionCache();
   await readOpenIncidents(); // the session is loaded once; the reads below are the incidents' only

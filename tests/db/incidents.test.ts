@@ -40,7 +40,13 @@ beforeAll(async () => {
   trading = connect("trading");
   store = connect("console");
   await closeStores();
-  await withEnv({ SIGNAL_SILENCE_SECONDS: "60", RESOLVE_AFTER_EVALUATIONS: "3", ESCALATION_L2_MINUTES: "15", ESCALATION_L3_MINUTES: "30", INCIDENT_WEBHOOK_URLS: undefined });
+  await withEnv({
+    SIGNAL_SILENCE_SECONDS: "60",
+    RESOLVE_AFTER_EVALUATIONS: "3",
+    ESCALATION_L2_MINUTES: "15",
+    ESCALATION_L3_MINUTES: "30",
+    INCIDENT_WEBHOOK_URLS: undefined,
+  });
 });
 beforeEach(async () => {
   await resetTrading(trading);
@@ -64,7 +70,9 @@ describe("the incident evaluator", () => {
       await trading`truncate signal_outbox`;
       const opened = await ev.tick();
       expect(opened?.open).toHaveLength(1);
-      const [row] = await store<{ id: string; level: number; scenario: number; started_at: Date }[]>`select id, level, scenario, started_at from console.incidents`;
+      const [row] = await store<
+        { id: string; level: number; scenario: number; started_at: Date }[]
+      >`select id, level, scenario, started_at from console.incidents`;
       expect(row).toMatchObject({ level: 1, scenario: 1 });
       const id = Number(row!.id);
       const start = row!.started_at.getTime();
@@ -89,7 +97,9 @@ describe("the incident evaluator", () => {
       const kinds = (await getIncidentEvents({ id })).map((e) => e.kind);
       expect(kinds).toEqual(expect.arrayContaining(["opened", "transition", "level", "resolved"]));
       expect(kinds.filter((k) => k === "level")).toHaveLength(2);
-      const transitions = await store<{ from_status: string | null; to_status: string }[]>`select from_status, to_status from console.check_transitions order by at, id`;
+      const transitions = await store<
+        { from_status: string | null; to_status: string }[]
+      >`select from_status, to_status from console.check_transitions order by at, id`;
       expect(transitions.map((t) => `${t.from_status}→${t.to_status}`)).toEqual(["null→ok", "ok→critical", "critical→ok"]);
       const audited = await store<{ action: string }[]>`select action from console.audit_log where incident_ref = ${`INC-${id}`} order by seq`;
       expect(audited.map((a) => a.action)).toEqual(["incident.open", "incident.escalate", "incident.escalate", "incident.resolve"]);
@@ -124,11 +134,41 @@ describe("the incident evaluator", () => {
       await ev.tick();
       const [{ id }] = await store<[{ id: string }]>`select id from console.incidents`;
       const incidentRef = `INC-${id}`;
-      const intent = await appendAudit({ actor: oncall, action: "circuit.reset", phase: "intent", outcome: "pending", reason: "circuit open since 14:02", incidentRef });
-      await appendAudit({ actor: oncall, action: "circuit.reset", phase: "outcome", intentSeq: intent.seq, outcome: "succeeded", reason: "circuit open since 14:02", incidentRef, detail: { message: "Circuit reset: open → closed." } });
+      const intent = await appendAudit({
+        actor: oncall,
+        action: "circuit.reset",
+        phase: "intent",
+        outcome: "pending",
+        reason: "circuit open since 14:02",
+        incidentRef,
+      });
+      await appendAudit({
+        actor: oncall,
+        action: "circuit.reset",
+        phase: "outcome",
+        intentSeq: intent.seq,
+        outcome: "succeeded",
+        reason: "circuit open since 14:02",
+        incidentRef,
+        detail: { message: "Circuit reset: open → closed." },
+      });
       // During the incident, but not for it: no reference, so not part of it (no matching by time).
-      const other = await appendAudit({ actor: oncall, action: "sessions.terminate_idle", phase: "intent", outcome: "pending", reason: "unrelated housekeeping" });
-      await appendAudit({ actor: oncall, action: "sessions.terminate_idle", phase: "outcome", intentSeq: other.seq, outcome: "succeeded", reason: "unrelated housekeeping", detail: { message: "Terminated 1." } });
+      const other = await appendAudit({
+        actor: oncall,
+        action: "sessions.terminate_idle",
+        phase: "intent",
+        outcome: "pending",
+        reason: "unrelated housekeeping",
+      });
+      await appendAudit({
+        actor: oncall,
+        action: "sessions.terminate_idle",
+        phase: "outcome",
+        intentSeq: other.seq,
+        outcome: "succeeded",
+        reason: "unrelated housekeeping",
+        detail: { message: "Terminated 1." },
+      });
       const incident = (await getIncident({ id: Number(id) }))!;
       const actions = await getIncidentActions({ incident });
       // The incident's own entries (incident.open) are on its timeline from its events: not repeated.
@@ -170,14 +210,21 @@ describe("notifications", () => {
     try {
       await ev.tick();
       await drainNotifications();
-      expect(received).toEqual([expect.objectContaining({ event: "opened", incident: expect.objectContaining({ scenario: 1, ref: expect.stringMatching(/^INC-\d+$/) }) })]);
+      expect(received).toEqual([
+        expect.objectContaining({ event: "opened", incident: expect.objectContaining({ scenario: 1, ref: expect.stringMatching(/^INC-\d+$/) }) }),
+      ]);
       expect(failing).toBe(3);
       const [{ id }] = await store<[{ id: string }]>`select id from console.incidents`;
       const deliveries = await getDeliveries({ incidentId: Number(id) });
       expect(deliveries.filter((d) => d.url === webhookLabel(urlOf(bad))).map((d) => d.status)).toEqual(["failed", "failed", "gave_up"]);
       expect(deliveries.filter((d) => d.url === webhookLabel(urlOf(ok))).map((d) => d.status)).toEqual(["delivered"]);
       const events = await getIncidentEvents({ id: Number(id) });
-      expect(events.filter((e) => e.kind === "notification").map((e) => (e.data as { status: string }).status).sort()).toEqual(["delivered", "gave_up"]);
+      expect(
+        events
+          .filter((e) => e.kind === "notification")
+          .map((e) => (e.data as { status: string }).status)
+          .sort(),
+      ).toEqual(["delivered", "gave_up"]);
       // A webhook URL is a credential: what people can read names it by origin and fingerprint only.
       const stored = JSON.stringify([deliveries, events]);
       expect(stored).not.toContain("/hook");

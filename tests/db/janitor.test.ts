@@ -36,7 +36,9 @@ describe("the janitor", () => {
   it("purges what has expired and keeps what is live, and never an audit entry", async () => {
     const user = randomUUID();
     const preview = (label: string, expires: string) =>
-      sql.unsafe(`insert into console.action_previews (action, actor_id, targets, summary, expires_at) values ('circuit.reset', '${user}', '[]', '"${label}"', ${expires})`);
+      sql.unsafe(
+        `insert into console.action_previews (action, actor_id, targets, summary, expires_at) values ('circuit.reset', '${user}', '[]', '"${label}"', ${expires})`,
+      );
     await preview("old", "now() - interval '2 hours'");
     await preview("live", "now() + interval '2 minutes'");
     // Expired a moment ago: kept a while (the janitor is not the preview's expiry).

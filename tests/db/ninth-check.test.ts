@@ -112,7 +112,12 @@ describe("a check's actions are named once, in its module", () => {
     const named = checks.flatMap((c) => c.actions.map((a) => [a, c.id] as const));
     expect(recoveryActions.filter((a) => a.checkId !== null).map((a) => [a.name, a.checkId])).toEqual(expect.arrayContaining(named.map(([a, id]) => [a, id])));
     expect(recoveryActions.filter((a) => a.checkId !== null)).toHaveLength(named.length);
-    expect(Object.keys(actionsByCheck).sort()).toEqual(checks.filter((c) => c.actions.length > 0).map((c) => c.id).sort());
+    expect(Object.keys(actionsByCheck).sort()).toEqual(
+      checks
+        .filter((c) => c.actions.length > 0)
+        .map((c) => c.id)
+        .sort(),
+    );
   });
 });
 

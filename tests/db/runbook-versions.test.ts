@@ -31,7 +31,8 @@ function write(text: string) {
   const t = new Date(Date.now() + Math.floor(Math.random() * 1e6));
   fs.utimesSync(file, t, t);
 }
-const stored = (hash: string) => store<{ hash: string; last_updated: string | null; owner: string | null; content: string }[]>`select * from console.runbook_versions where hash = ${hash}`;
+const stored = (hash: string) =>
+  store<{ hash: string; last_updated: string | null; owner: string | null; content: string }[]>`select * from console.runbook_versions where hash = ${hash}`;
 
 beforeAll(async () => {
   trading = connect("trading");
@@ -39,7 +40,14 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-"));
   file = path.join(dir, "runbook.md");
   await closeStores();
-  await withEnv({ RUNBOOK_FILE: file, RUNBOOK_RELOAD_SECONDS: "1", SIGNAL_SILENCE_SECONDS: "60", INCIDENT_WEBHOOK_URLS: undefined, ESCALATION_L2_MINUTES: undefined, ESCALATION_L3_MINUTES: undefined });
+  await withEnv({
+    RUNBOOK_FILE: file,
+    RUNBOOK_RELOAD_SECONDS: "1",
+    SIGNAL_SILENCE_SECONDS: "60",
+    INCIDENT_WEBHOOK_URLS: undefined,
+    ESCALATION_L2_MINUTES: undefined,
+    ESCALATION_L3_MINUTES: undefined,
+  });
 });
 beforeEach(async () => {
   resetRunbookSource();
@@ -81,7 +89,9 @@ describe("runbook versions", () => {
     refreshRunbook();
     const { current, error } = runbookState();
     expect(current.hash).toBe(second.hash);
-    expect(error?.problems).toEqual([{ line: broken.split("\n").indexOf("### MT5 EA Disconnected") + 1, message: 'scenario heading "MT5 EA Disconnected" must be "N. Title"' }]);
+    expect(error?.problems).toEqual([
+      { line: broken.split("\n").indexOf("### MT5 EA Disconnected") + 1, message: 'scenario heading "MT5 EA Disconnected" must be "N. Title"' },
+    ]);
     expect(await store`select hash from console.runbook_versions`).toHaveLength(2);
 
     // Fixed again: the error clears.
@@ -108,7 +118,15 @@ describe("runbook versions", () => {
     const incident = (await getIncident({ id: Number(row!.id) }))!;
 
     const [version] = await getRunbookVersions({ hashes: [incident.runbookHash!] });
-    const report = draftReport({ incident, events: [], actions: [], deliveries: [], now: Date.now(), scenarios: inForce.runbook.scenarios, runbookVersion: version });
+    const report = draftReport({
+      incident,
+      events: [],
+      actions: [],
+      deliveries: [],
+      now: Date.now(),
+      scenarios: inForce.runbook.scenarios,
+      runbookVersion: version,
+    });
     expect(report).toContain(`- **Runbook version:** ${inForce.hash.slice(0, 12)} (Last Updated 2026-01-03, Owner SRE Team)`);
     expect(report).toContain("- [ ] Update runbook with lessons learned");
     expect(await runbookUpdatedSince({ since: incident.startedAt, hash: incident.runbookHash ?? null })).toBeNull();
@@ -120,7 +138,16 @@ describe("runbook versions", () => {
     const updated = await runbookUpdatedSince({ since: incident.startedAt, hash: incident.runbookHash ?? null });
     expect(updated).toMatchObject({ hash: hashRunbook(lessons), lastUpdated: "2026-03-01" });
     expect(effectiveChecklist(incident, updated).runbook).toBe(true);
-    const after = draftReport({ incident, events: [], actions: [], deliveries: [], now: Date.now(), scenarios: inForce.runbook.scenarios, runbookVersion: version, runbookUpdated: updated });
+    const after = draftReport({
+      incident,
+      events: [],
+      actions: [],
+      deliveries: [],
+      now: Date.now(),
+      scenarios: inForce.runbook.scenarios,
+      runbookVersion: version,
+      runbookUpdated: updated,
+    });
     expect(after).toContain("- [x] Update runbook with lessons learned (runbook ");
   });
 

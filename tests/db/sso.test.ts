@@ -19,10 +19,26 @@ const config: OidcConfig = {
   roleMap: parseRoleMap("ops-oncall=oncall,execs=viewer,console-admins=admin"),
   displayName: "SSO",
 };
-const claims = (sub: string, email: string, groups: string[], extra: Record<string, unknown> = {}) => ({ sub, email, email_verified: true, name: `User ${sub}`, groups, ...extra });
+const claims = (sub: string, email: string, groups: string[], extra: Record<string, unknown> = {}) => ({
+  sub,
+  email,
+  email_verified: true,
+  name: `User ${sub}`,
+  groups,
+  ...extra,
+});
 
 async function lastAudit() {
-  const [e] = await sql<{ action: string; outcome: string; reason: string | null; actor_email: string | null; detail: Record<string, unknown> | null; params: Record<string, unknown> | null }[]>`
+  const [e] = await sql<
+    {
+      action: string;
+      outcome: string;
+      reason: string | null;
+      actor_email: string | null;
+      detail: Record<string, unknown> | null;
+      params: Record<string, unknown> | null;
+    }[]
+  >`
     select action, outcome, reason, actor_email, detail, params from console.audit_log order by seq desc limit 1`;
   return e!;
 }
@@ -43,8 +59,15 @@ describe("SSO sign-in", () => {
     expect(u).toMatchObject({ role: "viewer", passwordHash: null });
     const [row] = await sql<{ sso_subject: string }[]>`select sso_subject from console.users where email = 'exec.one@example.com'`;
     expect(row!.sso_subject).toBe("https://idp.example.com#s-1");
-    expect(await lastAudit()).toMatchObject({ action: "auth.login", outcome: "succeeded", actor_email: "exec.one@example.com", detail: { method: "sso", role: "viewer" } });
-    const [add] = await sql<{ outcome: string; params: { via: string } }[]>`select outcome, params from console.audit_log where action = 'users.add' order by seq desc limit 1`;
+    expect(await lastAudit()).toMatchObject({
+      action: "auth.login",
+      outcome: "succeeded",
+      actor_email: "exec.one@example.com",
+      detail: { method: "sso", role: "viewer" },
+    });
+    const [add] = await sql<
+      { outcome: string; params: { via: string } }[]
+    >`select outcome, params from console.audit_log where action = 'users.add' order by seq desc limit 1`;
     expect(add).toMatchObject({ outcome: "succeeded", params: { via: "sso" } });
   });
 
@@ -52,7 +75,13 @@ describe("SSO sign-in", () => {
     const r = await completeSsoSignIn({ claims: claims("s-2", "nobody@example.com", ["engineering"]), config });
     expect(r).toEqual({ ok: false, reason: "no_role" });
     expect(await getUserByEmail({ email: "nobody@example.com" })).toBeNull();
-    expect(await lastAudit()).toMatchObject({ action: "auth.login", outcome: "denied", reason: "no_role", actor_email: "nobody@example.com", detail: { values: ["engineering"] } });
+    expect(await lastAudit()).toMatchObject({
+      action: "auth.login",
+      outcome: "denied",
+      reason: "no_role",
+      actor_email: "nobody@example.com",
+      detail: { values: ["engineering"] },
+    });
   });
 
   it("applies the provider's role at each sign-in, ending sessions with the old role", async () => {
@@ -79,7 +108,10 @@ describe("SSO sign-in", () => {
   it("does not hand an account to another SSO subject, or to an unverified email", async () => {
     expect(await completeSsoSignIn({ claims: claims("s-4", "both@example.com", ["execs"]), config })).toEqual({ ok: false, reason: "conflict" });
     await addUser({ email: "local.only@example.com", role: "admin", password: "a long enough passphrase" }, { actor: { id: "cli:test" } });
-    expect(await completeSsoSignIn({ claims: claims("s-5", "local.only@example.com", ["execs"], { email_verified: false }), config })).toEqual({ ok: false, reason: "conflict" });
+    expect(await completeSsoSignIn({ claims: claims("s-5", "local.only@example.com", ["execs"], { email_verified: false }), config })).toEqual({
+      ok: false,
+      reason: "conflict",
+    });
     expect((await getUserByEmail({ email: "local.only@example.com" }))?.role).toBe("admin");
   });
 
@@ -88,11 +120,17 @@ describe("SSO sign-in", () => {
     const { email_verified: _omitted, ...missing } = claims("s-7", "unverified@example.com", ["execs"]);
     expect(await completeSsoSignIn({ claims: missing, config })).toEqual({ ok: false, reason: "conflict" });
     expect(await lastAudit()).toMatchObject({ action: "auth.login", outcome: "denied", reason: "conflict" });
-    expect(await completeSsoSignIn({ claims: claims("s-7", "unverified@example.com", ["execs"], { email_verified: "true" }), config })).toEqual({ ok: false, reason: "conflict" });
+    expect(await completeSsoSignIn({ claims: claims("s-7", "unverified@example.com", ["execs"], { email_verified: "true" }), config })).toEqual({
+      ok: false,
+      reason: "conflict",
+    });
     const [row] = await sql<{ sso_subject: string | null; role: string }[]>`select sso_subject, role from console.users where email = 'unverified@example.com'`;
     expect(row).toEqual({ sso_subject: null, role: "admin" });
     // Verified: linked.
-    expect(await completeSsoSignIn({ claims: claims("s-7", "unverified@example.com", ["execs"]), config })).toMatchObject({ ok: true, user: { role: "viewer" } });
+    expect(await completeSsoSignIn({ claims: claims("s-7", "unverified@example.com", ["execs"]), config })).toMatchObject({
+      ok: true,
+      user: { role: "viewer" },
+    });
   });
 
   it("needs a subject and an email", async () => {

@@ -18,7 +18,13 @@ const PRIVATE_NOTE = "dba@corp.example says the replica on db-7.internal is lagg
 const PUBLIC_NOTE = "Orders are being re-sent; next update in 15 minutes.";
 
 /** Everything a stakeholder must not see, whatever the state of the checks. */
-const INTERNALS = [/signals_recent|directives_stale_pending|circuit_breaker|executions_failed|db_connections|idle_transactions|worker_rate_limit|ea_heartbeat/, /select |pg_/i, /@/, /db-7\.internal|127\.0\.0\.1/, /dba@|oncall@/];
+const INTERNALS = [
+  /signals_recent|directives_stale_pending|circuit_breaker|executions_failed|db_connections|idle_transactions|worker_rate_limit|ea_heartbeat/,
+  /select |pg_/i,
+  /@/,
+  /db-7\.internal|127\.0\.0\.1/,
+  /dba@|oncall@/,
+];
 
 const anonymous = (path: string) => new Request(`http://localhost${path}`);
 

@@ -34,8 +34,13 @@ const SYSTEM = { id: "system:test", email: "system:test", role: "system" };
 
 /** Ten statements that are not safe to repeat (audit entries), one after another and ten at once. */
 async function writesSucceed(label: string): Promise<void> {
-  for (let i = 0; i < 10; i++) await appendAudit({ actor: SYSTEM, action: "test.store_restart", outcome: "succeeded", detail: { label, i } }, { timeoutMs: 3000 });
-  await Promise.all(Array.from({ length: 10 }, (_, i) => appendAudit({ actor: SYSTEM, action: "test.store_restart", outcome: "succeeded", detail: { label, parallel: i } }, { timeoutMs: 3000 })));
+  for (let i = 0; i < 10; i++)
+    await appendAudit({ actor: SYSTEM, action: "test.store_restart", outcome: "succeeded", detail: { label, i } }, { timeoutMs: 3000 });
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      appendAudit({ actor: SYSTEM, action: "test.store_restart", outcome: "succeeded", detail: { label, parallel: i } }, { timeoutMs: 3000 }),
+    ),
+  );
 }
 
 async function restartStore(): Promise<void> {
@@ -122,7 +127,13 @@ describe("after the console store restarts", () => {
       // Wait until the server has ended it, so the next batch is asked of a closed session (the
       // driver can then end the cursor quietly; the export must still fail).
       await expect
-        .poll(async () => (await admin`select 1 from pg_stat_activity where application_name = 'recovery-console-store' and query like '%from console.audit_log a where%' and pid <> pg_backend_pid()`).length, { timeout: 5000 })
+        .poll(
+          async () =>
+            (
+              await admin`select 1 from pg_stat_activity where application_name = 'recovery-console-store' and query like '%from console.audit_log a where%' and pid <> pg_backend_pid()`
+            ).length,
+          { timeout: 5000 },
+        )
         .toBe(0);
       await expect(async () => {
         for await (const batch of cursor.batches) void batch;

@@ -37,7 +37,8 @@ describe("trading DB pool", () => {
   it("never opens more than 3 connections to the trading DB", async () => {
     await Promise.all(Array.from({ length: 6 }, () => withTrading((sql) => sql`select pg_sleep(0.2)`, { timeoutMs: 3000 }).catch(() => null)));
     const [row] = await withTrading(
-      (sql) => sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where application_name = 'recovery-console' and datname = current_database()`,
+      (sql) =>
+        sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where application_name = 'recovery-console' and datname = current_database()`,
     );
     expect(row!.n).toBeLessThanOrEqual(3);
   });

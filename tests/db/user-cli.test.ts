@@ -106,7 +106,16 @@ async function maxSeq(): Promise<number> {
   return Number(row?.seq ?? 0);
 }
 
-type AuditRow = { action: string; phase: string; outcome: string; actor_id: string; actor_email: string; actor_role: string; params: Record<string, unknown>; request: Record<string, unknown> | null };
+type AuditRow = {
+  action: string;
+  phase: string;
+  outcome: string;
+  actor_id: string;
+  actor_email: string;
+  actor_role: string;
+  params: Record<string, unknown>;
+  request: Record<string, unknown> | null;
+};
 
 async function auditAfter(seq: number): Promise<AuditRow[]> {
   return sql<AuditRow[]>`
@@ -177,9 +186,20 @@ describe("npm run user", () => {
     const r = await cli(["set-role", alice, "auditor"]);
     expectOk(r);
     expect(r.stdout).toBe(`${alice} is now auditor; their open sessions end within 60 s\n`);
-    expect(await userRow(alice)).toMatchObject({ role: "auditor", session_version: was.session_version + 1, disabled_at: null, password_hash: was.password_hash });
+    expect(await userRow(alice)).toMatchObject({
+      role: "auditor",
+      session_version: was.session_version + 1,
+      disabled_at: null,
+      password_hash: was.password_hash,
+    });
     expect(await auditAfter(before)).toEqual([
-      expect.objectContaining({ action: "users.set_role", outcome: "succeeded", actor_email: cliActor, actor_role: "admin", params: { email: alice, role: "auditor" } }),
+      expect.objectContaining({
+        action: "users.set_role",
+        outcome: "succeeded",
+        actor_email: cliActor,
+        actor_role: "admin",
+        params: { email: alice, role: "auditor" },
+      }),
     ]);
   });
 
@@ -195,7 +215,9 @@ describe("npm run user", () => {
     expect(await verifyPassword(user.password_hash!, NEW_PASSWORD)).toBe(true);
     expect(await verifyPassword(user.password_hash!, PASSWORD)).toBe(false);
     const entries = await auditAfter(before);
-    expect(entries).toEqual([expect.objectContaining({ action: "users.reset_password", outcome: "succeeded", actor_email: cliActor, params: { email: alice } })]);
+    expect(entries).toEqual([
+      expect.objectContaining({ action: "users.reset_password", outcome: "succeeded", actor_email: cliActor, params: { email: alice } }),
+    ]);
     expect(JSON.stringify(entries)).not.toContain(NEW_PASSWORD);
   });
 
@@ -279,16 +301,50 @@ describe("npm run user", () => {
 
   describe("bad input exits non-zero with one clear line and changes nothing", () => {
     const cases: { name: string; args: () => string[]; stdin?: string; message: () => string }[] = [
-      { name: "add with an unknown role", args: () => ["add", email("erin"), "--role", "superuser", "--password-stdin"], stdin: PASSWORD, message: () => "Role must be one of: oncall, viewer, auditor, admin." },
+      {
+        name: "add with an unknown role",
+        args: () => ["add", email("erin"), "--role", "superuser", "--password-stdin"],
+        stdin: PASSWORD,
+        message: () => "Role must be one of: oncall, viewer, auditor, admin.",
+      },
       { name: "set-role to an unknown role", args: () => ["set-role", alice, "root"], message: () => "Role must be one of: oncall, viewer, auditor, admin." },
-      { name: "add with an invalid email", args: () => ["add", "not-an-email", "--role", "viewer", "--password-stdin"], stdin: PASSWORD, message: () => "Enter a valid email address." },
-      { name: "add with a short password", args: () => ["add", email("frank"), "--role", "viewer", "--password-stdin"], stdin: "short pw", message: () => "Password must be at least 12 characters." },
-      { name: "reset-password with a short password", args: () => ["reset-password", alice, "--password-stdin"], stdin: "eleven char", message: () => "Password must be at least 12 characters." },
-      { name: "add an email that exists", args: () => ["add", alice, "--role", "viewer", "--password-stdin"], stdin: PASSWORD, message: () => `A user with email ${alice} already exists.` },
+      {
+        name: "add with an invalid email",
+        args: () => ["add", "not-an-email", "--role", "viewer", "--password-stdin"],
+        stdin: PASSWORD,
+        message: () => "Enter a valid email address.",
+      },
+      {
+        name: "add with a short password",
+        args: () => ["add", email("frank"), "--role", "viewer", "--password-stdin"],
+        stdin: "short pw",
+        message: () => "Password must be at least 12 characters.",
+      },
+      {
+        name: "reset-password with a short password",
+        args: () => ["reset-password", alice, "--password-stdin"],
+        stdin: "eleven char",
+        message: () => "Password must be at least 12 characters.",
+      },
+      {
+        name: "add an email that exists",
+        args: () => ["add", alice, "--role", "viewer", "--password-stdin"],
+        stdin: PASSWORD,
+        message: () => `A user with email ${alice} already exists.`,
+      },
       { name: "set-role of an unknown user", args: () => ["set-role", email("nobody"), "viewer"], message: () => `No user with email ${email("nobody")}.` },
       { name: "disable an unknown user", args: () => ["disable", email("nobody")], message: () => `No user with email ${email("nobody")}.` },
-      { name: "reset-password of an unknown user", args: () => ["reset-password", email("nobody"), "--password-stdin"], stdin: NEW_PASSWORD, message: () => `No user with email ${email("nobody")}.` },
-      { name: "add without a terminal and without --password-stdin", args: () => ["add", email("gina"), "--role", "viewer"], message: () => "no terminal to ask for the password; use --password-stdin" },
+      {
+        name: "reset-password of an unknown user",
+        args: () => ["reset-password", email("nobody"), "--password-stdin"],
+        stdin: NEW_PASSWORD,
+        message: () => `No user with email ${email("nobody")}.`,
+      },
+      {
+        name: "add without a terminal and without --password-stdin",
+        args: () => ["add", email("gina"), "--role", "viewer"],
+        message: () => "no terminal to ask for the password; use --password-stdin",
+      },
     ];
 
     for (const c of cases) {

@@ -28,7 +28,11 @@ function withDb(url: string, db: string): string {
   return u.toString();
 }
 
-function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -80,7 +84,16 @@ describe("the packaged artifact", () => {
     const [dir] = fs.readdirSync(tmp).filter((d) => d.startsWith("recovery-console-"));
     const app = path.join(tmp, dir!);
     // What it holds: the entry point and CLIs as plain JavaScript, the build, the migrations; no TypeScript config or sources.
-    for (const f of ["bin/console-server.mjs", "bin/user.mjs", "bin/audit-verify.mjs", "bin/migrate.mjs", ".next/BUILD_ID", ".next/static", "drizzle/console/meta/_journal.json", "node_modules/next/package.json"]) {
+    for (const f of [
+      "bin/console-server.mjs",
+      "bin/user.mjs",
+      "bin/audit-verify.mjs",
+      "bin/migrate.mjs",
+      ".next/BUILD_ID",
+      ".next/static",
+      "drizzle/console/meta/_journal.json",
+      "node_modules/next/package.json",
+    ]) {
       expect(fs.existsSync(path.join(app, f)), f).toBe(true);
     }
     expect(fs.existsSync(path.join(app, "next.config.ts"))).toBe(false);
@@ -123,7 +136,11 @@ describe("the packaged artifact", () => {
     // The bundled CLI, with node alone, against the same store.
     const email = "artifact-oncall@example.com";
     const password = `pw-${randomBytes(12).toString("hex")}`;
-    const added = await run(process.execPath, [path.join(app, "bin", "user.mjs"), "add", email, "--role", "oncall", "--password-stdin"], { cwd: app, env, input: `${password}\n` });
+    const added = await run(process.execPath, [path.join(app, "bin", "user.mjs"), "add", email, "--role", "oncall", "--password-stdin"], {
+      cwd: app,
+      env,
+      input: `${password}\n`,
+    });
     expect(added.code, added.stderr).toBe(0);
     const verified = await run(process.execPath, [path.join(app, "bin", "audit-verify.mjs")], { cwd: app, env });
     expect(verified.code, verified.stderr).toBe(0);
@@ -142,7 +159,10 @@ describe("the packaged artifact", () => {
     expect(signIn.status).toBe(302);
     await signIn.arrayBuffer();
     const signInId = signIn.headers.get("x-request-id");
-    const session = signIn.headers.getSetCookie().map((c) => c.split(";")[0]!).find((c) => c.startsWith("authjs.session-token="));
+    const session = signIn.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0]!)
+      .find((c) => c.startsWith("authjs.session-token="));
     expect(session, "a session cookie").toBeTruthy();
     const sessionToken = session!.split("=")[1]!;
     const dashboard = await fetch(`${base}/`, { headers: { cookie: [...csrfCookies, session!].join("; ") }, redirect: "manual" });
@@ -182,7 +202,10 @@ describe("the packaged artifact", () => {
     expect(answer, output).toMatch(/^HTTP\/1\.1 302 /);
     expect(await exited, output).toBe(0);
 
-    const lines = output.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const requestLine = (id: string | null) => lines.find((l) => l.msg === "request" && l.requestId === id);
     const dash = requestLine(dashboardId);
     expect(dash).toMatchObject({ level: "info", route: "/", status: 200, actor: email, requestId: dashboardId });
@@ -197,7 +220,10 @@ describe("the packaged artifact", () => {
     } finally {
       await sql.end();
     }
-    expect(lines.some((l) => l.hook === "incident leadership" && l.msg === "shutdown step done"), output).toBe(true);
+    expect(
+      lines.some((l) => l.hook === "incident leadership" && l.msg === "shutdown step done"),
+      output,
+    ).toBe(true);
 
     // Nothing secret reached the log.
     for (const [what, value] of Object.entries({ password, sessionToken, csrfToken, secret, cookieHeader: csrfCookies[0]! })) {

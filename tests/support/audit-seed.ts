@@ -23,7 +23,25 @@ export async function seedAuditEntries(
   const records: AuditRecord[] = [];
   const batch = opts.batch ?? 5000;
   for (let start = 0; start < count; start += batch) {
-    const cols = { seq: [] as string[], id: [] as string[], at: [] as string[], actorId: [] as (string | null)[], actorEmail: [] as (string | null)[], actorRole: [] as (string | null)[], action: [] as string[], phase: [] as string[], intentSeq: [] as (string | null)[], outcome: [] as string[], reason: [] as (string | null)[], incidentRef: [] as (string | null)[], params: [] as (string | null)[], detail: [] as (string | null)[], request: [] as (string | null)[], prevHash: [] as string[], hash: [] as string[] };
+    const cols = {
+      seq: [] as string[],
+      id: [] as string[],
+      at: [] as string[],
+      actorId: [] as (string | null)[],
+      actorEmail: [] as (string | null)[],
+      actorRole: [] as (string | null)[],
+      action: [] as string[],
+      phase: [] as string[],
+      intentSeq: [] as (string | null)[],
+      outcome: [] as string[],
+      reason: [] as (string | null)[],
+      incidentRef: [] as (string | null)[],
+      params: [] as (string | null)[],
+      detail: [] as (string | null)[],
+      request: [] as (string | null)[],
+      prevHash: [] as string[],
+      hash: [] as string[],
+    };
     for (let i = start; i < Math.min(count, start + batch); i++) {
       const input = make(i);
       seq++;

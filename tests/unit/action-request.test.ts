@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import { ACTION_BODY_LIMIT_BYTES, checkActionRequest, checkPath } from "@/lib/http/action-request";
 
 // React's own encoder of server-action arguments, from Next's copy of React (as the browser uses).
-const flight = createRequire(import.meta.url)("next/dist/compiled/react-server-dom-turbopack/client.node") as { encodeReply(v: unknown): Promise<string | FormData> };
+const flight = createRequire(import.meta.url)("next/dist/compiled/react-server-dom-turbopack/client.node") as {
+  encodeReply(v: unknown): Promise<string | FormData>;
+};
 
 const ID = "40".padEnd(42, "a");
 
@@ -30,7 +32,18 @@ describe("well-formed calls pass untouched", () => {
     ["an object", [{ incidentId: 1, item: "adr", done: true }]],
     ["useActionState's (null, object)", [null, { a: "x" }]],
     ["strings with $, undefined, dates, big numbers", [{ a: "$5 fee", b: undefined, c: new Date(0), d: 10n, e: Number.NaN }]],
-    ["a FormData argument", [null, (() => { const fd = new FormData(); fd.append("text", "a note"); fd.append("public", "on"); return fd; })()]],
+    [
+      "a FormData argument",
+      [
+        null,
+        (() => {
+          const fd = new FormData();
+          fd.append("text", "a note");
+          fd.append("public", "on");
+          return fd;
+        })(),
+      ],
+    ],
     ["no arguments", []],
   ])("%s", async (_label, args) => {
     const body = await flight.encodeReply(args);
@@ -86,7 +99,9 @@ describe("malformed calls get a 4xx", () => {
         c.close();
       },
     });
-    expect(await refused(new Request("http://localhost/", { method: "POST", body: stream, headers: { "next-action": ID, ...text }, duplex: "half" } as RequestInit))).toMatchObject({ status: 413 });
+    expect(
+      await refused(new Request("http://localhost/", { method: "POST", body: stream, headers: { "next-action": ID, ...text }, duplex: "half" } as RequestInit)),
+    ).toMatchObject({ status: 413 });
   });
 
   it("a body type no action takes: 415", async () => {
@@ -94,7 +109,9 @@ describe("malformed calls get a 4xx", () => {
   });
 
   it("an action id of the wrong shape: 404", async () => {
-    expect(await refused(new Request("http://localhost/", { method: "POST", body: "[]", headers: { "next-action": "../../x" } }))).toMatchObject({ status: 404 });
+    expect(await refused(new Request("http://localhost/", { method: "POST", body: "[]", headers: { "next-action": "../../x" } }))).toMatchObject({
+      status: 404,
+    });
   });
 
   it("multipart: missing arguments part, junk JSON in a part, a reference to a missing part", async () => {

@@ -85,7 +85,10 @@ describe("audit anchors", () => {
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
       const file = path.join(dir, "a.ndjson");
-      const rec = await recordAnchor({ seq: 7, hash: h("d"), at: "2026-01-03T10:00:00.000Z" }, { source: "test", file, e: parseEnv({ AUDIT_ANCHOR_WEBHOOK_URL: `${base}/anchor`, AUDIT_ANCHOR_WEBHOOK_TOKEN: "tok" }) });
+      const rec = await recordAnchor(
+        { seq: 7, hash: h("d"), at: "2026-01-03T10:00:00.000Z" },
+        { source: "test", file, e: parseEnv({ AUDIT_ANCHOR_WEBHOOK_URL: `${base}/anchor`, AUDIT_ANCHOR_WEBHOOK_TOKEN: "tok" }) },
+      );
       expect(await rec.webhook).toBe(true);
       expect(received).toEqual([{ body: expect.objectContaining({ type: "recovery-console.audit-anchor", seq: 7, hash: h("d") }), auth: "Bearer tok" }]);
       expect((await readLatestAnchor(file)).anchor).toMatchObject({ seq: 7 });

@@ -53,7 +53,11 @@ const anchorOf = (r: AuditRecord, chain: AuditRecord[] | null = null): Anchor =>
 
 const kinds = (r: { breaks: { seq: number; kind: string }[] }) => r.breaks.map((b) => `${b.seq}:${b.kind}`);
 
-const lines = (records: AuditRecord[], header: object | null = { format: EXPORT_FORMAT, version: 1, exportedAt: "2026-01-04T00:00:00.000Z", complete: true }, trailer = true) => [
+const lines = (
+  records: AuditRecord[],
+  header: object | null = { format: EXPORT_FORMAT, version: 1, exportedAt: "2026-01-04T00:00:00.000Z", complete: true },
+  trailer = true,
+) => [
   ...(header ? [JSON.stringify(header)] : []),
   ...records.map((r) => JSON.stringify(toExportRow(r))),
   ...(trailer ? [JSON.stringify({ end: true, entries: records.length })] : []),
@@ -62,7 +66,15 @@ const lines = (records: AuditRecord[], header: object | null = { format: EXPORT_
 describe("verifyChain: every break, each with its kind", () => {
   it("accepts a valid chain and reports its head and its chain id (the hash of entry 1)", async () => {
     const c = chainOf(5);
-    expect(await verifyChain(c)).toMatchObject({ ok: true, entries: 5, head: { seq: 5, hash: c[4]!.hash, at: c[4]!.at }, chain: c[0]!.hash, genesisId: c[0]!.id, breaks: [], breakCount: 0 });
+    expect(await verifyChain(c)).toMatchObject({
+      ok: true,
+      entries: 5,
+      head: { seq: 5, hash: c[4]!.hash, at: c[4]!.at },
+      chain: c[0]!.hash,
+      genesisId: c[0]!.id,
+      breaks: [],
+      breakCount: 0,
+    });
     expect(await verifyChain([])).toMatchObject({ ok: true, entries: 0, head: null, breakCount: 0 });
   });
 
@@ -101,7 +113,11 @@ describe("verifyChain: every break, each with its kind", () => {
 
   it("truncated: the chain ends before an anchored seq", async () => {
     const c = chainOf(5);
-    expect(await verifyChain(c.slice(0, 3), { anchors: [anchorOf(c[4]!, c)] })).toMatchObject({ ok: false, breaks: [{ seq: 4, through: 5, kind: "truncated" }], anchors: { beyondEnd: 1 } });
+    expect(await verifyChain(c.slice(0, 3), { anchors: [anchorOf(c[4]!, c)] })).toMatchObject({
+      ok: false,
+      breaks: [{ seq: 4, through: 5, kind: "truncated" }],
+      anchors: { beyondEnd: 1 },
+    });
   });
 });
 
@@ -155,7 +171,11 @@ describe("verifyChain: anchors", () => {
     const c = chainOf(10);
     const genesis = { id: c[0]!.id, hash: c[0]!.hash };
     const from = { seq: 6, hash: c[5]!.hash };
-    expect(await verifyChain(c.slice(5), { mode: "segment", from, genesis, anchors: [anchorOf(c[5]!, c)] })).toMatchObject({ ok: true, entries: 5, head: { seq: 10 } });
+    expect(await verifyChain(c.slice(5), { mode: "segment", from, genesis, anchors: [anchorOf(c[5]!, c)] })).toMatchObject({
+      ok: true,
+      entries: 5,
+      head: { seq: 10 },
+    });
     // Rewritten before the anchor, every later hash recomputed: the segment's first entry differs.
     const forged = rewrite(c, 3);
     expect(kinds(await verifyChain(forged.slice(5), { mode: "segment", from, genesis, anchors: [anchorOf(c[5]!, c)] }))).toEqual(["6:modified"]);
@@ -173,7 +193,10 @@ describe("verifyChain: anchors", () => {
     // Without entry 1 the subset learns its chain from the caller (the export's header).
     const genesis = { id: c[0]!.id, hash: c[0]!.hash };
     expect(kinds(await verifyChain(subset, { mode: "subset", genesis, anchors: [{ ...anchorOf(c[5]!, c), hash: "d".repeat(64) }] }))).toEqual(["6:modified"]);
-    expect(await verifyChain(subset, { mode: "subset", anchors: [{ ...anchorOf(c[5]!, c), hash: "d".repeat(64) }] })).toMatchObject({ ok: true, anchors: { skippedOtherChain: 1 } });
+    expect(await verifyChain(subset, { mode: "subset", anchors: [{ ...anchorOf(c[5]!, c), hash: "d".repeat(64) }] })).toMatchObject({
+      ok: true,
+      anchors: { skippedOtherChain: 1 },
+    });
   });
 });
 
@@ -197,7 +220,9 @@ describe("verifyExportLines: an exported NDJSON file", () => {
 
   it("refuses an unknown export version, or another format", async () => {
     const c = chainOf(2);
-    await expect(verifyExportLines(lines(c, { format: EXPORT_FORMAT, version: 2, exportedAt: "2026-01-04T00:00:00Z", complete: true }))).rejects.toThrow(ExportFormatError);
+    await expect(verifyExportLines(lines(c, { format: EXPORT_FORMAT, version: 2, exportedAt: "2026-01-04T00:00:00Z", complete: true }))).rejects.toThrow(
+      ExportFormatError,
+    );
     await expect(verifyExportLines(lines(c, { format: EXPORT_FORMAT, exportedAt: "2026-01-04T00:00:00Z", complete: true }))).rejects.toThrow(/version/);
     await expect(verifyExportLines(lines(c, { format: "something-else", version: 1 }))).rejects.toThrow(ExportFormatError);
   });
@@ -240,7 +265,12 @@ describe("verifyExportLines: an exported NDJSON file", () => {
 
   it("round-trips every hashed field through the export row", async () => {
     const [r] = chainOf(1);
-    const withJson = rehash({ ...r!, params: { nested: { b: [1, null, "x"], a: -0.5 } }, detail: { perTarget: { items: [], total: 0 } }, request: { ip: null } });
+    const withJson = rehash({
+      ...r!,
+      params: { nested: { b: [1, null, "x"], a: -0.5 } },
+      detail: { perTarget: { items: [], total: 0 } },
+      request: { ip: null },
+    });
     expect(await verifyExportLines(lines([withJson]))).toMatchObject({ ok: true, entries: 1 });
   });
 });

@@ -58,7 +58,17 @@ describe("planPolicy", () => {
     });
     // A refusal spaces the next attempt too, but uses up no run.
     expect(planPolicy(input({ check: check(300), runs: [{ state: "refused", at: at(61) }] }))).toMatchObject({ kind: "due", runsUsed: 0 });
-    expect(planPolicy(input({ check: check(300), runs: [{ state: "ran", at: at(200), outcome: "failed" }, { state: "unknown", at: at(100) }] }))).toMatchObject({
+    expect(
+      planPolicy(
+        input({
+          check: check(300),
+          runs: [
+            { state: "ran", at: at(200), outcome: "failed" },
+            { state: "unknown", at: at(100) },
+          ],
+        }),
+      ),
+    ).toMatchObject({
       kind: "exhausted",
       text: "Automation tried to reset the circuit 2 times (failed, unknown), its limit for this incident: over to on-call.",
     });
@@ -68,13 +78,18 @@ describe("planPolicy", () => {
     expect(planPolicy(input({ policy: { ...policy, mode: "off" }, check: check(300) })).kind).toBe("off");
     expect(planPolicy(input({ check: check(300), switches: { actionsEnabled: false, automationEnabled: true } })).text).toContain("RECOVERY_ACTIONS_ENABLED=0");
     expect(planPolicy(input({ check: check(300), switches: { actionsEnabled: true, automationEnabled: false } })).text).toContain("AUTOMATION_ENABLED=0");
-    expect(planPolicy(input({ check: check(300), paused: { byEmail: "a@b.c", at: at(5) } })).text).toBe("Automation is paused by a@b.c: it will not reset the circuit until resumed.");
+    expect(planPolicy(input({ check: check(300), paused: { byEmail: "a@b.c", at: at(5) } })).text).toBe(
+      "Automation is paused by a@b.c: it will not reset the circuit until resumed.",
+    );
     expect(planPolicy(input({ check: check(300), runs: [{ state: "handed_over", at: at(5) }] })).kind).toBe("handed_over");
     expect(planPolicy(input({ check: check(300), approvalPending: true })).kind).toBe("awaiting_approval");
   });
 
   it("watches an ok check, and needs an open incident", () => {
-    expect(planPolicy(input({ check: check(300, { status: "ok" }) }))).toMatchObject({ kind: "watching", text: "Automation will reset the circuit after 30 s critical, at most 2 runs per incident." });
+    expect(planPolicy(input({ check: check(300, { status: "ok" }) }))).toMatchObject({
+      kind: "watching",
+      text: "Automation will reset the circuit after 30 s critical, at most 2 runs per incident.",
+    });
     expect(planPolicy(input({ check: check(300), incident: null })).kind).toBe("no_incident");
   });
 

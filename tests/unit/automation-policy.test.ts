@@ -68,7 +68,24 @@ describe("automation policy file", () => {
   });
 
   it("parses the same policies written as JSON", () => {
-    const json = JSON.stringify({ policies: parsePolicies(GOOD).map((p) => ({ name: p.name, check: p.check, when: { critical_for_seconds: p.when.criticalForSeconds }, action: p.action, limits: { max_runs_per_incident: p.limits.maxRunsPerIncident, min_seconds_between_runs: p.limits.minSecondsBetweenRuns, max_targets: p.limits.maxTargets }, mode: p.mode })) }, null, 2);
+    const json = JSON.stringify(
+      {
+        policies: parsePolicies(GOOD).map((p) => ({
+          name: p.name,
+          check: p.check,
+          when: { critical_for_seconds: p.when.criticalForSeconds },
+          action: p.action,
+          limits: {
+            max_runs_per_incident: p.limits.maxRunsPerIncident,
+            min_seconds_between_runs: p.limits.minSecondsBetweenRuns,
+            max_targets: p.limits.maxTargets,
+          },
+          mode: p.mode,
+        })),
+      },
+      null,
+      2,
+    );
     expect(parsePolicies(json).map((p) => [p.name, p.mode, p.limits.maxTargets])).toEqual([
       ["reset-circuit-when-open", "on", 1],
       ["kill-idle", "dry-run", 20],
@@ -86,7 +103,10 @@ describe("automation policy file", () => {
   });
 
   it("refuses broken YAML with the line", () => {
-    expect(problem("policies:\n  - name: a\n    check: [unclosed\n")).toMatchObject({ line: expect.any(Number), reason: expect.stringMatching(/^not valid YAML or JSON/) });
+    expect(problem("policies:\n  - name: a\n    check: [unclosed\n")).toMatchObject({
+      line: expect.any(Number),
+      reason: expect.stringMatching(/^not valid YAML or JSON/),
+    });
     expect(problem('{"policies": [\n  {"name": "x",\n   "check": }\n]}').line).toBe(3);
   });
 
@@ -102,17 +122,32 @@ describe("automation policy file", () => {
   });
 
   it("refuses an unknown or non-automatable action", () => {
-    expect(problem(GOOD.replace("action: circuit.reset", "action: trading.halt"))).toMatchObject({ line: 7, reason: expect.stringContaining("halting trading is never automated") });
+    expect(problem(GOOD.replace("action: circuit.reset", "action: trading.halt"))).toMatchObject({
+      line: 7,
+      reason: expect.stringContaining("halting trading is never automated"),
+    });
   });
 
   it("refuses a bad mode (a YAML 1.1 boolean is not a mode)", () => {
-    expect(problem(GOOD.replace("    mode: on\n", "    mode: true\n"))).toMatchObject({ line: 12, reason: expect.stringContaining("mode must be one of: off, dry-run, on") });
+    expect(problem(GOOD.replace("    mode: on\n", "    mode: true\n"))).toMatchObject({
+      line: 12,
+      reason: expect.stringContaining("mode must be one of: off, dry-run, on"),
+    });
   });
 
   it("refuses a missing or out-of-range limit", () => {
-    expect(problem(GOOD.replace("      max_runs_per_incident: 2\n", ""))).toMatchObject({ line: 8, reason: "policy 1 (reset-circuit-when-open).limits.max_runs_per_incident: max_runs_per_incident is required" });
-    expect(problem(GOOD.replace("max_runs_per_incident: 2", "max_runs_per_incident: 0"))).toMatchObject({ line: 9, reason: expect.stringContaining("max_runs_per_incident must be at least 1") });
-    expect(problem(GOOD.replace("max_targets: 1\n", "max_targets: 1.5\n"))).toMatchObject({ line: 11, reason: expect.stringContaining("max_targets must be a whole number") });
+    expect(problem(GOOD.replace("      max_runs_per_incident: 2\n", ""))).toMatchObject({
+      line: 8,
+      reason: "policy 1 (reset-circuit-when-open).limits.max_runs_per_incident: max_runs_per_incident is required",
+    });
+    expect(problem(GOOD.replace("max_runs_per_incident: 2", "max_runs_per_incident: 0"))).toMatchObject({
+      line: 9,
+      reason: expect.stringContaining("max_runs_per_incident must be at least 1"),
+    });
+    expect(problem(GOOD.replace("max_targets: 1\n", "max_targets: 1.5\n"))).toMatchObject({
+      line: 11,
+      reason: expect.stringContaining("max_targets must be a whole number"),
+    });
   });
 
   it("refuses an unknown key at the key's line", () => {
@@ -123,14 +158,22 @@ describe("automation policy file", () => {
   });
 
   it("refuses value thresholds the wrong way round", () => {
-    expect(problem(GOOD.replace("value_at_least: 1 }", "value_at_least: 5, value_at_most: 2 }")).reason).toContain("value_at_least must not be above value_at_most");
+    expect(problem(GOOD.replace("value_at_least: 1 }", "value_at_least: 5, value_at_most: 2 }")).reason).toContain(
+      "value_at_least must not be above value_at_most",
+    );
   });
 
   it("refuses two policies with one name, and two live policies on one check and action", () => {
-    expect(problem(GOOD.replace("name: kill-idle", "name: reset-circuit-when-open"))).toMatchObject({ line: 13, reason: expect.stringContaining("is used twice") });
+    expect(problem(GOOD.replace("name: kill-idle", "name: reset-circuit-when-open"))).toMatchObject({
+      line: 13,
+      reason: expect.stringContaining("is used twice"),
+    });
     const first = GOOD.split("\n").slice(2, 12).join("\n");
     const twice = `policies:\n${first}\n${first.replace("reset-circuit-when-open", "again")}\n`;
-    expect(problem(twice)).toMatchObject({ line: 12, reason: 'policies "reset-circuit-when-open" and "again" both run circuit.reset on circuit_breaker; keep one (or set one to mode: off)' });
+    expect(problem(twice)).toMatchObject({
+      line: 12,
+      reason: 'policies "reset-circuit-when-open" and "again" both run circuit.reset on circuit_breaker; keep one (or set one to mode: off)',
+    });
     expect(parsePolicies(twice.replace(/mode: on\n$/, "mode: off\n")).length).toBe(2);
   });
 

@@ -57,7 +57,12 @@ describe("circuit_breaker (runbook scenario 2, step 1)", () => {
   it("turns unknown at CIRCUIT_TIMEOUT_MS when the director hangs, without delaying the other checks", async () => {
     setEnv({ CIRCUIT_TIMEOUT_MS: "300" });
     director.mode = "hang";
-    const fast: CheckDefinition = { id: "fast", title: "fast", scenario: null, run: async () => ({ status: "ok", value: 1, unit: "", summary: "", threshold: "", detail: {} }) };
+    const fast: CheckDefinition = {
+      id: "fast",
+      title: "fast",
+      scenario: null,
+      run: async () => ({ status: "ok", value: 1, unit: "", summary: "", threshold: "", detail: {} }),
+    };
     const monitor = new HealthMonitor([circuitBreaker, fast], { refreshSeconds: 60, checkTimeoutMs: 5000 });
     const started = Date.now();
     const snap = await monitor.evaluate();

@@ -17,7 +17,18 @@ describe("deploy/recovery-console.service", () => {
   const unit = read("deploy/recovery-console.service");
 
   it("has the usual hardening", () => {
-    for (const line of ["NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "PrivateDevices=yes", "DynamicUser=yes", "CapabilityBoundingSet=", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service", "KillSignal=SIGTERM"]) {
+    for (const line of [
+      "NoNewPrivileges=yes",
+      "ProtectSystem=strict",
+      "ProtectHome=yes",
+      "PrivateTmp=yes",
+      "PrivateDevices=yes",
+      "DynamicUser=yes",
+      "CapabilityBoundingSet=",
+      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+      "SystemCallFilter=@system-service",
+      "KillSignal=SIGTERM",
+    ]) {
       expect(unit.split("\n"), line).toContain(line);
     }
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/recovery-console\/bin\/console-server\.mjs$/m);

@@ -34,7 +34,8 @@ describe("the runbook's commands", () => {
     const commands = scenarios.flatMap((s) => renderSteps(s, config)).flatMap((step) => (step.command ? [step.command] : []));
     expect(commands.length).toBeGreaterThan(0);
     const text = commands.join("\n");
-    for (const secret of ["trading_admin", "db-pass", "sslmode", "search_path", "opsuser", "td-pass", "td-key", "frag", "@"]) expect(text).not.toContain(secret);
+    for (const secret of ["trading_admin", "db-pass", "sslmode", "search_path", "opsuser", "td-pass", "td-key", "frag", "@"])
+      expect(text).not.toContain(secret);
     // Still filled in with what is safe to show.
     expect(text).toContain("psql -h db.internal -p 6432 -U [user] -d distortsignals");
     expect(text).toContain("curl -X POST https://td.internal/base/admin/reset-circuit");

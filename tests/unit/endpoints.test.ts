@@ -38,7 +38,7 @@ describe("endpoint registry (lib/recovery/access/endpoints.ts)", () => {
   });
 
   it("has no inline server actions, which the registry could not name", () => {
-    expect(inline, "move inline \"use server\" functions into an actions file").toEqual([]);
+    expect(inline, 'move inline "use server" functions into an actions file').toEqual([]);
   });
 
   it("names only real permissions, unique ids and valid methods", () => {

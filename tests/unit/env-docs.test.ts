@@ -14,7 +14,8 @@ const read = (p: string) => fs.readFileSync(path.join(root, p), "utf8");
 const NOT_OPERATOR_SETTINGS = new Set(["NODE_ENV", "NEXT_PHASE", "NEXT_RUNTIME", "TEST_SUMMARY_FILE", "CI"]);
 
 function sources(dir: string): string[] {
-  return fs.readdirSync(path.join(root, dir), { recursive: true, encoding: "utf8" })
+  return fs
+    .readdirSync(path.join(root, dir), { recursive: true, encoding: "utf8" })
     .filter((f) => /\.tsx?$/.test(f))
     .map((f) => path.join(dir, f));
 }

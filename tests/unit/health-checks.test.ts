@@ -28,7 +28,16 @@ function worker(over: Partial<WorkerView> = {}): WorkerView {
 describe("check registry", () => {
   it("has the eight check ids of the API, each once", () => {
     expect(checks.map((c) => c.id).sort()).toEqual(
-      ["circuit_breaker", "db_connections", "directives_stale_pending", "ea_heartbeat", "executions_failed", "idle_transactions", "signals_recent", "worker_rate_limit"].sort(),
+      [
+        "circuit_breaker",
+        "db_connections",
+        "directives_stale_pending",
+        "ea_heartbeat",
+        "executions_failed",
+        "idle_transactions",
+        "signals_recent",
+        "worker_rate_limit",
+      ].sort(),
     );
   });
 });
@@ -68,10 +77,34 @@ describe("thresholds", () => {
 
   it("EA heartbeat: ok with a fresh primary, warn with only a fresh backup, critical with none fresh", () => {
     const stale = 60;
-    expect(classifyHeartbeats([{ role: "primary", ageSeconds: 5 }, { role: "backup", ageSeconds: 5 }], stale)).toBe("ok");
+    expect(
+      classifyHeartbeats(
+        [
+          { role: "primary", ageSeconds: 5 },
+          { role: "backup", ageSeconds: 5 },
+        ],
+        stale,
+      ),
+    ).toBe("ok");
     expect(classifyHeartbeats([{ role: "primary", ageSeconds: 5 }], stale)).toBe("ok");
-    expect(classifyHeartbeats([{ role: "primary", ageSeconds: 61 }, { role: "backup", ageSeconds: 5 }], stale)).toBe("warn");
-    expect(classifyHeartbeats([{ role: "primary", ageSeconds: 60 }, { role: "backup", ageSeconds: 70 }], stale)).toBe("critical");
+    expect(
+      classifyHeartbeats(
+        [
+          { role: "primary", ageSeconds: 61 },
+          { role: "backup", ageSeconds: 5 },
+        ],
+        stale,
+      ),
+    ).toBe("warn");
+    expect(
+      classifyHeartbeats(
+        [
+          { role: "primary", ageSeconds: 60 },
+          { role: "backup", ageSeconds: 70 },
+        ],
+        stale,
+      ),
+    ).toBe("critical");
     expect(classifyHeartbeats([], stale)).toBe("critical");
   });
 });
@@ -95,7 +128,11 @@ describe("Retry-After (RFC 9110 §10.2.3)", () => {
 
 describe("worker_rate_limit status", () => {
   it("is critical while a worker is rate limited and says when it will be probed again", () => {
-    const r = summarizeWorkers([worker({ state: "rate_limited", lastStatus: 429, retryAfterSeconds: 30, rateLimitedInWindow: 1, nextProbeAt: new Date(30_000).toISOString() })], 300, 0);
+    const r = summarizeWorkers(
+      [worker({ state: "rate_limited", lastStatus: 429, retryAfterSeconds: 30, rateLimitedInWindow: 1, nextProbeAt: new Date(30_000).toISOString() })],
+      300,
+      0,
+    );
     expect(r).toMatchObject({ status: "critical", value: 1 });
     expect(r.summary).toBe("tick-factory rate limited (429, Retry-After 30 s); next probe in 30 s");
   });

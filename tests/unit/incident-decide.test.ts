@@ -7,7 +7,19 @@ const min = 60_000;
 const policy = { l2Minutes: 15, l3Minutes: 30 };
 
 function check(id: string, status: CheckStatus, scenario: number | null, at = T0): CheckResult {
-  return { id, title: id, status, value: 0, unit: "", summary: status, threshold: "", detail: {}, observedAt: new Date(at).toISOString(), durationMs: 1, scenario };
+  return {
+    id,
+    title: id,
+    status,
+    value: 0,
+    unit: "",
+    summary: status,
+    threshold: "",
+    detail: {},
+    observedAt: new Date(at).toISOString(),
+    durationMs: 1,
+    scenario,
+  };
 }
 
 /** A small simulation: feed evaluations through decide() and apply it like the evaluator does. */
@@ -91,7 +103,15 @@ describe("incident decisions", () => {
 
   it("opens one incident per scenario, and none for warn or unknown", () => {
     const w = world();
-    w.step([check("signals_recent", "critical", 1), check("worker_rate_limit", "critical", 4), check("db_connections", "warn", 3), check("idle_transactions", "unknown", 3)], T0);
+    w.step(
+      [
+        check("signals_recent", "critical", 1),
+        check("worker_rate_limit", "critical", 4),
+        check("db_connections", "warn", 3),
+        check("idle_transactions", "unknown", 3),
+      ],
+      T0,
+    );
     expect(w.opened.map((i) => i.scenario).sort()).toEqual([1, 4]);
   });
 

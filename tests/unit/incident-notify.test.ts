@@ -79,7 +79,13 @@ describe("payloadFor: Slack-compatible format", () => {
     const l3 = payloadFor("escalated", incident({ level: 3, maxLevel: 3 }), "slack", undefined, T0 + 31 * min);
     expect(l3.text).toBe("INC-42 escalated to level 3 after 31 min: L3: halt trading and notify stakeholders");
 
-    const resolved = payloadFor("resolved", incident({ status: "resolved", resolvedAt: new Date(T0 + 42 * min).toISOString() }), "slack", undefined, T0 + 42 * min);
+    const resolved = payloadFor(
+      "resolved",
+      incident({ status: "resolved", resolvedAt: new Date(T0 + 42 * min).toISOString() }),
+      "slack",
+      undefined,
+      T0 + 42 * min,
+    );
     expect(resolved.text).toBe("INC-42 resolved after 42 min: Signals stopped");
   });
 });
@@ -112,7 +118,11 @@ describe("payloadFor: JSON format", () => {
 
   it("leaves the URL out when no public URL is configured, and the link stays out of the text", () => {
     const body = payloadFor("resolved", incident({ status: "resolved", resolvedAt: new Date(T0 + 5 * min).toISOString() }), "json", undefined, T0 + 5 * min);
-    expect(body).toMatchObject({ event: "resolved", text: "INC-42 resolved after 5 min: Signals stopped", incident: { status: "resolved", resolvedAt: "2026-01-03T14:07:00.000Z" } });
+    expect(body).toMatchObject({
+      event: "resolved",
+      text: "INC-42 resolved after 5 min: Signals stopped",
+      incident: { status: "resolved", resolvedAt: "2026-01-03T14:07:00.000Z" },
+    });
     expect(JSON.parse(JSON.stringify(body)).incident).not.toHaveProperty("url");
     expect(JSON.stringify(body)).not.toContain("/incidents/");
   });

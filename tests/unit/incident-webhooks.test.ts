@@ -12,7 +12,8 @@ import { setEnv } from "../support/env";
 
 const deliveries: Array<{ event: string; attempt: number; status: string; httpStatus: number | null; error?: string | null }> = [];
 vi.mock("@/lib/db/queries/incidents", () => ({
-  recordDelivery: async (d: (typeof deliveries)[number]) => void deliveries.push({ event: d.event, attempt: d.attempt, status: d.status, httpStatus: d.httpStatus, error: d.error }),
+  recordDelivery: async (d: (typeof deliveries)[number]) =>
+    void deliveries.push({ event: d.event, attempt: d.attempt, status: d.status, httpStatus: d.httpStatus, error: d.error }),
   addIncidentEvent: async () => {},
 }));
 vi.mock("@/lib/db/client", () => ({ withConsole: async (fn: (sql: unknown) => unknown) => fn({}) }));

@@ -29,7 +29,16 @@ describe("the server's logger", () => {
   it("censors passwords, tokens, cookies, authorization and whole header sets", () => {
     const { lines, destination } = capture();
     const log = createLogger({ destination });
-    log.info({ password: "hunter2-pw", token: "tok-123", cookie: "authjs.session-token=abc", headers: { cookie: "sid=xyz" }, req: { authorization: "Bearer zzz", password: "pw-2" } }, "oops");
+    log.info(
+      {
+        password: "hunter2-pw",
+        token: "tok-123",
+        cookie: "authjs.session-token=abc",
+        headers: { cookie: "sid=xyz" },
+        req: { authorization: "Bearer zzz", password: "pw-2" },
+      },
+      "oops",
+    );
     const text = lines.join("\n");
     for (const secret of ["hunter2-pw", "tok-123", "authjs.session-token=abc", "sid=xyz", "Bearer zzz", "pw-2"]) expect(text).not.toContain(secret);
     expect(text).toContain("[redacted]");

@@ -9,7 +9,10 @@ const none: number[] = [];
 
 describe("sign-in throttle decision", () => {
   it("lets the first three failures of an account from a client retry at once", () => {
-    expect(throttleDecision({ accountFailures: [0, 0].map(secondsAgo), pairFailures: [0, 0].map(secondsAgo), clientFailures: none, now, policy })).toEqual({ throttled: false, delayMs: 0 });
+    expect(throttleDecision({ accountFailures: [0, 0].map(secondsAgo), pairFailures: [0, 0].map(secondsAgo), clientFailures: none, now, policy })).toEqual({
+      throttled: false,
+      delayMs: 0,
+    });
     expect(pairDelaySeconds(2, policy)).toBe(0);
   });
 
@@ -17,7 +20,11 @@ describe("sign-in throttle decision", () => {
     expect([3, 4, 5, 6, 7, 8, 9, 12].map((n) => pairDelaySeconds(n, policy))).toEqual([15, 30, 60, 120, 240, 480, 900, 900]);
     const three = [10, 20, 30].map(secondsAgo);
     // The last failure was 10 s ago: 5 s still to wait.
-    expect(throttleDecision({ accountFailures: three, pairFailures: three, clientFailures: none, now, policy })).toEqual({ throttled: true, scope: "account_client", retryAfterSeconds: 5 });
+    expect(throttleDecision({ accountFailures: three, pairFailures: three, clientFailures: none, now, policy })).toEqual({
+      throttled: true,
+      scope: "account_client",
+      retryAfterSeconds: 5,
+    });
     const later = [16, 20, 30].map(secondsAgo);
     expect(throttleDecision({ accountFailures: later, pairFailures: later, clientFailures: none, now, policy })).toMatchObject({ throttled: false });
   });
@@ -32,7 +39,11 @@ describe("sign-in throttle decision", () => {
   it("refuses a client that fails across many accounts, until the oldest failure leaves the window", () => {
     const spray = Array.from({ length: 10 }, (_, i) => minutesAgo(i + 1));
     // The 10th most recent failure (10 min ago) leaves the window in 5 minutes.
-    expect(throttleDecision({ accountFailures: none, pairFailures: none, clientFailures: spray, now, policy })).toEqual({ throttled: true, scope: "client", retryAfterSeconds: 300 });
+    expect(throttleDecision({ accountFailures: none, pairFailures: none, clientFailures: spray, now, policy })).toEqual({
+      throttled: true,
+      scope: "client",
+      retryAfterSeconds: 300,
+    });
     expect(throttleDecision({ accountFailures: none, pairFailures: none, clientFailures: spray.slice(1), now, policy })).toMatchObject({ throttled: false });
   });
 

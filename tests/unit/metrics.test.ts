@@ -25,7 +25,11 @@ function check(over: Partial<CheckResult>): CheckResult {
 const snapshot: Snapshot = {
   generatedAt: "2026-11-27T21:40:18.500Z",
   refreshSeconds: 5,
-  checks: [check({}), check({ id: "circuit_breaker", scenario: 2, status: "critical", value: "open", unit: "" }), check({ id: "ea_heartbeat", scenario: 5, status: "unknown", value: null, unit: "s" })],
+  checks: [
+    check({}),
+    check({ id: "circuit_breaker", scenario: 2, status: "critical", value: "open", unit: "" }),
+    check({ id: "ea_heartbeat", scenario: 5, status: "unknown", value: null, unit: "s" }),
+  ],
 };
 
 describe("Prometheus metrics", () => {
@@ -55,7 +59,10 @@ describe("Prometheus metrics", () => {
   });
 
   it("says which checks are not configured, so that their unknown does not page", () => {
-    const text2 = renderMetrics({ ...snapshot, checks: [check({ id: "worker_rate_limit", status: "unknown", value: null, detail: { configured: false } })] }, { evaluations: 1 });
+    const text2 = renderMetrics(
+      { ...snapshot, checks: [check({ id: "worker_rate_limit", status: "unknown", value: null, detail: { configured: false } })] },
+      { evaluations: 1 },
+    );
     expect(text2.split("\n")).toContain('recovery_console_check_configured{check="worker_rate_limit"} 0');
     expect(lines).toContain('recovery_console_check_configured{check="signals_recent"} 1');
   });
@@ -75,7 +82,10 @@ describe("Prometheus metrics", () => {
   it("keeps the unit label of a check the same whatever its value (1 directive, 2 directives)", () => {
     const render = (value: number) =>
       renderMetrics(
-        { ...snapshot, checks: [check({ id: "directives_stale_pending", scenario: 2, value, unit: value === 1 ? "directive" : "directives", metricUnit: "directives" })] },
+        {
+          ...snapshot,
+          checks: [check({ id: "directives_stale_pending", scenario: 2, value, unit: value === 1 ? "directive" : "directives", metricUnit: "directives" })],
+        },
         { evaluations: 1 },
       );
     const valueLine = (t: string) => t.split("\n").find((l) => l.startsWith("recovery_console_check_value{"));
@@ -103,7 +113,9 @@ describe("Prometheus metrics", () => {
     expect(a).toContain("recovery_console_audit_anchor_refusals_total 3");
     expect(a).toContain("recovery_console_audit_anchoring_refused 1");
     expect(a).toContain("recovery_console_audit_anchor_last_seq 1042");
-    expect(renderMetrics(snapshot, { evaluations: 1, anchoring: { ...anchoring, refused: false } }).split("\n")).toContain("recovery_console_audit_anchoring_refused 0");
+    expect(renderMetrics(snapshot, { evaluations: 1, anchoring: { ...anchoring, refused: false } }).split("\n")).toContain(
+      "recovery_console_audit_anchoring_refused 0",
+    );
   });
 
   it("escapes label values", () => {

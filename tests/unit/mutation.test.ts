@@ -69,12 +69,18 @@ import { DbError } from "@/lib/db/errors";
 const schema = z.object({ id: z.coerce.number().int().positive(), text: z.string().min(1).max(100) });
 const effects: unknown[] = [];
 
-function mutation(extra: Partial<Parameters<typeof defineMutation>[0]> = {}, handler?: (i: z.infer<typeof schema>) => Promise<ActionResult<{ saved: number }>>) {
-  return defineMutation({ name: "thing.save", access: "incidents.manage", input: schema, path: "/things", ...extra } as Parameters<typeof defineMutation>[0], async (input) => {
-    if (handler) return handler(input as z.infer<typeof schema>);
-    effects.push(input);
-    return { ok: true as const, result: { saved: (input as { id: number }).id } };
-  });
+function mutation(
+  extra: Partial<Parameters<typeof defineMutation>[0]> = {},
+  handler?: (i: z.infer<typeof schema>) => Promise<ActionResult<{ saved: number }>>,
+) {
+  return defineMutation(
+    { name: "thing.save", access: "incidents.manage", input: schema, path: "/things", ...extra } as Parameters<typeof defineMutation>[0],
+    async (input) => {
+      if (handler) return handler(input as z.infer<typeof schema>);
+      effects.push(input);
+      return { ok: true as const, result: { saved: (input as { id: number }).id } };
+    },
+  );
 }
 
 /** The one shape: ok with a result, or a code of the vocabulary with a message. */
@@ -108,7 +114,16 @@ const MALFORMED: Array<[string, unknown[]]> = [
   ["wrong types", [{ id: "abc", text: 12 }]],
   ["an empty form", [form({})]],
   ["a form with the wrong fields", [form({ nope: "1" })]],
-  ["a file for a text field", [(() => { const fd = form({ id: "1" }); fd.append("text", new Blob(["x"]), "x.txt"); return fd; })()]],
+  [
+    "a file for a text field",
+    [
+      (() => {
+        const fd = form({ id: "1" });
+        fd.append("text", new Blob(["x"]), "x.txt");
+        return fd;
+      })(),
+    ],
+  ],
   ["too many arguments", [{ id: 1, text: "ok" }, { id: 2, text: "ok" }, 3]],
   ["two arguments where one is taken", [{ ok: false }, { id: 1, text: "ok" }]],
   ["a prototype-pollution attempt", [JSON.parse('{"__proto__":{"polluted":true},"id":"1"}')]],
@@ -129,7 +144,11 @@ describe("defineMutation", () => {
     expect(await save(form({ id: "8", text: "hi", $ACTION_ID_abc: "" }))).toEqual({ ok: true, result: { saved: 8 } });
     const withState = mutation({ args: "form-state" });
     expect(await withState(null, form({ id: "9", text: "hey" }))).toEqual({ ok: true, result: { saved: 9 } });
-    expect(effects).toEqual([{ id: 7, text: "hello" }, { id: 8, text: "hi" }, { id: 9, text: "hey" }]);
+    expect(effects).toEqual([
+      { id: 7, text: "hello" },
+      { id: 8, text: "hi" },
+      { id: 9, text: "hey" },
+    ]);
     expect(h.audit).toEqual([]);
   });
 

@@ -38,7 +38,7 @@ describe("OIDC role mapping", () => {
     expect(claimValues(undefined, "groups")).toEqual([]);
   });
 
-  it("matches a string role claim exactly: \"Domain admins\" is not `admins`", () => {
+  it('matches a string role claim exactly: "Domain admins" is not `admins`', () => {
     const admins = parseRoleMap("admins=admin,ops=oncall");
     expect(mapRole(claimValues({ groups: "Domain admins" }, "groups"), admins)).toBeNull();
     expect(mapRole(claimValues({ groups: "ops,admins" }, "groups"), admins)).toBeNull();
@@ -48,8 +48,10 @@ describe("OIDC role mapping", () => {
 
   it("refuses a plain-http issuer except on loopback", () => {
     expect(issuerProblem("https://idp.example.com/realms/ops")).toBeNull();
-    for (const ok of ["http://localhost:3190", "http://127.0.0.1:8080", "http://127.9.9.9", "http://[::1]:9000", "http://idp.localhost"]) expect(issuerProblem(ok), ok).toBeNull();
-    for (const bad of ["http://idp.example.com", "http://10.0.0.5", "http://localhost.example.com", "http://128.0.0.1", "http://[::2]"]) expect(issuerProblem(bad), bad).toMatch(/must be https/);
+    for (const ok of ["http://localhost:3190", "http://127.0.0.1:8080", "http://127.9.9.9", "http://[::1]:9000", "http://idp.localhost"])
+      expect(issuerProblem(ok), ok).toBeNull();
+    for (const bad of ["http://idp.example.com", "http://10.0.0.5", "http://localhost.example.com", "http://128.0.0.1", "http://[::2]"])
+      expect(issuerProblem(bad), bad).toMatch(/must be https/);
     const full = { OIDC_CLIENT_ID: "rc", OIDC_CLIENT_SECRET: "s", OIDC_ROLE_MAP: "execs=viewer" };
     expect(oidcConfigFromEnv({ ...full, OIDC_ISSUER: "http://idp.example.com" })).toBeNull();
     expect(oidcConfigFromEnv({ ...full, OIDC_ISSUER: "http://localhost:3190" })?.issuer).toBe("http://localhost:3190");

@@ -21,7 +21,12 @@ describe("password hashing gate", () => {
           resolve("done");
         });
       });
-    const calls = Array.from({ length: 8 }, () => gate.run(task).then((v) => v, (e: unknown) => e));
+    const calls = Array.from({ length: 8 }, () =>
+      gate.run(task).then(
+        (v) => v,
+        (e: unknown) => e,
+      ),
+    );
     expect(gate.stats()).toEqual({ running: 2, waiting: 3 });
     const settled = await Promise.race([Promise.all(calls.slice(5)), new Promise((r) => setTimeout(() => r("pending"), 1000))]);
     // The three beyond the queue were refused without waiting for anything.
@@ -38,7 +43,14 @@ describe("password hashing gate", () => {
   it("guards the real argon2 verify: a burst beyond 2 + 8 is refused, the rest answer correctly", async () => {
     const stored = await dummyHash();
     const burst = 30;
-    const results = await Promise.all(Array.from({ length: burst }, () => verifyPassword(stored, "wrong").then((ok) => ok, (e: unknown) => e)));
+    const results = await Promise.all(
+      Array.from({ length: burst }, () =>
+        verifyPassword(stored, "wrong").then(
+          (ok) => ok,
+          (e: unknown) => e,
+        ),
+      ),
+    );
     expect(results.filter((r) => r instanceof HashBusyError)).toHaveLength(burst - HASH_CONCURRENCY - HASH_QUEUE);
     expect(results.filter((r) => r === false)).toHaveLength(HASH_CONCURRENCY + HASH_QUEUE);
     expect(hashGate.stats()).toEqual({ running: 0, waiting: 0 });

@@ -16,7 +16,18 @@ function idleCheck(): CheckResult {
     detail: {
       olderThanSeconds: 600,
       runbookCount: 1,
-      sessions: [{ pid: 4242, database: "distortsignals", user: "distortsignals_app", application: "distortsignals-api", client: "10.0.0.7", idleSeconds: 720, query: SQL, excluded: null }],
+      sessions: [
+        {
+          pid: 4242,
+          database: "distortsignals",
+          user: "distortsignals_app",
+          application: "distortsignals-api",
+          client: "10.0.0.7",
+          idleSeconds: 720,
+          query: SQL,
+          excluded: null,
+        },
+      ],
     },
     observedAt: "2026-12-03T10:00:00.000Z",
     durationMs: 3,

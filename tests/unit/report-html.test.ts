@@ -27,7 +27,16 @@ const md = draftReport({
   incident,
   events: [{ id: 1, incidentId: 7, at: "2026-01-03T14:31:00.000Z", kind: "level", actor: null, public: false, data: { from: 2, to: 3 } } as never],
   actions: [
-    { seq: 12, at: "2026-01-03T14:10:00.000Z", action: "circuit.reset", phase: "outcome", outcome: "succeeded", actor: "oncall@example.com", reason: "circuit open since 14:00, per runbook 2", message: "Circuit reset: open → closed." },
+    {
+      seq: 12,
+      at: "2026-01-03T14:10:00.000Z",
+      action: "circuit.reset",
+      phase: "outcome",
+      outcome: "succeeded",
+      actor: "oncall@example.com",
+      reason: "circuit open since 14:00, per runbook 2",
+      message: "Circuit reset: open → closed.",
+    },
   ],
   deliveries: [],
   now: Date.parse("2026-01-03T15:00:00.000Z"),

@@ -7,7 +7,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyClientAddress, clientAddressPolicy, normalizeAddress, parseTrustedProxies, resolveClientAddress, type ClientAddressPolicy } from "@/lib/auth/client-address";
+import {
+  applyClientAddress,
+  clientAddressPolicy,
+  normalizeAddress,
+  parseTrustedProxies,
+  resolveClientAddress,
+  type ClientAddressPolicy,
+} from "@/lib/auth/client-address";
 import { clientAddress, requestMetaFrom } from "@/lib/auth/request-meta";
 import { ConfigError, parseEnv } from "@/lib/env";
 

@@ -10,7 +10,16 @@ import { runbookDiff } from "@/lib/recovery/runbook/diff";
 import { parseRunbook, type Runbook } from "@/lib/recovery/runbook/parse";
 
 const SHIPPED = fs.readFileSync("runbook/recovery-runbook.md", "utf8");
-const CHECKS = ["signals_recent", "directives_stale_pending", "circuit_breaker", "executions_failed", "db_connections", "idle_transactions", "worker_rate_limit", "ea_heartbeat"];
+const CHECKS = [
+  "signals_recent",
+  "directives_stale_pending",
+  "circuit_breaker",
+  "executions_failed",
+  "db_connections",
+  "idle_transactions",
+  "worker_rate_limit",
+  "ea_heartbeat",
+];
 
 function parse(md: string): Runbook {
   const r = parseRunbook(md, { knownCheckIds: CHECKS });
@@ -35,7 +44,9 @@ const shape = (s: Scenario) => ({
   title: s.title,
   checkIds: s.checkIds,
   contacts: s.contacts,
-  steps: s.steps.map((st) => (st.kind === "action" ? { kind: st.kind, text: st.text, action: st.action, checkId: st.checkId } : { kind: st.kind, text: st.text })),
+  steps: s.steps.map((st) =>
+    st.kind === "action" ? { kind: st.kind, text: st.text, action: st.action, checkId: st.checkId } : { kind: st.kind, text: st.text },
+  ),
 });
 
 describe("the shipped runbook", () => {
@@ -64,7 +75,12 @@ describe("the shipped runbook", () => {
           { kind: "manual", text: "Check circuit breaker status in logs" },
           { kind: "manual", text: "Verify MT5 connection: Check execution_officer polling logs" },
           { kind: "action", text: "Reset circuit breaker", action: "circuit.reset", checkId: "circuit_breaker" },
-          { kind: "action", text: "Manual intervention if needed: Update directive status via SQL", action: "directives.cancel_stale", checkId: "directives_stale_pending" },
+          {
+            kind: "action",
+            text: "Manual intervention if needed: Update directive status via SQL",
+            action: "directives.cancel_stale",
+            checkId: "directives_stale_pending",
+          },
         ],
       },
       {
@@ -136,7 +152,12 @@ describe("the shipped runbook", () => {
     ]);
     expect(rb.monitoringQueries).toHaveLength(1);
     expect(rb.monitoringQueries[0]!.sql).toContain("SELECT * FROM execution_events WHERE status = 'failed'");
-    expect(rb.postIncident).toEqual(["Write incident report", "Update runbook with lessons learned", "Add ADR if architectural changes needed", "Schedule blameless postmortem"]);
+    expect(rb.postIncident).toEqual([
+      "Write incident report",
+      "Update runbook with lessons learned",
+      "Add ADR if architectural changes needed",
+      "Schedule blameless postmortem",
+    ]);
     expect(rb.lastUpdated).toBe("2026-01-03");
     expect(rb.owner).toBe("SRE Team");
     expect(rb.unknownSections).toEqual([]);
@@ -200,7 +221,11 @@ describe("edited variants", () => {
   });
 
   it("a scenario's check annotation replaces the inferred checks", () => {
-    const md = edit(SHIPPED, "### 4. Cloudflare Worker Rate Limiting\n", "### 4. Cloudflare Worker Rate Limiting\n\n<!-- console: checks=worker_rate_limit,executions_failed -->\n");
+    const md = edit(
+      SHIPPED,
+      "### 4. Cloudflare Worker Rate Limiting\n",
+      "### 4. Cloudflare Worker Rate Limiting\n\n<!-- console: checks=worker_rate_limit,executions_failed -->\n",
+    );
     expect(parse(md).scenarios[3]!.checkIds).toEqual(["worker_rate_limit", "executions_failed"]);
   });
 
@@ -233,7 +258,9 @@ describe("edited variants", () => {
       "**Prevention**: Implement health check endpoint, set up monitoring alerts\n\n**Known false alarm**: Sundays, when markets are closed",
     );
     const rb = parse(md);
-    expect(rb.unknownSections).toEqual([{ title: "Vendor Quirks", text: "The broker restarts its gateway at 22:00 UTC.", line: lineOf(md, "## Vendor Quirks") }]);
+    expect(rb.unknownSections).toEqual([
+      { title: "Vendor Quirks", text: "The broker restarts its gateway at 22:00 UTC.", line: lineOf(md, "## Vendor Quirks") },
+    ]);
     expect(rb.scenarios[0]!.extra).toEqual([{ label: "Known false alarm", text: "Sundays, when markets are closed" }]);
   });
 });
@@ -241,7 +268,9 @@ describe("edited variants", () => {
 describe("malformed files name the line and the problem", () => {
   it("a scenario without its recovery steps", () => {
     const md = edit(SHIPPED, "**Recovery Steps**:\n1. Check Cloudflare dashboard", "Recovery:\n1. Check Cloudflare dashboard");
-    expect(problems(md)).toEqual([{ line: lineOf(md, "### 4. Cloudflare"), message: "scenario 4 (Cloudflare Worker Rate Limiting) has no **Recovery Steps** numbered list" }]);
+    expect(problems(md)).toEqual([
+      { line: lineOf(md, "### 4. Cloudflare"), message: "scenario 4 (Cloudflare Worker Rate Limiting) has no **Recovery Steps** numbered list" },
+    ]);
   });
 
   it("a scenario heading without its number", () => {

@@ -17,7 +17,9 @@ describe("security headers", () => {
   });
 
   it("lets a sign-in form reach the SSO provider", () => {
-    expect(contentSecurityPolicy({ nonce: "n", dev: false, https: true, formActionOrigins: ["https://idp.example.com"] })).toContain("form-action 'self' https://idp.example.com");
+    expect(contentSecurityPolicy({ nonce: "n", dev: false, https: true, formActionOrigins: ["https://idp.example.com"] })).toContain(
+      "form-action 'self' https://idp.example.com",
+    );
   });
 
   it("adds HSTS only over https, and always nosniff and same-origin referrers", () => {

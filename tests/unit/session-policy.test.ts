@@ -32,7 +32,11 @@ describe("session policy (pure, injected clock)", () => {
 
   it("reads the limits from the environment, with the issue's defaults", () => {
     expect(sessionPolicyFromEnv({})).toEqual(policy);
-    expect(sessionPolicyFromEnv({ SESSION_IDLE_MINUTES: "5", SESSION_MAX_HOURS: "1", SUDO_MAX_AGE_MINUTES: "2" })).toEqual({ idleSeconds: 300, absoluteSeconds: 3600, sudoSeconds: 120 });
+    expect(sessionPolicyFromEnv({ SESSION_IDLE_MINUTES: "5", SESSION_MAX_HOURS: "1", SUDO_MAX_AGE_MINUTES: "2" })).toEqual({
+      idleSeconds: 300,
+      absoluteSeconds: 3600,
+      sudoSeconds: 120,
+    });
   });
 
   it("sudo mode: a sign-in within 15 minutes is recent, older or missing is not", () => {
@@ -108,7 +112,11 @@ describe("the JWT callback (auth.config.ts) with a moved clock", () => {
     const otherUsers = await mintReauthTicket({ sub: "someone-else", authTime: later, method: "password" });
     expect(await jwt({ token: { ...token }, trigger: "update", session: { reauth: otherUsers } })).toMatchObject({ authTime: T0 });
     const ticket = await mintReauthTicket({ sub: "u1", authTime: later, method: "password" });
-    expect(await jwt({ token: { ...token }, trigger: "update", session: { reauth: ticket } })).toMatchObject({ authTime: later, startedAt: T0, role: "oncall" });
+    expect(await jwt({ token: { ...token }, trigger: "update", session: { reauth: ticket } })).toMatchObject({
+      authTime: later,
+      startedAt: T0,
+      role: "oncall",
+    });
   });
 
   it("takes the identity provider's auth_time for SSO sign-ins, never a future one", async () => {

@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { bucketize, HealthMonitor, type HistoryPoint } from "@/lib/recovery/health/snapshot";
 import type { CheckDefinition, CheckReading, CheckStatus } from "@/lib/recovery/health/checks/types";
 
-const reading = (status: CheckStatus, value: number | null = 1): CheckReading => ({ status, value, unit: "n", summary: `${status} ${value}`, threshold: "", detail: {} });
+const reading = (status: CheckStatus, value: number | null = 1): CheckReading => ({
+  status,
+  value,
+  unit: "n",
+  summary: `${status} ${value}`,
+  threshold: "",
+  detail: {},
+});
 
 /** A check whose next readings are scripted; `unknown` makes it throw, as a failing check does. */
 function scripted(id: string, statuses: CheckStatus[]): CheckDefinition {

@@ -6,15 +6,31 @@ const discovery = (doc: Record<string, unknown>) => (async () => Response.json(d
 
 describe("RP-initiated logout", () => {
   it("uses the end_session_endpoint the provider advertises, and none when it has none", async () => {
-    expect(await endSessionEndpoint({ issuer: "https://idp-a.example.com" }, discovery({ end_session_endpoint: "https://idp-a.example.com/logout" }))).toBe("https://idp-a.example.com/logout");
+    expect(await endSessionEndpoint({ issuer: "https://idp-a.example.com" }, discovery({ end_session_endpoint: "https://idp-a.example.com/logout" }))).toBe(
+      "https://idp-a.example.com/logout",
+    );
     expect(await endSessionEndpoint({ issuer: "https://idp-b.example.com" }, discovery({}))).toBeNull();
     // Not sent over plain http to another origin.
-    expect(await endSessionEndpoint({ issuer: "https://idp-c.example.com" }, discovery({ end_session_endpoint: "http://elsewhere.example.com/logout" }))).toBeNull();
+    expect(
+      await endSessionEndpoint({ issuer: "https://idp-c.example.com" }, discovery({ end_session_endpoint: "http://elsewhere.example.com/logout" })),
+    ).toBeNull();
   });
 
   it("sends the ID token hint, the client and where to come back", () => {
-    const url = new URL(endSessionUrl({ endpoint: "https://idp.example.com/logout?x=1", clientId: "rc", idToken: "eyJ.a.b", postLogoutRedirectUri: "https://console.example.com/login" }));
-    expect(Object.fromEntries(url.searchParams)).toEqual({ x: "1", id_token_hint: "eyJ.a.b", client_id: "rc", post_logout_redirect_uri: "https://console.example.com/login" });
+    const url = new URL(
+      endSessionUrl({
+        endpoint: "https://idp.example.com/logout?x=1",
+        clientId: "rc",
+        idToken: "eyJ.a.b",
+        postLogoutRedirectUri: "https://console.example.com/login",
+      }),
+    );
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      x: "1",
+      id_token_hint: "eyJ.a.b",
+      client_id: "rc",
+      post_logout_redirect_uri: "https://console.example.com/login",
+    });
   });
 
   it("comes back to the configured public origin, else the request's", () => {

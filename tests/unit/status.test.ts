@@ -5,7 +5,16 @@ import { describeDuration, describeSince } from "@/components/status/describe";
 import { buildStatus } from "@/lib/recovery/health/status";
 
 const NOW = "2026-11-27T14:20:00.000Z";
-const IDS = ["signals_recent", "directives_stale_pending", "circuit_breaker", "executions_failed", "db_connections", "idle_transactions", "worker_rate_limit", "ea_heartbeat"];
+const IDS = [
+  "signals_recent",
+  "directives_stale_pending",
+  "circuit_breaker",
+  "executions_failed",
+  "db_connections",
+  "idle_transactions",
+  "worker_rate_limit",
+  "ea_heartbeat",
+];
 
 function check(id: string, status: CheckStatus = "ok", extra: Partial<CheckResult> = {}): CheckResult {
   return {
@@ -67,7 +76,10 @@ describe("stakeholder status", () => {
     ];
     for (const [id, area] of cases) {
       const s = buildStatus(withCheck(healthySnapshot(), id, "critical"));
-      expect(s.areas.filter((a) => a.level !== "operational").map((a) => a.id), id).toEqual([area]);
+      expect(
+        s.areas.filter((a) => a.level !== "operational").map((a) => a.id),
+        id,
+      ).toEqual([area]);
       expect(s.overall.level).toBe("outage");
     }
   });
@@ -119,7 +131,12 @@ describe("stakeholder status", () => {
 
   it("keeps the plain-words headline below level 3, with the incident and its public notes alongside", () => {
     const s = buildStatus(withCheck(healthySnapshot(), "circuit_breaker", "critical"), {
-      incident: { level: 2, title: "orders are not being processed", startedAt: "2026-11-27T13:40:00.000Z", publicNotes: [{ at: "2026-11-27T13:45:00.000Z", text: "Engineers are restarting the trade director" }] },
+      incident: {
+        level: 2,
+        title: "orders are not being processed",
+        startedAt: "2026-11-27T13:40:00.000Z",
+        publicNotes: [{ at: "2026-11-27T13:45:00.000Z", text: "Engineers are restarting the trade director" }],
+      },
     });
     expect(s.overall.headline).toMatch(/^(Outage|Degraded)/);
     expect(s.incident).toMatchObject({ level: 2, publicNotes: [{ text: "Engineers are restarting the trade director" }] });
@@ -133,7 +150,7 @@ describe("stakeholder status", () => {
       error: { code: "db.error", message: "permission denied for user trader_app at 10.1.2.3" },
     });
     const json = JSON.stringify(buildStatus(snap)).toLowerCase();
-    for (const secret of ["select", "pg_", "trader_app", "10.1.2.3", "4242", "usename", "client_addr", "permission denied", "summary\":\"2 sessions"]) {
+    for (const secret of ["select", "pg_", "trader_app", "10.1.2.3", "4242", "usename", "client_addr", "permission denied", 'summary":"2 sessions']) {
       expect(json).not.toContain(secret);
     }
   });

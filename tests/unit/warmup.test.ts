@@ -16,7 +16,11 @@ const opts = { startedAt: T0, warmupSeconds: 90, waitingFor: "the first EA heart
 describe("duringWarmup", () => {
   it("turns a critical without data into pending unknown during the window, saying until when", () => {
     const r = duringWarmup(critical, { ...opts, noDataSinceStart: true, now: T0 + 10_000 });
-    expect(r).toMatchObject({ status: "unknown", pending: { until: "2026-12-03T14:01:30.000Z" }, summary: "Starting up: waiting for the first EA heartbeat (warm-up, 80 s left)" });
+    expect(r).toMatchObject({
+      status: "unknown",
+      pending: { until: "2026-12-03T14:01:30.000Z" },
+      summary: "Starting up: waiting for the first EA heartbeat (warm-up, 80 s left)",
+    });
   });
 
   it("leaves it critical once the window has passed", () => {

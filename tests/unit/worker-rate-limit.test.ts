@@ -28,7 +28,12 @@ beforeEach(() => {
   clock = Date.parse("2026-11-27T21:00:00Z");
   prober = new WorkerProber(() => clock);
   check = createWorkerRateLimitCheck(prober);
-  setEnv({ WORKER_PROBES: `tick-factory=${worker.url}/health`, WORKER_PROBE_INTERVAL_SECONDS: "5", WORKER_PROBE_TIMEOUT_MS: "2000", WORKER_RATE_LIMIT_WINDOW_SECONDS: "300" });
+  setEnv({
+    WORKER_PROBES: `tick-factory=${worker.url}/health`,
+    WORKER_PROBE_INTERVAL_SECONDS: "5",
+    WORKER_PROBE_TIMEOUT_MS: "2000",
+    WORKER_RATE_LIMIT_WINDOW_SECONDS: "300",
+  });
 });
 afterAll(async () => {
   await worker.close();

@@ -38,7 +38,8 @@ function done(message: string): ActionResult {
 }
 
 export const addUserAction = defineMutation({ ...spec, name: "users.add", input: schemas.add }, async (i, ctx) => {
-  if (!i.password && !oidc) return fail("input.invalid", "Some fields need attention.", { fieldErrors: { password: ["Set a password: single sign-on is not configured."] } });
+  if (!i.password && !oidc)
+    return fail("input.invalid", "Some fields need attention.", { fieldErrors: { password: ["Set a password: single sign-on is not configured."] } });
   await addUser({ email: i.email, role: i.role, password: i.password || null }, ctx);
   return done(`Added ${i.email} (${i.role}).`);
 });

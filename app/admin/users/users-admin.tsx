@@ -38,7 +38,13 @@ function useGuardedForm(action: Action, label: string) {
     formRef.current?.requestSubmit();
   }, [state]);
   const dialog = (
-    <ReauthDialog open={reauthOpen} method={state?.ok === false ? state.reauth?.method : undefined} actionLabel={label} onConfirmed={onConfirmed} onCancel={() => setDismissed(state)} />
+    <ReauthDialog
+      open={reauthOpen}
+      method={state?.ok === false ? state.reauth?.method : undefined}
+      actionLabel={label}
+      onConfirmed={onConfirmed}
+      onCancel={() => setDismissed(state)}
+    />
   );
   return { state, formAction, formRef, dialog, reauthOpen };
 }
@@ -46,7 +52,13 @@ function useGuardedForm(action: Action, label: string) {
 function Message({ state, id }: { state: UserFormState; id?: string }) {
   const text = !state || (!state.ok && state.code === "auth.reauth_required") ? "" : state.message;
   return (
-    <p id={id} aria-live="polite" data-testid="form-message" data-ok={state?.ok ? "true" : "false"} className={`min-h-5 text-sm ${state?.ok ? "text-green-700 dark:text-green-400" : "text-red-600 dark:text-red-400"}`}>
+    <p
+      id={id}
+      aria-live="polite"
+      data-testid="form-message"
+      data-ok={state?.ok ? "true" : "false"}
+      className={`min-h-5 text-sm ${state?.ok ? "text-green-700 dark:text-green-400" : "text-red-600 dark:text-red-400"}`}
+    >
       {text}
     </p>
   );
@@ -96,7 +108,15 @@ function AddUser({ roles, ssoEnabled }: { roles: string[]; ssoEnabled: boolean }
           <label htmlFor="add-password" className="block text-sm font-medium">
             Password {ssoEnabled ? <span className="font-normal text-zinc-600 dark:text-zinc-400">(leave empty for single sign-on only)</span> : null}
           </label>
-          <input id="add-password" name="password" type="password" autoComplete="new-password" minLength={12} className={input} aria-describedby="add-password-error" />
+          <input
+            id="add-password"
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            minLength={12}
+            className={input}
+            aria-describedby="add-password-error"
+          />
           <FieldError state={state} name="password" id="add-password-error" />
         </div>
         <div className="sm:pt-5">
@@ -118,7 +138,13 @@ function RoleForm({ user, roles, self }: { user: UserSummary; roles: string[]; s
         <label className="sr-only" htmlFor={`role-${user.id}`}>
           Role of {user.email}
         </label>
-        <select id={`role-${user.id}`} name="role" defaultValue={user.role} disabled={self} className="rounded-md border border-zinc-300 bg-white px-1 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900">
+        <select
+          id={`role-${user.id}`}
+          name="role"
+          defaultValue={user.role}
+          disabled={self}
+          className="rounded-md border border-zinc-300 bg-white px-1 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+        >
           {roles.map((r) => (
             <option key={r} value={r}>
               {r}
@@ -176,7 +202,15 @@ function ResetPasswordForm({ user }: { user: UserSummary }) {
           New password for {user.email}
         </label>
         <div className="flex gap-1">
-          <input id={`pw-${user.id}`} name="password" type="password" autoComplete="new-password" minLength={12} className={input} aria-describedby={`pw-${user.id}-error`} />
+          <input
+            id={`pw-${user.id}`}
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            minLength={12}
+            className={input}
+            aria-describedby={`pw-${user.id}-error`}
+          />
           <Submit>Save</Submit>
           <button type="button" className={secondary} onClick={() => setOpen(false)}>
             Close
@@ -211,7 +245,13 @@ export function UsersAdmin({ users, self, roles, ssoEnabled }: { users: UserSumm
           </thead>
           <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
             {users.map((u) => (
-              <tr key={u.id} data-testid={`user-${u.email}`} data-disabled={u.disabled ? "true" : "false"} data-role={u.role} className={u.disabled ? "opacity-60" : ""}>
+              <tr
+                key={u.id}
+                data-testid={`user-${u.email}`}
+                data-disabled={u.disabled ? "true" : "false"}
+                data-role={u.role}
+                className={u.disabled ? "opacity-60" : ""}
+              >
                 <td className="p-2 font-medium">
                   {u.email}
                   {u.email === self ? <span className="ml-1 text-xs text-zinc-600 dark:text-zinc-400">(you)</span> : null}

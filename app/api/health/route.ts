@@ -11,7 +11,11 @@ export const dynamic = "force-dynamic";
  * role, or `Authorization: Bearer $CONSOLE_API_TOKEN`.
  */
 export const GET = withPermission("health.read", async (request) => {
-  const [snapshot, { current, error }, auditAnchoring] = await Promise.all([readHealth({ request }), readRunbook({ request }), readAuditAnchoring({ request })]);
+  const [snapshot, { current, error }, auditAnchoring] = await Promise.all([
+    readHealth({ request }),
+    readRunbook({ request }),
+    readAuditAnchoring({ request }),
+  ]);
   const runbook = { hash: current.hash, lastUpdated: current.lastUpdated, owner: current.owner, valid: !error };
   return Response.json({ ...snapshot, runbook, auditAnchoring }, { headers: { "Cache-Control": "no-store" } });
 });

@@ -59,7 +59,11 @@ export default async function AuditEntryPage({ params, searchParams }: Props) {
           {view ? <span className="ml-2 font-mono text-base font-normal text-zinc-600 dark:text-zinc-400">{view.entry.action}</span> : null}
         </h1>
         {error ? (
-          <div role="alert" data-testid="audit-error" className="rounded-md border border-red-500/50 bg-red-50 p-3 text-sm text-red-900 dark:bg-red-950/30 dark:text-red-200">
+          <div
+            role="alert"
+            data-testid="audit-error"
+            className="rounded-md border border-red-500/50 bg-red-50 p-3 text-sm text-red-900 dark:bg-red-950/30 dark:text-red-200"
+          >
             {error}
           </div>
         ) : view ? (

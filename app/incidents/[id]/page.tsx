@@ -45,7 +45,12 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   // One timeline: the incident's own events and the actions from the audit log.
   const timeline = [
     ...events.map((ev) => ({ at: ev.at, key: `e${ev.id}`, text: describeEvent(ev), kind: ev.kind })),
-    ...actions.map((a) => ({ at: a.at, key: `a${a.seq}`, text: `${a.action} ${a.phase === "event" ? a.outcome : `→ ${a.outcome}`} by ${a.actor ?? "—"}${a.message ? `: ${a.message}` : ""} (audit #${a.seq})`, kind: "action" })),
+    ...actions.map((a) => ({
+      at: a.at,
+      key: `a${a.seq}`,
+      text: `${a.action} ${a.phase === "event" ? a.outcome : `→ ${a.outcome}`} by ${a.actor ?? "—"}${a.message ? `: ${a.message}` : ""} (audit #${a.seq})`,
+      kind: "action",
+    })),
   ].sort((x, y) => x.at.localeCompare(y.at));
 
   return (
@@ -62,7 +67,11 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           <h1 className="text-xl font-semibold">
             {incident.ref}: {incident.title}
           </h1>
-          <IncidentLive initial={live} initialHealth={health} resolvedText={incident.status === "resolved" ? `Resolved after ${formatDuration(times.durationMs)}` : "Resolved"} />
+          <IncidentLive
+            initial={live}
+            initialHealth={health}
+            resolvedText={incident.status === "resolved" ? `Resolved after ${formatDuration(times.durationMs)}` : "Resolved"}
+          />
           <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4">
             <dt className="text-zinc-600 dark:text-zinc-400">Started</dt>
             <dd>{time(incident.startedAt)}</dd>
@@ -104,13 +113,22 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
               done={done}
               canAct={canAct && incident.status === "open"}
               incidentRef={incident.ref}
-              links={runbookLinks({ logsUrl: e.RUNBOOK_LOGS_URL, cloudflareUrl: e.RUNBOOK_CLOUDFLARE_URL, brokerStatusUrl: e.RUNBOOK_BROKER_STATUS_URL })[scenario.number]}
+              links={
+                runbookLinks({ logsUrl: e.RUNBOOK_LOGS_URL, cloudflareUrl: e.RUNBOOK_CLOUDFLARE_URL, brokerStatusUrl: e.RUNBOOK_BROKER_STATUS_URL })[
+                  scenario.number
+                ]
+              }
             />
             {scenario.rollback && <p className="mt-2 text-sm">Rollback plan: {scenario.rollback}</p>}
             <ul className="mt-2 text-sm">
               {scenario.contacts.map((k) => (
                 <li key={k}>
-                  {contacts[k].role}: {contacts[k].set ? [contacts[k].name, contacts[k].phone, contacts[k].email].filter(Boolean).join(" · ") : <span className="text-red-700 dark:text-red-300">not set ({contacts[k].problem})</span>}
+                  {contacts[k].role}:{" "}
+                  {contacts[k].set ? (
+                    [contacts[k].name, contacts[k].phone, contacts[k].email].filter(Boolean).join(" · ")
+                  ) : (
+                    <span className="text-red-700 dark:text-red-300">not set ({contacts[k].problem})</span>
+                  )}
                 </li>
               ))}
             </ul>
@@ -150,7 +168,12 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
             items={postIncidentChecklist}
             checklist={effectiveChecklist(incident, runbookUpdated)}
             canManage={canManage}
-            links={{ runbook: { href: "/runbook", note: runbookUpdated ? `Done: runbook ${describeRunbookVersion(runbookUpdated)} appeared after the incident started.` : undefined } }}
+            links={{
+              runbook: {
+                href: "/runbook",
+                note: runbookUpdated ? `Done: runbook ${describeRunbookVersion(runbookUpdated)} appeared after the incident started.` : undefined,
+              },
+            }}
           />
         </section>
       </main>

@@ -61,7 +61,17 @@ export async function getPreviewPressure({ actorId }: { actorId: string }): Prom
   return { count: row?.n ?? 0, retryAfterSeconds: Math.max(1, Math.ceil(60 - (row?.oldest_age ?? 0))) };
 }
 
-type PreviewRow<T> = { id: string; action: string; actor_id: string; params: unknown; targets: T[]; excluded: unknown; summary: unknown; expires_at: Date; consumed_at: Date | null };
+type PreviewRow<T> = {
+  id: string;
+  action: string;
+  actor_id: string;
+  params: unknown;
+  targets: T[];
+  excluded: unknown;
+  summary: unknown;
+  expires_at: Date;
+  consumed_at: Date | null;
+};
 
 export async function getPreview<T>({ id }: { id: string }): Promise<StoredPreview<T> | null> {
   const rows = await withConsole(
@@ -71,7 +81,17 @@ export async function getPreview<T>({ id }: { id: string }): Promise<StoredPrevi
   );
   const r = rows[0];
   return r
-    ? { id: r.id, action: r.action, actorId: r.actor_id, params: r.params, targets: r.targets, excluded: r.excluded, summary: r.summary, expiresAt: r.expires_at, consumedAt: r.consumed_at }
+    ? {
+        id: r.id,
+        action: r.action,
+        actorId: r.actor_id,
+        params: r.params,
+        targets: r.targets,
+        excluded: r.excluded,
+        summary: r.summary,
+        expiresAt: r.expires_at,
+        consumedAt: r.consumed_at,
+      }
     : null;
 }
 
@@ -97,21 +117,39 @@ export async function extendPreview(tx: Sql, { id, until }: { id: string; until:
 export type RunRow = { key: string; action: string; actorId: string; paramsHash: string; state: "running" | "done"; outcome: string | null; result: unknown };
 
 /** Claim an idempotency key: `claimed` when this request is the first with it. */
-export async function beginRun(p: { key: string; action: string; actorId: string; paramsHash: string }): Promise<{ claimed: true } | { claimed: false; existing: RunRow }> {
-  return withConsole(async (sql) => {
-    const inserted = await sql`
+export async function beginRun(p: {
+  key: string;
+  action: string;
+  actorId: string;
+  paramsHash: string;
+}): Promise<{ claimed: true } | { claimed: false; existing: RunRow }> {
+  return withConsole(
+    async (sql) => {
+      const inserted = await sql`
       insert into console.action_runs (idempotency_key, action, actor_id, params_hash, state)
       values (${p.key}, ${p.action}, ${p.actorId}, ${p.paramsHash}, 'running')
       on conflict (idempotency_key) do nothing
       returning idempotency_key`;
-    if (inserted.length) return { claimed: true };
-    const [r] = await sql<{ idempotency_key: string; action: string; actor_id: string; params_hash: string; state: "running" | "done"; outcome: string | null; result: unknown }[]>`
+      if (inserted.length) return { claimed: true };
+      const [r] = await sql<
+        { idempotency_key: string; action: string; actor_id: string; params_hash: string; state: "running" | "done"; outcome: string | null; result: unknown }[]
+      >`
       select idempotency_key, action, actor_id, params_hash, state, outcome, result from console.action_runs where idempotency_key = ${p.key}`;
-    return {
-      claimed: false,
-      existing: { key: r!.idempotency_key, action: r!.action, actorId: r!.actor_id, paramsHash: r!.params_hash, state: r!.state, outcome: r!.outcome, result: r!.result },
-    };
-  }, { idempotent: true });
+      return {
+        claimed: false,
+        existing: {
+          key: r!.idempotency_key,
+          action: r!.action,
+          actorId: r!.actor_id,
+          paramsHash: r!.params_hash,
+          state: r!.state,
+          outcome: r!.outcome,
+          result: r!.result,
+        },
+      };
+    },
+    { idempotent: true },
+  );
 }
 
 /**
@@ -120,7 +158,8 @@ export async function beginRun(p: { key: string; action: string; actorId: string
  */
 export async function markRunExecuted({ key, intentSeq }: { key: string; intentSeq: number }): Promise<void> {
   const rows = await withConsole(
-    (sql) => sql`update console.action_runs set executed = 1, intent_seq = ${intentSeq} where idempotency_key = ${key} and state = 'running' and executed = 0 returning 1`,
+    (sql) =>
+      sql`update console.action_runs set executed = 1, intent_seq = ${intentSeq} where idempotency_key = ${key} and state = 'running' and executed = 0 returning 1`,
   );
   if (rows.length !== 1) throw new Error(`the claim on idempotency key ${key} is gone; not executing`);
 }
@@ -147,7 +186,15 @@ export async function finishRun({ key, outcome, result }: { key: string; outcome
 }
 
 /** Seconds until the action's cooldown ends (0 when none), and this user's executions in the last minute. */
-export async function getRunPressure({ action, actorId, cooldownSeconds }: { action: string; actorId: string; cooldownSeconds: number }): Promise<{ cooldownLeft: number; recentByActor: number; oldestRecentAgeSeconds: number }> {
+export async function getRunPressure({
+  action,
+  actorId,
+  cooldownSeconds,
+}: {
+  action: string;
+  actorId: string;
+  cooldownSeconds: number;
+}): Promise<{ cooldownLeft: number; recentByActor: number; oldestRecentAgeSeconds: number }> {
   const [row] = await withConsole(
     (sql) => sql<{ cooldown_left: number; recent: number; oldest_age: number | null }[]>`
       select

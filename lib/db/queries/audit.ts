@@ -87,7 +87,8 @@ export type AuditList = {
 type ListRow = AuditRow & { resolution_seq: string | null; resolution_outcome: string | null; resolution_at: Date | null };
 
 function toListEntry(r: ListRow): AuditListEntry {
-  const resolution = r.resolution_seq === null ? null : { seq: Number(r.resolution_seq), outcome: r.resolution_outcome ?? "", at: r.resolution_at?.toISOString() ?? "" };
+  const resolution =
+    r.resolution_seq === null ? null : { seq: Number(r.resolution_seq), outcome: r.resolution_outcome ?? "", at: r.resolution_at?.toISOString() ?? "" };
   return { ...toAuditRecord(r), resolution, outcomeUnknown: r.phase === "intent" && resolution === null };
 }
 

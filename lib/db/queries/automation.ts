@@ -73,12 +73,21 @@ export async function listAutomationRuns({ incidentIds, limit = 200 }: { inciden
 
 /** The latest runs of every policy, newest first (for the panels when no incident is open). */
 export async function listRecentAutomationRuns({ limit = 20 }: { limit?: number } = {}): Promise<AutomationRun[]> {
-  const rows = await withConsole((sql) => sql<Raw[]>`select * from console.automation_runs order by at desc, id desc limit ${limit}`, { ...TIMEOUT, idempotent: true });
+  const rows = await withConsole((sql) => sql<Raw[]>`select * from console.automation_runs order by at desc, id desc limit ${limit}`, {
+    ...TIMEOUT,
+    idempotent: true,
+  });
   return rows.map(toRun);
 }
 
 export async function insertAutomationRun(
-  r: Omit<AutomationRun, "id" | "at" | "finishedAt" | "outcome" | "intentSeq" | "detail"> & { outcome?: string | null; intentSeq?: number | null; detail?: Record<string, unknown> | null; idempotencyKey?: string | null; finished?: boolean },
+  r: Omit<AutomationRun, "id" | "at" | "finishedAt" | "outcome" | "intentSeq" | "detail"> & {
+    outcome?: string | null;
+    intentSeq?: number | null;
+    detail?: Record<string, unknown> | null;
+    idempotencyKey?: string | null;
+    finished?: boolean;
+  },
   tx?: Sql,
 ): Promise<AutomationRun> {
   const q = (sql: Sql) => sql<Raw[]>`
@@ -90,7 +99,14 @@ export async function insertAutomationRun(
   return toRun(row!);
 }
 
-export async function finishAutomationRun(r: { id: number; state: AutomationRunState; outcome: string | null; intentSeq: number | null; message: string; detail: Record<string, unknown> | null }): Promise<void> {
+export async function finishAutomationRun(r: {
+  id: number;
+  state: AutomationRunState;
+  outcome: string | null;
+  intentSeq: number | null;
+  message: string;
+  detail: Record<string, unknown> | null;
+}): Promise<void> {
   await withConsole(
     (sql) => sql`
       update console.automation_runs

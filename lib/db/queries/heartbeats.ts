@@ -18,7 +18,12 @@ export type HeartbeatRow = {
 };
 
 /** Record one heartbeat: insert the instance, or bump its last_seen_at (and role, if it changed). */
-export async function upsertHeartbeat(hb: { instance: string; role: HeartbeatRole; version: string | null; remoteAddr: string | null }): Promise<{ lastSeenAt: string; beats: number }> {
+export async function upsertHeartbeat(hb: {
+  instance: string;
+  role: HeartbeatRole;
+  version: string | null;
+  remoteAddr: string | null;
+}): Promise<{ lastSeenAt: string; beats: number }> {
   const [row] = await withConsole(
     (sql) => sql<{ last_seen_at: Date; beats: number }[]>`
       insert into console.ea_heartbeats as h (instance, role, version, remote_addr)

@@ -74,7 +74,15 @@ export async function listOpenIncidents(sql?: Sql): Promise<IncidentRow[]> {
 }
 
 /** What the public status feed shows of an incident event: no actor, no check ids, no internals. */
-export type StatusFeedEvent = { eventId: number; incidentId: number; scenario: number; kind: "opened" | "level" | "resolved" | "note"; at: string; level: number | null; text: string | null };
+export type StatusFeedEvent = {
+  eventId: number;
+  incidentId: number;
+  scenario: number;
+  kind: "opened" | "level" | "resolved" | "note";
+  at: string;
+  level: number | null;
+  text: string | null;
+};
 
 /**
  * The stakeholders' history, newest first: incidents opening, escalating and resolving, and the
@@ -92,7 +100,15 @@ export async function listStatusFeedEvents({ limit = 50 }: { limit?: number } = 
       limit ${limit}`,
     { idempotent: true, timeoutMs: 3000 },
   );
-  return rows.map((r) => ({ eventId: Number(r.id), incidentId: Number(r.incident_id), scenario: r.scenario, kind: r.kind, at: r.at.toISOString(), level: r.level, text: r.text }));
+  return rows.map((r) => ({
+    eventId: Number(r.id),
+    incidentId: Number(r.incident_id),
+    scenario: r.scenario,
+    kind: r.kind,
+    at: r.at.toISOString(),
+    level: r.level,
+    text: r.text,
+  }));
 }
 
 export async function listIncidents({ limit = 100 }: { limit?: number } = {}): Promise<IncidentRow[]> {
@@ -115,7 +131,10 @@ export async function getIncidentEvents({ id }: { id: number }): Promise<Inciden
   return rows.map((r) => ({ id: Number(r.id), at: r.at.toISOString(), kind: r.kind, actor: r.actor, public: r.public, data: r.data }));
 }
 
-export async function addIncidentEvent(tx: Sql, e: { incidentId: number; kind: string; actor?: string | null; public?: boolean; data?: unknown; at?: string }): Promise<void> {
+export async function addIncidentEvent(
+  tx: Sql,
+  e: { incidentId: number; kind: string; actor?: string | null; public?: boolean; data?: unknown; at?: string },
+): Promise<void> {
   await tx`
     insert into console.incident_events (incident_id, at, kind, actor, public, data)
     values (${e.incidentId}, ${e.at ?? new Date().toISOString()}, ${e.kind}, ${e.actor ?? null}, ${e.public ?? false}, ${e.data === undefined ? null : tx.json(e.data as never)})`;
@@ -137,10 +156,27 @@ export async function getDeliveries({ incidentId }: { incidentId: number }): Pro
     (sql) => sql<{ id: string; event: string; url: string; attempt: number; status: string; http_status: number | null; error: string | null; at: Date }[]>`
       select * from console.notification_deliveries where incident_id = ${incidentId} order by at, id`,
   );
-  return rows.map((r) => ({ id: Number(r.id), event: r.event, url: r.url, attempt: r.attempt, status: r.status, httpStatus: r.http_status, error: r.error, at: r.at.toISOString() }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    event: r.event,
+    url: r.url,
+    attempt: r.attempt,
+    status: r.status,
+    httpStatus: r.http_status,
+    error: r.error,
+    at: r.at.toISOString(),
+  }));
 }
 
-export async function recordDelivery(d: { incidentId: number; event: string; url: string; attempt: number; status: string; httpStatus?: number | null; error?: string | null }): Promise<void> {
+export async function recordDelivery(d: {
+  incidentId: number;
+  event: string;
+  url: string;
+  attempt: number;
+  status: string;
+  httpStatus?: number | null;
+  error?: string | null;
+}): Promise<void> {
   await withConsole(
     (sql) => sql`
       insert into console.notification_deliveries (incident_id, event, url, attempt, status, http_status, error)
@@ -155,11 +191,22 @@ export async function recordDelivery(d: { incidentId: number; event: string; url
  * column and the incident page agree. The incident's own entries (incident.open, .acknowledge,
  * .note, ...) are left out: its timeline lists them from its events already.
  */
-export type IncidentAction = { seq: number; at: string; action: string; phase: string; outcome: string; actor: string | null; reason: string | null; message: string | null };
+export type IncidentAction = {
+  seq: number;
+  at: string;
+  action: string;
+  phase: string;
+  outcome: string;
+  actor: string | null;
+  reason: string | null;
+  message: string | null;
+};
 
 export async function getIncidentActions({ incident }: { incident: IncidentRow }): Promise<IncidentAction[]> {
   const rows = await withConsole(
-    (sql) => sql<{ seq: string; at: Date; action: string; phase: string; outcome: string; actor_email: string | null; reason: string | null; message: string | null }[]>`
+    (sql) => sql<
+      { seq: string; at: Date; action: string; phase: string; outcome: string; actor_email: string | null; reason: string | null; message: string | null }[]
+    >`
       select seq, at, action, phase, outcome, actor_email, reason, detail->>'message' as message
       from console.audit_log
       where incident_ref = ${incident.ref}
@@ -168,5 +215,14 @@ export async function getIncidentActions({ incident }: { incident: IncidentRow }
       order by seq
       limit 500`,
   );
-  return rows.map((r) => ({ seq: Number(r.seq), at: r.at.toISOString(), action: r.action, phase: r.phase, outcome: r.outcome, actor: r.actor_email, reason: r.reason, message: r.message }));
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    at: r.at.toISOString(),
+    action: r.action,
+    phase: r.phase,
+    outcome: r.outcome,
+    actor: r.actor_email,
+    reason: r.reason,
+    message: r.message,
+  }));
 }

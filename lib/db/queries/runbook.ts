@@ -21,16 +21,22 @@ export async function recordRunbookVersion(v: { hash: string; lastUpdated: strin
 
 /** The latest versions, newest first, each with its text (for the diff). */
 export async function listRunbookVersions({ limit = 20 }: { limit?: number } = {}): Promise<RunbookVersionWithText[]> {
-  const rows = await withConsole((sql) => sql<Raw[]>`select * from console.runbook_versions order by first_seen_at desc, hash limit ${limit}`, { timeoutMs: 3000, idempotent: true });
+  const rows = await withConsole((sql) => sql<Raw[]>`select * from console.runbook_versions order by first_seen_at desc, hash limit ${limit}`, {
+    timeoutMs: 3000,
+    idempotent: true,
+  });
   return rows.map((r) => ({ ...toVersion(r), content: r.content ?? "" }));
 }
 
 export async function getRunbookVersions({ hashes }: { hashes: string[] }): Promise<RunbookVersion[]> {
   if (!hashes.length) return [];
-  const rows = await withConsole((sql) => sql<Raw[]>`select hash, last_updated, owner, first_seen_at from console.runbook_versions where hash in ${sql(hashes)}`, {
-    timeoutMs: 3000,
-    idempotent: true,
-  });
+  const rows = await withConsole(
+    (sql) => sql<Raw[]>`select hash, last_updated, owner, first_seen_at from console.runbook_versions where hash in ${sql(hashes)}`,
+    {
+      timeoutMs: 3000,
+      idempotent: true,
+    },
+  );
   return rows.map(toVersion);
 }
 

@@ -52,7 +52,13 @@ export type StaleDirective = { id: string; createdAt: string; ageSeconds: number
  * with the window from STALE_DIRECTIVE_SECONDS. Returns the total and the oldest `limit` rows.
  * Ids are strings: bigint ids may exceed JavaScript's safe integers.
  */
-export async function getStalePendingDirectives({ olderThanSeconds, limit }: { olderThanSeconds: number; limit: number }): Promise<{ count: number; rows: StaleDirective[] }> {
+export async function getStalePendingDirectives({
+  olderThanSeconds,
+  limit,
+}: {
+  olderThanSeconds: number;
+  limit: number;
+}): Promise<{ count: number; rows: StaleDirective[] }> {
   const cols = await tradingColumns();
   const symbol = cols.trade_directives.has("symbol");
   const rows = await withTrading((sql) => stalePendingQuery(sql, { olderThanSeconds, limit, symbol }));
@@ -276,7 +282,11 @@ export function sameLongQuery(sql: Sql, t: { pid: number; backendStartUs: string
  * written: idle measured from `query_start`, shown beside our state_change-based count so the two
  * can be compared), from the same view of pg_stat_activity.
  */
-export async function getIdleInTransactionReport({ olderThanSeconds }: { olderThanSeconds: number }): Promise<{ sessions: IdleSession[]; runbookCount: number }> {
+export async function getIdleInTransactionReport({
+  olderThanSeconds,
+}: {
+  olderThanSeconds: number;
+}): Promise<{ sessions: IdleSession[]; runbookCount: number }> {
   const rows = await withTrading(
     (sql) => sql<(Partial<IdleRow> & { runbook_count: number })[]>`
       with runbook as (
@@ -301,14 +311,27 @@ export type FailedExecution = { id: string; createdAt: string; ageSeconds: numbe
  * The count of that query, and its latest `limit` rows (newest first), with the optional columns
  * `directive_id` and `error` where the table has them.
  */
-export async function getFailedExecutions({ windowSeconds, limit }: { windowSeconds: number; limit: number }): Promise<{ count: number; rows: FailedExecution[] }> {
+export async function getFailedExecutions({
+  windowSeconds,
+  limit,
+}: {
+  windowSeconds: number;
+  limit: number;
+}): Promise<{ count: number; rows: FailedExecution[] }> {
   const cols = await tradingColumns();
   const directive = cols.execution_events.has("directive_id");
   const error = cols.execution_events.has("error");
   const rows = await withTrading((sql) => failedExecutionsQuery(sql, { windowSeconds, limit, directive, error }));
   return {
     count: rows[0]?.total ?? 0,
-    rows: rows.map((r) => ({ id: r.id, createdAt: r.created_at.toISOString(), ageSeconds: r.age_s, directiveId: r.directive_id, error: r.error, status: r.status })),
+    rows: rows.map((r) => ({
+      id: r.id,
+      createdAt: r.created_at.toISOString(),
+      ageSeconds: r.age_s,
+      directiveId: r.directive_id,
+      error: r.error,
+      status: r.status,
+    })),
   };
 }
 
@@ -360,7 +383,9 @@ export async function getConnectionsByState(): Promise<ConnectionsByState> {
   // One statement: the runbook's rows, each carrying the settings (pg_stat_activity always has at
   // least our own row).
   const rows = await withTrading(
-    (sql) => sql<{ state: string | null; count: number; client_backends: number; max_connections: number; reserved: number; reserved_roles: number; sees_all: boolean }[]>`
+    (sql) => sql<
+      { state: string | null; count: number; client_backends: number; max_connections: number; reserved: number; reserved_roles: number; sees_all: boolean }[]
+    >`
       select state, count(*)::int as count, (count(*) filter (where backend_type = 'client backend'))::int as client_backends,
              current_setting('max_connections')::int as max_connections,
              current_setting('superuser_reserved_connections')::int as reserved,

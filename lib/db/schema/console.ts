@@ -62,11 +62,17 @@ export const auditLog = consoleSchema.table(
     index("audit_log_actor_idx").on(t.actorEmail, t.seq),
     index("audit_log_action_idx").on(t.action, t.seq),
     index("audit_log_outcome_idx").on(t.outcome, t.seq),
-    index("audit_log_intent_seq_idx").on(t.intentSeq).where(sql`intent_seq IS NOT NULL`),
+    index("audit_log_intent_seq_idx")
+      .on(t.intentSeq)
+      .where(sql`intent_seq IS NOT NULL`),
     // The audit view's filters page by seq (keyset); these keep each filter an index range scan at
     // a million rows. Text in `reason` uses a trigram index from a custom migration (pg_trgm).
-    index("audit_log_incident_idx").on(t.incidentRef, t.seq).where(sql`incident_ref IS NOT NULL`),
-    index("audit_log_intents_idx").on(t.seq).where(sql`phase = 'intent'`),
+    index("audit_log_incident_idx")
+      .on(t.incidentRef, t.seq)
+      .where(sql`incident_ref IS NOT NULL`),
+    index("audit_log_intents_idx")
+      .on(t.seq)
+      .where(sql`phase = 'intent'`),
   ],
 );
 
@@ -229,7 +235,10 @@ export const incidents = consoleSchema.table(
     commander: text("commander"),
     resolvedAt: timestamp("resolved_at", { withTimezone: true }),
     /** The runbook's post-incident checklist: { report, runbook, adr, postmortem } → done. */
-    checklist: jsonb("checklist").$type<Record<string, boolean>>().notNull().default(sql`'{}'::jsonb`),
+    checklist: jsonb("checklist")
+      .$type<Record<string, boolean>>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     /** The runbook version in force when the incident opened (runbook_versions.hash). */
     runbookHash: text("runbook_hash"),
   },

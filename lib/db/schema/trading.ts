@@ -41,7 +41,9 @@ export const tradeDirectives = pgTable(
   // Runbook "Pending directives": WHERE status = 'pending' AND created_at < NOW() - INTERVAL '10 minutes'.
   // A partial index keeps this tiny however many processed directives accumulate.
   (t) => [
-    index("trade_directives_pending_created_at_idx").on(t.createdAt).where(sql`status = 'pending'`),
+    index("trade_directives_pending_created_at_idx")
+      .on(t.createdAt)
+      .where(sql`status = 'pending'`),
   ],
 );
 
@@ -58,7 +60,9 @@ export const executionEvents = pgTable(
   // Runbook "Failed executions": WHERE status = 'failed' AND created_at > NOW() - INTERVAL '1 hour'.
   // The plain created_at index serves the EA-heartbeat "newest execution event" probe.
   (t) => [
-    index("execution_events_failed_created_at_idx").on(t.createdAt).where(sql`status = 'failed'`),
+    index("execution_events_failed_created_at_idx")
+      .on(t.createdAt)
+      .where(sql`status = 'failed'`),
     index("execution_events_created_at_idx").on(t.createdAt),
   ],
 );

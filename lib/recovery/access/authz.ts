@@ -137,7 +137,15 @@ async function findActor(permission: Permission, request?: Request): Promise<Act
     if (state.disabled || state.ended) return null;
     const token = session.sv;
     if (token !== undefined && token !== state.sessionVersion) return null;
-    return { id: u.id, email: u.email, role: state.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password", sid: session.sid };
+    return {
+      id: u.id,
+      email: u.email,
+      role: state.role,
+      authTime: session.authTime,
+      via: "session",
+      authMethod: session.authMethod ?? "password",
+      sid: session.sid,
+    };
   }
   return { id: u.id, email: u.email, role: u.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password", sid: session.sid };
 }

@@ -53,7 +53,14 @@ export type ActionEndpoint = {
 
 export type Endpoint = RouteEndpoint | ActionEndpoint;
 
-const route = (file: string, method: RouteEndpoint["method"], path: string, access: Access, example: RouteEndpoint["example"] = {}, extra: Partial<RouteEndpoint> = {}): RouteEndpoint => ({
+const route = (
+  file: string,
+  method: RouteEndpoint["method"],
+  path: string,
+  access: Access,
+  example: RouteEndpoint["example"] = {},
+  extra: Partial<RouteEndpoint> = {},
+): RouteEndpoint => ({
   kind: "route",
   id: `${method} ${path}`,
   file,
@@ -64,7 +71,13 @@ const route = (file: string, method: RouteEndpoint["method"], path: string, acce
   ...extra,
 });
 
-const action = (file: string, exportName: string, access: Access, args: ActionEndpoint["example"]["args"], extra: Partial<ActionEndpoint> = {}): ActionEndpoint => ({
+const action = (
+  file: string,
+  exportName: string,
+  access: Access,
+  args: ActionEndpoint["example"]["args"],
+  extra: Partial<ActionEndpoint> = {},
+): ActionEndpoint => ({
   kind: "action",
   id: `${file}#${exportName}`,
   file,
@@ -104,8 +117,14 @@ export const endpoints: Endpoint[] = [
   route("app/api/incidents/[id]/report/route.ts", "GET", "/api/incidents/999999999/report", perm("incidents.read")),
   route("app/api/incidents/[id]/now/route.ts", "GET", "/api/incidents/999999999/now", perm("incidents.read")),
   route("app/healthz/route.ts", "GET", "/healthz", { kind: "public", why: "liveness for load balancers; carries no data" }),
-  route("app/readyz/route.ts", "GET", "/readyz", { kind: "public", why: "readiness for orchestrators: one word on the console store and its migrations; carries no data" }),
-  route("app/reference/ping/route.ts", "GET", "/reference/ping", { kind: "public", why: "a static answer built at build time: the bench's serving baseline; carries no data" }),
+  route("app/readyz/route.ts", "GET", "/readyz", {
+    kind: "public",
+    why: "readiness for orchestrators: one word on the console store and its migrations; carries no data",
+  }),
+  route("app/reference/ping/route.ts", "GET", "/reference/ping", {
+    kind: "public",
+    why: "a static answer built at build time: the bench's serving baseline; carries no data",
+  }),
   route("app/api/auth/[...nextauth]/route.ts", "GET", "/api/auth/session", { kind: "public", why: "next-auth: reads the caller's own session" }),
   // Without next-auth's CSRF token the update is refused; with it, only a server-minted ticket
   // could move authTime (tests in e2e/identity.spec.ts and tests/unit/session-policy.test.ts).
@@ -119,8 +138,13 @@ export const endpoints: Endpoint[] = [
 
   // ── Server actions ──────────────────────────────────────────────────────────
   action("app/login/actions.ts", "loginAction", { kind: "public", why: "signing in" }, [{ ok: false }, form({ email: "", password: "", callbackUrl: "/" })]),
-  action("app/login/actions.ts", "ssoLoginAction", { kind: "public", why: "starts single sign-on (a redirect to the identity provider)" }, [form({ callbackUrl: "/" })]),
-  action("app/login/reauth-actions.ts", "reauthPasswordAction", { kind: "session", why: "sudo mode: confirms the caller's own password" }, [{ ok: false }, form({ password: "" })]),
+  action("app/login/actions.ts", "ssoLoginAction", { kind: "public", why: "starts single sign-on (a redirect to the identity provider)" }, [
+    form({ callbackUrl: "/" }),
+  ]),
+  action("app/login/reauth-actions.ts", "reauthPasswordAction", { kind: "session", why: "sudo mode: confirms the caller's own password" }, [
+    { ok: false },
+    form({ password: "" }),
+  ]),
   action("app/login/reauth-actions.ts", "reauthSsoAction", { kind: "session", why: "sudo mode: back through single sign-on" }, [form({ callbackUrl: "/" })]),
   action("app/actions/session.ts", "signOutAction", { kind: "session", why: "ends the caller's own session" }, [], {
     effectWhenAllowed: "ends the caller's session and records auth.logout",

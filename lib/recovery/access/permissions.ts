@@ -25,7 +25,11 @@ export const permissions = [
   { permission: "users.manage", description: "Add users, change roles, disable accounts", roles: ["admin"] },
   { permission: "incidents.read", description: "See incidents, their timelines and reports", roles: ["oncall", "auditor", "admin"] },
   { permission: "automation.pause", description: "Pause and resume an automated recovery policy (audited)", roles: ["oncall", "admin"] },
-  { permission: "incidents.manage", description: "Acknowledge incidents, add notes, assign a commander, tick the post-incident checklist", roles: ["oncall", "admin"] },
+  {
+    permission: "incidents.manage",
+    description: "Acknowledge incidents, add notes, assign a commander, tick the post-incident checklist",
+    roles: ["oncall", "admin"],
+  },
 ] as const satisfies ReadonlyArray<{ permission: string; description: string; roles: readonly Role[] }>;
 
 export type Permission = (typeof permissions)[number]["permission"];
@@ -58,7 +62,9 @@ export function permissionTableMarkdown(): string {
   const lines = [
     `| permission | what it allows | ${order.join(" | ")} |`,
     `| --- | --- | ${order.map(() => ":-:").join(" | ")} |`,
-    ...permissions.map((p) => `| \`${p.permission}\` | ${p.description} | ${order.map((r) => ((p.roles as readonly Role[]).includes(r) ? "✓" : "")).join(" | ")} |`),
+    ...permissions.map(
+      (p) => `| \`${p.permission}\` | ${p.description} | ${order.map((r) => ((p.roles as readonly Role[]).includes(r) ? "✓" : "")).join(" | ")} |`,
+    ),
   ];
   return lines.join("\n");
 }

@@ -12,7 +12,10 @@ import { checkPasswordPolicy, hashPassword } from "../../auth/password.ts";
 import { authTimeDetail } from "../../auth/session-policy.ts";
 import { appendAudit, type AuditActor, type RequestMeta } from "../audit/writer.ts";
 
-export const emailSchema = text().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address." }));
+export const emailSchema = text()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ message: "Enter a valid email address." }));
 export const roleSchema = z.enum(roles, { message: `Role must be one of: ${roles.join(", ")}.` });
 
 export class UserError extends Error {
@@ -59,7 +62,16 @@ export async function addUser(input: { email: string; role: Role; password?: str
     const [row] = await tx<{ id: string }[]>`
       insert into console.users (email, name, role, password_hash) values (${email}, ${input.name ?? null}, ${role}, ${passwordHash})
       returning id`;
-    await appendAudit({ ...ctx, action: "users.add", outcome: "succeeded", params: { email, role, withPassword: passwordHash !== null }, detail: authTimeDetail(ctx.actor.authTime) }, { tx });
+    await appendAudit(
+      {
+        ...ctx,
+        action: "users.add",
+        outcome: "succeeded",
+        params: { email, role, withPassword: passwordHash !== null },
+        detail: authTimeDetail(ctx.actor.authTime),
+      },
+      { tx },
+    );
     return { id: row!.id };
   });
 }
@@ -102,7 +114,9 @@ export async function resetPassword(email: string, password: string, ctx: Ctx): 
 
 export async function listUsers(): Promise<UserSummary[]> {
   const rows = await withConsole(
-    (sql) => sql<{ id: string; email: string; role: Role; disabled_at: Date | null; has_password: boolean; sso: boolean; last_login_at: Date | null; created_at: Date }[]>`
+    (sql) => sql<
+      { id: string; email: string; role: Role; disabled_at: Date | null; has_password: boolean; sso: boolean; last_login_at: Date | null; created_at: Date }[]
+    >`
       select id, email, role, disabled_at, password_hash is not null as has_password, sso_subject is not null as sso, last_login_at, created_at
       from console.users order by email`,
   );

@@ -113,11 +113,15 @@ export const cancelLongQueries: ActionDefinition<Target, Record<string, never>> 
     // 1. Cancel each query (one at a time: a failure on one does not stop the others).
     for (const t of targets) {
       try {
-        const rows = await withTrading((sql) => sql<{ sent: boolean }[]>`select pg_cancel_backend(a.pid) as sent from pg_stat_activity a where ${sameLongQuery(sql, t, olderThanSeconds)}`);
-        if (rows.length === 0) outcome.set(t.pid, { target: String(t.pid), outcome: "gone", detail: "ended, or the pid now runs another query or belongs to another session" });
+        const rows = await withTrading(
+          (sql) => sql<{ sent: boolean }[]>`select pg_cancel_backend(a.pid) as sent from pg_stat_activity a where ${sameLongQuery(sql, t, olderThanSeconds)}`,
+        );
+        if (rows.length === 0)
+          outcome.set(t.pid, { target: String(t.pid), outcome: "gone", detail: "ended, or the pid now runs another query or belongs to another session" });
         else cancelled.push(t);
       } catch (err) {
-        if (errorCode(err) === "42501") outcome.set(t.pid, { target: String(t.pid), outcome: "not_permitted", detail: "the console's database role may not cancel it" });
+        if (errorCode(err) === "42501")
+          outcome.set(t.pid, { target: String(t.pid), outcome: "not_permitted", detail: "the console's database role may not cancel it" });
         else outcome.set(t.pid, { target: String(t.pid), outcome: "failed", detail: err instanceof Error ? err.message : String(err) });
       }
     }
@@ -137,11 +141,18 @@ export const cancelLongQueries: ActionDefinition<Target, Record<string, never>> 
         continue;
       }
       try {
-        const rows = await withTrading((sql) => sql<{ terminated: boolean }[]>`select pg_terminate_backend(a.pid) as terminated from pg_stat_activity a where ${sameLongQuery(sql, t, olderThanSeconds)}`);
-        if (rows.length === 0 || !rows[0]!.terminated) outcome.set(t.pid, { target: String(t.pid), outcome: "cancelled", detail: "ended just after the grace period" });
+        const rows = await withTrading(
+          (sql) =>
+            sql<
+              { terminated: boolean }[]
+            >`select pg_terminate_backend(a.pid) as terminated from pg_stat_activity a where ${sameLongQuery(sql, t, olderThanSeconds)}`,
+        );
+        if (rows.length === 0 || !rows[0]!.terminated)
+          outcome.set(t.pid, { target: String(t.pid), outcome: "cancelled", detail: "ended just after the grace period" });
         else outcome.set(t.pid, { target: String(t.pid), outcome: "terminated", detail: `still running ${e.LONG_QUERY_GRACE_SECONDS} s after the cancel` });
       } catch (err) {
-        if (errorCode(err) === "42501") outcome.set(t.pid, { target: String(t.pid), outcome: "not_permitted", detail: "the console's database role may not terminate it" });
+        if (errorCode(err) === "42501")
+          outcome.set(t.pid, { target: String(t.pid), outcome: "not_permitted", detail: "the console's database role may not terminate it" });
         else outcome.set(t.pid, { target: String(t.pid), outcome: "failed", detail: err instanceof Error ? err.message : String(err) });
       }
     }
@@ -161,7 +172,13 @@ export const cancelLongQueries: ActionDefinition<Target, Record<string, never>> 
       outcome: problems === 0 ? "succeeded" : stopped > 0 ? "partial" : "failed",
       perTarget,
       message: `${parts.join(", ")}.`,
-      detail: { cancelled: count("cancelled"), terminated: count("terminated"), gone: count("gone"), notPermitted: count("not_permitted"), failed: count("failed") },
+      detail: {
+        cancelled: count("cancelled"),
+        terminated: count("terminated"),
+        gone: count("gone"),
+        notPermitted: count("not_permitted"),
+        failed: count("failed"),
+      },
     };
   },
 };

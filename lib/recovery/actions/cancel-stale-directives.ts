@@ -35,7 +35,15 @@ export const cancelStaleDirectives: ActionDefinition<Target, Params> = {
   cooldownSeconds: (e) => e.ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS,
   approvalThreshold: (e) => e.APPROVAL_THRESHOLD_ROWS,
   // `ids` narrows the action to chosen directives (e.g. one row of the stale table).
-  params: z.object({ ids: z.array(text().regex(/^\d{1,19}$/, "Directive ids are numbers.")).min(1).max(100).optional() }).strict(),
+  params: z
+    .object({
+      ids: z
+        .array(text().regex(/^\d{1,19}$/, "Directive ids are numbers."))
+        .min(1)
+        .max(100)
+        .optional(),
+    })
+    .strict(),
   targetKey: (t) => t.id,
 
   async preview(params) {

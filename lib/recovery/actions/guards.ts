@@ -56,7 +56,10 @@ export function authSecret(): string {
 
 /** The console store failed at `step`: say so in the log (with the cause) and refuse. */
 export function storeDown(step: string, err: unknown): ActionState<never> {
-  console.error(`[actions] the console store failed while ${step}; refusing:`, err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ""}` : err);
+  console.error(
+    `[actions] the console store failed while ${step}; refusing:`,
+    err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ""}` : err,
+  );
   return STORE_DOWN;
 }
 
@@ -67,13 +70,19 @@ export function bounded<T>(items: T[]): { items: T[]; total: number; truncated: 
 export const STORE_DOWN: ActionState<never> = {
   ok: false,
   code: "audit.unavailable",
-  message: "The console store (which holds the audit log) cannot be reached, so nothing was done. Actions need their audit. Try again, or follow the runbook's manual step.",
+  message:
+    "The console store (which holds the audit log) cannot be reached, so nothing was done. Actions need their audit. Try again, or follow the runbook's manual step.",
 };
 
 export type Audited = { actor: Actor | null; action: AuditedAction; request: RequestMeta };
 
 /** Record a refusal (a guard said no). Best effort: a refusal changes nothing either way. */
-export async function refuse(a: Audited, code: string, message: string, extra: Partial<ActionState<never>> & { detail?: Record<string, unknown> } = {}): Promise<ActionState<never>> {
+export async function refuse(
+  a: Audited,
+  code: string,
+  message: string,
+  extra: Partial<ActionState<never>> & { detail?: Record<string, unknown> } = {},
+): Promise<ActionState<never>> {
   const { detail, ...state } = extra;
   await appendAudit({
     actor: a.actor,
@@ -88,14 +97,20 @@ export async function refuse(a: Audited, code: string, message: string, extra: P
 /** Steps 1-3: kill switch, session, permission. Returns the actor or the state to return. */
 export async function admit(action: AuditedAction, permission: Permission, ctx: GuardContext): Promise<Actor | ActionState<never>> {
   if (!env().RECOVERY_ACTIONS_ENABLED) {
-    return refuse({ actor: null, action, request: ctx.request }, "guard.kill_switch", "Recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0). Follow the runbook's manual steps.");
+    return refuse(
+      { actor: null, action, request: ctx.request },
+      "guard.kill_switch",
+      "Recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0). Follow the runbook's manual steps.",
+    );
   }
   try {
     return await ctx.resolveActor(permission, action);
   } catch (err) {
     if (err instanceof AuthzError) {
       if (err.status === 401) {
-        await auditRefusal({ actor: null, action, outcome: "denied", detail: { permission, reason: "no session" }, request: ctx.request }, "no_session").catch(() => {});
+        await auditRefusal({ actor: null, action, outcome: "denied", detail: { permission, reason: "no session" }, request: ctx.request }, "no_session").catch(
+          () => {},
+        );
       }
       // A 403 was audited as `denied` by requirePermission.
       return { ok: false, code: err.code, message: err.message };
@@ -106,7 +121,10 @@ export async function admit(action: AuditedAction, permission: Permission, ctx: 
 }
 
 export function previewRateLimited(a: Audited, limit: number, wait: number): Promise<ActionState<never>> {
-  return refuse(a, "guard.rate_limit", `You opened ${limit} previews in the last minute (the limit). Wait ${wait} s.`, { retryAfterSeconds: wait, detail: { limit, scope: "previews" } });
+  return refuse(a, "guard.rate_limit", `You opened ${limit} previews in the last minute (the limit). Wait ${wait} s.`, {
+    retryAfterSeconds: wait,
+    detail: { limit, scope: "previews" },
+  });
 }
 
 export async function needsApproval<T, P>(def: ActionDefinition<T, P>, count: number, e: Env): Promise<{ needed: boolean; threshold: number | undefined }> {
@@ -135,7 +153,13 @@ export async function claimKey(a: Audited & { actor: Actor }, key: string, hash:
   if (first.state === "running") {
     return { ok: false, status: "in_progress", code: "guard.in_progress", message: "This request is already running; its result will show when it finishes." };
   }
-  await appendAudit({ actor: a.actor, action: a.action, outcome: "refused", detail: { guard: "idempotency_replay", message: "duplicate request; the first result was returned" }, request: a.request }).catch(() => {});
+  await appendAudit({
+    actor: a.actor,
+    action: a.action,
+    outcome: "refused",
+    detail: { guard: "idempotency_replay", message: "duplicate request; the first result was returned" },
+    request: a.request,
+  }).catch(() => {});
   return first.result as ActionState;
 }
 
@@ -144,13 +168,20 @@ export async function pressureCheck(a: Audited & { actor: Actor }, cooldownSecon
   const e = env();
   const p = await getRunPressure({ action: a.action, actorId: a.actor.id, cooldownSeconds });
   if (p.cooldownLeft > 0) {
-    return refuse(a, "guard.cooldown", `This action ran moments ago; it may run again in ${p.cooldownLeft} s. Check whether the last run worked before repeating it.`, {
-      retryAfterSeconds: p.cooldownLeft,
-    });
+    return refuse(
+      a,
+      "guard.cooldown",
+      `This action ran moments ago; it may run again in ${p.cooldownLeft} s. Check whether the last run worked before repeating it.`,
+      {
+        retryAfterSeconds: p.cooldownLeft,
+      },
+    );
   }
   if (p.recentByActor >= e.ACTION_RATE_LIMIT_PER_MINUTE) {
     const wait = Math.max(1, Math.ceil(60 - p.oldestRecentAgeSeconds));
-    return refuse(a, "guard.rate_limit", `You ran ${p.recentByActor} actions in the last minute (limit ${e.ACTION_RATE_LIMIT_PER_MINUTE}). Wait ${wait} s.`, { retryAfterSeconds: wait });
+    return refuse(a, "guard.rate_limit", `You ran ${p.recentByActor} actions in the last minute (limit ${e.ACTION_RATE_LIMIT_PER_MINUTE}). Wait ${wait} s.`, {
+      retryAfterSeconds: wait,
+    });
   }
   return null;
 }

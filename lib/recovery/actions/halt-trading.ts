@@ -68,9 +68,18 @@ export const haltTrading: ActionDefinition<Target, Record<string, never>> = {
       });
       if (!res.ok) {
         const message = `the trade director answered HTTP ${res.status}`;
-        return { outcome: "failed", perTarget: [{ target: "trade-director", outcome: "failed", detail: message }], message: `Halt failed: ${message}. Halt trading by hand now.`, error: message };
+        return {
+          outcome: "failed",
+          perTarget: [{ target: "trade-director", outcome: "failed", detail: message }],
+          message: `Halt failed: ${message}. Halt trading by hand now.`,
+          error: message,
+        };
       }
-      return { outcome: "succeeded", perTarget: [{ target: "trade-director", outcome: "halted" }], message: "Trading halted: the trade director stopped processing directives. Notify stakeholders." };
+      return {
+        outcome: "succeeded",
+        perTarget: [{ target: "trade-director", outcome: "halted" }],
+        message: "Trading halted: the trade director stopped processing directives. Notify stakeholders.",
+      };
     } catch (err) {
       if ((err as Error).name === "TimeoutError") {
         return {
@@ -81,7 +90,12 @@ export const haltTrading: ActionDefinition<Target, Record<string, never>> = {
         };
       }
       const message = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      return { outcome: "failed", perTarget: [{ target: "trade-director", outcome: "failed", detail: message }], message: `Halt failed (${message}). Halt trading by hand now.`, error: message };
+      return {
+        outcome: "failed",
+        perTarget: [{ target: "trade-director", outcome: "failed", detail: message }],
+        message: `Halt failed (${message}). Halt trading by hand now.`,
+        error: message,
+      };
     }
   },
 };

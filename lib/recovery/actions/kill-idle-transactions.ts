@@ -96,7 +96,8 @@ export const killIdleTransactions: ActionDefinition<Target, Record<string, never
               and a.backend_type = 'client backend'
               and not coalesce(r.rolsuper, false)`,
         );
-        if (rows.length === 0) perTarget.push({ target: String(t.pid), outcome: "gone", detail: "ended, became active, or the pid now belongs to another session" });
+        if (rows.length === 0)
+          perTarget.push({ target: String(t.pid), outcome: "gone", detail: "ended, became active, or the pid now belongs to another session" });
         else if (rows[0]!.terminated) perTarget.push({ target: String(t.pid), outcome: "terminated" });
         else perTarget.push({ target: String(t.pid), outcome: "gone", detail: "already exiting" });
       } catch (err) {
@@ -108,7 +109,12 @@ export const killIdleTransactions: ActionDefinition<Target, Record<string, never
     const count = (o: string) => perTarget.filter((p) => p.outcome === o).length;
     const terminated = count("terminated");
     const problems = count("not_permitted") + count("failed");
-    const parts = [`${terminated} terminated`, ...(count("gone") ? [`${count("gone")} gone`] : []), ...(count("not_permitted") ? [`${count("not_permitted")} not permitted`] : []), ...(count("failed") ? [`${count("failed")} failed`] : [])];
+    const parts = [
+      `${terminated} terminated`,
+      ...(count("gone") ? [`${count("gone")} gone`] : []),
+      ...(count("not_permitted") ? [`${count("not_permitted")} not permitted`] : []),
+      ...(count("failed") ? [`${count("failed")} failed`] : []),
+    ];
     return {
       outcome: problems === 0 ? "succeeded" : terminated > 0 ? "partial" : "failed",
       perTarget,

@@ -71,7 +71,16 @@ import {
   storeDown,
   STORE_DOWN,
 } from "./guards.ts";
-import { UNKNOWN_APPROVAL_ACTION, type ActionDefinition, type ActionState, type AuditedAction, type ExecuteResult, type GuardContext, type PreviewData, type PreviewView } from "./types.ts";
+import {
+  UNKNOWN_APPROVAL_ACTION,
+  type ActionDefinition,
+  type ActionState,
+  type AuditedAction,
+  type ExecuteResult,
+  type GuardContext,
+  type PreviewData,
+  type PreviewView,
+} from "./types.ts";
 
 /** Preview: what the action would touch now, stored and bound to a signed token. */
 export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams: unknown, ctx: GuardContext): Promise<ActionState<PreviewView>> {
@@ -132,7 +141,6 @@ export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams
     },
   };
 }
-
 
 async function currentCheck(id: string | null): Promise<CheckResult | null> {
   if (!id) return null;
@@ -264,7 +272,8 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
     ok: result.outcome === "succeeded" || result.outcome === "partial",
     status: "done",
     code: `outcome.${result.outcome}`,
-    message: outcomeSeq === null ? `${result.message} (Warning: the outcome could not be written to the audit log; it shows as "outcome unknown".)` : result.message,
+    message:
+      outcomeSeq === null ? `${result.message} (Warning: the outcome could not be written to the audit log; it shows as "outcome unknown".)` : result.message,
     result: { ...result, intentSeq: intent.seq, outcomeSeq, before, after, durationMs },
   };
   await finishRun({ key: r.key, outcome: result.outcome, result: state }).catch((err) => console.error("[actions] could not record the run's result:", err));
@@ -341,7 +350,8 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
   } catch (err) {
     return finishRefused(idempotencyKey, storeDown("using up the preview", err));
   }
-  if (!fresh) return finishRefused(idempotencyKey, await refuse(a, "preview.used", "This preview was already confirmed. Open the action again for a fresh preview."));
+  if (!fresh)
+    return finishRefused(idempotencyKey, await refuse(a, "preview.used", "This preview was already confirmed. Open the action again for a fresh preview."));
 
   // 9. One run at a time per action, across instances.
   let locked;
@@ -407,7 +417,11 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
   if (!locked.locked) {
     return finishRefused(
       idempotencyKey,
-      await refuse(a, "guard.busy", "Another run of this action is in progress (perhaps by a colleague). Wait for it to finish and check its result before trying again."),
+      await refuse(
+        a,
+        "guard.busy",
+        "Another run of this action is in progress (perhaps by a colleague). Wait for it to finish and check its result before trying again.",
+      ),
     );
   }
   return locked.value;
@@ -468,14 +482,20 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
       if (pending.requestedBy === AUTOMATION_ACTOR.id && !e.AUTOMATION_ENABLED) {
         return finishRefused(
           key,
-          await refuse(a, "approval.requester_revoked", "Automation asked for this run, and automation is now turned off on this console (AUTOMATION_ENABLED=0). Nothing was done.", {
-            detail: { approvalId: pending.id, requester: pending.requestedByEmail },
-          }),
+          await refuse(
+            a,
+            "approval.requester_revoked",
+            "Automation asked for this run, and automation is now turned off on this console (AUTOMATION_ENABLED=0). Nothing was done.",
+            {
+              detail: { approvalId: pending.id, requester: pending.requestedByEmail },
+            },
+          ),
         );
       }
       let requester;
       try {
-        requester = pending.requestedBy === AUTOMATION_ACTOR.id ? { disabled: false, role: "oncall" as const } : await getUserSessionState({ id: pending.requestedBy });
+        requester =
+          pending.requestedBy === AUTOMATION_ACTOR.id ? { disabled: false, role: "oncall" as const } : await getUserSessionState({ id: pending.requestedBy });
       } catch (err) {
         if (err instanceof DbError) return finishRefused(key, storeDown("re-checking the requester", err));
         throw err;
@@ -483,9 +503,14 @@ export async function approveAction<T, P>(lookup: (name: string) => ActionDefini
       if (!requester || requester.disabled || !can(requester.role, "actions.execute")) {
         return finishRefused(
           key,
-          await refuse(a, "approval.requester_revoked", `The requester (${pending.requestedByEmail}) may no longer run this action (disabled, or their role changed). Nothing was done.`, {
-            detail: { approvalId: pending.id, requester: pending.requestedByEmail, disabled: requester?.disabled ?? null, role: requester?.role ?? null },
-          }),
+          await refuse(
+            a,
+            "approval.requester_revoked",
+            `The requester (${pending.requestedByEmail}) may no longer run this action (disabled, or their role changed). Nothing was done.`,
+            {
+              detail: { approvalId: pending.id, requester: pending.requestedByEmail, disabled: requester?.disabled ?? null, role: requester?.role ?? null },
+            },
+          ),
         );
       }
       if (!(await claimApproval({ id: pending.id, approverId: actor.id, approverEmail: actor.email }))) {
@@ -556,14 +581,20 @@ export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunRe
   const actor = AUTOMATION_ACTOR;
   const request = { ...AUTOMATION_REQUEST, requestId: randomUUID() };
   const a = { actor, action: def.name, request };
-  const refused = async (code: string, message: string, extra: Partial<ActionState<never>> & { detail?: Record<string, unknown> } = {}): Promise<AutomatedRunResult> => {
+  const refused = async (
+    code: string,
+    message: string,
+    extra: Partial<ActionState<never>> & { detail?: Record<string, unknown> } = {},
+  ): Promise<AutomatedRunResult> => {
     const st = await refuse(a, code, message, { ...extra, detail: { policy: i.policy, incidentRef: i.incidentRef, ...extra.detail } });
     return { kind: "refused", code, message, ...(st.retryAfterSeconds !== undefined ? { retryAfterSeconds: st.retryAfterSeconds } : {}) };
   };
-  if (!e.RECOVERY_ACTIONS_ENABLED) return refused("guard.kill_switch", "Recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0): automation does nothing.");
+  if (!e.RECOVERY_ACTIONS_ENABLED)
+    return refused("guard.kill_switch", "Recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0): automation does nothing.");
   if (!e.AUTOMATION_ENABLED) return refused("automation.disabled", "Automation is turned off on this console (AUTOMATION_ENABLED=0).");
   const parsed = def.params.safeParse(i.params ?? {});
-  if (!parsed.success) return refused("guard.input", `The policy's params are not valid for ${def.name}: ${parsed.error.issues.map((x) => x.message).join("; ")}`);
+  if (!parsed.success)
+    return refused("guard.input", `The policy's params are not valid for ${def.name}: ${parsed.error.issues.map((x) => x.message).join("; ")}`);
   const params = parsed.data;
 
   let data: PreviewData<unknown>;
@@ -591,7 +622,13 @@ export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunRe
         reason: i.policy,
         incidentRef: i.incidentRef,
         params,
-        detail: { mode: "dry-run", action: def.name, message: "Dry run: automation would run this action now. Nothing was changed.", preview: previewDetail, needsApproval: approval.needed },
+        detail: {
+          mode: "dry-run",
+          action: def.name,
+          message: "Dry run: automation would run this action now. Nothing was changed.",
+          preview: previewDetail,
+          needsApproval: approval.needed,
+        },
         request,
       });
     } catch (err) {
@@ -603,11 +640,23 @@ export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunRe
 
   let stored: Awaited<ReturnType<typeof createPreview>>;
   try {
-    stored = await createPreview({ action: def.name, actorId: actor.id, params, targets: data.targets, excluded: data.excluded, summary: data.summary, ttlSeconds: e.PREVIEW_TTL_SECONDS, perMinute: e.PREVIEW_RATE_LIMIT_PER_MINUTE });
+    stored = await createPreview({
+      action: def.name,
+      actorId: actor.id,
+      params,
+      targets: data.targets,
+      excluded: data.excluded,
+      summary: data.summary,
+      ttlSeconds: e.PREVIEW_TTL_SECONDS,
+      perMinute: e.PREVIEW_RATE_LIMIT_PER_MINUTE,
+    });
   } catch (err) {
     return { kind: "refused", code: "audit.unavailable", message: storeDown("storing the automated preview", err).message! };
   }
-  if (!stored.ok) return refused("guard.rate_limit", `Automation opened ${e.PREVIEW_RATE_LIMIT_PER_MINUTE} previews in the last minute (the limit).`, { retryAfterSeconds: stored.retryAfterSeconds });
+  if (!stored.ok)
+    return refused("guard.rate_limit", `Automation opened ${e.PREVIEW_RATE_LIMIT_PER_MINUTE} previews in the last minute (the limit).`, {
+      retryAfterSeconds: stored.retryAfterSeconds,
+    });
   const preview = await getPreview<unknown>({ id: stored.id }).catch(() => null);
   if (!preview) return { kind: "refused", code: "preview.invalid", message: "The automated preview could not be read back." };
 
@@ -625,7 +674,12 @@ export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunRe
       const pressure = await pressureCheck(a, def.cooldownSeconds(e));
       if (pressure) {
         await finishRefused(i.idempotencyKey, pressure);
-        return { kind: "refused", code: pressure.code!, message: pressure.message!, ...(pressure.retryAfterSeconds !== undefined ? { retryAfterSeconds: pressure.retryAfterSeconds } : {}) };
+        return {
+          kind: "refused",
+          code: pressure.code!,
+          message: pressure.message!,
+          ...(pressure.retryAfterSeconds !== undefined ? { retryAfterSeconds: pressure.retryAfterSeconds } : {}),
+        };
       }
       if (approval.needed) {
         const created = await withConsole((sql) =>
@@ -649,7 +703,14 @@ export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunRe
                 reason: i.policy,
                 incidentRef: i.incidentRef,
                 params,
-                detail: { guard: "approval", approvalId: c.id, count, threshold: approval.threshold, expiresAt: c.expiresAt.toISOString(), automation: { policy: i.policy } },
+                detail: {
+                  guard: "approval",
+                  approvalId: c.id,
+                  count,
+                  threshold: approval.threshold,
+                  expiresAt: c.expiresAt.toISOString(),
+                  automation: { policy: i.policy },
+                },
                 request,
               },
               { tx: t },
@@ -658,7 +719,13 @@ export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunRe
           }),
         );
         const message = `${count} targets is above the approval threshold${approval.threshold !== undefined ? ` (${approval.threshold})` : ""}: automation asked a person to approve (automation never approves itself).`;
-        await finishPendingApproval(i.idempotencyKey, { ok: true, status: "approval_required", code: "guard.approval_required", approvalId: created.id, message });
+        await finishPendingApproval(i.idempotencyKey, {
+          ok: true,
+          status: "approval_required",
+          code: "guard.approval_required",
+          approvalId: created.id,
+          message,
+        });
         return { kind: "approval_required", approvalId: created.id, count, threshold: approval.threshold, message };
       }
       await i.onStart?.();

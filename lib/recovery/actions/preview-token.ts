@@ -32,7 +32,10 @@ export function verifyPreviewToken(
   expected: { action: string; actorId: string; now?: number },
   secret: string,
 ): { ok: true; claims: PreviewClaims } | { ok: false; problem: TokenProblem } {
-  const invalid = { ok: false as const, problem: { code: "preview.invalid" as const, message: "The preview token is not valid. Open the action again to get a fresh preview." } };
+  const invalid = {
+    ok: false as const,
+    problem: { code: "preview.invalid" as const, message: "The preview token is not valid. Open the action again to get a fresh preview." },
+  };
   const [payload, mac] = token.split(".");
   if (!payload || !mac) return invalid;
   // Compare the encoded text, not decoded bytes: base64url decoding ignores the last character's
@@ -52,7 +55,13 @@ export function verifyPreviewToken(
     return { ok: false, problem: { code: "preview.mismatch", message: "This preview was made for another user or action. Open the action again." } };
   }
   if ((expected.now ?? Date.now()) > expiresAt) {
-    return { ok: false, problem: { code: "preview.expired", message: "The preview has expired (previews are valid for 2 minutes). Open the action again to see what it would touch now." } };
+    return {
+      ok: false,
+      problem: {
+        code: "preview.expired",
+        message: "The preview has expired (previews are valid for 2 minutes). Open the action again to see what it would touch now.",
+      },
+    };
   }
   return { ok: true, claims: { previewId, action, actorId, expiresAt } };
 }

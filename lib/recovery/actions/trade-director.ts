@@ -56,7 +56,12 @@ async function call(path: string, init: RequestInit & { timeoutMs: number; signa
 }
 
 export async function getCircuit(opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Circuit> {
-  const body = await call("/admin/circuit", { method: "GET", headers: headers(), timeoutMs: opts.timeoutMs ?? env().TRADE_DIRECTOR_TIMEOUT_MS, signal: opts.signal });
+  const body = await call("/admin/circuit", {
+    method: "GET",
+    headers: headers(),
+    timeoutMs: opts.timeoutMs ?? env().TRADE_DIRECTOR_TIMEOUT_MS,
+    signal: opts.signal,
+  });
   const parsed = circuitSchema.safeParse(body);
   if (!parsed.success) throw new TradeDirectorError("td.bad_response", "the trade director's circuit state is not one of closed, open, half-open");
   return parsed.data;

@@ -83,7 +83,13 @@ export type PreviewView = {
   confirmWord: string | null;
 };
 
-export type ActionResult = ExecuteResult & { intentSeq: number; outcomeSeq: number | null; before: CheckResult | null; after: CheckResult | null; durationMs: number };
+export type ActionResult = ExecuteResult & {
+  intentSeq: number;
+  outcomeSeq: number | null;
+  before: CheckResult | null;
+  after: CheckResult | null;
+  durationMs: number;
+};
 
 /** The typed state every action returns: field errors for the form, a message, and the result. */
 export type ActionState<R = ActionResult> = {

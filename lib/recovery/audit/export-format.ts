@@ -92,7 +92,8 @@ export async function verifyExportLines(
   opts: { mode?: ExportMode; anchors?: readonly Anchor[] | ((header: ExportHeader | null) => Promise<readonly Anchor[]>); onBreak?: (b: Break) => void } = {},
 ): Promise<FileVerifyResult> {
   const mode = opts.mode ?? "complete";
-  const iterator = (Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : (lines as Iterable<string>)[Symbol.iterator]()) as AsyncIterator<string> | Iterator<string>;
+  const iterator = (Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : (lines as Iterable<string>)[Symbol.iterator]()) as
+    AsyncIterator<string> | Iterator<string>;
   let lineNo = 0;
   let header: ExportHeader | null = null;
   let trailer: ExportTrailer | null = null;
@@ -136,9 +137,12 @@ export async function verifyExportLines(
     break;
   }
   if (first && ("format" in first || "version" in first)) {
-    if (first.format !== EXPORT_FORMAT) throw new ExportFormatError(`not an audit export (format ${JSON.stringify(first.format)}; expected "${EXPORT_FORMAT}")`);
+    if (first.format !== EXPORT_FORMAT)
+      throw new ExportFormatError(`not an audit export (format ${JSON.stringify(first.format)}; expected "${EXPORT_FORMAT}")`);
     if (typeof first.version !== "number" || !EXPORT_VERSIONS.includes(first.version)) {
-      throw new ExportFormatError(`export version ${JSON.stringify(first.version)} is not one this verifier reads (${EXPORT_VERSIONS.join(", ")}): refusing to guess what its lines mean`);
+      throw new ExportFormatError(
+        `export version ${JSON.stringify(first.version)} is not one this verifier reads (${EXPORT_VERSIONS.join(", ")}): refusing to guess what its lines mean`,
+      );
     }
     header = first as unknown as ExportHeader;
     first = null;

@@ -66,7 +66,11 @@ export async function exportAudit(opts: {
       return problem(429, err.code, err.message, { "Retry-After": "10" });
     }
     console.error("[audit-export] could not open the export:", err);
-    return problem(503, err instanceof DbError ? err.code : "export.unavailable", err instanceof DbError ? err.publicMessage : "The export could not start; try again.");
+    return problem(
+      503,
+      err instanceof DbError ? err.code : "export.unavailable",
+      err instanceof DbError ? err.publicMessage : "The export could not start; try again.",
+    );
   }
 
   let intent: AuditRecord;

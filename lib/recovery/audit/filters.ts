@@ -21,7 +21,6 @@ import { AUDIT_OUTCOMES, OUTCOME_UNKNOWN, type AuditFilters, type AuditPage } fr
 export { AUDIT_OUTCOMES, OUTCOME_UNKNOWN, likePattern } from "../../db/audit-entry.ts";
 export type { AuditFilters, AuditPage, OutcomeFilter } from "../../db/audit-entry.ts";
 
-
 export const FILTER_KEYS = ["from", "to", "actor", "action", "outcome", "incident", "q"] as const satisfies readonly (keyof AuditFilters)[];
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;

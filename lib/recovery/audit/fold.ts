@@ -72,7 +72,11 @@ export class RefusalFolder {
     this.now = opts.now ?? Date.now;
     this.onSummaryError =
       opts.onSummaryError ??
-      ((err, s) => console.error(`[audit] could not write the summary of ${(s.detail as { folded?: number }).folded} folded ${s.action} refusals:`, err instanceof Error ? err.message : err));
+      ((err, s) =>
+        console.error(
+          `[audit] could not write the summary of ${(s.detail as { folded?: number }).folded} folded ${s.action} refusals:`,
+          err instanceof Error ? err.message : err,
+        ));
   }
 
   /** Keys open now (normal and overflow). */
@@ -87,7 +91,14 @@ export class RefusalFolder {
    */
   async record(input: RefusalInput, code?: string | null): Promise<AuditRecord | null> {
     const now = this.now();
-    const key = JSON.stringify([input.action, input.outcome, input.actor?.id ?? input.actor?.email ?? null, input.request?.ip ?? null, input.request?.path ?? null, code ?? null]);
+    const key = JSON.stringify([
+      input.action,
+      input.outcome,
+      input.actor?.id ?? input.actor?.email ?? null,
+      input.request?.ip ?? null,
+      input.request?.path ?? null,
+      code ?? null,
+    ]);
     let w = this.windows.get(key);
     let overflowKey: string | null = null;
     if (!w && this.keys >= this.maxKeys) {
@@ -148,10 +159,22 @@ export class RefusalFolder {
     if (w.overflow) this.overflowKeys -= 1;
     else this.keys -= 1;
     if (w.folded === 0) return;
-    const window = { folded: w.folded, firstAt: new Date(w.firstAt).toISOString(), lastAt: new Date(w.lastAt).toISOString(), windowSeconds: this.windowMs / 1000, firstSeq: w.firstSeq };
+    const window = {
+      folded: w.folded,
+      firstAt: new Date(w.firstAt).toISOString(),
+      lastAt: new Date(w.lastAt).toISOString(),
+      windowSeconds: this.windowMs / 1000,
+      firstSeq: w.firstSeq,
+    };
     const detail = w.first.detail;
     const summary: AuditInput = w.overflow
-      ? { actor: null, action: k === JSON.stringify(["overflow"]) ? "audit.refusals" : w.first.action, outcome: w.first.outcome, phase: "event", detail: { ...window, overflow: true } }
+      ? {
+          actor: null,
+          action: k === JSON.stringify(["overflow"]) ? "audit.refusals" : w.first.action,
+          outcome: w.first.outcome,
+          phase: "event",
+          detail: { ...window, overflow: true },
+        }
       : {
           actor: w.first.actor,
           action: w.first.action,
@@ -160,7 +183,10 @@ export class RefusalFolder {
           reason: w.first.reason ?? null,
           incidentRef: w.first.incidentRef ?? null,
           params: w.first.params,
-          detail: detail !== null && typeof detail === "object" && !Array.isArray(detail) ? { ...detail, ...window } : { ...window, ...(detail === undefined ? {} : { detail }) },
+          detail:
+            detail !== null && typeof detail === "object" && !Array.isArray(detail)
+              ? { ...detail, ...window }
+              : { ...window, ...(detail === undefined ? {} : { detail }) },
           request: w.first.request ?? null,
         };
     try {

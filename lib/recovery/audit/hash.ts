@@ -36,7 +36,10 @@ export type AuditInput = {
  * whole: its other keys are not hashed.
  */
 export function hashEntry(prevHash: string, body: AuditBody): string {
-  return createHash("sha256").update(prevHash).update(canonicalJson(auditBodyOf(body))).digest("hex");
+  return createHash("sha256")
+    .update(prevHash)
+    .update(canonicalJson(auditBodyOf(body)))
+    .digest("hex");
 }
 
 /**
@@ -104,4 +107,3 @@ export function buildBody(input: AuditInput, seq: number, id: string, at: Date):
     request: storedJson(input.request),
   };
 }
-

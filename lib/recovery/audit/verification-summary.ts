@@ -32,7 +32,8 @@ export function verificationHeadline(v: VerificationFacts): string {
 export function anchorsLine(v: VerificationFacts): string {
   const a = v.anchors;
   if (!a) return "";
-  if (a.checked === 0 && a.skippedOtherChain === 0 && a.beyondEnd === 0) return "No anchor of this chain was found: a deleted tail or a consistent rewrite cannot be detected without one.";
+  if (a.checked === 0 && a.skippedOtherChain === 0 && a.beyondEnd === 0)
+    return "No anchor of this chain was found: a deleted tail or a consistent rewrite cannot be detected without one.";
   const parts = [`${a.checked} ${a.checked === 1 ? "anchor" : "anchors"} checked${a.failed ? ` (${a.failed} did not match)` : ""}`];
   if (a.beyondEnd) parts.push(`${a.beyondEnd} past the end of the chain`);
   if (a.skippedOtherChain) parts.push(`${a.skippedOtherChain} of another chain skipped (a shared anchor sink)`);

@@ -60,7 +60,14 @@ export type VerificationDetail = {
   breakCount: number;
   /** The first BREAKS_IN_ENTRY breaks. */
   breaks: Break[];
-  anchors: { read: number; checked: number; failed: number; skippedOtherChain: number; beyondEnd: number; latest: { seq: number; hash: string; anchoredAt: string | null } | null };
+  anchors: {
+    read: number;
+    checked: number;
+    failed: number;
+    skippedOtherChain: number;
+    beyondEnd: number;
+    latest: { seq: number; hash: string; anchoredAt: string | null } | null;
+  };
   /** The first break, as entries before issue 11 point 2 recorded it. */
   brokenSeq?: number;
   kind?: string;
@@ -148,7 +155,13 @@ export async function verifyAndRecord(opts: {
   let anchored: RecordedAnchor | null = null;
   let anchorError: string | null = null;
   if (opts.anchor && !r.ok) {
-    await noteAnchorRefused({ breaks: r.breaks, breakCount: r.breakCount, previous: r.anchors.latest, head: r.head, source: anchorSource(`verify-${opts.via}`) });
+    await noteAnchorRefused({
+      breaks: r.breaks,
+      breakCount: r.breakCount,
+      previous: r.anchors.latest,
+      head: r.head,
+      source: anchorSource(`verify-${opts.via}`),
+    });
   } else if (opts.anchor && r.head) {
     // Exactly what was verified; the verification entry itself is anchored by the next timer.
     try {

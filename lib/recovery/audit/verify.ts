@@ -180,7 +180,8 @@ export async function verifyChain(records: AsyncIterable<AuditRecord> | Iterable
         seq: expectedSeq,
         kind: "deleted",
         through,
-        detail: through === expectedSeq ? `entry ${expectedSeq} is missing` : `entries ${expectedSeq}..${through} are missing (${through - expectedSeq + 1} entries)`,
+        detail:
+          through === expectedSeq ? `entry ${expectedSeq} is missing` : `entries ${expectedSeq}..${through} are missing (${through - expectedSeq + 1} entries)`,
       });
       afterGap = true;
     }
@@ -200,7 +201,11 @@ export async function verifyChain(records: AsyncIterable<AuditRecord> | Iterable
     // An entry that replaced its predecessor's original (reported there) breaks this link too:
     // one break, at the replaced entry, not two.
     if (unlinked && !prevUnlinked) {
-      report({ seq: r.seq, kind: "inserted", detail: `entry ${r.seq} does not link to entry ${r.seq - 1} (one of them was rewritten, or ${r.seq} spliced in)` });
+      report({
+        seq: r.seq,
+        kind: "inserted",
+        detail: `entry ${r.seq} does not link to entry ${r.seq - 1} (one of them was rewritten, or ${r.seq} spliced in)`,
+      });
     }
     prevUnlinked = unlinked && !prevUnlinked;
     for (const a of (bySeq as Map<number, Anchor[]> | null)?.get(r.seq) ?? []) {
@@ -228,7 +233,12 @@ export async function verifyChain(records: AsyncIterable<AuditRecord> | Iterable
 
   const end = prev?.seq ?? 0;
   if (mode === "segment" && opts.from && end < opts.from.seq) {
-    report({ seq: end + 1, kind: "truncated", through: opts.from.seq, detail: `the chain ends at ${end}, before the anchor at entry ${opts.from.seq}: entries ${end + 1}..${opts.from.seq} were deleted` });
+    report({
+      seq: end + 1,
+      kind: "truncated",
+      through: opts.from.seq,
+      detail: `the chain ends at ${end}, before the anchor at entry ${opts.from.seq}: entries ${end + 1}..${opts.from.seq} were deleted`,
+    });
   }
   // Anchors past the end of what was read: a deleted tail (a subset cannot show one).
   let tail = 0;

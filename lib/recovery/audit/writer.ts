@@ -52,7 +52,10 @@ async function appendIn(tx: Sql, inputs: AuditInput[]): Promise<AuditRecord[]> {
     prevHash = hash;
   }
   // The columns and their order come from the table (lib/db/audit-columns.ts).
-  await tx`insert into console.audit_log ${tx(records.map((r) => toAuditRow(r, (v) => json(tx, v))) as never, AUDIT_COLUMNS.map((c) => c.name))}`;
+  await tx`insert into console.audit_log ${tx(
+    records.map((r) => toAuditRow(r, (v) => json(tx, v))) as never,
+    AUDIT_COLUMNS.map((c) => c.name),
+  )}`;
   return records;
 }
 
@@ -70,9 +73,18 @@ const pending: Waiting[] = [];
 let draining: Promise<void> | null = null;
 
 function commit(batch: Waiting[]): Promise<AuditRecord[]> {
-  return withConsole((sql) => sql.begin((tx) => appendIn(tx as unknown as Sql, batch.map((w) => w.input))) as Promise<AuditRecord[]>, {
-    timeoutMs: Math.min(...batch.map((w) => w.timeoutMs)),
-  });
+  return withConsole(
+    (sql) =>
+      sql.begin((tx) =>
+        appendIn(
+          tx as unknown as Sql,
+          batch.map((w) => w.input),
+        ),
+      ) as Promise<AuditRecord[]>,
+    {
+      timeoutMs: Math.min(...batch.map((w) => w.timeoutMs)),
+    },
+  );
 }
 
 async function drain(): Promise<void> {

@@ -27,7 +27,10 @@ function incidentFor(open: IncidentRow[], checkId: string): IncidentRow | null {
 }
 
 /** Every policy's plan now, and the runs of the open incidents: what the leader acts on and the panels show. */
-export async function automationView(checks: CheckResult[], opts: { now?: number; policies?: Policy[]; open?: IncidentRow[] } = {}): Promise<AutomationView & { open: IncidentRow[] }> {
+export async function automationView(
+  checks: CheckResult[],
+  opts: { now?: number; policies?: Policy[]; open?: IncidentRow[] } = {},
+): Promise<AutomationView & { open: IncidentRow[] }> {
   const policies = opts.policies ?? currentPolicies();
   if (!policies.length) return { plans: [], runs: [], open: [] };
   const e = env();
@@ -79,8 +82,24 @@ async function recordExhausted(policy: Policy, incident: IncidentRow, plan: Plan
     (sql) =>
       sql.begin(async (tx) => {
         const t = tx as unknown as typeof sql;
-        const r = await insertAutomationRun({ policy: policy.name, incidentId: incident.id, checkId: policy.check, action: policy.action, mode: policy.mode === "dry-run" ? "dry-run" : "on", state: "exhausted", message }, t);
-        await addIncidentEvent(t, { incidentId: incident.id, kind: "automation", actor: "automation", data: { policy: policy.name, action: policy.action, mode: policy.mode, state: "exhausted", message } });
+        const r = await insertAutomationRun(
+          {
+            policy: policy.name,
+            incidentId: incident.id,
+            checkId: policy.check,
+            action: policy.action,
+            mode: policy.mode === "dry-run" ? "dry-run" : "on",
+            state: "exhausted",
+            message,
+          },
+          t,
+        );
+        await addIncidentEvent(t, {
+          incidentId: incident.id,
+          kind: "automation",
+          actor: "automation",
+          data: { policy: policy.name, action: policy.action, mode: policy.mode, state: "exhausted", message },
+        });
         return r;
       }) as Promise<AutomationRun>,
     { timeoutMs: 5000 },
@@ -98,9 +117,18 @@ export async function takeOverAutomation(log: (line: string) => void = (l) => co
   for (const r of orphans) {
     log(`run ${r.id} of ${r.policy} was in flight when its instance stopped: outcome unknown`);
     if (r.incidentId !== null) {
-      await withConsole((sql) => addIncidentEvent(sql, { incidentId: r.incidentId!, kind: "automation", actor: "automation", data: { policy: r.policy, action: r.action, mode: r.mode, state: "unknown", message: r.message, intentSeq: r.intentSeq } }), {
-        timeoutMs: 3000,
-      }).catch(() => {});
+      await withConsole(
+        (sql) =>
+          addIncidentEvent(sql, {
+            incidentId: r.incidentId!,
+            kind: "automation",
+            actor: "automation",
+            data: { policy: r.policy, action: r.action, mode: r.mode, state: "unknown", message: r.message, intentSeq: r.intentSeq },
+          }),
+        {
+          timeoutMs: 3000,
+        },
+      ).catch(() => {});
     }
   }
   return orphans;

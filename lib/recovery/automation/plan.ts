@@ -14,17 +14,7 @@ export type PlanRun = { state: string; at: string; outcome?: string | null };
 export const COUNTED_STATES: ReadonlySet<string> = new Set(["running", "ran", "unknown", "would_run", "approval_required"]);
 
 export type PlanKind =
-  | "off"
-  | "disabled"
-  | "paused"
-  | "watching"
-  | "below_threshold"
-  | "no_incident"
-  | "waiting"
-  | "due"
-  | "awaiting_approval"
-  | "handed_over"
-  | "exhausted";
+  "off" | "disabled" | "paused" | "watching" | "below_threshold" | "no_incident" | "waiting" | "due" | "awaiting_approval" | "handed_over" | "exhausted";
 
 export type Plan = {
   policy: string;
@@ -79,22 +69,41 @@ export function planPolicy(i: PlanInput): Plan {
   const { policy, now } = i;
   const p = phrase(policy.action);
   const counted = i.runs.filter((r) => COUNTED_STATES.has(r.state));
-  const base = { policy: policy.name, check: policy.check, action: policy.action, mode: policy.mode, runsUsed: counted.length, maxRuns: policy.limits.maxRunsPerIncident, incidentId: i.incident?.id ?? null };
+  const base = {
+    policy: policy.name,
+    check: policy.check,
+    action: policy.action,
+    mode: policy.mode,
+    runsUsed: counted.length,
+    maxRuns: policy.limits.maxRunsPerIncident,
+    incidentId: i.incident?.id ?? null,
+  };
   const would = policy.mode === "dry-run" ? "would (dry run)" : "will";
   const rule = `after ${policy.when.criticalForSeconds} s critical, at most ${policy.limits.maxRunsPerIncident} ${policy.limits.maxRunsPerIncident === 1 ? "run" : "runs"} per incident`;
   if (policy.mode === "off") return { ...base, kind: "off", text: `Automation policy ${policy.name} is off (mode: off).` };
-  if (!i.switches.actionsEnabled) return { ...base, kind: "disabled", text: "Automation is stopped: recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0)." };
+  if (!i.switches.actionsEnabled)
+    return { ...base, kind: "disabled", text: "Automation is stopped: recovery actions are turned off on this console (RECOVERY_ACTIONS_ENABLED=0)." };
   if (!i.switches.automationEnabled) return { ...base, kind: "disabled", text: "Automation is stopped on this console (AUTOMATION_ENABLED=0)." };
   if (i.paused) return { ...base, kind: "paused", text: `Automation is paused by ${i.paused.byEmail}: it will not ${p.does} until resumed.` };
   if (i.runs.some((r) => r.state === "handed_over")) {
-    return { ...base, kind: "handed_over", text: `Automation handed over to on-call: too many targets to ${p.does} on its own (limit ${policy.limits.maxTargets}).` };
+    return {
+      ...base,
+      kind: "handed_over",
+      text: `Automation handed over to on-call: too many targets to ${p.does} on its own (limit ${policy.limits.maxTargets}).`,
+    };
   }
   const critical = i.check?.status === "critical";
   if (!critical || !i.check) {
     return { ...base, kind: "watching", text: `Automation ${would} ${p.does} ${rule}.${counted.length ? ` Runs this incident: ${counted.length}.` : ""}` };
   }
-  if (!valueHolds(policy, i.check.value)) return { ...base, kind: "below_threshold", text: `Automation watches: the value ${i.check.value ?? "—"} is outside the policy's thresholds, so it will not ${p.does}.` };
-  if (i.approvalPending) return { ...base, kind: "awaiting_approval", text: `Automation asked for approval to ${p.does}: a person must approve it (see "Waiting for approval").` };
+  if (!valueHolds(policy, i.check.value))
+    return {
+      ...base,
+      kind: "below_threshold",
+      text: `Automation watches: the value ${i.check.value ?? "—"} is outside the policy's thresholds, so it will not ${p.does}.`,
+    };
+  if (i.approvalPending)
+    return { ...base, kind: "awaiting_approval", text: `Automation asked for approval to ${p.does}: a person must approve it (see "Waiting for approval").` };
   if (counted.length >= policy.limits.maxRunsPerIncident) {
     const outcomes = counted.map((r) => r.outcome ?? r.state.replace("_", " ")).join(", ");
     return {
@@ -111,7 +120,12 @@ export function planPolicy(i: PlanInput): Plan {
   if (Number.isFinite(last)) runAt = Math.max(runAt, last + Math.max(policy.limits.minSecondsBetweenRuns, MIN_RETRY_SECONDS) * 1000);
   if (runAt > now) {
     const s = Math.ceil((runAt - now) / 1000);
-    return { ...base, kind: "waiting", runAt, text: `Automation ${would} ${p.does} in ${s} s${counted.length ? ` (run ${counted.length + 1} of ${policy.limits.maxRunsPerIncident})` : ""}.` };
+    return {
+      ...base,
+      kind: "waiting",
+      runAt,
+      text: `Automation ${would} ${p.does} in ${s} s${counted.length ? ` (run ${counted.length + 1} of ${policy.limits.maxRunsPerIncident})` : ""}.`,
+    };
   }
   return { ...base, kind: "due", runAt, text: `Automation ${policy.mode === "dry-run" ? "would be" : "is"} ${p.doing} now.` };
 }
@@ -123,7 +137,13 @@ export const MIN_RETRY_SECONDS = 10;
 export function automationSummary(runs: Array<PlanRun & { action: string; detail?: Record<string, unknown> | null }>): string | null {
   const tried = runs.filter((r) => ["ran", "unknown", "would_run", "approval_required", "handed_over"].includes(r.state));
   if (!tried.length) return null;
-  const parts = tried.map((r) => (r.state === "ran" ? `${phrase(r.action).does}: ${r.outcome}` : r.state === "would_run" ? `${phrase(r.action).does}: dry run only` : `${phrase(r.action).does}: ${r.state.replace("_", " ")}`));
+  const parts = tried.map((r) =>
+    r.state === "ran"
+      ? `${phrase(r.action).does}: ${r.outcome}`
+      : r.state === "would_run"
+        ? `${phrase(r.action).does}: dry run only`
+        : `${phrase(r.action).does}: ${r.state.replace("_", " ")}`,
+  );
   // Said at an escalation: whatever each run's re-check read, the incident is still open.
   return `Automation tried ${tried.length} ${tried.length === 1 ? "time" : "times"} (${parts.join("; ")}); the incident is still open.`;
 }

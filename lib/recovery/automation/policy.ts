@@ -55,11 +55,14 @@ const policySchema = z
       .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "name must be 1-63 characters: lower-case letters, digits, '.', '_' or '-'"),
     check: z.enum(KNOWN_CHECK_IDS, { message: `check must be one of: ${KNOWN_CHECK_IDS.join(", ")}` }),
     when: z
-      .object({
-        critical_for_seconds: count("critical_for_seconds", 0, 86_400),
-        value_at_least: z.number({ message: "value_at_least must be a number" }).optional(),
-        value_at_most: z.number({ message: "value_at_most must be a number" }).optional(),
-      }, { message: "when is required: { critical_for_seconds: N }" })
+      .object(
+        {
+          critical_for_seconds: count("critical_for_seconds", 0, 86_400),
+          value_at_least: z.number({ message: "value_at_least must be a number" }).optional(),
+          value_at_most: z.number({ message: "value_at_most must be a number" }).optional(),
+        },
+        { message: "when is required: { critical_for_seconds: N }" },
+      )
       .strict()
       .refine((w) => w.value_at_least === undefined || w.value_at_most === undefined || w.value_at_least <= w.value_at_most, {
         message: "value_at_least must not be above value_at_most",
@@ -69,11 +72,14 @@ const policySchema = z
     }),
     params: z.record(z.string(), z.unknown(), { message: "params must be a mapping" }).default({}),
     limits: z
-      .object({
-        max_runs_per_incident: count("max_runs_per_incident", 1, 100),
-        min_seconds_between_runs: count("min_seconds_between_runs", 0, 86_400),
-        max_targets: count("max_targets", 1, 100_000),
-      }, { message: "limits is required: { max_runs_per_incident, min_seconds_between_runs, max_targets }" })
+      .object(
+        {
+          max_runs_per_incident: count("max_runs_per_incident", 1, 100),
+          min_seconds_between_runs: count("min_seconds_between_runs", 0, 86_400),
+          max_targets: count("max_targets", 1, 100_000),
+        },
+        { message: "limits is required: { max_runs_per_incident, min_seconds_between_runs, max_targets }" },
+      )
       .strict(),
     mode: z.enum(AUTOMATION_MODES, { message: `mode must be one of: ${AUTOMATION_MODES.join(", ")}` }),
   })
@@ -156,20 +162,23 @@ export function parsePolicies(text: string, file = "AUTOMATION_FILE"): Policy[] 
     }
     throw new PolicyFileError(file, line, reason);
   }
-  const policies = parsed.data.policies.map(
-    (p): Policy => ({
-      name: p.name,
-      check: p.check,
-      when: { criticalForSeconds: p.when.critical_for_seconds, valueAtLeast: p.when.value_at_least, valueAtMost: p.when.value_at_most },
-      action: p.action,
-      params: p.params,
-      limits: { maxRunsPerIncident: p.limits.max_runs_per_incident, minSecondsBetweenRuns: p.limits.min_seconds_between_runs, maxTargets: p.limits.max_targets },
-      mode: p.mode,
-    }),
-  );
+  const policies = parsed.data.policies.map((p): Policy => ({
+    name: p.name,
+    check: p.check,
+    when: { criticalForSeconds: p.when.critical_for_seconds, valueAtLeast: p.when.value_at_least, valueAtMost: p.when.value_at_most },
+    action: p.action,
+    params: p.params,
+    limits: { maxRunsPerIncident: p.limits.max_runs_per_incident, minSecondsBetweenRuns: p.limits.min_seconds_between_runs, maxTargets: p.limits.max_targets },
+    mode: p.mode,
+  }));
   const seen = new Map<string, number>();
   policies.forEach((p, i) => {
-    if (seen.has(p.name)) throw new PolicyFileError(file, lineOf(doc, lc, ["policies", i, "name"]), `policy name "${p.name}" is used twice (first by policy ${seen.get(p.name)! + 1})`);
+    if (seen.has(p.name))
+      throw new PolicyFileError(
+        file,
+        lineOf(doc, lc, ["policies", i, "name"]),
+        `policy name "${p.name}" is used twice (first by policy ${seen.get(p.name)! + 1})`,
+      );
     seen.set(p.name, i);
   });
   // Two live policies on one action and one check would race each other's cooldown: refuse.
@@ -178,7 +187,11 @@ export function parsePolicies(text: string, file = "AUTOMATION_FILE"): Policy[] 
     if (p.mode === "off") return;
     const k = `${p.check}|${p.action}`;
     if (live.has(k)) {
-      throw new PolicyFileError(file, lineOf(doc, lc, ["policies", i]), `policies "${policies[live.get(k)!]!.name}" and "${p.name}" both run ${p.action} on ${p.check}; keep one (or set one to mode: off)`);
+      throw new PolicyFileError(
+        file,
+        lineOf(doc, lc, ["policies", i]),
+        `policies "${policies[live.get(k)!]!.name}" and "${p.name}" both run ${p.action} on ${p.check}; keep one (or set one to mode: off)`,
+      );
     }
     live.set(k, i);
   });
@@ -203,4 +216,3 @@ export function checkParams(policies: Policy[], text: string, file: string, vali
     if (problem) throw new PolicyFileError(file, lineOf(doc, lc, ["policies", i, "params"]), `policy ${i + 1} (${p.name}).params: ${problem}`);
   });
 }
-

@@ -28,7 +28,13 @@ export async function runPolicy(policy: Policy, incident: IncidentRow, runNumber
   const def = actionByName(policy.action) as ActionDefinition<unknown, unknown> | undefined;
   if (!def) throw new Error(`unknown action ${policy.action}`);
   const key = automationKey(policy.name, incident.id, runNumber);
-  const base = { policy: policy.name, incidentId: incident.id, checkId: policy.check, action: policy.action, mode: policy.mode === "dry-run" ? ("dry-run" as const) : ("on" as const) };
+  const base = {
+    policy: policy.name,
+    incidentId: incident.id,
+    checkId: policy.check,
+    action: policy.action,
+    mode: policy.mode === "dry-run" ? ("dry-run" as const) : ("on" as const),
+  };
   let running: AutomationRun | null = null;
   const result: AutomatedRunResult = await (deps.execute ?? runAutomated)({
     def,
@@ -41,7 +47,13 @@ export async function runPolicy(policy: Policy, incident: IncidentRow, runNumber
     // Recorded before the intent: should this instance die during the effect, the next leader finds
     // the row `running` and marks it "outcome unknown" (loop.ts takeOver).
     onStart: async () => {
-      running = await insertAutomationRun({ ...base, state: "running", message: `Automation is ${phrase(policy.action).doing} (run ${runNumber}).`, idempotencyKey: key, finished: false });
+      running = await insertAutomationRun({
+        ...base,
+        state: "running",
+        message: `Automation is ${phrase(policy.action).doing} (run ${runNumber}).`,
+        idempotencyKey: key,
+        finished: false,
+      });
     },
   });
   const rec = describe(policy, runNumber, result);
@@ -53,9 +65,27 @@ export async function runPolicy(policy: Policy, incident: IncidentRow, runNumber
   } else {
     row = await insertAutomationRun({ ...base, ...rec, idempotencyKey: rec.state === "approval_required" ? key : null });
   }
-  await withConsole((sql) => addIncidentEvent(sql, { incidentId: incident.id, kind: "automation", actor: "automation", data: { policy: policy.name, action: policy.action, mode: policy.mode, run: runNumber, state: rec.state, outcome: rec.outcome, message: rec.message, intentSeq: rec.intentSeq } }), {
-    timeoutMs: 3000,
-  }).catch((err) => console.error("[automation] could not add the run to the incident timeline:", err));
+  await withConsole(
+    (sql) =>
+      addIncidentEvent(sql, {
+        incidentId: incident.id,
+        kind: "automation",
+        actor: "automation",
+        data: {
+          policy: policy.name,
+          action: policy.action,
+          mode: policy.mode,
+          run: runNumber,
+          state: rec.state,
+          outcome: rec.outcome,
+          message: rec.message,
+          intentSeq: rec.intentSeq,
+        },
+      }),
+    {
+      timeoutMs: 3000,
+    },
+  ).catch((err) => console.error("[automation] could not add the run to the incident timeline:", err));
   if (rec.state !== "refused") notify("automation", incident, { automation: rec.message });
   return row;
 }
@@ -76,7 +106,8 @@ function describe(policy: Policy, runNumber: number, r: AutomatedRunResult): Rec
         state: "ran",
         outcome,
         intentSeq: res?.intentSeq ?? null,
-        message: `Automation (${policy.name}) ${outcome === "succeeded" ? p.did : `tried to ${p.does}`}, ${of}: ${outcome}. ${res?.message ?? r.state.message ?? ""}${check}`.trim(),
+        message:
+          `Automation (${policy.name}) ${outcome === "succeeded" ? p.did : `tried to ${p.does}`}, ${of}: ${outcome}. ${res?.message ?? r.state.message ?? ""}${check}`.trim(),
         detail: { recovered, after: after && { status: after.status, value: after.value, observedAt: after.observedAt }, outcomeSeq: res?.outcomeSeq ?? null },
       };
     }
@@ -89,10 +120,28 @@ function describe(policy: Policy, runNumber: number, r: AutomatedRunResult): Rec
         detail: { auditSeq: r.auditSeq, count: r.count, needsApproval: r.needsApproval },
       };
     case "approval_required":
-      return { state: "approval_required", outcome: null, intentSeq: null, message: `Automation (${policy.name}) wants to ${p.does}: ${r.message}`, detail: { approvalId: r.approvalId, count: r.count, threshold: r.threshold ?? null } };
+      return {
+        state: "approval_required",
+        outcome: null,
+        intentSeq: null,
+        message: `Automation (${policy.name}) wants to ${p.does}: ${r.message}`,
+        detail: { approvalId: r.approvalId, count: r.count, threshold: r.threshold ?? null },
+      };
     case "handed_over":
-      return { state: "handed_over", outcome: null, intentSeq: null, message: `Automation (${policy.name}) did not ${p.does}: ${r.message}`, detail: { count: r.count, maxTargets: r.maxTargets } };
+      return {
+        state: "handed_over",
+        outcome: null,
+        intentSeq: null,
+        message: `Automation (${policy.name}) did not ${p.does}: ${r.message}`,
+        detail: { count: r.count, maxTargets: r.maxTargets },
+      };
     case "refused":
-      return { state: "refused", outcome: null, intentSeq: null, message: `Automation (${policy.name}) could not ${p.does} now: ${r.message}`, detail: { code: r.code, retryAfterSeconds: r.retryAfterSeconds ?? null } };
+      return {
+        state: "refused",
+        outcome: null,
+        intentSeq: null,
+        message: `Automation (${policy.name}) could not ${p.does} now: ${r.message}`,
+        detail: { code: r.code, retryAfterSeconds: r.retryAfterSeconds ?? null },
+      };
   }
 }

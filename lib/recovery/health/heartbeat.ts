@@ -47,7 +47,10 @@ async function readBody(request: Request, limit: number): Promise<string | null>
 
 export async function handleHeartbeat(request: Request): Promise<Response> {
   const expected = env().EA_HEARTBEAT_TOKEN;
-  if (!expected) return json(404, { error: { code: "heartbeat.not_configured", message: "EA heartbeats are not enabled on this console (EA_HEARTBEAT_TOKEN is not set)." } });
+  if (!expected)
+    return json(404, {
+      error: { code: "heartbeat.not_configured", message: "EA heartbeats are not enabled on this console (EA_HEARTBEAT_TOKEN is not set)." },
+    });
   const authz = request.headers.get("authorization") ?? "";
   if (!authz.startsWith("Bearer ") || !tokenMatches(authz.slice(7), expected)) {
     return json(401, { error: { code: "auth.required", message: "Missing or invalid bearer token." } }, { "WWW-Authenticate": 'Bearer realm="ea-heartbeat"' });
@@ -63,7 +66,11 @@ export async function handleHeartbeat(request: Request): Promise<Response> {
   const parsed = heartbeatSchema.safeParse(raw);
   if (!parsed.success) {
     return json(400, {
-      error: { code: "heartbeat.invalid", message: "Invalid heartbeat.", fields: Object.fromEntries(parsed.error.issues.map((i) => [i.path.join(".") || "body", i.message])) },
+      error: {
+        code: "heartbeat.invalid",
+        message: "Invalid heartbeat.",
+        fields: Object.fromEntries(parsed.error.issues.map((i) => [i.path.join(".") || "body", i.message])),
+      },
     });
   }
   // The same client-address rule as everywhere (rightmost trusted hop), not the forgeable leftmost entry.

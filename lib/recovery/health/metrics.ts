@@ -94,10 +94,15 @@ export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; 
     "When the check's current status began, as far as this console has seen (Unix time).",
     checks.filter((c) => c.since).map((c) => [{ check: c.id }, Date.parse(c.since!.at) / 1000]),
   );
-  family("recovery_console_snapshot_timestamp_seconds", "gauge", "When the shared snapshot was generated (Unix time).", [[{}, Date.parse(snapshot.generatedAt) / 1000]]);
-  family("recovery_console_health_evaluations_total", "counter", "Shared health evaluations run by this process (one per refresh interval, whatever the number of viewers).", [
-    [{}, extra.evaluations],
+  family("recovery_console_snapshot_timestamp_seconds", "gauge", "When the shared snapshot was generated (Unix time).", [
+    [{}, Date.parse(snapshot.generatedAt) / 1000],
   ]);
+  family(
+    "recovery_console_health_evaluations_total",
+    "counter",
+    "Shared health evaluations run by this process (one per refresh interval, whatever the number of viewers).",
+    [[{}, extra.evaluations]],
+  );
   const a = extra.anchoring;
   if (a) {
     family(
@@ -106,10 +111,16 @@ export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; 
       "Times this process refused to anchor the audit chain's head because the chain does not verify from the previous anchor.",
       [[{}, a.refusals]],
     );
-    family("recovery_console_audit_anchoring_refused", "gauge", "1 while the last anchoring attempt was refused (the audit chain does not verify), else 0.", [[{}, a.refused ? 1 : 0]]);
+    family("recovery_console_audit_anchoring_refused", "gauge", "1 while the last anchoring attempt was refused (the audit chain does not verify), else 0.", [
+      [{}, a.refused ? 1 : 0],
+    ]);
     if (a.lastAnchor) {
-      family("recovery_console_audit_anchor_last_seq", "gauge", "The seq of the last audit chain head this process anchored (or found anchored).", [[{}, a.lastAnchor.seq]]);
-      family("recovery_console_audit_anchor_last_timestamp_seconds", "gauge", "When that anchor was recorded (Unix time).", [[{}, Date.parse(a.lastAnchor.anchoredAt) / 1000]]);
+      family("recovery_console_audit_anchor_last_seq", "gauge", "The seq of the last audit chain head this process anchored (or found anchored).", [
+        [{}, a.lastAnchor.seq],
+      ]);
+      family("recovery_console_audit_anchor_last_timestamp_seconds", "gauge", "When that anchor was recorded (Unix time).", [
+        [{}, Date.parse(a.lastAnchor.anchoredAt) / 1000],
+      ]);
     }
   }
   return `${out.join("\n")}\n`;

@@ -101,7 +101,13 @@ export async function runCheck(def: CheckDefinition, defaultTimeoutMs: number): 
         }, timeoutMs);
       }),
     ]);
-    return { ...base, ...reading, detail: reading.detail as Record<string, unknown>, observedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - started) };
+    return {
+      ...base,
+      ...reading,
+      detail: reading.detail as Record<string, unknown>,
+      observedAt: new Date().toISOString(),
+      durationMs: Math.round(performance.now() - started),
+    };
   } catch (err) {
     // Expected failures (a database or dependency down, a deadline) are shown on the panel;
     // anything else is a bug and is logged in full.
@@ -241,10 +247,7 @@ export class HealthMonitor {
     const prev = this.runs.get(raw.id);
     let run: Run;
     if (raw.status === "unknown") {
-      run =
-        prev?.status === "unknown"
-          ? prev
-          : { status: "unknown", since: raw.observedAt, exact: prev !== undefined, known: prev?.known ?? null };
+      run = prev?.status === "unknown" ? prev : { status: "unknown", since: raw.observedAt, exact: prev !== undefined, known: prev?.known ?? null };
     } else {
       const status = raw.status;
       const last = { status, value: raw.value, unit: raw.unit, summary: raw.summary, observedAt: raw.observedAt };

@@ -25,7 +25,10 @@ function describe(e: StatusFeedEvent, plain: (scenario: number) => string): { ti
     case "level":
       return {
         title: `Escalated to level ${e.level ?? "?"}: ${what}`,
-        content: e.level === 3 ? `The incident has reached level 3: trading may be halted while ${what}.` : `The incident has reached level ${e.level ?? "?"}; the on-call engineer is engaged.`,
+        content:
+          e.level === 3
+            ? `The incident has reached level 3: trading may be halted while ${what}.`
+            : `The incident has reached level ${e.level ?? "?"}; the on-call engineer is engaged.`,
       };
     case "resolved":
       return { title: `Resolved: ${what}`, content: `${capitalize(what)}: resolved; systems are back to normal.` };

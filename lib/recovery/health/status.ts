@@ -52,17 +52,32 @@ export const AREAS: ReadonlyArray<{ id: AreaId; name: string; words: Wording }> 
   {
     id: "signals",
     name: "Trading signals",
-    words: { operational: "Signals are being generated", degraded: "signal generation is slow", outage: "no new trading signals", unknown: "signal generation cannot be checked" },
+    words: {
+      operational: "Signals are being generated",
+      degraded: "signal generation is slow",
+      outage: "no new trading signals",
+      unknown: "signal generation cannot be checked",
+    },
   },
   {
     id: "directives",
     name: "Order processing",
-    words: { operational: "Orders are being processed", degraded: "order processing delayed", outage: "order processing stopped", unknown: "order processing cannot be checked" },
+    words: {
+      operational: "Orders are being processed",
+      degraded: "order processing delayed",
+      outage: "order processing stopped",
+      unknown: "order processing cannot be checked",
+    },
   },
   {
     id: "execution",
     name: "Order execution",
-    words: { operational: "Orders are reaching the broker", degraded: "order execution delayed", outage: "order execution interrupted", unknown: "order execution cannot be checked" },
+    words: {
+      operational: "Orders are reaching the broker",
+      degraded: "order execution delayed",
+      outage: "order execution interrupted",
+      unknown: "order execution cannot be checked",
+    },
   },
   {
     id: "database",
@@ -72,7 +87,12 @@ export const AREAS: ReadonlyArray<{ id: AreaId; name: string; words: Wording }> 
   {
     id: "market_data",
     name: "Market data",
-    words: { operational: "Market data is flowing", degraded: "market data delayed", outage: "market data interrupted", unknown: "market data cannot be checked" },
+    words: {
+      operational: "Market data is flowing",
+      degraded: "market data delayed",
+      outage: "market data interrupted",
+      unknown: "market data cannot be checked",
+    },
   },
 ];
 
@@ -104,7 +124,11 @@ function problemSince(check: CheckResult, history: HistoryPoint[]): string {
 
 export function buildStatus(
   snapshot: Snapshot,
-  opts: { history?: (checkId: string) => HistoryPoint[]; incident?: StatusIncident | null; checks?: readonly Pick<CheckModule, "id" | "area" | "statusWords">[] } = {},
+  opts: {
+    history?: (checkId: string) => HistoryPoint[];
+    incident?: StatusIncident | null;
+    checks?: readonly Pick<CheckModule, "id" | "area" | "statusWords">[];
+  } = {},
 ): StatusDto {
   const byId = new Map(snapshot.checks.map((c) => [c.id, c]));
   const modules = opts.checks ?? registeredChecks;
@@ -115,7 +139,8 @@ export function buildStatus(
     // A check that is not configured here (e.g. no TRADE_DIRECTOR_URL) does not speak for its area.
     const checks = modules
       .filter((m) => m.area === a.id)
-      .map((m) => byId.get(m.id)).filter((c): c is CheckResult => c !== undefined && c.detail?.configured !== false);
+      .map((m) => byId.get(m.id))
+      .filter((c): c is CheckResult => c !== undefined && c.detail?.configured !== false);
     if (checks.length === 0) return { id: a.id, name: a.name, level: "unknown", summary: "Not monitored on this console", since: null, monitored: false };
     const level = worst(checks.map((c) => LEVEL_OF[c.status]));
     if (level === "operational") return { id: a.id, name: a.name, level, summary: a.words.operational, since: null, monitored: true };
@@ -123,7 +148,11 @@ export function buildStatus(
     const since = culprits.map((c) => problemSince(c, opts.history?.(c.id) ?? [])).sort()[0] ?? null;
     // The words fit the cause: each culprit's own (when it has some for this level), else the area's.
     const words = [
-      ...new Set(culprits.map((c) => (level === "unknown" ? (c.pending ? "starting up, waiting for the first readings" : undefined) : wordsOf.get(c.id)?.[level]) ?? a.words[level])),
+      ...new Set(
+        culprits.map(
+          (c) => (level === "unknown" ? (c.pending ? "starting up, waiting for the first readings" : undefined) : wordsOf.get(c.id)?.[level]) ?? a.words[level],
+        ),
+      ),
     ].join("; ");
     areaWords.set(a.id, words);
     return { id: a.id, name: a.name, level, summary: capitalize(words), since, monitored: true };

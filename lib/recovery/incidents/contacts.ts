@@ -16,7 +16,16 @@ import { currentRunbook } from "../runbook/source.ts";
 const contactSchema = z.object({ name: z.string().optional(), phone: z.string().optional(), email: z.string().optional(), notes: z.string().optional() });
 const fileSchema = z.object({ oncall: contactSchema.optional(), dba: contactSchema.optional(), broker: contactSchema.optional() });
 
-export type Contact = { key: ContactKey; role: string; name: string | null; phone: string | null; email: string | null; notes: string | null; set: boolean; problem?: string };
+export type Contact = {
+  key: ContactKey;
+  role: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  notes: string | null;
+  set: boolean;
+  problem?: string;
+};
 
 const ROLES: Record<ContactKey, string> = { oncall: "On-Call Engineer", dba: "Database Admin", broker: "Broker Support" };
 const PLACEHOLDER = /^\s*\[.*\]\s*$/;

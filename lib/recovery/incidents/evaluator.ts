@@ -217,7 +217,16 @@ export class IncidentEvaluator {
             const id = Number(row!.id);
             await addIncidentEvent(t, { incidentId: id, kind: "opened", at: o.startedAt, data: { trigger: o.trigger, checkIds: o.checkIds } });
             await addIncidentEvent(t, { incidentId: id, kind: "transition", at: o.trigger.at, data: o.trigger });
-            await appendAudit({ actor: SYSTEM, action: "incident.open", outcome: "succeeded", incidentRef: `INC-${id}`, detail: { scenario: o.scenario, title, startedAt: o.startedAt, checkIds: o.checkIds, runbook: runbook.hash } }, { tx: t });
+            await appendAudit(
+              {
+                actor: SYSTEM,
+                action: "incident.open",
+                outcome: "succeeded",
+                incidentRef: `INC-${id}`,
+                detail: { scenario: o.scenario, title, startedAt: o.startedAt, checkIds: o.checkIds, runbook: runbook.hash },
+              },
+              { tx: t },
+            );
             notifications.push(["opened", id]);
           }
           for (const j of d.join) {
@@ -228,7 +237,10 @@ export class IncidentEvaluator {
           for (const l of d.levels) {
             await t`update console.incidents set level = ${l.to}, max_level = greatest(max_level, ${l.to}) where id = ${l.incidentId}`;
             await addIncidentEvent(t, { incidentId: l.incidentId, kind: "level", at: new Date(now).toISOString(), data: { from: l.from, to: l.to } });
-            await appendAudit({ actor: SYSTEM, action: "incident.escalate", outcome: "succeeded", incidentRef: `INC-${l.incidentId}`, detail: { from: l.from, to: l.to } }, { tx: t });
+            await appendAudit(
+              { actor: SYSTEM, action: "incident.escalate", outcome: "succeeded", incidentRef: `INC-${l.incidentId}`, detail: { from: l.from, to: l.to } },
+              { tx: t },
+            );
             notifications.push(["escalated", l.incidentId]);
           }
           for (const r of d.resolve) {
@@ -244,7 +256,9 @@ export class IncidentEvaluator {
     // Committed: now it is safe to remember the statuses and to tell the world.
     this.previous = new Map(checks.map((c) => [c.id, c.status]));
     if (notifications.length) {
-      const rows = await withConsole((sql) => sql`select * from console.incidents where id = any(${notifications.map(([, id]) => id)}::bigint[])`).catch(() => []);
+      const rows = await withConsole((sql) => sql`select * from console.incidents where id = any(${notifications.map(([, id]) => id)}::bigint[])`).catch(
+        () => [],
+      );
       const byId = new Map<number, IncidentRow>(rows.map((r) => [Number(r.id), toIncident(r as never)]));
       // An escalation says what automation tried for the incident.
       const escalated = notifications.filter(([ev]) => ev === "escalated").map(([, id]) => id);

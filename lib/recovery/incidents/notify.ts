@@ -74,7 +74,14 @@ export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
  * and at each escalation (the severity rises to critical from level 2), acknowledge, resolve, all
  * with the incident id as dedup_key.
  */
-export function pagerDutyEventFor(event: Exclude<NotifyEvent, "automation">, incident: IncidentRow, routingKey: string, consoleUrl?: string, now = Date.now(), extra: NotifyExtra = {}) {
+export function pagerDutyEventFor(
+  event: Exclude<NotifyEvent, "automation">,
+  incident: IncidentRow,
+  routingKey: string,
+  consoleUrl?: string,
+  now = Date.now(),
+  extra: NotifyExtra = {},
+) {
   const link = consoleUrl ? `${consoleUrl.replace(/\/+$/, "")}/incidents/${incident.id}` : undefined;
   const base = { routing_key: routingKey, dedup_key: String(incident.id) };
   if (event === "acknowledged") return { ...base, event_action: "acknowledge" as const };
@@ -91,7 +98,14 @@ export function pagerDutyEventFor(event: Exclude<NotifyEvent, "automation">, inc
       component: `runbook scenario ${incident.scenario}`,
       group: "recovery-console",
       class: incident.checkIds.join(","),
-      custom_details: { ref: incident.ref, title: incident.title, scenario: incident.scenario, level: incident.level, ask: LEVEL_ASKS[incident.level], startedAt: incident.startedAt },
+      custom_details: {
+        ref: incident.ref,
+        title: incident.title,
+        scenario: incident.scenario,
+        level: incident.level,
+        ask: LEVEL_ASKS[incident.level],
+        startedAt: incident.startedAt,
+      },
     },
     client: "Recovery Console",
     ...(link ? { client_url: link, links: [{ href: link, text: `${incident.ref} in the Recovery Console` }] } : {}),
@@ -109,7 +123,14 @@ function eventText(event: NotifyEvent, incident: IncidentRow, now: number, extra
   }[event];
 }
 
-export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "json" | "slack", consoleUrl?: string, now = Date.now(), extra: NotifyExtra = {}) {
+export function payloadFor(
+  event: NotifyEvent,
+  incident: IncidentRow,
+  format: "json" | "slack",
+  consoleUrl?: string,
+  now = Date.now(),
+  extra: NotifyExtra = {},
+) {
   const link = consoleUrl ? `${consoleUrl.replace(/\/+$/, "")}/incidents/${incident.id}` : undefined;
   const text = eventText(event, incident, now, extra);
   // Slack reads &, < and > as markup: a title like "<!channel>" or "A&B" must arrive as text.
@@ -141,7 +162,10 @@ export function payloadFor(event: NotifyEvent, incident: IncidentRow, format: "j
  */
 export function webhookLabel(url: string, secret: string | undefined = env().AUTH_SECRET): string {
   // Keyed, so a short fingerprint cannot be used to test guesses of the URL offline.
-  const fingerprint = createHmac("sha256", secret ?? "recovery-console:webhook").update(url).digest("hex").slice(0, 8);
+  const fingerprint = createHmac("sha256", secret ?? "recovery-console:webhook")
+    .update(url)
+    .digest("hex")
+    .slice(0, 8);
   try {
     const u = new URL(url);
     const more = u.pathname !== "/" || u.search ? "/…" : "";
@@ -195,7 +219,9 @@ async function deliver(target: string, body: unknown, incidentId: number, event:
 }
 
 async function timeline(incidentId: number, data: Record<string, unknown>): Promise<void> {
-  await withConsole((sql) => addIncidentEvent(sql, { incidentId, kind: "notification", data })).catch((err) => console.error("[incidents] could not record a notification:", err));
+  await withConsole((sql) => addIncidentEvent(sql, { incidentId, kind: "notification", data })).catch((err) =>
+    console.error("[incidents] could not record a notification:", err),
+  );
 }
 
 const inFlight = new Set<Promise<void>>();
@@ -203,7 +229,11 @@ const inFlight = new Set<Promise<void>>();
 /** Queue the notification to every configured webhook and return at once. */
 export function notify(event: NotifyEvent, incident: IncidentRow, extra: NotifyExtra = {}): void {
   const e = env();
-  const policy: RetryPolicy = { attempts: e.INCIDENT_WEBHOOK_ATTEMPTS, baseMs: e.INCIDENT_WEBHOOK_BACKOFF_MS, capMs: Math.max(60_000, e.INCIDENT_WEBHOOK_BACKOFF_MS) };
+  const policy: RetryPolicy = {
+    attempts: e.INCIDENT_WEBHOOK_ATTEMPTS,
+    baseMs: e.INCIDENT_WEBHOOK_BACKOFF_MS,
+    capMs: Math.max(60_000, e.INCIDENT_WEBHOOK_BACKOFF_MS),
+  };
   const consoleUrl = e.CONSOLE_PUBLIC_URL || consolePublicUrl();
   const sends: Array<[string, unknown]> = [];
   if (e.INCIDENT_WEBHOOK_URLS.length) {

@@ -21,7 +21,12 @@ function checklistMarks() {
       if (child.type !== "element") return child as ElementContent;
       if (child.tagName === "input" && child.properties?.type === "checkbox") {
         const done = !!child.properties.checked;
-        return { type: "element", tagName: "span", properties: { role: "img", ariaLabel: done ? "done" : "not done" }, children: [{ type: "text", value: done ? "☑" : "☐" }] };
+        return {
+          type: "element",
+          tagName: "span",
+          properties: { role: "img", ariaLabel: done ? "done" : "not done" },
+          children: [{ type: "text", value: done ? "☑" : "☐" }],
+        };
       }
       walk(child);
       return child;
@@ -44,7 +49,12 @@ function timeElements() {
     for (const m of value.matchAll(UTC_TIME)) {
       const iso = `${m[1]}T${m[2]}.000Z`;
       if (m.index > last) out.push({ type: "text", value: value.slice(last, m.index) });
-      out.push({ type: "element", tagName: "time", properties: { dateTime: iso, title: `${m[1]} ${m[2]}.000 UTC` }, children: [{ type: "text", value: m[0] }] });
+      out.push({
+        type: "element",
+        tagName: "time",
+        properties: { dateTime: iso, title: `${m[1]} ${m[2]}.000 UTC` },
+        children: [{ type: "text", value: m[0] }],
+      });
       last = m.index + m[0].length;
     }
     if (last < value.length) out.push({ type: "text", value: value.slice(last) });

@@ -55,7 +55,10 @@ export function incidentTimes(i: IncidentRow, now: number): IncidentTimes {
 const asks = (l: Level) => (LEVEL_ASKS[l] ?? "").replace(/^L\d: /, "");
 
 const iso = (s: string) => s.replace("T", " ").replace(/\.\d+Z$/, " UTC");
-const cell = (s: unknown) => String(s ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ");
+const cell = (s: unknown) =>
+  String(s ?? "")
+    .replace(/\|/g, "\\|")
+    .replace(/\n/g, " ");
 
 export function describeEvent(e: IncidentEvent): string {
   const d = (e.data ?? {}) as Record<string, unknown>;
@@ -132,10 +135,15 @@ export function draftReport({ incident: i, events, actions, deliveries, now, sce
     "| --- | --- |",
     ...events.map((e) => `| ${iso(e.at)} | ${cell(describeEvent(e))} |`),
     "",
-    ...(failedDeliveries.length ? ["## Notification failures", "", ...failedDeliveries.map((d) => `- ${d.event} to ${d.url}: ${d.error ?? d.httpStatus}`), ""] : []),
+    ...(failedDeliveries.length
+      ? ["## Notification failures", "", ...failedDeliveries.map((d) => `- ${d.event} to ${d.url}: ${d.error ?? d.httpStatus}`), ""]
+      : []),
     "## Post-incident checklist",
     "",
-    ...postIncidentChecklist.map((c) => `- [${checklist[c.key] ? "x" : " "}] ${c.text}${c.key === "runbook" && runbookUpdated ? ` (runbook ${describeRunbookVersion(runbookUpdated)}, first seen ${iso(runbookUpdated.firstSeenAt)})` : ""}`),
+    ...postIncidentChecklist.map(
+      (c) =>
+        `- [${checklist[c.key] ? "x" : " "}] ${c.text}${c.key === "runbook" && runbookUpdated ? ` (runbook ${describeRunbookVersion(runbookUpdated)}, first seen ${iso(runbookUpdated.firstSeenAt)})` : ""}`,
+    ),
     "",
   ];
   return lines.join("\n");

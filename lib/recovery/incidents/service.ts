@@ -42,7 +42,11 @@ export class IncidentError extends Error {
   }
 }
 
-async function change<T>(incidentId: number, fn: (tx: Sql, inc: IncidentRow) => Promise<T>, opts: { allowResolved?: boolean } = {}): Promise<{ value: T; incident: IncidentRow }> {
+async function change<T>(
+  incidentId: number,
+  fn: (tx: Sql, inc: IncidentRow) => Promise<T>,
+  opts: { allowResolved?: boolean } = {},
+): Promise<{ value: T; incident: IncidentRow }> {
   return withConsole(
     (sql) =>
       sql.begin(async (tx) => {
@@ -78,7 +82,10 @@ export async function addNote(raw: z.input<typeof noteSchema>, actor: Actor, req
     input.incidentId,
     async (tx, inc) => {
       await addIncidentEvent(tx, { incidentId: inc.id, kind: "note", actor: actor.email, public: input.public, data: { text: input.text } });
-      await appendAudit({ actor, action: "incident.note", outcome: "succeeded", incidentRef: inc.ref, params: { public: input.public, text: input.text }, request }, { tx });
+      await appendAudit(
+        { actor, action: "incident.note", outcome: "succeeded", incidentRef: inc.ref, params: { public: input.public, text: input.text }, request },
+        { tx },
+      );
     },
     { allowResolved: true },
   );
@@ -90,7 +97,10 @@ export async function setCommander(raw: z.input<typeof commanderSchema>, actor: 
   const { incident } = await change(input.incidentId, async (tx, inc) => {
     await tx`update console.incidents set commander = ${input.commander} where id = ${inc.id}`;
     await addIncidentEvent(tx, { incidentId: inc.id, kind: "commander", actor: actor.email, data: { commander: input.commander, previous: inc.commander } });
-    await appendAudit({ actor, action: "incident.commander", outcome: "succeeded", incidentRef: inc.ref, params: { commander: input.commander }, request }, { tx });
+    await appendAudit(
+      { actor, action: "incident.commander", outcome: "succeeded", incidentRef: inc.ref, params: { commander: input.commander }, request },
+      { tx },
+    );
   });
   return incident;
 }
@@ -102,7 +112,10 @@ export async function setChecklistItem(raw: z.input<typeof checklistSchema>, act
     async (tx, inc) => {
       await tx`update console.incidents set checklist = checklist || ${tx.json({ [input.item]: input.done })} where id = ${inc.id}`;
       await addIncidentEvent(tx, { incidentId: inc.id, kind: "checklist", actor: actor.email, data: { item: input.item, done: input.done } });
-      await appendAudit({ actor, action: "incident.checklist", outcome: "succeeded", incidentRef: inc.ref, params: { item: input.item, done: input.done }, request }, { tx });
+      await appendAudit(
+        { actor, action: "incident.checklist", outcome: "succeeded", incidentRef: inc.ref, params: { item: input.item, done: input.done }, request },
+        { tx },
+      );
     },
     { allowResolved: true },
   );

@@ -106,7 +106,13 @@ export function renderSteps(s: Scenario, config: RunbookConfig): RenderedStep[] 
     step.kind === "command"
       ? { kind: "command", text: step.text, command: step.command(config) }
       : step.kind === "action"
-        ? { kind: "action", text: step.text, action: step.action, checkId: (step.checkId as CheckId | "") || checkForAction(step.action) || undefined, ...(step.command ? { command: step.command(config) } : {}) }
+        ? {
+            kind: "action",
+            text: step.text,
+            action: step.action,
+            checkId: (step.checkId as CheckId | "") || checkForAction(step.action) || undefined,
+            ...(step.command ? { command: step.command(config) } : {}),
+          }
         : { kind: "manual", text: step.text },
   );
 }

@@ -119,7 +119,8 @@ function annotationsIn(node: Nodes, problems: RunbookProblem[]): { values: Recor
 
 // ── Commands and their configuration ────────────────────────────────────────────────────────
 
-const fillTradeDirector = (c: RunbookConfig, cmd: string) => (c.tradeDirectorUrl ? cmd.split("http://trade-director").join(c.tradeDirectorUrl.replace(/\/+$/, "")) : cmd);
+const fillTradeDirector = (c: RunbookConfig, cmd: string) =>
+  c.tradeDirectorUrl ? cmd.split("http://trade-director").join(c.tradeDirectorUrl.replace(/\/+$/, "")) : cmd;
 
 /** `psql -h [host] -U [user] -d distortsignals …` with the configured trading database (never its user). */
 function fillPsql(c: RunbookConfig, cmd: string): string {
@@ -188,13 +189,19 @@ function parseStep(item: ListItem, ctx: { knownActions: Set<string>; problems: R
     for (const [k, v] of Object.entries(a.values)) {
       if (k !== "action") ctx.problems.push({ line: a.line, message: `unknown console annotation "${k}" on a step (use action=…)` });
       else if (v === "none") action = null;
-      else if (!ctx.knownActions.has(v)) ctx.problems.push({ line: a.line, message: `unknown console action "${v}" (known: ${[...ctx.knownActions].join(", ")})` });
+      else if (!ctx.knownActions.has(v))
+        ctx.problems.push({ line: a.line, message: `unknown console action "${v}" (known: ${[...ctx.knownActions].join(", ")})` });
       else action = v as ActionName;
     }
   }
   const cmd = command;
   const q = sql;
-  const filled = cmd !== null ? { command: (c: RunbookConfig) => fillPsql(c, fillTradeDirector(c, cmd)), source: cmd } : q !== null ? { command: (c: RunbookConfig) => psqlCommand(c, q), source: q } : null;
+  const filled =
+    cmd !== null
+      ? { command: (c: RunbookConfig) => fillPsql(c, fillTradeDirector(c, cmd)), source: cmd }
+      : q !== null
+        ? { command: (c: RunbookConfig) => psqlCommand(c, q), source: q }
+        : null;
   // An action keeps the file's command: shown to those who may not run the action from the console.
   if (action) return { kind: "action", text: words, action, checkId: ACTION_CHECK[action] ?? "", ...(filled ?? {}), line };
   if (filled) return { kind: "command", text: words, ...filled, line };
@@ -220,7 +227,11 @@ function split(nodes: RootContent[], depth: number): { before: RootContent[]; se
   return { before, sections };
 }
 
-function parseScenario(s: Section, ctx: { knownActions: Set<string>; knownChecks: Set<string> | null; problems: RunbookProblem[] }, seen: Set<number>): Scenario | null {
+function parseScenario(
+  s: Section,
+  ctx: { knownActions: Set<string>; knownChecks: Set<string> | null; problems: RunbookProblem[] },
+  seen: Set<number>,
+): Scenario | null {
   const line = lineOf(s.heading);
   const m = /^(\d+)\.\s+(.+)$/.exec(s.title);
   if (!m) {
@@ -259,14 +270,25 @@ function parseScenario(s: Section, ctx: { knownActions: Set<string>; knownChecks
     if (n.type === "html") {
       for (const a of annotationsIn(n, ctx.problems)) {
         for (const [k, v] of Object.entries(a.values)) {
-          const list = v === "none" ? [] : v.split(",").map((x) => x.trim()).filter(Boolean);
+          const list =
+            v === "none"
+              ? []
+              : v
+                  .split(",")
+                  .map((x) => x.trim())
+                  .filter(Boolean);
           if (k === "checks") {
             const unknown = ctx.knownChecks ? list.filter((id) => !ctx.knownChecks!.has(id)) : [];
-            if (unknown.length) ctx.problems.push({ line: a.line, message: `unknown check id ${unknown.map((u) => `"${u}"`).join(", ")} (known: ${[...ctx.knownChecks!].join(", ")})` });
+            if (unknown.length)
+              ctx.problems.push({
+                line: a.line,
+                message: `unknown check id ${unknown.map((u) => `"${u}"`).join(", ")} (known: ${[...ctx.knownChecks!].join(", ")})`,
+              });
             else checkBinding = list;
           } else if (k === "contacts") {
             const unknown = list.filter((c) => !CONTACT_KEYS.includes(c as ContactKey));
-            if (unknown.length) ctx.problems.push({ line: a.line, message: `unknown contact ${unknown.map((u) => `"${u}"`).join(", ")} (known: ${CONTACT_KEYS.join(", ")})` });
+            if (unknown.length)
+              ctx.problems.push({ line: a.line, message: `unknown contact ${unknown.map((u) => `"${u}"`).join(", ")} (known: ${CONTACT_KEYS.join(", ")})` });
             else contactBinding = list as ContactKey[];
           } else ctx.problems.push({ line: a.line, message: `unknown console annotation "${k}" on a scenario (use checks=… or contacts=…)` });
         }
@@ -283,13 +305,18 @@ function parseScenario(s: Section, ctx: { knownActions: Set<string>; knownChecks
   const all = `${head} ${(steps ?? []).map((st) => `${st.text} ${st.kind !== "manual" ? (st.source ?? "") : ""}`).join(" ")}`.toLowerCase();
   // A check is the scenario's when its words name the symptom, or when one of its steps is that check's action.
   const actionChecks = new Set((steps ?? []).flatMap((st) => (st.kind === "action" ? [st.checkId] : [])));
-  const inferredChecks = CHECK_RULES.filter((r) => actionChecks.has(r.id) || r.phrases.some((p) => (r.where === "head" ? head : all).includes(p))).map((r) => r.id);
+  const inferredChecks = CHECK_RULES.filter((r) => actionChecks.has(r.id) || r.phrases.some((p) => (r.where === "head" ? head : all).includes(p))).map(
+    (r) => r.id,
+  );
   const inferredContacts: ContactKey[] = ["oncall"];
   if (head.includes("database")) inferredContacts.push("dba");
   if (all.includes("broker")) inferredContacts.push("broker");
   return {
     number,
-    slug: title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),
+    slug: title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, ""),
     title,
     symptoms: symptoms ?? "",
     // Ids are checked against the known checks (ctx.knownChecks) where the registry is at hand.
@@ -396,7 +423,12 @@ export function parseRunbook(markdown: string, opts: ParseOptions = {}): ParseRe
           continue;
         }
         const role = squash(text(strong)).replace(/:$/, "");
-        const value = squash(para.children.filter((c) => c !== strong).map(text).join("")).replace(/^:\s*/, "");
+        const value = squash(
+          para.children
+            .filter((c) => c !== strong)
+            .map(text)
+            .join(""),
+        ).replace(/^:\s*/, "");
         runbook.contacts.push({ key: CONTACT_ROLES[role.toLowerCase()] ?? null, role, value, placeholder: !value || isPlaceholder(value) });
       }
     } else if (key === "common failure scenarios") {
@@ -415,7 +447,10 @@ export function parseRunbook(markdown: string, opts: ParseOptions = {}): ParseRe
       const list = body.find((n): n is List => n.type === "list");
       runbook.postIncident = (list?.children ?? []).map((i) => squash(text(i)));
     } else {
-      const t = body.map((n) => (n.type === "code" ? n.value : squash(text(n as Nodes)))).filter(Boolean).join("\n\n");
+      const t = body
+        .map((n) => (n.type === "code" ? n.value : squash(text(n as Nodes))))
+        .filter(Boolean)
+        .join("\n\n");
       if (t) runbook.unknownSections.push({ title: s.title, text: t, line: lineOf(s.heading) });
     }
   }

@@ -56,7 +56,9 @@ function fail(file: string, problems: RunbookProblem[]) {
   const first = problems[0];
   // Logged once per distinct failure (the check repeats every interval).
   if (s.error?.file !== file || s.error.problems[0]?.message !== first?.message || s.error.problems[0]?.line !== first?.line) {
-    console.error(`[recovery-console] runbook ${file} is not valid, still serving the last good version: ${problems.map((p) => `line ${p.line}: ${p.message}`).join("; ")}`);
+    console.error(
+      `[recovery-console] runbook ${file} is not valid, still serving the last good version: ${problems.map((p) => `line ${p.line}: ${p.message}`).join("; ")}`,
+    );
   }
   s.error = { file, problems, at: new Date().toISOString() };
 }
@@ -91,7 +93,10 @@ export function refreshRunbook(): void {
     fail(file, loaded);
     return ensureSomething();
   }
-  if (s.current && s.current.hash !== hash) console.info(`[recovery-console] runbook reloaded from ${file}: ${hash.slice(0, 12)} (Last Updated ${loaded.lastUpdated ?? "—"}, Owner ${loaded.owner ?? "—"})`);
+  if (s.current && s.current.hash !== hash)
+    console.info(
+      `[recovery-console] runbook reloaded from ${file}: ${hash.slice(0, 12)} (Last Updated ${loaded.lastUpdated ?? "—"}, Owner ${loaded.owner ?? "—"})`,
+    );
   s.current = loaded;
   s.error = null;
   record();

@@ -96,7 +96,17 @@ export async function ensureUser(consoleDb: postgres.Sql, email: string, role: s
 export async function sessionCookie(authSecret: string, user: TestUser): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const value = await encode({
-    token: { sub: user.id, email: user.email, name: null, role: user.role as never, sv: user.sv, startedAt: now, authTime: now, lastSeen: now, amr: "password" },
+    token: {
+      sub: user.id,
+      email: user.email,
+      name: null,
+      role: user.role as never,
+      sv: user.sv,
+      startedAt: now,
+      authTime: now,
+      lastSeen: now,
+      amr: "password",
+    },
     secret: authSecret,
     salt: SESSION_COOKIE,
     maxAge: 12 * 3600,
@@ -118,7 +128,9 @@ export class ActionClient {
     readonly baseUrl: string,
     dist = distDir(),
   ) {
-    this.manifest = (JSON.parse(fs.readFileSync(path.join(dist, "server", "server-reference-manifest.json"), "utf8")) as { node: Record<string, ManifestEntry> }).node;
+    this.manifest = (
+      JSON.parse(fs.readFileSync(path.join(dist, "server", "server-reference-manifest.json"), "utf8")) as { node: Record<string, ManifestEntry> }
+    ).node;
   }
 
   /** Every server action in the build: its id, file and export. */
@@ -131,7 +143,10 @@ export class ActionClient {
     const hit = Object.entries(this.manifest).find(([, v]) => v.filename === file && v.exportedName === exportName);
     if (!hit) throw new Error(`the build has no server action ${exportName} in ${file}`);
     const worker = Object.keys(hit[1].workers).find((w) => w.endsWith("/page") && !w.includes("[")) ?? Object.keys(hit[1].workers)[0]!;
-    const route = worker.replace(/^app/, "").replace(/\/page$/, "").replace(/\/\([^)]+\)/g, "");
+    const route = worker
+      .replace(/^app/, "")
+      .replace(/\/page$/, "")
+      .replace(/\/\([^)]+\)/g, "");
     return { id: hit[0], pagePath: route || "/" };
   }
 
@@ -159,7 +174,13 @@ export class ActionClient {
       else headers.Cookie = opts.cookie;
     }
     const t0 = performance.now();
-    const res = await fetch(`${this.baseUrl}${req.path}`, { method: "POST", headers, body: req.body, redirect: "manual", signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+    const res = await fetch(`${this.baseUrl}${req.path}`, {
+      method: "POST",
+      headers,
+      body: req.body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+    });
     const text = await res.text();
     const ms = performance.now() - t0;
     let value: T | undefined;
@@ -167,7 +188,13 @@ export class ActionClient {
     return { status: res.status, value, text, ms };
   }
 
-  async call<T>(file: string, exportName: string, args: unknown[], cookie: string | null, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<ActionAnswer<T>> {
+  async call<T>(
+    file: string,
+    exportName: string,
+    args: unknown[],
+    cookie: string | null,
+    opts: { timeoutMs?: number; requestId?: string } = {},
+  ): Promise<ActionAnswer<T>> {
     return this.send<T>(await this.request(file, exportName, args, cookie, opts.requestId), { timeoutMs: opts.timeoutMs });
   }
 }
@@ -180,7 +207,9 @@ export async function decodeActionResult<T>(text: string): Promise<T> {
       c.close();
     },
   });
-  const root = await flight.createFromReadableStream<{ a: T | Promise<T> }>(stream, { serverConsumerManifest: { moduleMap: {}, serverModuleMap: null, moduleLoading: null } });
+  const root = await flight.createFromReadableStream<{ a: T | Promise<T> }>(stream, {
+    serverConsumerManifest: { moduleMap: {}, serverModuleMap: null, moduleLoading: null },
+  });
   return await root.a;
 }
 
@@ -213,9 +242,15 @@ export type ActionState = {
 };
 
 /** Preview an action as `cookie`; throws unless the preview is ok. */
-export async function preview(client: ActionClient, name: "ResetCircuit" | "CancelStaleDirectives" | "KillIdleTransactions", cookie: string, params: unknown = {}) {
+export async function preview(
+  client: ActionClient,
+  name: "ResetCircuit" | "CancelStaleDirectives" | "KillIdleTransactions",
+  cookie: string,
+  params: unknown = {},
+) {
   const answer = await client.call<ActionState>(RECOVERY, `preview${name}Action`, [params], cookie);
-  if (!answer.value?.ok || !answer.value.result?.token) throw new Error(`preview ${name} failed (${answer.status}): ${answer.value?.message ?? answer.text.slice(0, 300)}`);
+  if (!answer.value?.ok || !answer.value.result?.token)
+    throw new Error(`preview ${name} failed (${answer.status}): ${answer.value?.message ?? answer.text.slice(0, 300)}`);
   return { token: answer.value.result.token, count: answer.value.result.count ?? 0, ms: answer.ms };
 }
 
@@ -227,11 +262,20 @@ export function confirmRequest(
   cookie: string,
   extra: Record<string, unknown> = {},
 ): Promise<ActionRequest> {
-  const exportName = name === "ResetCircuit" ? "resetCircuitAction" : name === "CancelStaleDirectives" ? "cancelStaleDirectivesAction" : "killIdleTransactionsAction";
+  const exportName =
+    name === "ResetCircuit" ? "resetCircuitAction" : name === "CancelStaleDirectives" ? "cancelStaleDirectivesAction" : "killIdleTransactionsAction";
   return client.request(
     RECOVERY,
     exportName,
-    [{ previewToken: p.token, reason: "Game day: runbook step exercised by the bench/drills", confirmation: String(p.count), idempotencyKey: randomUUID(), ...extra }],
+    [
+      {
+        previewToken: p.token,
+        reason: "Game day: runbook step exercised by the bench/drills",
+        confirmation: String(p.count),
+        idempotencyKey: randomUUID(),
+        ...extra,
+      },
+    ],
     cookie,
   );
 }

@@ -9,6 +9,9 @@ export const GET = withPermission("health.read", async (request) => {
     return Response.json(await readOpenIncidents({ request }), { headers: { "Cache-Control": "no-store" } });
   } catch (err) {
     console.error("[incidents] cannot list open incidents:", err);
-    return Response.json({ error: { code: "incidents.unavailable", message: "The console store cannot be reached: incidents are unknown right now." } }, { status: 503 });
+    return Response.json(
+      { error: { code: "incidents.unavailable", message: "The console store cannot be reached: incidents are unknown right now." } },
+      { status: 503 },
+    );
   }
 });

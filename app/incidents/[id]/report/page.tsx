@@ -24,7 +24,11 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
         <a href={`/incidents/${id}`} className="underline">
           Back to {incident.ref}
         </a>{" "}
-        · <a href={`/api/incidents/${id}/report`} download className="underline">Download Markdown</a> · use your browser&apos;s Print to save a PDF.
+        ·{" "}
+        <a href={`/api/incidents/${id}/report`} download className="underline">
+          Download Markdown
+        </a>{" "}
+        · use your browser&apos;s Print to save a PDF.
       </p>
       {/* HTML from lib/recovery/incidents/report-html.ts, which drops any raw HTML in the Markdown. */}
       <LocalizedHtml className="report text-sm leading-relaxed" testId="report" html={reportHtml(md)} />

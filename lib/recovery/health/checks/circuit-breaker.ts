@@ -48,7 +48,10 @@ export const circuitBreaker: CheckModule<"circuit_breaker", CircuitBreakerDetail
     const openFor = openedAt ? (Date.now() - Date.parse(openedAt)) / 1000 : null;
     const parts: string[] = [];
     if (circuit.state === "closed") parts.push("Closed: directives flow");
-    else parts.push(`${circuit.state === "open" ? "Open" : "Half-open"}${openFor !== null && openFor >= 0 ? ` for ${formatAge(openFor)}` : ""}${failures !== null ? ` after ${failures} failures` : ""}`);
+    else
+      parts.push(
+        `${circuit.state === "open" ? "Open" : "Half-open"}${openFor !== null && openFor >= 0 ? ` for ${formatAge(openFor)}` : ""}${failures !== null ? ` after ${failures} failures` : ""}`,
+      );
     if (processing === false) parts.push("processing halted");
     return {
       status: classifyCircuit(circuit.state),

@@ -63,7 +63,10 @@ export const dbConnections: CheckModule<"db_connections", DbConnectionsDetail> =
       .map((r) => `${r.count} ${r.state}`)
       .join(", ");
     return {
-      status: classifyConnections(c.total, c.maxConnections, e.DB_CONNECTIONS_WARN_PERCENT, e.DB_CONNECTIONS_CRITICAL_PERCENT, { clientBackends, openToApplications }),
+      status: classifyConnections(c.total, c.maxConnections, e.DB_CONNECTIONS_WARN_PERCENT, e.DB_CONNECTIONS_CRITICAL_PERCENT, {
+        clientBackends,
+        openToApplications,
+      }),
       value: c.total,
       unit: "connections",
       summary: `${saturated ? `No slot left for applications (${clientBackends} client backends, ${openToApplications} open to them); ` : ""}${c.total} of max_connections ${c.maxConnections} (${percent} %)${top ? `: ${top}` : ""}${c.seesAllSessions ? "" : " · other users' states hidden (grant pg_monitor)"}`,

@@ -42,7 +42,12 @@ export const eaHeartbeat: CheckModule<"ea_heartbeat", EaHeartbeatDetail | NotCon
   actions: [],
   reads: ["console_store", "trading_tables"],
   queries: () => [
-    { id: "ea_heartbeat.newest_execution_event", check: "ea_heartbeat", source: "runbook scenario 5: execution confirmations", build: (sql) => newestExecutionEventQuery(sql) },
+    {
+      id: "ea_heartbeat.newest_execution_event",
+      check: "ea_heartbeat",
+      source: "runbook scenario 5: execution confirmations",
+      build: (sql) => newestExecutionEventQuery(sql),
+    },
   ],
   async run() {
     const e = env();
@@ -52,7 +57,10 @@ export const eaHeartbeat: CheckModule<"ea_heartbeat", EaHeartbeatDetail | NotCon
       listHeartbeats(),
       getNewestExecutionEventAge().then(
         (age) => ({ age, error: null }),
-        (err: unknown) => ({ age: null, error: err instanceof DbError ? { code: err.code, message: err.publicMessage } : { code: "check.error", message: String(err) } }),
+        (err: unknown) => ({
+          age: null,
+          error: err instanceof DbError ? { code: err.code, message: err.publicMessage } : { code: "check.error", message: String(err) },
+        }),
       ),
     ]);
     const status = classifyHeartbeats(instances, staleSeconds);
@@ -68,18 +76,26 @@ export const eaHeartbeat: CheckModule<"ea_heartbeat", EaHeartbeatDetail | NotCon
     if (events.age !== null) summary += `; newest execution event ${formatAge(events.age)} ago`;
     const startedAt = processStartedAt();
     const uptimeSeconds = (Date.now() - startedAt) / 1000;
-    return duringWarmup({
-      status,
-      value: freshest ? Math.round(freshest.ageSeconds) : null,
-      unit: "s",
-      summary,
-      threshold: `critical when no instance has beaten in ${formatAge(staleSeconds)}, warn when only a backup has`,
-      detail: {
-        staleSeconds,
-        instances: instances.map((i) => ({ ...i, fresh: i.ageSeconds < staleSeconds })),
-        newestExecutionEventAgeSeconds: events.age,
-        ...(events.error ? { executionEventsError: events.error } : {}),
+    return duringWarmup(
+      {
+        status,
+        value: freshest ? Math.round(freshest.ageSeconds) : null,
+        unit: "s",
+        summary,
+        threshold: `critical when no instance has beaten in ${formatAge(staleSeconds)}, warn when only a backup has`,
+        detail: {
+          staleSeconds,
+          instances: instances.map((i) => ({ ...i, fresh: i.ageSeconds < staleSeconds })),
+          newestExecutionEventAgeSeconds: events.age,
+          ...(events.error ? { executionEventsError: events.error } : {}),
+        },
       },
-    }, { noDataSinceStart: !instances.some((i) => i.ageSeconds < uptimeSeconds), startedAt, warmupSeconds: e.CHECK_WARMUP_SECONDS, waitingFor: "the first EA heartbeat since the console started" });
+      {
+        noDataSinceStart: !instances.some((i) => i.ageSeconds < uptimeSeconds),
+        startedAt,
+        warmupSeconds: e.CHECK_WARMUP_SECONDS,
+        waitingFor: "the first EA heartbeat since the console started",
+      },
+    );
   },
 };

@@ -38,7 +38,8 @@ export const executionsFailed: CheckModule<"executions_failed", ExecutionsFailed
       id: "executions_failed",
       check: "executions_failed",
       source: "runbook: Failed executions (count and latest rows)",
-      build: (sql) => failedExecutionsQuery(sql, { windowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS, limit: FAILED_EXECUTIONS_SHOWN, directive: true, error: true }),
+      build: (sql) =>
+        failedExecutionsQuery(sql, { windowSeconds: FAILED_EXECUTIONS_WINDOW_SECONDS, limit: FAILED_EXECUTIONS_SHOWN, directive: true, error: true }),
     },
   ],
   async run() {

@@ -21,7 +21,12 @@ export const signalsRecent: CheckModule<"signals_recent", SignalsRecentDetail> =
   actions: [],
   reads: ["trading_tables"],
   queries: (e) => [
-    { id: "signals_recent", check: "signals_recent", source: "runbook: Recent signals", build: (sql) => recentSignalsQuery(sql, { windowSeconds: e.SIGNAL_SILENCE_SECONDS }) },
+    {
+      id: "signals_recent",
+      check: "signals_recent",
+      source: "runbook: Recent signals",
+      build: (sql) => recentSignalsQuery(sql, { windowSeconds: e.SIGNAL_SILENCE_SECONDS }),
+    },
   ],
   async run() {
     const windowSeconds = env().SIGNAL_SILENCE_SECONDS;

@@ -45,7 +45,10 @@ export type CheckResult = {
  * What a check's `run` returns; the runner adds id, title, timing and error handling. A check
  * may return `unknown` itself (with an error) when it has partial information worth showing.
  */
-export type CheckReading<Detail extends object = Record<string, unknown>> = Pick<CheckResult, "status" | "value" | "unit" | "summary" | "threshold" | "error" | "pending"> & {
+export type CheckReading<Detail extends object = Record<string, unknown>> = Pick<
+  CheckResult,
+  "status" | "value" | "unit" | "summary" | "threshold" | "error" | "pending"
+> & {
   detail: Detail;
 };
 

@@ -71,7 +71,6 @@ export function parseRetryAfter(header: string | null, now: number): number | nu
   return Math.max(0, at - now);
 }
 
-
 function describeFetchError(err: unknown): string {
   const name = (err as { name?: string } | null)?.name;
   if (name === "TimeoutError" || name === "AbortError") return "no answer in time";
@@ -93,7 +92,18 @@ export class WorkerProber {
       const key = `${w.name} ${w.url}`;
       let s = this.states.get(key);
       if (!s) {
-        s = { name: w.name, url: w.url, lastProbeAt: null, last: null, blockedUntil: null, retryAfterSeconds: null, consecutive429: 0, hits429: [], probesSent: 0, inFlight: null };
+        s = {
+          name: w.name,
+          url: w.url,
+          lastProbeAt: null,
+          last: null,
+          blockedUntil: null,
+          retryAfterSeconds: null,
+          consecutive429: 0,
+          hits429: [],
+          probesSent: 0,
+          inFlight: null,
+        };
         this.states.set(key, s);
       }
       return s;
@@ -136,7 +146,13 @@ export class WorkerProber {
         const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (s.consecutive429 - 1));
         s.blockedUntil = at + (retryAfterMs ?? backoff);
         s.retryAfterSeconds = retryAfterMs === null ? null : Math.round(retryAfterMs / 1000);
-        s.last = { at, kind: "rate_limited", status: 429, latencyMs, message: retryAfterMs === null ? `429 without Retry-After; backing off ${formatAge(backoff / 1000)}` : null };
+        s.last = {
+          at,
+          kind: "rate_limited",
+          status: 429,
+          latencyMs,
+          message: retryAfterMs === null ? `429 without Retry-After; backing off ${formatAge(backoff / 1000)}` : null,
+        };
         return;
       }
       s.consecutive429 = 0;

@@ -12,6 +12,9 @@ export const GET = withPermission<{ params: Promise<{ id: string }> }>("incident
     return Response.json(found, { headers: { "Cache-Control": "no-store" } });
   } catch (err) {
     console.error("[incidents] cannot read the incident:", err);
-    return Response.json({ error: { code: "incidents.unavailable", message: "The console store cannot be reached: the incident's state is unknown right now." } }, { status: 503 });
+    return Response.json(
+      { error: { code: "incidents.unavailable", message: "The console store cannot be reached: the incident's state is unknown right now." } },
+      { status: 503 },
+    );
   }
 });
