@@ -163,6 +163,53 @@ type RunInput<T, P> = {
   extraDetail?: Record<string, unknown>;
 };
 
+/**
+ * A request for a second person's approval: the approval, its preview kept as long, and its
+ * `pending` audit entry, all or nothing. The same for a person's confirm and automation's run.
+ */
+async function requestApproval<T, P>(r: {
+  def: ActionDefinition<T, P>;
+  preview: StoredPreview<T>;
+  actor: Actor;
+  params: P;
+  reason: string;
+  incidentRef: string | null;
+  threshold: number | undefined;
+  request: RequestMeta;
+  detail?: Record<string, unknown>;
+}) {
+  const count = r.preview.targets.length;
+  return withConsole((sql) =>
+    sql.begin(async (tx) => {
+      const t = tx as unknown as Sql;
+      const created = await createApproval(t, {
+        action: r.def.name,
+        previewId: r.preview.id,
+        requestedBy: r.actor.id,
+        requestedByEmail: r.actor.email,
+        params: { params: r.params, reason: r.reason, incidentRef: r.incidentRef },
+        targetCount: count,
+        ttlSeconds: env().APPROVAL_TTL_SECONDS,
+      });
+      await extendPreview(t, { id: r.preview.id, until: created.expiresAt });
+      await appendAudit(
+        {
+          actor: r.actor,
+          action: r.def.name,
+          outcome: "pending",
+          reason: r.reason,
+          incidentRef: r.incidentRef,
+          params: r.params,
+          detail: { guard: "approval", approvalId: created.id, count, threshold: r.threshold, expiresAt: created.expiresAt.toISOString(), ...r.detail },
+          request: r.request,
+        },
+        { tx: t },
+      );
+      return created;
+    }),
+  );
+}
+
 /** Intent → effect → outcome → re-check. The caller holds the action lock and has claimed the key. */
 async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
   const started = performance.now();
@@ -366,35 +413,7 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
         // The approval, its preview kept as long, and its audit entry: all or nothing.
         let approval;
         try {
-          approval = await withConsole((sql) =>
-            sql.begin(async (tx) => {
-              const t = tx as unknown as Sql;
-              const created = await createApproval(t, {
-                action: def.name,
-                previewId: preview.id,
-                requestedBy: actor.id,
-                requestedByEmail: actor.email,
-                params: { params, reason, incidentRef: incidentRef ?? null },
-                targetCount: preview.targets.length,
-                ttlSeconds: e.APPROVAL_TTL_SECONDS,
-              });
-              await extendPreview(t, { id: preview.id, until: created.expiresAt });
-              await appendAudit(
-                {
-                  actor,
-                  action: def.name,
-                  outcome: "pending",
-                  reason,
-                  incidentRef: incidentRef ?? null,
-                  params,
-                  detail: { guard: "approval", approvalId: created.id, count: preview.targets.length, threshold, expiresAt: created.expiresAt.toISOString() },
-                  request: ctx.request,
-                },
-                { tx: t },
-              );
-              return created;
-            }),
-          );
+          approval = await requestApproval({ def, preview, actor, params, reason, incidentRef: incidentRef ?? null, threshold, request: ctx.request });
         } catch (err) {
           if (err instanceof DbError) return finishRefused(idempotencyKey, storeDown("requesting the approval", err));
           throw err;
@@ -682,42 +701,17 @@ export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunRe
         };
       }
       if (approval.needed) {
-        const created = await withConsole((sql) =>
-          sql.begin(async (tx) => {
-            const t = tx as unknown as Sql;
-            const c = await createApproval(t, {
-              action: def.name,
-              previewId: preview.id,
-              requestedBy: actor.id,
-              requestedByEmail: actor.email,
-              params: { params, reason: i.policy, incidentRef: i.incidentRef },
-              targetCount: count,
-              ttlSeconds: e.APPROVAL_TTL_SECONDS,
-            });
-            await extendPreview(t, { id: preview.id, until: c.expiresAt });
-            await appendAudit(
-              {
-                actor,
-                action: def.name,
-                outcome: "pending",
-                reason: i.policy,
-                incidentRef: i.incidentRef,
-                params,
-                detail: {
-                  guard: "approval",
-                  approvalId: c.id,
-                  count,
-                  threshold: approval.threshold,
-                  expiresAt: c.expiresAt.toISOString(),
-                  automation: { policy: i.policy },
-                },
-                request,
-              },
-              { tx: t },
-            );
-            return c;
-          }),
-        );
+        const created = await requestApproval({
+          def,
+          preview,
+          actor,
+          params,
+          reason: i.policy,
+          incidentRef: i.incidentRef,
+          threshold: approval.threshold,
+          request,
+          detail: { automation: { policy: i.policy } },
+        });
         const message = `${count} targets is above the approval threshold${approval.threshold !== undefined ? ` (${approval.threshold})` : ""}: automation asked a person to approve (automation never approves itself).`;
         await finishPendingApproval(i.idempotencyKey, {
           ok: true,
