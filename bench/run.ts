@@ -5,6 +5,9 @@
  *   npm run bench                 full sizes: 10M signals (seeded once, then cached), 60 s load
  *   npm run bench -- --quick      a smoke check at small sizes, in about a minute
  *   npm run bench -- --strict     exit 1 when a target is missed (not only on an error)
+ *   npm run bench -- --only floor_ratio,audit_append_p95_ms
+ *                                 only these measures (their keys); the console is built and started
+ *                                 only when one of them needs it
  *
  * PostgreSQL: BENCH_DATABASE_URL (a superuser URL; the bench creates its databases and roles), or
  * the embedded server with its data in BENCH_DATA_DIR (default .data/bench). The console is the
@@ -20,6 +23,7 @@ import { startTradeDirector } from "../sim/trade-director.ts";
 import { startWorkerSim } from "../sim/worker.ts";
 import { ActionClient, buildConsole, ensureUser, launchConsole, secret, sessionCookie, type ConsoleUnderTest } from "../tests/support/harness/console.ts";
 import { closeStores } from "./lib/inproc.ts";
+import { waitFor } from "./lib/stats.ts";
 import { connect, createDatabase, startBenchServer, type BenchServer } from "../tests/support/harness/pg.ts";
 import { say, step } from "../tests/support/harness/progress.ts";
 import { summaryLines, targetsFor, writeResults, type Results } from "./lib/report.ts";
@@ -33,6 +37,11 @@ import { measureLoad } from "./measures/load.ts";
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const strict = args.includes("--strict");
+const onlyAt = args.indexOf("--only");
+const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? "").split(",").filter(Boolean)) : null;
+/** The measures that need the console over HTTP (the others run its modules in process). */
+const HTTP_KEYS = ["first_load_js_kb", "ttfb_ratio", "serving_ratio", "viewers_ratio", "freshness_ms", "cancel_10k_ms", "terminate_50_ms", "load"];
+const wanted = (key: string) => only === null || only.has(key);
 
 // Ratios are taken in rounds (A/B then B/A) and reported as the median of the per-round ratios,
 // so three quick runs in a row give the same verdicts (bench/results/README.md).
@@ -72,6 +81,7 @@ const MODE = quick
       loadSeconds: 60,
     };
 const SMALL = 10_000;
+const AUTOMATION_FILE = path.join(root, "bench", "automation.yaml");
 const IDLE_TX_SECONDS = 2;
 
 process.env.NEXT_DIST_DIR ||= ".next-bench";
@@ -104,6 +114,7 @@ const results: Results = {
 
 /** Run one measure; a failure is recorded (and printed) and the run goes on with the next one. */
 async function measure<T>(key: string, title: string, fn: (s: ReturnType<typeof step>) => Promise<T>, show: (v: T) => string): Promise<T | null> {
+  if (!wanted(key)) return null;
   const s = step(title);
   try {
     const v = await fn(s);
@@ -186,6 +197,10 @@ async function main() {
     TRADE_DIRECTOR_URL: director.url,
     WORKER_PROBES: `tick-factory=${worker.url}/health`,
   };
+  // The in-process measures time the checks' queries, not the start-up warm-up: a bench process is
+  // seconds old, and in CHECK_WARMUP_SECONDS a check with no data yet (the EA heartbeat) is pending
+  // without reading (lib/recovery/health/checks/warmup.ts). As in the tests (tests/support/db-setup.ts).
+  const inProcessEnv = { ...checkEnv, CHECK_WARMUP_SECONDS: "0" };
   results.environment = {
     machine: `${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`,
     postgres: `${server.versionText}${server.embedded ? " (embedded)" : " (BENCH_DATABASE_URL)"}`,
@@ -210,7 +225,14 @@ async function main() {
     "growth_ratio",
     `growth_ratio: p95 of each DB check at ${MODE.large.toLocaleString("en")} vs ${SMALL.toLocaleString("en")} signals`,
     (st) =>
-      measureGrowth({ smallUrl: smallConsoleUrl, largeUrl: largeConsoleUrl, env: checkEnv, samples: MODE.growthSamples, rounds: MODE.growthRounds, step: st }),
+      measureGrowth({
+        smallUrl: smallConsoleUrl,
+        largeUrl: largeConsoleUrl,
+        env: inProcessEnv,
+        samples: MODE.growthSamples,
+        rounds: MODE.growthRounds,
+        step: st,
+      }),
     (v) => `${v.ratio} (worst: ${v.worst}); ${v.checks.map((c) => `${c.check} ${c.smallP95Ms}→${c.largeP95Ms} ms`).join(", ")}`,
   );
   if (growth) {
@@ -221,7 +243,7 @@ async function main() {
   const floor = await measure(
     "floor_ratio",
     "floor_ratio: p95 snapshot evaluation vs the runbook's four queries on one warm connection",
-    (st) => measureFloor({ url: largeConsoleUrl, env: checkEnv, samples: MODE.floorSamples, step: st }),
+    (st) => measureFloor({ url: largeConsoleUrl, env: inProcessEnv, samples: MODE.floorSamples, step: st }),
     (v) => `${v.ratio} (${v.snapshotP95Ms} ms vs ${v.runbookQueriesP95Ms} ms)`,
   );
   if (floor) {
@@ -244,172 +266,199 @@ async function main() {
     results.details.audit_append = audit;
   }
   await closeStores();
+  if (HTTP_KEYS.some(wanted)) await overHttp();
+  return report(started);
 
   // ── The console, over HTTP ───────────────────────────────────────────────────────────────────
-  s = step(`building the console (${process.env.NEXT_DIST_DIR})`);
-  await buildConsole((l) => s.note(l));
-  s.done();
-  const logFile = path.join(dataDir, "console.log");
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(logFile, "");
-  const consoleEnv = {
-    ...checkEnv,
-    TRADING_DATABASE_URL: largeConsoleUrl,
-    DATA_DIR: path.join(dataDir, "console"),
-    IDLE_TX_SECONDS: String(IDLE_TX_SECONDS),
-    ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: "0",
-    ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
-    ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
-    ACTION_RATE_LIMIT_PER_MINUTE: "100000",
-    PREVIEW_RATE_LIMIT_PER_MINUTE: "100000",
-  };
-  const store = connect(consoleUrl);
-  cleanups.push(() => store.end({ timeout: 2 }));
-  const oncall = await ensureUser(store, "oncall@bench.example", "oncall");
-  const viewer = await ensureUser(store, "viewer@bench.example", "viewer");
-
-  s = step("starting the console (next start)");
-  const app: ConsoleUnderTest = await launchConsole({ port: await freePort(), logFile, log: (l) => s.note(l), env: consoleEnv });
-  cleanups.push(() => app.stop());
-  const oncallCookie = () => sessionCookie(app.authSecret, oncall);
-  const client = new ActionClient(app.url);
-  s.done(`${app.url} (log: ${path.relative(root, logFile)})`);
-
-  const fl = await measure(
-    "first_load_js_kb",
-    "first_load_js_kb: gzip size of the dashboard's first-load JavaScript",
-    async () => measureFirstLoadJs(app.url, await oncallCookie()),
-    (v) =>
-      `${v.kb} kB gzip (${v.files.length} files; the framework's floor, the static page: ${v.frameworkFloorKb} kB; the dashboard's own: ${v.dashboardOwnKb} kB)`,
-  );
-  if (fl) {
-    results.first_load_js_kb = fl.kb;
-    results.first_load_js_floor_kb = fl.frameworkFloorKb;
-    results.details.first_load_js = fl;
-  }
-
-  const ttfb = await measure(
-    "ttfb_ratio",
-    "ttfb_ratio: p95 TTFB of the dashboard vs the static reference page",
-    async () => measureTtfb({ baseUrl: app.url, cookie: await oncallCookie(), samples: MODE.ttfbSamples, rounds: MODE.ttfbRounds }),
-    (v) => `${v.ratio} (${v.dashboardP95Ms} ms vs ${v.staticP95Ms} ms)`,
-  );
-  if (ttfb) {
-    results.ttfb_ratio = ttfb.ratio;
-    results.details.ttfb = ttfb;
-  }
-
-  const serving = await measure(
-    "serving_ratio",
-    "serving_ratio: req/s of /api/health vs the static route /reference/ping (autocannon)",
-    (st) => measureServing({ baseUrl: app.url, token: app.apiToken, seconds: MODE.servingSeconds, rounds: MODE.servingRounds, connections: 50, step: st }),
-    (v) => `${v.ratio} (${v.healthRps} vs ${v.staticRps} req/s)`,
-  );
-  if (serving) {
-    results.serving_ratio = serving.ratio;
-    results.details.serving = serving;
-  }
-
-  const viewers = await measure(
-    "viewers_ratio",
-    `viewers_ratio: trading-DB transactions per minute, ${MODE.pollers.toLocaleString("en")} pollers of /api/health vs 1`,
-    async (st) => {
-      const admin = server.admin();
-      try {
-        const viewerCookie = await sessionCookie(app.authSecret, viewer);
-        return await measureViewers({
-          baseUrl: app.url,
-          token: app.apiToken,
-          viewerCookie,
-          pollers: MODE.pollers,
-          admin,
-          database: large.name,
-          evaluations: MODE.viewersEvaluations,
-          step: st,
-        });
-      } finally {
-        await admin.end({ timeout: 2 });
-      }
-    },
-    (v) => `${v.ratio} (${v.crowdPollers.perMinute} vs ${v.onePoller.perMinute} per minute)`,
-  );
-  if (viewers) {
-    results.viewers_ratio = viewers.ratio;
-    results.details.viewers = viewers;
-  }
-
-  const fresh = await measure(
-    "freshness_ms",
-    "freshness_ms: a committed change until /api/health shows it (default interval)",
-    async (st) => {
-      await settleDirectives(largeAdmin);
-      return measureFreshness({ baseUrl: app.url, token: app.apiToken, writer: largeAdmin, seconds: MODE.freshnessSeconds, step: st });
-    },
-    (v) => `p95 ${v.p95Ms} ms (p50 ${v.p50Ms}, max ${v.maxMs}; ${v.samples} changes; interval ${v.intervalSeconds} s)`,
-  );
-  if (fresh) {
-    results.freshness_ms = fresh.p95Ms;
-    results.details.freshness = fresh;
-  }
-
-  const cancel = await measure(
-    "cancel_10k_ms",
-    "cancel_10k_ms: cancel 10,000 previewed stale directives through the server action",
-    () => measureCancel({ client, cookie: oncallCookie, writer: largeAdmin, count: 10_000 }),
-    (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; preview ${v.previewMs} ms)`,
-  );
-  if (cancel) {
-    results.cancel_10k_ms = cancel.ms;
-    results.details.cancel_10k = cancel;
-  }
-
-  const terminate = await measure(
-    "terminate_50_ms",
-    "terminate_50_ms: kill 50 real sessions idle in transaction through the server action",
-    () =>
-      measureTerminate({ client, cookie: oncallCookie, appUrl: server.url(large.name, appRole), watcher: largeAdmin, count: 50, idleSeconds: IDLE_TX_SECONDS }),
-    (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; ${v.terminated} terminated)`,
-  );
-  if (terminate) {
-    results.terminate_50_ms = terminate.ms;
-    results.details.terminate_50 = terminate;
-  }
-
-  const load = await measure(
-    "load",
-    `load: ${MODE.loadSeconds} s, ${MODE.loadViewers.toLocaleString("en")} viewers with the dashboard open while on-call run actions`,
-    async (st) =>
-      measureLoad({
-        baseUrl: app.url,
-        viewerCookie: await sessionCookie(app.authSecret, viewer),
-        oncallCookie,
-        client,
-        writer: largeAdmin,
-        watcher: largeAdmin,
-        appUrl: server.url(large.name, appRole),
-        director,
-        idleSeconds: IDLE_TX_SECONDS,
-        refreshSeconds: 5,
-        warmupSeconds: MODE.loadWarmupSeconds,
-        seconds: MODE.loadSeconds,
-        viewers: MODE.loadViewers,
-        step: st,
-      }),
-    (v) =>
-      `${v.errors} errors; /api/health p95 ${v.healthP95Ms} ms over ${v.requests.health.requests} requests; dashboard p95 ${v.dashboardP95Ms} ms; ${v.actions} actions`,
-  );
-  if (load) {
-    results.load = {
-      seconds: load.seconds,
-      viewers: load.viewers,
-      errors: load.errors,
-      health_p95_ms: load.healthP95Ms,
-      dashboard_p95_ms: load.dashboardP95Ms,
+  async function overHttp() {
+    s = step(`building the console (${process.env.NEXT_DIST_DIR})`);
+    await buildConsole((l) => s.note(l));
+    s.done();
+    const logFile = path.join(dataDir, "console.log");
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(logFile, "");
+    const consoleEnv = {
+      ...checkEnv,
+      TRADING_DATABASE_URL: largeConsoleUrl,
+      DATA_DIR: path.join(dataDir, "console"),
+      IDLE_TX_SECONDS: String(IDLE_TX_SECONDS),
+      ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: "0",
+      ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
+      ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
+      ACTION_RATE_LIMIT_PER_MINUTE: "100000",
+      PREVIEW_RATE_LIMIT_PER_MINUTE: "100000",
+      // The automation loop runs in the console under every HTTP measure (viewers_ratio: it adds no
+      // trading-DB queries beyond the shared snapshot, issue 13); its policies are dry-run (the file says why).
+      AUTOMATION_FILE: AUTOMATION_FILE,
     };
-    results.details.load = load;
-  }
+    const store = connect(consoleUrl);
+    cleanups.push(() => store.end({ timeout: 2 }));
+    const oncall = await ensureUser(store, "oncall@bench.example", "oncall");
+    const viewer = await ensureUser(store, "viewer@bench.example", "viewer");
 
-  // ── Results ──────────────────────────────────────────────────────────────────────────────────
+    s = step("starting the console (next start)");
+    const app: ConsoleUnderTest = await launchConsole({ port: await freePort(), logFile, log: (l) => s.note(l), env: consoleEnv });
+    cleanups.push(() => app.stop());
+    const oncallCookie = () => sessionCookie(app.authSecret, oncall);
+    const client = new ActionClient(app.url);
+    // The console says at start-up which policies it loaded (lib/server-start.ts): the proof that the loop runs.
+    const automationLine = await waitFor(
+      async () =>
+        fs
+          .readFileSync(logFile, "utf8")
+          .split("\n")
+          .find((l) => l.includes("[automation]")),
+      { timeoutMs: 10_000, what: `the console's automation line in ${path.relative(root, logFile)} (policies from ${path.relative(root, AUTOMATION_FILE)})` },
+    );
+    results.environment.automation = automationLine.slice(automationLine.indexOf("[automation]"));
+    s.done(`${app.url} (log: ${path.relative(root, logFile)}); ${results.environment.automation}`);
+
+    const fl = await measure(
+      "first_load_js_kb",
+      "first_load_js_kb: gzip size of the dashboard's first-load JavaScript",
+      async () => measureFirstLoadJs(app.url, await oncallCookie()),
+      (v) =>
+        `${v.kb} kB gzip (${v.files.length} files; the framework's floor, the static page: ${v.frameworkFloorKb} kB; the dashboard's own: ${v.dashboardOwnKb} kB)`,
+    );
+    if (fl) {
+      results.first_load_js_kb = fl.kb;
+      results.first_load_js_floor_kb = fl.frameworkFloorKb;
+      results.details.first_load_js = fl;
+    }
+
+    const ttfb = await measure(
+      "ttfb_ratio",
+      "ttfb_ratio: p95 TTFB of the dashboard vs the static reference page",
+      async () => measureTtfb({ baseUrl: app.url, cookie: await oncallCookie(), samples: MODE.ttfbSamples, rounds: MODE.ttfbRounds }),
+      (v) => `${v.ratio} (${v.dashboardP95Ms} ms vs ${v.staticP95Ms} ms)`,
+    );
+    if (ttfb) {
+      results.ttfb_ratio = ttfb.ratio;
+      results.details.ttfb = ttfb;
+    }
+
+    const serving = await measure(
+      "serving_ratio",
+      "serving_ratio: req/s of /api/health vs the static route /reference/ping (autocannon)",
+      (st) => measureServing({ baseUrl: app.url, token: app.apiToken, seconds: MODE.servingSeconds, rounds: MODE.servingRounds, connections: 50, step: st }),
+      (v) => `${v.ratio} (${v.healthRps} vs ${v.staticRps} req/s)`,
+    );
+    if (serving) {
+      results.serving_ratio = serving.ratio;
+      results.details.serving = serving;
+    }
+
+    const viewers = await measure(
+      "viewers_ratio",
+      `viewers_ratio: trading-DB transactions per minute, ${MODE.pollers.toLocaleString("en")} pollers of /api/health vs 1`,
+      async (st) => {
+        const admin = server.admin();
+        try {
+          const viewerCookie = await sessionCookie(app.authSecret, viewer);
+          return await measureViewers({
+            baseUrl: app.url,
+            token: app.apiToken,
+            viewerCookie,
+            pollers: MODE.pollers,
+            admin,
+            database: large.name,
+            evaluations: MODE.viewersEvaluations,
+            step: st,
+          });
+        } finally {
+          await admin.end({ timeout: 2 });
+        }
+      },
+      (v) => `${v.ratio} (${v.crowdPollers.perMinute} vs ${v.onePoller.perMinute} per minute; automation loop running, bench/automation.yaml)`,
+    );
+    if (viewers) {
+      results.viewers_ratio = viewers.ratio;
+      results.details.viewers = viewers;
+    }
+
+    const fresh = await measure(
+      "freshness_ms",
+      "freshness_ms: a committed change until /api/health shows it (default interval)",
+      async (st) => {
+        await settleDirectives(largeAdmin);
+        return measureFreshness({ baseUrl: app.url, token: app.apiToken, writer: largeAdmin, seconds: MODE.freshnessSeconds, step: st });
+      },
+      (v) => `p95 ${v.p95Ms} ms (p50 ${v.p50Ms}, max ${v.maxMs}; ${v.samples} changes; interval ${v.intervalSeconds} s)`,
+    );
+    if (fresh) {
+      results.freshness_ms = fresh.p95Ms;
+      results.details.freshness = fresh;
+    }
+
+    const cancel = await measure(
+      "cancel_10k_ms",
+      "cancel_10k_ms: cancel 10,000 previewed stale directives through the server action",
+      () => measureCancel({ client, cookie: oncallCookie, writer: largeAdmin, count: 10_000 }),
+      (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; preview ${v.previewMs} ms)`,
+    );
+    if (cancel) {
+      results.cancel_10k_ms = cancel.ms;
+      results.details.cancel_10k = cancel;
+    }
+
+    const terminate = await measure(
+      "terminate_50_ms",
+      "terminate_50_ms: kill 50 real sessions idle in transaction through the server action",
+      () =>
+        measureTerminate({
+          client,
+          cookie: oncallCookie,
+          appUrl: server.url(large.name, appRole),
+          watcher: largeAdmin,
+          count: 50,
+          idleSeconds: IDLE_TX_SECONDS,
+        }),
+      (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; ${v.terminated} terminated)`,
+    );
+    if (terminate) {
+      results.terminate_50_ms = terminate.ms;
+      results.details.terminate_50 = terminate;
+    }
+
+    const load = await measure(
+      "load",
+      `load: ${MODE.loadSeconds} s, ${MODE.loadViewers.toLocaleString("en")} viewers with the dashboard open while on-call run actions`,
+      async (st) =>
+        measureLoad({
+          baseUrl: app.url,
+          viewerCookie: await sessionCookie(app.authSecret, viewer),
+          oncallCookie,
+          client,
+          writer: largeAdmin,
+          watcher: largeAdmin,
+          appUrl: server.url(large.name, appRole),
+          director,
+          idleSeconds: IDLE_TX_SECONDS,
+          refreshSeconds: 5,
+          warmupSeconds: MODE.loadWarmupSeconds,
+          seconds: MODE.loadSeconds,
+          viewers: MODE.loadViewers,
+          step: st,
+        }),
+      (v) =>
+        `${v.errors} errors; /api/health p95 ${v.healthP95Ms} ms over ${v.requests.health.requests} requests; dashboard p95 ${v.dashboardP95Ms} ms; ${v.actions} actions`,
+    );
+    if (load) {
+      results.load = {
+        seconds: load.seconds,
+        viewers: load.viewers,
+        errors: load.errors,
+        health_p95_ms: load.healthP95Ms,
+        dashboard_p95_ms: load.dashboardP95Ms,
+      };
+      results.details.load = load;
+    }
+  }
+}
+
+// ── Results ──────────────────────────────────────────────────────────────────────────────────
+function report(started: number): number {
+  const fresh = results.details.freshness as { intervalSeconds: number } | undefined;
   results.targets = targetsFor(results, fresh?.intervalSeconds ?? 5);
   results.environment.loadAverageAtEnd = round2(os.loadavg()[0]!);
   results.environment.durationSeconds = Math.round((Date.now() - started) / 1000);
