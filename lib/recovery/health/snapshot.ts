@@ -15,6 +15,7 @@ import "server-only";
  * 30 s whatever the number of viewers.
  */
 import { env, type Env } from "../../env.ts";
+import { withTradingBatch } from "../../db/client.ts";
 import { DbError } from "../../db/errors.ts";
 import { getSignalsPerMinute, signalsPerMinuteQuery, type MonitoringQuery } from "../../db/queries/trading.ts";
 import { checks as defaultChecks } from "./checks/index.ts";
@@ -218,7 +219,9 @@ export class HealthMonitor {
   private async run(): Promise<Snapshot> {
     this.evaluations++;
     const started = Date.now();
-    const settled = await Promise.allSettled(this.defs.map((d) => runCheck(d, this.opts.checkTimeoutMs)));
+    // The checks' trading-DB reads go out together, pipelined on one connection (withTradingBatch);
+    // each check keeps its own deadline, and the HTTP probes and the console store are not on that path.
+    const settled = await withTradingBatch(() => Promise.allSettled(this.defs.map((d) => runCheck(d, this.opts.checkTimeoutMs))));
     settled.forEach((s, i) => this.fold(s.status === "fulfilled" ? s.value : unknownResult(this.defs[i]!, s.reason, 0), started));
     const snapshot: Snapshot = {
       generatedAt: new Date().toISOString(),
