@@ -183,10 +183,11 @@ async function run<T>(s: Store, fn: (sql: Sql) => Promise<T>, opts: CallOptions)
     // the slow one itself: it is not sent twice.)
     answer = Promise.race([
       work,
-      new Promise<T>((resolve, reject) => {
+      new Promise<T>((resolve) => {
         hedge = setTimeout(() => {
           if (batch.inFlight.values().next().value === work) return;
-          batchScope.exit(() => run(s, fn, { ...opts, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) })).then(resolve, reject);
+          // Only its answer counts: when it fails (no free slot on a busy pool, say), the lane's answer or the deadline decides.
+          batchScope.exit(() => run(s, fn, { ...opts, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) })).then(resolve, () => {});
         }, LANE_HEDGE_MS);
       }),
     ]);
