@@ -83,8 +83,13 @@ function createStore(name: StoreName, url: string, max: number): Store {
   return { name, url, sql: postgres(url, clientOptions(name, max)), gate: new Gate(max), lane: null };
 }
 
-/** How long a batch's read may wait on the lane behind another before it also runs on the pool (the monitoring reads answer in a few ms). */
-const LANE_HEDGE_MS = 250;
+/**
+ * How long a batch's read may wait on the lane behind another before it also runs on the pool. The
+ * monitoring reads answer in a few ms; on a busy 2-core machine a queued read can take a few hundred,
+ * and each hedge is one more read (often on a new connection): 1 s fires only for a read that is
+ * really stuck, and is less than the 2 s (DB_ACQUIRE_TIMEOUT_MS) a check could wait for a slot before.
+ */
+const LANE_HEDGE_MS = 1000;
 
 /**
  * The batch the current call belongs to (withTradingBatch). Its first trading call takes the lane
