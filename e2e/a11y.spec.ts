@@ -2,7 +2,8 @@
  * Accessibility (issue 18, point 13): axe-core's WCAG 2.2 AA rules find no serious or critical
  * violation on any page of the console, in light and in dark mode, with an incident open (the
  * banner, a critical panel with its runbook steps and commands, an incident page with a timeline).
- * The phone-width and dark-mode screenshots of an incident in docs/screenshots/ are made here.
+ * The phone-width and dark-mode screenshots of an incident in docs/screenshots/ are made here
+ * (with UPDATE_SCREENSHOTS=1; otherwise into test-results/, so a test run leaves the tree as it was).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -84,7 +85,9 @@ test("screenshots of an incident: at phone width, and in dark mode (docs/screens
   const banner = page.getByTestId("incident-banner").filter({ hasText: "Signal Generator Crash" });
   await expect(banner).toBeVisible({ timeout: 30_000 });
   const href = (await banner.getByRole("link", { name: /^INC-\d+$/ }).getAttribute("href"))!;
-  const dir = path.resolve("docs/screenshots");
+  // A test run must not change tracked files: the pictures go to test-results/ unless asked for
+  // (UPDATE_SCREENSHOTS=1 npm test -- --only e2e e2e/a11y.spec.ts refreshes docs/screenshots/).
+  const dir = path.resolve(process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : "test-results/screenshots");
   fs.mkdirSync(dir, { recursive: true });
 
   // A phone (390 × 844, iPhone 12-14 class): the dashboard with the critical panel first, and the incident page.
