@@ -358,14 +358,30 @@ export const fleet: Drill = {
 
       // ── Revocation: disabled through one instance, refused by all ──
       const victim = login.session;
-      const disable = await f.client.call<ActionState>(
+      // The admin page's action answers with the page re-rendered (revalidatePath), which the
+      // harness' Flight decoder cannot read without the client modules: its effect is read from the store.
+      const disableReq = await f.client.request(
         "app/admin/users/actions.ts",
         "setDisabledAction",
         [null, { email: "signed-in@fleet.example", disabled: "1" }],
         await cookie(admin),
       );
-      assert(disable.value?.ok, `disabling the user answered ${outcomeOf(disable)}`);
+      const disable = await fetch(`${f.lb.url}${disableReq.path}`, {
+        method: "POST",
+        headers: disableReq.headers,
+        body: disableReq.body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(15_000),
+      });
+      await disable.arrayBuffer();
       const disabledOn = f.instanceOf(disable.headers);
+      const check = connect(f.storeUrl);
+      try {
+        const [u] = await check<[{ disabled: boolean }]>`select disabled_at is not null as disabled from console.users where email = 'signed-in@fleet.example'`;
+        assert(disable.status === 200 && u.disabled, `disabling the user on ${name(disabledOn)} answered ${disable.status}; disabled: ${u.disabled}`);
+      } finally {
+        await check.end({ timeout: 2 });
+      }
       const t0 = Date.now();
       // Actions read the user at the moment of use: refused at once, on every instance.
       const refusedActions = new Set<number>();
@@ -415,11 +431,12 @@ export const fleet: Drill = {
 
       // ── Incident leadership: exactly one; kill it, another within one interval ──
       const all = f.nodes.map((_, i) => i);
-      const leader = await until(
+      const { i: leader } = await until(
         "exactly one instance to lead incident evaluation",
         async () => {
           const l = await leaders(f, all);
-          return l.length === 1 ? l[0]! : null;
+          // An object: instance 0 is a falsy number.
+          return l.length === 1 ? { i: l[0]! } : null;
         },
         10_000,
         100,
@@ -430,12 +447,12 @@ export const fleet: Drill = {
       const killedAt = Date.now();
       const alive = all.filter((i) => i !== leader);
       let both: number[] | null = null;
-      const next = await until(
+      const { i: next } = await until(
         "another instance to lead",
         async () => {
           const l = await leaders(f, alive);
           if (l.length > 1) both = l;
-          return l.length === 1 ? l[0]! : null;
+          return l.length === 1 ? { i: l[0]! } : null;
         },
         intervalMs + LEADER_SLACK_MS,
         100,
