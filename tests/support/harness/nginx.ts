@@ -131,11 +131,11 @@ export async function startNginx(o: { upstreams: number[]; port?: number; log?: 
       await lb.stop();
       throw new Error(`nginx exited during start-up: ${stderr.trim() || readIfAny(path.join(dir, "error.log"))}`);
     }
-    const res = await fetch(`${lb.url}/healthz`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
-    if (res) {
-      await res.arrayBuffer();
-      if (res.ok) break;
-    }
+    // The answer in full, or none: a slow start (or a busy machine) may time out mid-body too.
+    const res = await fetch(`${lb.url}/healthz`, { signal: AbortSignal.timeout(2000) })
+      .then(async (r) => (await r.arrayBuffer(), r))
+      .catch(() => null);
+    if (res?.ok) break;
     if (Date.now() > deadline) {
       await lb.stop();
       throw new Error(`nginx did not answer /healthz within 10 s (last: ${res?.status ?? "no answer"}): ${readIfAny(path.join(dir, "error.log"))}`);
