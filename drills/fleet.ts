@@ -17,6 +17,7 @@
  *   HEALTH_REFRESH_SECONDS interval (plus the slack explained at LEADER_SLACK_MS).
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { hashPassword } from "../lib/auth/password.ts";
 import { migrateConsoleStore } from "../lib/db/migrate.ts";
@@ -143,6 +144,19 @@ async function startFleet(world: DrillWorld, log: (line: string) => void): Promi
 }
 
 const name = (i: number) => `#${i + 1}`;
+
+function tail(file: string, lines = 12): string {
+  try {
+    return fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .slice(-lines)
+      .map((l) => `   | ${l}`)
+      .join("\n");
+  } catch {
+    return "   | (no log)";
+  }
+}
 
 /** A GET through nginx: its status, body and the instance that answered. */
 async function get(fleet: Fleet, p: string, headers: Record<string, string>): Promise<{ status: number; body: string; instance: number }> {
@@ -468,6 +482,11 @@ export const fleet: Drill = {
       log(
         `${name(leader)} led; SIGKILLed, ${name(next)} led ${movedMs} ms later (bound ${intervalMs} ms + ${LEADER_SLACK_MS} ms); nginx serves from the survivors`,
       );
+    } catch (err) {
+      // drills/run.ts shows the world's console log; the fleet's own logs are the ones that tell.
+      for (const [i, n] of f.nodes.entries()) log(`instance ${name(i)} (port ${n.port}), last lines:\n${tail(path.join(world.dir, `fleet-${i + 1}.log`))}`);
+      log(`nginx error.log:\n${tail(path.join(f.lb.dir, "error.log"))}`);
+      throw err;
     } finally {
       await f.close();
       await settleDirectives(world);
