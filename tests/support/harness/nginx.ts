@@ -92,14 +92,24 @@ export async function startNginx(o: { upstreams: number[]; port?: number; log?: 
   // A configuration error is reported here, with nginx's own words, rather than as a timeout.
   const test = spawnSync(NGINX_BIN, ["-t", "-q", ...args], { encoding: "utf8", timeout: 10_000 });
   if (test.status !== 0) throw new Error(`nginx -t: ${(test.stderr || test.stdout || "").trim()}`);
-  const child = spawn(NGINX_BIN, args, { stdio: ["ignore", "ignore", "pipe"] });
+  // Its own process group: the master and its workers end together (a SIGKILLed master alone
+  // would leave its workers serving, orphaned).
+  const child = spawn(NGINX_BIN, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   let exited = false;
   child.on("exit", () => (exited = true));
-  // nginx's master ignores its parent's death: kill it when we exit, however we exit.
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  // nginx outlives its parent: end it when we exit, however we exit (short of our own SIGKILL).
   const onExit = () => {
-    if (!exited) child.kill("SIGKILL");
+    if (!exited) killGroup();
+    fs.rmSync(dir, { recursive: true, force: true });
   };
   process.on("exit", onExit);
   const lb: LoadBalancer = {
@@ -116,10 +126,11 @@ export async function startNginx(o: { upstreams: number[]; port?: number; log?: 
           resolve();
         };
         if (exited) return done();
-        // SIGQUIT: graceful stop (workers finish their requests); SIGKILL after 5 s.
-        const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
+        // SIGQUIT: graceful stop (workers finish their requests); the whole group is SIGKILLed after 5 s.
+        const kill = setTimeout(killGroup, 5000);
         child.once("exit", () => {
           clearTimeout(kill);
+          killGroup();
           done();
         });
         child.kill("SIGQUIT");
