@@ -118,6 +118,12 @@ describe("Prometheus metrics", () => {
     );
   });
 
+  it("says whether this process leads incident evaluation, and nothing when it runs no evaluator", () => {
+    expect(renderMetrics(snapshot, { evaluations: 1, leader: true }).split("\n")).toContain("recovery_console_incident_leader 1");
+    expect(renderMetrics(snapshot, { evaluations: 1, leader: false }).split("\n")).toContain("recovery_console_incident_leader 0");
+    expect(renderMetrics(snapshot, { evaluations: 1, leader: null })).not.toContain("recovery_console_incident_leader");
+  });
+
   it("escapes label values", () => {
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });

@@ -40,7 +40,15 @@ function num(n: number): string {
   return String(n);
 }
 
-export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; anchoring?: AnchoringMetrics }): string {
+export function renderMetrics(
+  snapshot: Snapshot,
+  extra: {
+    evaluations: number;
+    anchoring?: AnchoringMetrics;
+    /** Whether this process leads incident evaluation; null or absent when it runs no evaluator. */
+    leader?: boolean | null;
+  },
+): string {
   const out: string[] = [];
   const family = (name: string, type: "gauge" | "counter", help: string, samples: Array<[Record<string, string>, number]>) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -103,6 +111,11 @@ export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; 
     "Shared health evaluations run by this process (one per refresh interval, whatever the number of viewers).",
     [[{}, extra.evaluations]],
   );
+  if (typeof extra.leader === "boolean") {
+    family("recovery_console_incident_leader", "gauge", "1 while this process leads incident evaluation (exactly one instance does), else 0.", [
+      [{}, extra.leader ? 1 : 0],
+    ]);
+  }
   const a = extra.anchoring;
   if (a) {
     family(

@@ -286,6 +286,15 @@ export function startIncidentEvaluator(): IncidentEvaluator | null {
 }
 
 /**
+ * Whether this process leads incident evaluation now (for /api/metrics), or null when it runs no
+ * evaluator (INCIDENT_EVALUATOR_ENABLED=0). Across the instances behind a load balancer exactly one
+ * says true (docs/deploying.md, "Several instances").
+ */
+export function leadsIncidentEvaluation(): boolean | null {
+  return g.__rcEvaluator ? g.__rcEvaluator.isLeader : null;
+}
+
+/**
  * A check opens incidents for the scenario the runbook file binds it to (its `checks`, inferred or
  * annotated), so a team that moves a symptom to another scenario moves its incidents too. A check
  * whose definition names no scenario (the "Failed executions" monitoring query) stays a reading:
