@@ -15,6 +15,7 @@ import { fillConnections, isTooManyConnections } from "../tests/support/harness/
 import { HOSTILE_AUDIT_BOUND, HOSTILE_REQUESTS, runHostile } from "./hostile-input.ts";
 import { toAuditRecord } from "../lib/db/audit-columns.ts";
 import { hashEntry } from "../lib/recovery/audit/hash.ts";
+import { traces } from "./traces.ts";
 import { anchorFile, auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
 
 export type Drill = { name: string; fast: boolean; what: string; run(world: DrillWorld, log: (line: string) => void): Promise<void> };
@@ -761,6 +762,7 @@ export const drills: Drill[] = [
   rowLockHeld,
   viewerReplay,
   rewriteBeforeAnchor,
+  traces,
   hostileInput,
   automationStorm,
 ];
