@@ -117,7 +117,7 @@ export const traces: Drill = {
         );
       });
       log(
-        `${found.count} spans received; ${checkIds.length} checks, the health request (${found.healthRequest.name}) and the reset's trace ${found.confirm.traceId}: ` +
+        `${found.count} spans received; ${checkIds.length} checks, the health request (${found.healthRequest.name} ${JSON.stringify(found.healthRequest.attributes)}) and the reset's trace ${found.confirm.traceId}: ` +
           `${found.server.name} → action.confirm → … → ${found.call.name}`,
       );
 

@@ -60,7 +60,7 @@ export function recordError(span: Span, err: unknown, what?: string): void {
  */
 export function withOutboundSpan<T>(
   peer: string,
-  req: { method: string; url: string; route?: string; headers?: Record<string, string> },
+  req: { method: string; url: string; route?: string; headers?: Headers },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
   let host: URL | null = null;
@@ -79,7 +79,7 @@ export function withOutboundSpan<T>(
     `${req.method} ${peer}${req.route ? ` ${req.route}` : ""}`,
     attributes,
     (span) => {
-      if (req.headers) propagation.inject(context.active(), req.headers);
+      if (req.headers) propagation.inject(context.active(), req.headers, { set: (h, key, value) => h.set(key, value) });
       return fn(span);
     },
     { kind: SpanKind.CLIENT },
@@ -91,7 +91,8 @@ export function withOutboundSpan<T>(
  * more marks it failed. `route` is the path when it is fixed and says nothing secret.
  */
 export function tracedFetch(peer: string, url: string, init: RequestInit, route?: string): Promise<Response> {
-  const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
+  // Headers, a plain object or pairs, as fetch takes them; the trace context is added to a copy.
+  const headers = new Headers(init.headers);
   return withOutboundSpan(peer, { method: init.method ?? "GET", url, route, headers }, async (span) => {
     const res = await fetch(url, { ...init, headers });
     span.setAttribute("http.response.status_code", res.status);

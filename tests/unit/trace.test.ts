@@ -16,12 +16,12 @@ const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 let server: http.Server;
 let base = "";
-const seen: { url: string; traceparent?: string }[] = [];
+const seen: { url: string; traceparent?: string; authorization?: string }[] = [];
 
 beforeAll(async () => {
   provider.register();
   server = http.createServer((req, res) => {
-    seen.push({ url: req.url ?? "", traceparent: req.headers.traceparent as string | undefined });
+    seen.push({ url: req.url ?? "", traceparent: req.headers.traceparent as string | undefined, authorization: req.headers.authorization });
     res.writeHead(req.url?.startsWith("/fail") ? 503 : 200).end("{}");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -80,13 +80,14 @@ describe("tracedFetch", () => {
     expect(seen[0]!.traceparent).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
   });
 
-  it("marks an answer of 400 or more failed, with the route when the caller names it", async () => {
-    const res = await tracedFetch("trade-director", `${base}/fail`, { method: "GET", headers: { Authorization: "Bearer td-token" } }, "/fail");
+  it("marks an answer of 400 or more failed, with the route when the caller names it, and keeps the caller's Headers", async () => {
+    const res = await tracedFetch("trade-director", `${base}/fail`, { method: "GET", headers: new Headers({ Authorization: "Bearer td-token" }) }, "/fail");
     expect(res.status).toBe(503);
     const span = byName("GET trade-director /fail");
     expect(span.status.code).toBe(2);
     expect(span.attributes).toMatchObject({ "url.template": "/fail", "http.response.status_code": 503, "error.type": "503" });
     expect(JSON.stringify(span.attributes)).not.toContain("td-token");
+    expect(seen[0]).toMatchObject({ authorization: "Bearer td-token", traceparent: expect.stringContaining(span.spanContext().traceId) });
   });
 });
 
