@@ -16,6 +16,7 @@ import { fleet } from "./fleet.ts";
 import { HOSTILE_AUDIT_BOUND, HOSTILE_REQUESTS, runHostile } from "./hostile-input.ts";
 import { toAuditRecord } from "../lib/db/audit-columns.ts";
 import { hashEntry } from "../lib/recovery/audit/hash.ts";
+import { traces } from "./traces.ts";
 import {
   anchorFile,
   auditHead,
@@ -744,6 +745,7 @@ export const drills: Drill[] = [
   viewerReplay,
   rewriteBeforeAnchor,
   fleet,
+  traces,
   hostileInput,
   automationStorm,
 ];

@@ -19,8 +19,10 @@ import "server-only";
  * on features the builder does not cover (advisory locks, SKIP LOCKED, pg_stat_activity), so
  * one predictable client wins over two half-compatible ones.
  */
+import { SpanKind } from "@opentelemetry/api";
 import postgres from "postgres";
 import { env } from "../env.ts";
+import { activeCheckId, withSpan } from "../trace.ts";
 import { DbError, isDriverError, isStaleConnectionError, toDbError } from "./errors.ts";
 import { Gate, GateTimeoutError } from "./gate.ts";
 import { resolveStoreUrls } from "./urls.ts";
@@ -136,13 +138,24 @@ async function runRetryingStale<T>(s: Store, fn: () => Promise<T>, opts: CallOpt
 /** Run `fn` against the trading DB under the pool gate and a deadline. */
 export function withTrading<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("trading");
-  return runRetryingStale(s, () => fn(s.sql), opts);
+  return traced(s, () => runRetryingStale(s, () => fn(s.sql), opts));
 }
 
 /** Run `fn` against the console store under the pool gate and a deadline. */
 export function withConsole<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("console");
-  return runRetryingStale(s, () => fn(s.sql), opts);
+  return traced(s, () => runRetryingStale(s, () => fn(s.sql), opts));
+}
+
+/**
+ * One span per call (lib/trace.ts), the wait for a connection included: the store, and the health
+ * check it runs for. Never the statement's text or parameters.
+ */
+function traced<T>(s: Store, call: () => Promise<T>): Promise<T> {
+  const checkId = activeCheckId();
+  return withSpan(`db ${s.name}`, { "db.system.name": "postgresql", "recovery.store": s.name, ...(checkId ? { "recovery.check.id": checkId } : {}) }, call, {
+    kind: SpanKind.CLIENT,
+  });
 }
 
 /**

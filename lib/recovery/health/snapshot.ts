@@ -16,6 +16,7 @@ import "server-only";
  */
 import { env, type Env } from "../../env.ts";
 import { DbError } from "../../db/errors.ts";
+import { recordError, withSpan } from "../../trace.ts";
 import { getSignalsPerMinute, signalsPerMinuteQuery, type MonitoringQuery } from "../../db/queries/trading.ts";
 import { checks as defaultChecks } from "./checks/index.ts";
 import { severity, type CheckDefinition, type CheckModule, type CheckResult, type CheckStatus } from "./checks/types.ts";
@@ -83,7 +84,16 @@ function unknownResult(def: CheckDefinition, err: unknown, durationMs: number): 
   };
 }
 
-export async function runCheck(def: CheckDefinition, defaultTimeoutMs: number): Promise<CheckResult> {
+export function runCheck(def: CheckDefinition, defaultTimeoutMs: number): Promise<CheckResult> {
+  return withSpan(`check ${def.id}`, { "recovery.check.id": def.id }, async (span) => {
+    const result = await runCheckUntraced(def, defaultTimeoutMs);
+    span.setAttribute("recovery.check.status", result.status);
+    if (result.error) recordError(span, { name: "CheckError", code: result.error.code });
+    return result;
+  });
+}
+
+async function runCheckUntraced(def: CheckDefinition, defaultTimeoutMs: number): Promise<CheckResult> {
   const started = performance.now();
   const timeoutMs = def.timeoutMs ?? defaultTimeoutMs;
   const controller = new AbortController();
@@ -164,7 +174,7 @@ export class HealthMonitor {
 
   /** Evaluate now, or join the evaluation in flight. */
   evaluate(): Promise<Snapshot> {
-    this.inFlight ??= this.run().finally(() => {
+    this.inFlight ??= withSpan("health.evaluate", {}, () => this.run()).finally(() => {
       this.inFlight = null;
     });
     return this.inFlight;
