@@ -113,11 +113,15 @@ export class IncidentEvaluator {
   /** One evaluation: refresh the checks; the leader then records transitions and incidents. */
   async tick(checks?: CheckResult[]): Promise<Decision | null> {
     // Not yet the leader (or no longer): follow the leader's shared snapshot rather than evaluate.
-    this.leadership(this.isLeader);
-    const results = checks ?? (await this.evaluate());
+    const wasLeader = this.isLeader;
+    this.leadership(wasLeader);
+    let results = checks ?? (await this.evaluate());
     const leading = await this.lead();
     this.leadership(leading);
     if (!leading) return null;
+    // Just took over: what was read as a follower may be the old leader's last snapshot, so evaluate
+    // now (the monitor does not re-run a snapshot it evaluated itself within the interval).
+    if (!wasLeader && !checks) results = await this.evaluate();
     let decision: Decision;
     try {
       decision = await this.apply(results);
