@@ -7,7 +7,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createScratchDb, type Scratch } from "../support/scratch-db";
+import { mergeSharedCheck, publishSharedSnapshot, readSharedSnapshot } from "@/lib/db/queries/shared-snapshot";
+import { createScratchDb, switchConsoleStore, type Scratch } from "../support/scratch-db";
 
 type Line = { instance: string; leader: boolean; runs: number; evaluations: number; sharedReads: number; source: string; evaluatedBy: string; value: number };
 type Proc = { child: ChildProcess; lines: Line[]; last(): Line | undefined };
@@ -20,10 +21,17 @@ beforeAll(async () => {
   store = await createScratchDb("fleet");
 });
 afterAll(async () => {
-  for (const p of procs) p.child.kill("SIGKILL");
-  await Promise.all(procs.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? new Promise((r) => p.child.once("exit", r)) : null)));
+  await switchConsoleStore(undefined);
+  await stopAll();
   await store.drop();
 });
+
+async function stopAll() {
+  const running = procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+  const exited = running.map((p) => new Promise((r) => p.child.once("exit", r)));
+  for (const p of running) p.child.kill("SIGKILL");
+  await Promise.all(exited);
+}
 
 function start(extra: Record<string, string> = {}): Proc {
   const script = path.resolve("tests/support/fleet-process.ts");
@@ -55,7 +63,9 @@ describe("a shared health snapshot across instances", () => {
     // b can lead, c cannot (a web-only instance): both start while a leads.
     const b = start();
     const c = start({ INCIDENT_EVALUATOR_ENABLED: "0" });
-    await expect.poll(() => [b.last()?.evaluatedBy, c.last()?.evaluatedBy], { timeout: 20_000, interval: 100 }).toEqual([a.last()!.instance, a.last()!.instance]);
+    await expect
+      .poll(() => [b.last()?.evaluatedBy, c.last()?.evaluatedBy], { timeout: 20_000, interval: 100 })
+      .toEqual([a.last()!.instance, a.last()!.instance]);
 
     // Steady state over five intervals: a alone reads the trading DB; b and c serve its snapshot.
     const runsA = a.last()!.runs;
@@ -85,5 +95,30 @@ describe("a shared health snapshot across instances", () => {
     const staleAfter = interval + interval + 1000; // the check deadline is the interval here (it is capped by it)
     expect(Date.now() - killedB).toBeLessThan(staleAfter + interval + 2000);
     expect(c.last()!.evaluatedBy).toBe(c.last()!.instance);
+    await stopAll();
   }, 120_000);
+});
+
+describe("the shared snapshot's row", () => {
+  it("is replaced by each publication, takes one check's new reading in place, and is aged by the store's clock", async () => {
+    await switchConsoleStore(store.url);
+    const before = (await readSharedSnapshot({ timeoutMs: 3000 }))?.revision ?? 0;
+    const check = (id: string, value: number) => ({ id, value, observedAt: new Date().toISOString() });
+    const first = { generatedAt: new Date().toISOString(), refreshSeconds: 5, checks: [check("a", 1), check("b", 1), check("c", 1)] };
+    await publishSharedSnapshot({ snapshot: first, evaluatedBy: "one:1" }, { timeoutMs: 3000 });
+    const second = { ...first, generatedAt: new Date().toISOString(), checks: [check("a", 2), check("b", 2), check("c", 2)] };
+    await publishSharedSnapshot({ snapshot: second, evaluatedBy: "two:2" }, { timeoutMs: 3000 });
+    await mergeSharedCheck(check("b", 3), { timeoutMs: 3000 });
+    const row = await readSharedSnapshot({ timeoutMs: 3000 });
+    expect(row).toMatchObject({ evaluatedBy: "two:2", generatedAt: second.generatedAt });
+    expect((row!.snapshot as typeof second).checks.map((c) => [c.id, c.value])).toEqual([
+      ["a", 2],
+      ["b", 3],
+      ["c", 2],
+    ]);
+    // Two publications and a merge: three writes, each seen as a change by the readers.
+    expect(row!.revision).toBe(before + 3);
+    expect(row!.ageMs).toBeGreaterThanOrEqual(0);
+    expect(row!.ageMs).toBeLessThan(5000);
+  });
 });

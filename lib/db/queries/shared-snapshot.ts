@@ -34,7 +34,13 @@ export async function readSharedSnapshot(opts: { timeoutMs: number }): Promise<S
     { timeoutMs: opts.timeoutMs, idempotent: true },
   );
   if (!row) return null;
-  return { snapshot: row.snapshot, generatedAt: row.generated_at.toISOString(), evaluatedBy: row.evaluated_by, revision: Number(row.revision), ageMs: row.age_ms };
+  return {
+    snapshot: row.snapshot,
+    generatedAt: row.generated_at.toISOString(),
+    evaluatedBy: row.evaluated_by,
+    revision: Number(row.revision),
+    ageMs: row.age_ms,
+  };
 }
 
 /**
