@@ -5,6 +5,8 @@
  *   npm run bench                 full sizes: 10M signals (seeded once, then cached), 60 s load
  *   npm run bench -- --quick      a smoke check at small sizes, in about a minute
  *   npm run bench -- --strict     exit 1 when a target is missed (not only on an error)
+ *   npm run bench -- --only fleet_ratio,viewers_ratio
+ *                                 only these figures (printed; latest.json and latest.md are kept)
  *
  * PostgreSQL: BENCH_DATABASE_URL (a superuser URL; the bench creates its databases and roles), or
  * the embedded server with its data in BENCH_DATA_DIR (default .data/bench). The console is the
@@ -28,11 +30,45 @@ import { rowCounts, tradingDatabase, WINDOW_ROWS, RATE_PER_HOUR } from "../tests
 import { measureCancel, measureTerminate, settleDirectives } from "./measures/actions.ts";
 import { measureFirstLoadJs, measureFreshness, measureServing, measureTtfb, measureViewers } from "./measures/http.ts";
 import { measureAuditAppend, measureFloor, measureGrowth, measurePlans } from "./measures/in-process.ts";
+import { measureFleet } from "./measures/fleet.ts";
 import { measureLoad } from "./measures/load.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const strict = args.includes("--strict");
+const onlyArg = args.find((a, i) => a.startsWith("--only=") || args[i - 1] === "--only");
+const only =
+  onlyArg === undefined
+    ? null
+    : new Set(
+        onlyArg
+          .replace(/^--only=/, "")
+          .split(",")
+          .filter(Boolean),
+      );
+/** Figures measured against the console over HTTP: without any of them, the console is neither built nor started. */
+const HTTP_KEYS = [
+  "first_load_js_kb",
+  "ttfb_ratio",
+  "serving_ratio",
+  "viewers_ratio",
+  "fleet_ratio",
+  "freshness_ms",
+  "cancel_10k_ms",
+  "terminate_50_ms",
+  "load",
+];
+const ALL_KEYS = ["plans", "growth_ratio", "floor_ratio", "audit_append_p95_ms", ...HTTP_KEYS];
+if (args.includes("--only") && !onlyArg) {
+  console.error("--only takes a comma-separated list of figures");
+  process.exit(2);
+}
+const unknownKeys = [...(only ?? [])].filter((k) => !ALL_KEYS.includes(k));
+if (only && (unknownKeys.length || only.size === 0)) {
+  console.error(`--only: unknown figure ${unknownKeys.join(", ") || "(none given)"}; the figures are ${ALL_KEYS.join(", ")}`);
+  process.exit(2);
+}
+const wanted = (key: string) => only === null || only.has(key);
 
 // Ratios are taken in rounds (A/B then B/A) and reported as the median of the per-round ratios,
 // so three quick runs in a row give the same verdicts (bench/results/README.md).
@@ -48,6 +84,7 @@ const MODE = quick
       servingSeconds: 3,
       servingRounds: 3,
       viewersEvaluations: 3,
+      fleetEvaluations: 3,
       pollers: 100,
       freshnessSeconds: 12,
       loadViewers: 100,
@@ -65,6 +102,7 @@ const MODE = quick
       servingSeconds: 6,
       servingRounds: 4,
       viewersEvaluations: 24,
+      fleetEvaluations: 24,
       pollers: 1000,
       freshnessSeconds: 60,
       loadViewers: 1000,
@@ -84,6 +122,7 @@ const results: Results = {
   generatedAt: new Date().toISOString(),
   mode: quick ? "quick" : "full",
   viewers_ratio: null,
+  fleet_ratio: null,
   growth_ratio: null,
   floor_ratio: null,
   freshness_ms: null,
@@ -102,8 +141,9 @@ const results: Results = {
   errors: {},
 };
 
-/** Run one measure; a failure is recorded (and printed) and the run goes on with the next one. */
+/** Run one measure (unless --only leaves it out); a failure is recorded (and printed) and the run goes on with the next one. */
 async function measure<T>(key: string, title: string, fn: (s: ReturnType<typeof step>) => Promise<T>, show: (v: T) => string): Promise<T | null> {
+  if (!wanted(key)) return null;
   const s = step(title);
   try {
     const v = await fn(s);
@@ -244,6 +284,7 @@ async function main() {
     results.details.audit_append = audit;
   }
   await closeStores();
+  if (!HTTP_KEYS.some(wanted)) return finish(started, null);
 
   // ── The console, over HTTP ───────────────────────────────────────────────────────────────────
   s = step(`building the console (${process.env.NEXT_DIST_DIR})`);
@@ -338,6 +379,42 @@ async function main() {
     results.details.viewers = viewers;
   }
 
+  const fleet = await measure(
+    "fleet_ratio",
+    "fleet_ratio: trading-DB transactions per minute, 3 console instances sharing one console store vs 1",
+    async (st) => {
+      const admin = server.admin();
+      try {
+        return await measureFleet({
+          first: { url: app.url, token: app.apiToken },
+          launch: async (n) => {
+            // Another instance behind the same load balancer: the same stores and secrets, its own port, disk and log.
+            const other = await launchConsole({
+              port: await freePort(),
+              logFile: path.join(dataDir, `console-${n}.log`),
+              log: (l) => st.note(l),
+              env: { ...consoleEnv, DATA_DIR: path.join(dataDir, `console-${n}`), AUTH_SECRET: app.authSecret, CONSOLE_API_TOKEN: app.apiToken },
+            });
+            return { url: other.url, token: other.apiToken, stop: () => other.stop() };
+          },
+          instances: 3,
+          viewerCookie: await sessionCookie(app.authSecret, viewer),
+          admin,
+          database: large.name,
+          evaluations: MODE.fleetEvaluations,
+          step: st,
+        });
+      } finally {
+        await admin.end({ timeout: 2 });
+      }
+    },
+    (v) => `${v.ratio} (${v.fleet.perMinute} vs ${v.oneInstance.perMinute} per minute; ${v.fleet.evaluations} vs ${v.oneInstance.evaluations} evaluations)`,
+  );
+  if (fleet) {
+    results.fleet_ratio = fleet.ratio;
+    results.details.fleet = fleet;
+  }
+
   const fresh = await measure(
     "freshness_ms",
     "freshness_ms: a committed change until /api/health shows it (default interval)",
@@ -408,16 +485,24 @@ async function main() {
     };
     results.details.load = load;
   }
+  return finish(started, fresh);
+}
 
-  // ── Results ──────────────────────────────────────────────────────────────────────────────────
+// ── Results ──────────────────────────────────────────────────────────────────────────────────
+function finish(started: number, fresh: { intervalSeconds: number } | null): number {
   results.targets = targetsFor(results, fresh?.intervalSeconds ?? 5);
   results.environment.loadAverageAtEnd = round2(os.loadavg()[0]!);
   results.environment.durationSeconds = Math.round((Date.now() - started) / 1000);
-  const files = writeResults(resultsDir, results, detailsMarkdown());
   console.log("");
-  for (const line of summaryLines(results)) console.log(`  ${line}`);
+  for (const line of summaryLines(results, only ?? undefined)) console.log(`  ${line}`);
   console.log("");
-  say(`results: ${path.relative(root, files.json)}, ${path.relative(root, files.md)} (${results.environment.durationSeconds} s)`);
+  if (only) {
+    for (const [key, v] of Object.entries(results.details)) console.log(`${key}: ${JSON.stringify(v)}`);
+    say(`--only ${[...only].join(",")}: printed, not written (bench/results/latest.* keep the last whole run) (${results.environment.durationSeconds} s)`);
+  } else {
+    const files = writeResults(resultsDir, results, detailsMarkdown());
+    say(`results: ${path.relative(root, files.json)}, ${path.relative(root, files.md)} (${results.environment.durationSeconds} s)`);
+  }
   const missed = Object.entries(results.targets)
     .filter(([, t]) => t.met === false)
     .map(([k]) => k);
@@ -444,7 +529,7 @@ function detailsMarkdown(): string {
     for (const p of plans) out.push(`| ${p.id} | ${[...p.indexScans, ...p.seqScans].join("; ")} |`);
     out.push("");
   }
-  for (const key of ["floor", "audit_append", "first_load_js", "ttfb", "serving", "viewers", "freshness", "cancel_10k", "terminate_50", "load"]) {
+  for (const key of ["floor", "audit_append", "first_load_js", "ttfb", "serving", "viewers", "fleet", "freshness", "cancel_10k", "terminate_50", "load"]) {
     const v = d[key];
     if (!v) continue;
     const { files, ...rest } = v as { files?: unknown };

@@ -65,7 +65,7 @@ export async function readHealthHistory(caller: Caller = {}) {
   return healthMonitor().historySnapshot();
 }
 
-/** The snapshot and the evaluation count, for the Prometheus exposition. */
+/** The snapshot and the counts of evaluations and shared reads, for the Prometheus exposition. */
 export async function readMetricsInput(caller: Caller = {}) {
   const actor = await authorized("health.read", caller);
   const monitor = healthMonitor();
@@ -73,6 +73,7 @@ export async function readMetricsInput(caller: Caller = {}) {
   return {
     snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")),
     evaluations: monitor.evaluations,
+    sharedReads: monitor.sharedReads,
     anchoring: anchoringStatus(),
     leader: leadsIncidentEvaluation(),
   };
