@@ -8,7 +8,7 @@
  *   console role and the user upserted into console.users (lib/auth/sso.ts); no mapped role, no
  *   access (an audited denial).
  */
-import NextAuth, { CredentialsSignin } from "next-auth";
+import NextAuth, { CredentialsSignin, customFetch } from "next-auth";
 import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
@@ -21,6 +21,7 @@ import { requestMetaFrom } from "./lib/auth/request-meta.ts";
 import { completeSsoSignIn } from "./lib/auth/sso.ts";
 import { getUserByEmail, markLoggedIn, normalizeEmail } from "./lib/db/queries/users.ts";
 import { appendAudit } from "./lib/recovery/audit/writer.ts";
+import { tracedFetch } from "./lib/trace.ts";
 import { auditRefusal } from "./lib/recovery/audit/fold.ts";
 
 class InvalidLogin extends CredentialsSignin {
@@ -147,6 +148,9 @@ function providers(): Provider[] {
       clientSecret: oidc.clientSecret,
       checks: ["pkce", "state", "nonce"],
       authorization: { params: { scope: "openid email profile" } },
+      // Discovery, token and userinfo calls to the identity provider, each as a client span (lib/trace.ts).
+      [customFetch]: (input: string | URL | Request, init?: RequestInit) =>
+        input instanceof Request ? fetch(input, init) : tracedFetch("identity-provider", String(input), init ?? {}),
       // The console user is resolved in the signIn callback; the profile only carries claims.
       profile(profile) {
         return {

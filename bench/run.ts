@@ -5,9 +5,8 @@
  *   npm run bench                 full sizes: 10M signals (seeded once, then cached), 60 s load
  *   npm run bench -- --quick      a smoke check at small sizes, in about a minute
  *   npm run bench -- --strict     exit 1 when a target is missed (not only on an error)
- *   npm run bench -- --only floor_ratio,audit_append_p95_ms
- *                                 only these measures (their keys); the console is built and started
- *                                 only when one of them needs it
+ *   npm run bench -- --only fleet_ratio,viewers_ratio
+ *                                 only these figures (printed; latest.json and latest.md are kept)
  *
  * PostgreSQL: BENCH_DATABASE_URL (a superuser URL; the bench creates its databases and roles), or
  * the embedded server with its data in BENCH_DATA_DIR (default .data/bench). The console is the
@@ -32,15 +31,44 @@ import { rowCounts, tradingDatabase, WINDOW_ROWS, RATE_PER_HOUR } from "../tests
 import { measureCancel, measureTerminate, settleDirectives } from "./measures/actions.ts";
 import { measureFirstLoadJs, measureFreshness, measureServing, measureTtfb, measureViewers } from "./measures/http.ts";
 import { measureAuditAppend, measureFloor, measureGrowth, measurePlans } from "./measures/in-process.ts";
+import { measureFleet } from "./measures/fleet.ts";
 import { measureLoad } from "./measures/load.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const strict = args.includes("--strict");
-const onlyAt = args.indexOf("--only");
-const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? "").split(",").filter(Boolean)) : null;
-/** The measures that need the console over HTTP (the others run its modules in process). */
-const HTTP_KEYS = ["first_load_js_kb", "ttfb_ratio", "serving_ratio", "viewers_ratio", "freshness_ms", "cancel_10k_ms", "terminate_50_ms", "load"];
+const onlyArg = args.find((a, i) => a.startsWith("--only=") || args[i - 1] === "--only");
+const only =
+  onlyArg === undefined
+    ? null
+    : new Set(
+        onlyArg
+          .replace(/^--only=/, "")
+          .split(",")
+          .filter(Boolean),
+      );
+/** Figures measured against the console over HTTP: without any of them, the console is neither built nor started. */
+const HTTP_KEYS = [
+  "first_load_js_kb",
+  "ttfb_ratio",
+  "serving_ratio",
+  "viewers_ratio",
+  "fleet_ratio",
+  "freshness_ms",
+  "cancel_10k_ms",
+  "terminate_50_ms",
+  "load",
+];
+const ALL_KEYS = ["plans", "growth_ratio", "floor_ratio", "audit_append_p95_ms", ...HTTP_KEYS];
+if (args.includes("--only") && !onlyArg) {
+  console.error("--only takes a comma-separated list of figures");
+  process.exit(2);
+}
+const unknownKeys = [...(only ?? [])].filter((k) => !ALL_KEYS.includes(k));
+if (only && (unknownKeys.length || only.size === 0)) {
+  console.error(`--only: unknown figure ${unknownKeys.join(", ") || "(none given)"}; the figures are ${ALL_KEYS.join(", ")}`);
+  process.exit(2);
+}
 const wanted = (key: string) => only === null || only.has(key);
 
 // Ratios are taken in rounds (A/B then B/A) and reported as the median of the per-round ratios,
@@ -57,6 +85,7 @@ const MODE = quick
       servingSeconds: 3,
       servingRounds: 3,
       viewersEvaluations: 3,
+      fleetEvaluations: 3,
       pollers: 100,
       freshnessSeconds: 12,
       loadViewers: 100,
@@ -74,6 +103,7 @@ const MODE = quick
       servingSeconds: 6,
       servingRounds: 4,
       viewersEvaluations: 24,
+      fleetEvaluations: 24,
       pollers: 1000,
       freshnessSeconds: 60,
       loadViewers: 1000,
@@ -94,6 +124,7 @@ const results: Results = {
   generatedAt: new Date().toISOString(),
   mode: quick ? "quick" : "full",
   viewers_ratio: null,
+  fleet_ratio: null,
   growth_ratio: null,
   floor_ratio: null,
   freshness_ms: null,
@@ -112,7 +143,7 @@ const results: Results = {
   errors: {},
 };
 
-/** Run one measure; a failure is recorded (and printed) and the run goes on with the next one. */
+/** Run one measure (unless --only leaves it out); a failure is recorded (and printed) and the run goes on with the next one. */
 async function measure<T>(key: string, title: string, fn: (s: ReturnType<typeof step>) => Promise<T>, show: (v: T) => string): Promise<T | null> {
   if (!wanted(key)) return null;
   const s = step(title);
@@ -266,207 +297,238 @@ async function main() {
     results.details.audit_append = audit;
   }
   await closeStores();
-  if (HTTP_KEYS.some(wanted)) await overHttp();
-  return report(started);
+  if (!HTTP_KEYS.some(wanted)) return finish(started, null);
 
   // ── The console, over HTTP ───────────────────────────────────────────────────────────────────
-  async function overHttp() {
-    s = step(`building the console (${process.env.NEXT_DIST_DIR})`);
-    await buildConsole((l) => s.note(l));
-    s.done();
-    const logFile = path.join(dataDir, "console.log");
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(logFile, "");
-    const consoleEnv = {
-      ...checkEnv,
-      TRADING_DATABASE_URL: largeConsoleUrl,
-      DATA_DIR: path.join(dataDir, "console"),
-      IDLE_TX_SECONDS: String(IDLE_TX_SECONDS),
-      ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: "0",
-      ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
-      ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
-      ACTION_RATE_LIMIT_PER_MINUTE: "100000",
-      PREVIEW_RATE_LIMIT_PER_MINUTE: "100000",
-      // The automation loop runs in the console under every HTTP measure (viewers_ratio: it adds no
-      // trading-DB queries beyond the shared snapshot, issue 13); its policies are dry-run (the file says why).
-      AUTOMATION_FILE: AUTOMATION_FILE,
-    };
-    const store = connect(consoleUrl);
-    cleanups.push(() => store.end({ timeout: 2 }));
-    const oncall = await ensureUser(store, "oncall@bench.example", "oncall");
-    const viewer = await ensureUser(store, "viewer@bench.example", "viewer");
+  s = step(`building the console (${process.env.NEXT_DIST_DIR})`);
+  await buildConsole((l) => s.note(l));
+  s.done();
+  const logFile = path.join(dataDir, "console.log");
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(logFile, "");
+  const consoleEnv = {
+    ...checkEnv,
+    TRADING_DATABASE_URL: largeConsoleUrl,
+    DATA_DIR: path.join(dataDir, "console"),
+    IDLE_TX_SECONDS: String(IDLE_TX_SECONDS),
+    ACTION_COOLDOWN_RESET_CIRCUIT_SECONDS: "0",
+    ACTION_COOLDOWN_CANCEL_DIRECTIVES_SECONDS: "0",
+    ACTION_COOLDOWN_KILL_SESSIONS_SECONDS: "0",
+    ACTION_RATE_LIMIT_PER_MINUTE: "100000",
+    PREVIEW_RATE_LIMIT_PER_MINUTE: "100000",
+    // The automation loop runs in the console under every HTTP measure (viewers_ratio: it adds no
+    // trading-DB queries beyond the shared snapshot, issue 13); its policies are dry-run (the file says why).
+    AUTOMATION_FILE,
+  };
+  const store = connect(consoleUrl);
+  cleanups.push(() => store.end({ timeout: 2 }));
+  const oncall = await ensureUser(store, "oncall@bench.example", "oncall");
+  const viewer = await ensureUser(store, "viewer@bench.example", "viewer");
 
-    s = step("starting the console (next start)");
-    const app: ConsoleUnderTest = await launchConsole({ port: await freePort(), logFile, log: (l) => s.note(l), env: consoleEnv });
-    cleanups.push(() => app.stop());
-    const oncallCookie = () => sessionCookie(app.authSecret, oncall);
-    const client = new ActionClient(app.url);
-    // The console says at start-up which policies it loaded (lib/server-start.ts): the proof that the loop runs.
-    const automationLine = await waitFor(
-      async () =>
-        fs
-          .readFileSync(logFile, "utf8")
-          .split("\n")
-          .find((l) => l.includes("[automation]")),
-      { timeoutMs: 10_000, what: `the console's automation line in ${path.relative(root, logFile)} (policies from ${path.relative(root, AUTOMATION_FILE)})` },
-    );
-    results.environment.automation = automationLine.slice(automationLine.indexOf("[automation]"));
-    s.done(`${app.url} (log: ${path.relative(root, logFile)}); ${results.environment.automation}`);
+  s = step("starting the console (next start)");
+  const app: ConsoleUnderTest = await launchConsole({ port: await freePort(), logFile, log: (l) => s.note(l), env: consoleEnv });
+  cleanups.push(() => app.stop());
+  const oncallCookie = () => sessionCookie(app.authSecret, oncall);
+  const client = new ActionClient(app.url);
+  // The console says at start-up which policies it loaded (lib/server-start.ts): the proof that the loop runs.
+  const automationLine = await waitFor(
+    async () =>
+      fs
+        .readFileSync(logFile, "utf8")
+        .split("\n")
+        .find((l) => l.includes("[automation]")),
+    { timeoutMs: 10_000, what: `the console's automation line in ${path.relative(root, logFile)} (policies from ${path.relative(root, AUTOMATION_FILE)})` },
+  );
+  results.environment.automation = automationLine.slice(automationLine.indexOf("[automation]"));
+  s.done(`${app.url} (log: ${path.relative(root, logFile)}); ${results.environment.automation}`);
 
-    const fl = await measure(
-      "first_load_js_kb",
-      "first_load_js_kb: gzip size of the dashboard's first-load JavaScript",
-      async () => measureFirstLoadJs(app.url, await oncallCookie()),
-      (v) =>
-        `${v.kb} kB gzip (${v.files.length} files; the framework's floor, the static page: ${v.frameworkFloorKb} kB; the dashboard's own: ${v.dashboardOwnKb} kB)`,
-    );
-    if (fl) {
-      results.first_load_js_kb = fl.kb;
-      results.first_load_js_floor_kb = fl.frameworkFloorKb;
-      results.details.first_load_js = fl;
-    }
-
-    const ttfb = await measure(
-      "ttfb_ratio",
-      "ttfb_ratio: p95 TTFB of the dashboard vs the static reference page",
-      async () => measureTtfb({ baseUrl: app.url, cookie: await oncallCookie(), samples: MODE.ttfbSamples, rounds: MODE.ttfbRounds }),
-      (v) => `${v.ratio} (${v.dashboardP95Ms} ms vs ${v.staticP95Ms} ms)`,
-    );
-    if (ttfb) {
-      results.ttfb_ratio = ttfb.ratio;
-      results.details.ttfb = ttfb;
-    }
-
-    const serving = await measure(
-      "serving_ratio",
-      "serving_ratio: req/s of /api/health vs the static route /reference/ping (autocannon)",
-      (st) => measureServing({ baseUrl: app.url, token: app.apiToken, seconds: MODE.servingSeconds, rounds: MODE.servingRounds, connections: 50, step: st }),
-      (v) => `${v.ratio} (${v.healthRps} vs ${v.staticRps} req/s)`,
-    );
-    if (serving) {
-      results.serving_ratio = serving.ratio;
-      results.details.serving = serving;
-    }
-
-    const viewers = await measure(
-      "viewers_ratio",
-      `viewers_ratio: trading-DB transactions per minute, ${MODE.pollers.toLocaleString("en")} pollers of /api/health vs 1`,
-      async (st) => {
-        const admin = server.admin();
-        try {
-          const viewerCookie = await sessionCookie(app.authSecret, viewer);
-          return await measureViewers({
-            baseUrl: app.url,
-            token: app.apiToken,
-            viewerCookie,
-            pollers: MODE.pollers,
-            admin,
-            database: large.name,
-            evaluations: MODE.viewersEvaluations,
-            step: st,
-          });
-        } finally {
-          await admin.end({ timeout: 2 });
-        }
-      },
-      (v) => `${v.ratio} (${v.crowdPollers.perMinute} vs ${v.onePoller.perMinute} per minute; automation loop running, bench/automation.yaml)`,
-    );
-    if (viewers) {
-      results.viewers_ratio = viewers.ratio;
-      results.details.viewers = viewers;
-    }
-
-    const fresh = await measure(
-      "freshness_ms",
-      "freshness_ms: a committed change until /api/health shows it (default interval)",
-      async (st) => {
-        await settleDirectives(largeAdmin);
-        return measureFreshness({ baseUrl: app.url, token: app.apiToken, writer: largeAdmin, seconds: MODE.freshnessSeconds, step: st });
-      },
-      (v) => `p95 ${v.p95Ms} ms (p50 ${v.p50Ms}, max ${v.maxMs}; ${v.samples} changes; interval ${v.intervalSeconds} s)`,
-    );
-    if (fresh) {
-      results.freshness_ms = fresh.p95Ms;
-      results.details.freshness = fresh;
-    }
-
-    const cancel = await measure(
-      "cancel_10k_ms",
-      "cancel_10k_ms: cancel 10,000 previewed stale directives through the server action",
-      () => measureCancel({ client, cookie: oncallCookie, writer: largeAdmin, count: 10_000 }),
-      (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; preview ${v.previewMs} ms)`,
-    );
-    if (cancel) {
-      results.cancel_10k_ms = cancel.ms;
-      results.details.cancel_10k = cancel;
-    }
-
-    const terminate = await measure(
-      "terminate_50_ms",
-      "terminate_50_ms: kill 50 real sessions idle in transaction through the server action",
-      () =>
-        measureTerminate({
-          client,
-          cookie: oncallCookie,
-          appUrl: server.url(large.name, appRole),
-          watcher: largeAdmin,
-          count: 50,
-          idleSeconds: IDLE_TX_SECONDS,
-        }),
-      (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; ${v.terminated} terminated)`,
-    );
-    if (terminate) {
-      results.terminate_50_ms = terminate.ms;
-      results.details.terminate_50 = terminate;
-    }
-
-    const load = await measure(
-      "load",
-      `load: ${MODE.loadSeconds} s, ${MODE.loadViewers.toLocaleString("en")} viewers with the dashboard open while on-call run actions`,
-      async (st) =>
-        measureLoad({
-          baseUrl: app.url,
-          viewerCookie: await sessionCookie(app.authSecret, viewer),
-          oncallCookie,
-          client,
-          writer: largeAdmin,
-          watcher: largeAdmin,
-          appUrl: server.url(large.name, appRole),
-          director,
-          idleSeconds: IDLE_TX_SECONDS,
-          refreshSeconds: 5,
-          warmupSeconds: MODE.loadWarmupSeconds,
-          seconds: MODE.loadSeconds,
-          viewers: MODE.loadViewers,
-          step: st,
-        }),
-      (v) =>
-        `${v.errors} errors; /api/health p95 ${v.healthP95Ms} ms over ${v.requests.health.requests} requests; dashboard p95 ${v.dashboardP95Ms} ms; ${v.actions} actions`,
-    );
-    if (load) {
-      results.load = {
-        seconds: load.seconds,
-        viewers: load.viewers,
-        errors: load.errors,
-        health_p95_ms: load.healthP95Ms,
-        dashboard_p95_ms: load.dashboardP95Ms,
-      };
-      results.details.load = load;
-    }
+  const fl = await measure(
+    "first_load_js_kb",
+    "first_load_js_kb: gzip size of the dashboard's first-load JavaScript",
+    async () => measureFirstLoadJs(app.url, await oncallCookie()),
+    (v) =>
+      `${v.kb} kB gzip (${v.files.length} files; the framework's floor, the static page: ${v.frameworkFloorKb} kB; the dashboard's own: ${v.dashboardOwnKb} kB)`,
+  );
+  if (fl) {
+    results.first_load_js_kb = fl.kb;
+    results.first_load_js_floor_kb = fl.frameworkFloorKb;
+    results.details.first_load_js = fl;
   }
+
+  const ttfb = await measure(
+    "ttfb_ratio",
+    "ttfb_ratio: p95 TTFB of the dashboard vs the static reference page",
+    async () => measureTtfb({ baseUrl: app.url, cookie: await oncallCookie(), samples: MODE.ttfbSamples, rounds: MODE.ttfbRounds }),
+    (v) => `${v.ratio} (${v.dashboardP95Ms} ms vs ${v.staticP95Ms} ms)`,
+  );
+  if (ttfb) {
+    results.ttfb_ratio = ttfb.ratio;
+    results.details.ttfb = ttfb;
+  }
+
+  const serving = await measure(
+    "serving_ratio",
+    "serving_ratio: req/s of /api/health vs the static route /reference/ping (autocannon)",
+    (st) => measureServing({ baseUrl: app.url, token: app.apiToken, seconds: MODE.servingSeconds, rounds: MODE.servingRounds, connections: 50, step: st }),
+    (v) => `${v.ratio} (${v.healthRps} vs ${v.staticRps} req/s)`,
+  );
+  if (serving) {
+    results.serving_ratio = serving.ratio;
+    results.details.serving = serving;
+  }
+
+  const viewers = await measure(
+    "viewers_ratio",
+    `viewers_ratio: trading-DB transactions per minute, ${MODE.pollers.toLocaleString("en")} pollers of /api/health vs 1`,
+    async (st) => {
+      const admin = server.admin();
+      try {
+        const viewerCookie = await sessionCookie(app.authSecret, viewer);
+        return await measureViewers({
+          baseUrl: app.url,
+          token: app.apiToken,
+          viewerCookie,
+          pollers: MODE.pollers,
+          admin,
+          database: large.name,
+          evaluations: MODE.viewersEvaluations,
+          step: st,
+        });
+      } finally {
+        await admin.end({ timeout: 2 });
+      }
+    },
+    (v) => `${v.ratio} (${v.crowdPollers.perMinute} vs ${v.onePoller.perMinute} per minute; automation loop running, bench/automation.yaml)`,
+  );
+  if (viewers) {
+    results.viewers_ratio = viewers.ratio;
+    results.details.viewers = viewers;
+  }
+
+  const fleet = await measure(
+    "fleet_ratio",
+    "fleet_ratio: trading-DB transactions per minute, 3 console instances sharing one console store vs 1",
+    async (st) => {
+      const admin = server.admin();
+      try {
+        return await measureFleet({
+          first: { url: app.url, token: app.apiToken },
+          launch: async (n) => {
+            // Another instance behind the same load balancer: the same stores and secrets, its own port, disk and log.
+            const other = await launchConsole({
+              port: await freePort(),
+              logFile: path.join(dataDir, `console-${n}.log`),
+              log: (l) => st.note(l),
+              env: { ...consoleEnv, DATA_DIR: path.join(dataDir, `console-${n}`), AUTH_SECRET: app.authSecret, CONSOLE_API_TOKEN: app.apiToken },
+            });
+            return { url: other.url, token: other.apiToken, stop: () => other.stop() };
+          },
+          instances: 3,
+          viewerCookie: await sessionCookie(app.authSecret, viewer),
+          admin,
+          database: large.name,
+          evaluations: MODE.fleetEvaluations,
+          step: st,
+        });
+      } finally {
+        await admin.end({ timeout: 2 });
+      }
+    },
+    (v) => `${v.ratio} (${v.fleet.perMinute} vs ${v.oneInstance.perMinute} per minute; ${v.fleet.evaluations} vs ${v.oneInstance.evaluations} evaluations)`,
+  );
+  if (fleet) {
+    results.fleet_ratio = fleet.ratio;
+    results.details.fleet = fleet;
+  }
+
+  const fresh = await measure(
+    "freshness_ms",
+    "freshness_ms: a committed change until /api/health shows it (default interval)",
+    async (st) => {
+      await settleDirectives(largeAdmin);
+      return measureFreshness({ baseUrl: app.url, token: app.apiToken, writer: largeAdmin, seconds: MODE.freshnessSeconds, step: st });
+    },
+    (v) => `p95 ${v.p95Ms} ms (p50 ${v.p50Ms}, max ${v.maxMs}; ${v.samples} changes; interval ${v.intervalSeconds} s)`,
+  );
+  if (fresh) {
+    results.freshness_ms = fresh.p95Ms;
+    results.details.freshness = fresh;
+  }
+
+  const cancel = await measure(
+    "cancel_10k_ms",
+    "cancel_10k_ms: cancel 10,000 previewed stale directives through the server action",
+    () => measureCancel({ client, cookie: oncallCookie, writer: largeAdmin, count: 10_000 }),
+    (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; preview ${v.previewMs} ms)`,
+  );
+  if (cancel) {
+    results.cancel_10k_ms = cancel.ms;
+    results.details.cancel_10k = cancel;
+  }
+
+  const terminate = await measure(
+    "terminate_50_ms",
+    "terminate_50_ms: kill 50 real sessions idle in transaction through the server action",
+    () =>
+      measureTerminate({ client, cookie: oncallCookie, appUrl: server.url(large.name, appRole), watcher: largeAdmin, count: 50, idleSeconds: IDLE_TX_SECONDS }),
+    (v) => `${v.ms} ms end to end (${v.serverMs} ms in the wrapper; ${v.terminated} terminated)`,
+  );
+  if (terminate) {
+    results.terminate_50_ms = terminate.ms;
+    results.details.terminate_50 = terminate;
+  }
+
+  const load = await measure(
+    "load",
+    `load: ${MODE.loadSeconds} s, ${MODE.loadViewers.toLocaleString("en")} viewers with the dashboard open while on-call run actions`,
+    async (st) =>
+      measureLoad({
+        baseUrl: app.url,
+        viewerCookie: await sessionCookie(app.authSecret, viewer),
+        oncallCookie,
+        client,
+        writer: largeAdmin,
+        watcher: largeAdmin,
+        appUrl: server.url(large.name, appRole),
+        director,
+        idleSeconds: IDLE_TX_SECONDS,
+        refreshSeconds: 5,
+        warmupSeconds: MODE.loadWarmupSeconds,
+        seconds: MODE.loadSeconds,
+        viewers: MODE.loadViewers,
+        step: st,
+      }),
+    (v) =>
+      `${v.errors} errors; /api/health p95 ${v.healthP95Ms} ms over ${v.requests.health.requests} requests; dashboard p95 ${v.dashboardP95Ms} ms; ${v.actions} actions`,
+  );
+  if (load) {
+    results.load = {
+      seconds: load.seconds,
+      viewers: load.viewers,
+      errors: load.errors,
+      health_p95_ms: load.healthP95Ms,
+      dashboard_p95_ms: load.dashboardP95Ms,
+    };
+    results.details.load = load;
+  }
+  return finish(started, fresh);
 }
 
 // ── Results ──────────────────────────────────────────────────────────────────────────────────
-function report(started: number): number {
-  const fresh = results.details.freshness as { intervalSeconds: number } | undefined;
+function finish(started: number, fresh: { intervalSeconds: number } | null): number {
   results.targets = targetsFor(results, fresh?.intervalSeconds ?? 5);
   results.environment.loadAverageAtEnd = round2(os.loadavg()[0]!);
   results.environment.durationSeconds = Math.round((Date.now() - started) / 1000);
-  const files = writeResults(resultsDir, results, detailsMarkdown());
   console.log("");
-  for (const line of summaryLines(results)) console.log(`  ${line}`);
+  for (const line of summaryLines(results, only ?? undefined)) console.log(`  ${line}`);
   console.log("");
-  say(`results: ${path.relative(root, files.json)}, ${path.relative(root, files.md)} (${results.environment.durationSeconds} s)`);
+  if (only) {
+    for (const [key, v] of Object.entries(results.details)) console.log(`${key}: ${JSON.stringify(v)}`);
+    say(`--only ${[...only].join(",")}: printed, not written (bench/results/latest.* keep the last whole run) (${results.environment.durationSeconds} s)`);
+  } else {
+    const files = writeResults(resultsDir, results, detailsMarkdown());
+    say(`results: ${path.relative(root, files.json)}, ${path.relative(root, files.md)} (${results.environment.durationSeconds} s)`);
+  }
   const missed = Object.entries(results.targets)
     .filter(([, t]) => t.met === false)
     .map(([k]) => k);
@@ -493,7 +555,7 @@ function detailsMarkdown(): string {
     for (const p of plans) out.push(`| ${p.id} | ${[...p.indexScans, ...p.seqScans].join("; ")} |`);
     out.push("");
   }
-  for (const key of ["floor", "audit_append", "first_load_js", "ttfb", "serving", "viewers", "freshness", "cancel_10k", "terminate_50", "load"]) {
+  for (const key of ["floor", "audit_append", "first_load_js", "ttfb", "serving", "viewers", "fleet", "freshness", "cancel_10k", "terminate_50", "load"]) {
     const v = d[key];
     if (!v) continue;
     const { files, ...rest } = v as { files?: unknown };

@@ -12,10 +12,26 @@ import postgres from "postgres";
 import type { CheckId } from "../lib/recovery/health/checks/index.ts";
 import { confirmRequest, ensureUser, preview, type ActionState } from "../tests/support/harness/console.ts";
 import { fillConnections, isTooManyConnections } from "../tests/support/harness/sessions.ts";
+import { fleet } from "./fleet.ts";
 import { HOSTILE_AUDIT_BOUND, HOSTILE_REQUESTS, runHostile } from "./hostile-input.ts";
 import { toAuditRecord } from "../lib/db/audit-columns.ts";
 import { hashEntry } from "../lib/recovery/audit/hash.ts";
-import { anchorFile, auditHead, auditRows, check, health, page, panelStatus, THRESHOLDS, until, type DrillWorld } from "./world.ts";
+import { traces } from "./traces.ts";
+import {
+  anchorFile,
+  auditHead,
+  auditRows,
+  check,
+  health,
+  insertStale,
+  page,
+  panelStatus,
+  settleDirectives,
+  statuses,
+  THRESHOLDS,
+  until,
+  type DrillWorld,
+} from "./world.ts";
 
 export type Drill = { name: string; fast: boolean; what: string; run(world: DrillWorld, log: (line: string) => void): Promise<void> };
 
@@ -24,39 +40,6 @@ const DB_CHECKS: CheckId[] = ["signals_recent", "directives_stale_pending", "exe
 
 function assert(cond: unknown, why: string): asserts cond {
   if (!cond) throw new Error(why);
-}
-
-async function insertStale(world: DrillWorld, n: number): Promise<string[]> {
-  const sql = world.tradingAdmin();
-  try {
-    const rows = await sql<{ id: string }[]>`
-      insert into trade_directives (symbol, status, created_at)
-      select 'EURUSD', 'pending', now() - interval '1 hour' - make_interval(secs => g) from generate_series(1, ${n}) g
-      returning id::text as id`;
-    return rows.map((r) => r.id);
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
-}
-
-async function statuses(world: DrillWorld, ids: string[]): Promise<Record<string, string>> {
-  const sql = world.tradingAdmin();
-  try {
-    const rows = await sql<{ id: string; status: string }[]>`select id::text as id, status from trade_directives where id = any(${ids}::bigint[])`;
-    return Object.fromEntries(rows.map((r) => [r.id, r.status]));
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
-}
-
-/** Every stale directive left by a drill is closed, so the next drill previews only its own. */
-async function settleDirectives(world: DrillWorld): Promise<void> {
-  const sql = world.tradingAdmin();
-  try {
-    await sql`update trade_directives set status = 'executed' where status = 'pending'`;
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
 }
 
 async function beat(world: DrillWorld): Promise<void> {
@@ -761,6 +744,8 @@ export const drills: Drill[] = [
   rowLockHeld,
   viewerReplay,
   rewriteBeforeAnchor,
+  fleet,
+  traces,
   hostileInput,
   automationStorm,
 ];

@@ -323,3 +323,40 @@ export async function auditHead(world: DrillWorld): Promise<number> {
     await sql.end({ timeout: 2 });
   }
 }
+
+// ── Directives a drill sets up ──────────────────────────────────────────────────────────────
+
+/** `n` pending directives an hour old (stale): returns their ids. */
+export async function insertStale(world: DrillWorld, n: number): Promise<string[]> {
+  const sql = world.tradingAdmin();
+  try {
+    const rows = await sql<{ id: string }[]>`
+      insert into trade_directives (symbol, status, created_at)
+      select 'EURUSD', 'pending', now() - interval '1 hour' - make_interval(secs => g) from generate_series(1, ${n}) g
+      returning id::text as id`;
+    return rows.map((r) => r.id);
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+/** The status of each of these directives. */
+export async function statuses(world: DrillWorld, ids: string[]): Promise<Record<string, string>> {
+  const sql = world.tradingAdmin();
+  try {
+    const rows = await sql<{ id: string; status: string }[]>`select id::text as id, status from trade_directives where id = any(${ids}::bigint[])`;
+    return Object.fromEntries(rows.map((r) => [r.id, r.status]));
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+/** Every stale directive left by a drill is closed, so the next drill previews only its own. */
+export async function settleDirectives(world: DrillWorld): Promise<void> {
+  const sql = world.tradingAdmin();
+  try {
+    await sql`update trade_directives set status = 'executed' where status = 'pending'`;
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}

@@ -2,34 +2,19 @@
  * Accessibility (issue 18, point 13): axe-core's WCAG 2.2 AA rules find no serious or critical
  * violation on any page of the console, in light and in dark mode, with an incident open (the
  * banner, a critical panel with its runbook steps and commands, an incident page with a timeline).
- * The phone-width and dark-mode screenshots of an incident in docs/screenshots/ are made here.
+ * The phone-width and dark-mode screenshots of an incident in docs/screenshots/ are made here
+ * (with UPDATE_SCREENSHOTS=1; otherwise into test-results/, so a test run leaves the tree as it was).
  */
 import fs from "node:fs";
 import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { expect, Panel, sim, test } from "./fixtures";
-import { auditHead, consoleDb, type Sql } from "./support/console-db";
+import { expect, Panel, test } from "./fixtures";
+import { auditHead } from "./support/console-db";
+import { injectedScenarios } from "./support/injected-scenarios";
 
-let sql: Sql;
-
-test.beforeAll(() => {
-  sql = consoleDb();
-});
-
-test.afterAll(async () => {
-  await sql?.end();
-});
-
-test.afterEach(async () => {
-  await sim.heal();
-  await expect
-    .poll(async () => (await sql<{ n: number }[]>`select count(*)::int as n from console.incidents where status = 'open' and scenario = 1`)[0]?.n, {
-      message: "the incident of this test resolves once the world is healed",
-      timeout: 45_000,
-    })
-    .toBe(0);
-});
+const world = injectedScenarios();
+const { inject } = world;
 
 const WCAG22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
 
@@ -49,7 +34,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
 
 test("axe finds no serious violation on any page, in light and dark mode", async ({ page, login, browser }) => {
   test.setTimeout(180_000);
-  await sim.inject("signal-generator-crash");
+  await inject("signal-generator-crash");
 
   // Signed out: the sign-in page.
   const signedOutContext = await browser.newContext();
@@ -68,7 +53,7 @@ test("axe finds no serious violation on any page, in light and dark mode", async
   const banner = page.getByTestId("incident-banner").filter({ hasText: "Signal Generator Crash" });
   await expect(banner).toBeVisible({ timeout: 30_000 });
   const href = (await banner.getByRole("link", { name: /^INC-\d+$/ }).getAttribute("href"))!;
-  const seq = await auditHead(sql);
+  const seq = await auditHead(world.sql);
 
   const pages: Array<{ path: string; ready: (p: Page) => Promise<void> }> = [
     { path: "/", ready: async (p) => expect(p.getByTestId("panel-signals_recent").getByTestId("panel-runbook")).toBeVisible() },
@@ -95,12 +80,14 @@ test("axe finds no serious violation on any page, in light and dark mode", async
 
 test("screenshots of an incident: at phone width, and in dark mode (docs/screenshots/)", async ({ page, login }) => {
   await login.signInAs("oncall");
-  await sim.inject("signal-generator-crash");
+  await inject("signal-generator-crash");
   await new Panel(page, "signals_recent").expectStatus("critical");
   const banner = page.getByTestId("incident-banner").filter({ hasText: "Signal Generator Crash" });
   await expect(banner).toBeVisible({ timeout: 30_000 });
   const href = (await banner.getByRole("link", { name: /^INC-\d+$/ }).getAttribute("href"))!;
-  const dir = path.resolve("docs/screenshots");
+  // A test run must not change tracked files: the pictures go to test-results/ unless asked for
+  // (UPDATE_SCREENSHOTS=1 npm test -- --only e2e e2e/a11y.spec.ts refreshes docs/screenshots/).
+  const dir = path.resolve(process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : "test-results/screenshots");
   fs.mkdirSync(dir, { recursive: true });
 
   // A phone (390 × 844, iPhone 12-14 class): the dashboard with the critical panel first, and the incident page.

@@ -11,46 +11,11 @@
  * tests (tests/db/incidents.test.ts).
  */
 import type { Locator } from "@playwright/test";
-import { SCENARIOS, type ScenarioName } from "../sim/scenarios";
 import { expect, Panel, sim, test } from "./fixtures";
-import { consoleDb, type Sql } from "./support/console-db";
+import { injectedScenarios } from "./support/injected-scenarios";
 
-let sql: Sql;
-/** Runbook scenarios injected by the current test: their incidents must be resolved before the next. */
-const touched = new Set<number>();
-
-test.beforeAll(() => {
-  sql = consoleDb();
-});
-
-test.afterAll(async () => {
-  await sql?.end();
-});
-
-test.afterEach(async () => {
-  await sim.heal();
-  // Leave no open incident behind (above all not an L2 one): the banner, the stakeholder view and
-  // the specs after this one see the most severe open incident.
-  if (touched.size) {
-    const scenarios = [...touched];
-    await expect
-      .poll(
-        async () =>
-          (await sql<{ n: number }[]>`select count(*)::int as n from console.incidents where status = 'open' and scenario = any(${scenarios}::int[])`)[0]?.n,
-        {
-          message: "the incidents of this test resolve once the world is healed",
-          timeout: 45_000,
-        },
-      )
-      .toBe(0);
-    touched.clear();
-  }
-});
-
-async function inject(name: ScenarioName) {
-  touched.add(SCENARIOS.find((s) => s.name === name)!.runbook);
-  await sim.inject(name);
-}
+const world = injectedScenarios();
+const { inject } = world;
 
 test.describe("a critical panel shows its runbook scenario", () => {
   test("signal generator crash: the signals panel lists scenario 1's recovery steps, in order, with the commands filled in", async ({ page, login }) => {
@@ -126,7 +91,7 @@ test.describe("emergency contacts where they are needed", () => {
     const id = Number(/\/incidents\/(\d+)$/.exec(href ?? "")?.[1]);
     expect(id, `incident link ${href}`).toBeGreaterThan(0);
     // The escalation clock moved on: the incident started 16 minutes ago (L2 begins at 15).
-    const moved = await sql`update console.incidents set started_at = started_at - interval '16 minutes' where id = ${id} and status = 'open'`;
+    const moved = await world.sql`update console.incidents set started_at = started_at - interval '16 minutes' where id = ${id} and status = 'open'`;
     expect(moved.count).toBe(1);
 
     // The banner polls every 5 s.

@@ -7,45 +7,13 @@
  */
 import type { Page } from "@playwright/test";
 import { e2eEnv } from "../playwright.config";
-import { SCENARIOS, type ScenarioName } from "../sim/scenarios";
-import { emailOf, expect, Panel, sim, test } from "./fixtures";
-import { auditHead, consoleDb, userByEmail, type Sql } from "./support/console-db";
+import { emailOf, expect, Panel, test } from "./fixtures";
+import { auditHead, userByEmail } from "./support/console-db";
+import { injectedScenarios } from "./support/injected-scenarios";
 import { mintSessionCookie, nowSeconds } from "./support/session";
 
-let sql: Sql;
-const touched = new Set<number>();
-
-test.beforeAll(() => {
-  sql = consoleDb();
-});
-
-test.afterAll(async () => {
-  await sql?.end();
-});
-
-test.afterEach(async () => {
-  await sim.heal();
-  // No open incident is left behind (above all not an L3 one) for the specs after this one.
-  if (touched.size) {
-    const scenarios = [...touched];
-    await expect
-      .poll(
-        async () =>
-          (await sql<{ n: number }[]>`select count(*)::int as n from console.incidents where status = 'open' and scenario = any(${scenarios}::int[])`)[0]?.n,
-        {
-          message: "the incidents of this test resolve once the world is healed",
-          timeout: 45_000,
-        },
-      )
-      .toBe(0);
-    touched.clear();
-  }
-});
-
-async function inject(name: ScenarioName) {
-  touched.add(SCENARIOS.find((s) => s.name === name)!.runbook);
-  await sim.inject(name);
-}
+const world = injectedScenarios();
+const { inject } = world;
 
 /** The open incident's banner and its reference, once the evaluator has opened it. */
 async function bannerFor(page: Page, title: string) {
@@ -68,7 +36,7 @@ type Entry = {
 };
 
 const entriesSince = (head: number, action: string) =>
-  sql<
+  world.sql<
     Entry[]
   >`select seq::int as seq, action, phase, outcome, incident_ref, reason, detail from console.audit_log where seq > ${head} and action = ${action} order by seq`;
 
@@ -76,7 +44,7 @@ test("a refused submit keeps what was typed, the browser's refusals are no attem
   browser,
 }) => {
   // Signed in 20 minutes ago: a destructive action asks for the password again (sudo mode).
-  const user = (await userByEmail(sql, emailOf("oncall")))!;
+  const user = (await userByEmail(world.sql, emailOf("oncall")))!;
   const now = nowSeconds();
   const context = await browser.newContext();
   await context.addCookies([
@@ -105,7 +73,7 @@ test("a refused submit keeps what was typed, the browser's refusals are no attem
   const confirmField = dialog.getByLabel(/^Type \d+ to confirm$/);
   const label = (await dialog.locator(`label[for="${await confirmField.getAttribute("id")}"]`).textContent()) ?? "";
   const count = label.match(/Type (\d+)/)![1]!;
-  const head = await auditHead(sql);
+  const head = await auditHead(world.sql);
   const confirm = dialog.getByRole("button", { name: "Confirm: Kill idle transactions" });
 
   // Point 1: a reason too short is refused in the browser, in place, and nothing is sent.
@@ -187,7 +155,7 @@ test("halt trading is set apart before level 3, prominent at level 3, and confir
   await expect(halt).toHaveAttribute("data-prominent", "false");
 
   // L3 (the incident started 31 minutes ago): the runbook asks for it, and it stands out.
-  const moved = await sql`update console.incidents set started_at = started_at - interval '31 minutes' where id = ${id} and status = 'open'`;
+  const moved = await world.sql`update console.incidents set started_at = started_at - interval '31 minutes' where id = ${id} and status = 'open'`;
   expect(moved.count).toBe(1);
   await expect(banner).toHaveAttribute("data-level", "3", { timeout: 15_000 });
   await expect(banner.getByTestId("more-actions")).toHaveCount(0);
@@ -200,7 +168,7 @@ test("halt trading is set apart before level 3, prominent at level 3, and confir
   const dialog = page.getByRole("dialog", { name: "Halt trading" });
   await expect(dialog.getByTestId("preview-summary")).toContainText("level 3");
   await expect(dialog.getByLabel("Incident or ticket (optional)")).toHaveValue(ref);
-  const head = await auditHead(sql);
+  const head = await auditHead(world.sql);
   await dialog.getByLabel("Reason").fill("E2E: level 3 reached, the runbook halts trading");
   const words = dialog.getByLabel("Type HALT TRADING to confirm");
   // The count of targets (one) is not the confirmation.

@@ -5,27 +5,10 @@
  */
 import type { Page } from "@playwright/test";
 import { expect, sim, test } from "./fixtures";
-import { consoleDb, type Sql } from "./support/console-db";
+import { injectedScenarios } from "./support/injected-scenarios";
 
-let sql: Sql;
-
-test.beforeAll(() => {
-  sql = consoleDb();
-});
-
-test.afterAll(async () => {
-  await sql?.end();
-});
-
-test.afterEach(async () => {
-  await sim.heal();
-  await expect
-    .poll(async () => (await sql<{ n: number }[]>`select count(*)::int as n from console.incidents where status = 'open' and scenario = 1`)[0]?.n, {
-      message: "the incident of this test resolves once the world is healed",
-      timeout: 45_000,
-    })
-    .toBe(0);
-});
+const world = injectedScenarios();
+const { inject } = world;
 
 /** React's hydration complaints and page errors, collected for the whole test. */
 function watchErrors(page: Page): string[] {
@@ -53,7 +36,7 @@ test.describe("one way to show time", () => {
   }) => {
     const errors = watchErrors(page);
     await login.signInAs("oncall");
-    await sim.inject("signal-generator-crash");
+    await inject("signal-generator-crash");
     const { banner, href } = await openIncident(page);
 
     const pages = ["/", href, `${href}/report`, "/incidents", "/audit", "/status", "/runbook"];
@@ -96,7 +79,7 @@ test.describe("one way to show time", () => {
 test("the incident page is live: its status, level and the current values of its checks follow without a reload", async ({ page, login }) => {
   const errors = watchErrors(page);
   await login.signInAs("oncall");
-  await sim.inject("signal-generator-crash");
+  await inject("signal-generator-crash");
   const { href, id } = await openIncident(page);
   await page.goto(href);
   const status = page.getByTestId("incident-status");
@@ -106,7 +89,7 @@ test("the incident page is live: its status, level and the current values of its
   const firstValue = await check.getByTestId("incident-check-value").textContent();
 
   // The escalation clock moves on (L2 at 15 minutes): the page follows without a reload.
-  await sql`update console.incidents set started_at = started_at - interval '16 minutes' where id = ${id} and status = 'open'`;
+  await world.sql`update console.incidents set started_at = started_at - interval '16 minutes' where id = ${id} and status = 'open'`;
   await expect(status).toContainText("Open, level 2", { timeout: 15_000 });
 
   // The world heals: the check's value and status change, and the incident resolves, all in place.

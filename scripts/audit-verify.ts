@@ -32,13 +32,12 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, parseEnv } from "../lib/env.ts";
-import { resolveStoreUrls } from "../lib/db/urls.ts";
 import { anchorFilePath, readAnchors } from "../lib/recovery/audit/anchors.ts";
 import { GENESIS_HASH } from "../lib/recovery/audit/hash.ts";
 import type { Break, VerifyResult } from "../lib/recovery/audit/verify.ts";
 import { ExportFormatError, verifyExportLines } from "../lib/recovery/audit/export-format.ts";
 import { anchorsLine, describeBreak } from "../lib/recovery/audit/verification-summary.ts";
-import { prepareDatabases, root } from "./lib/stack.ts";
+import { cliStores, root } from "./lib/stack.ts";
 
 const USAGE = `usage: npm run audit:verify [-- --anchor] [--anchors <anchors.ndjson>]
        npm run audit:verify -- --file <export.ndjson> [--subset] [--anchors <anchors.ndjson>]`;
@@ -99,21 +98,7 @@ async function verifyFile(file: string, args: string[]): Promise<number> {
 
 async function verifyStore(args: string[]): Promise<number> {
   const e = parseEnv(process.env);
-  let stopDbs: () => Promise<void> = async () => {};
-  if (!e.TRADING_DATABASE_URL) {
-    // Embedded default: reuse the running server, or start it for the length of this command.
-    const dbs = await prepareDatabases({
-      dataDir: path.resolve(root, e.DATA_DIR),
-      pgPort: e.EMBEDDED_PG_PORT,
-      fixtures: "embedded-only",
-      log: () => {},
-      reuseRunning: true,
-    });
-    process.env.TRADING_DATABASE_URL = dbs.tradingUrl;
-    process.env.CONSOLE_DATABASE_URL = dbs.consoleUrl;
-    stopDbs = dbs.stop;
-  }
-  resolveStoreUrls(parseEnv(process.env));
+  const stopDbs = await cliStores();
   const { reloadEnv } = await import("../lib/env.ts");
   reloadEnv();
   const { verifyAndRecord } = await import("../lib/recovery/audit/verify-store.ts");

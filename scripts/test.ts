@@ -105,9 +105,27 @@ async function e2e(): Promise<Result> {
   }
 }
 
+/**
+ * nginx for the fleet drill (drills/fleet.ts: several consoles behind a real load balancer): NGINX_BIN,
+ * or Debian's /usr/sbin/nginx; as root, installed with apt when missing (nginx-light, about 5 s).
+ * Only the binary is used: the drill runs it as a child process with its own configuration.
+ */
+async function ensureNginx(): Promise<void> {
+  const explicit = process.env.NGINX_BIN;
+  if (explicit && fs.existsSync(explicit)) return;
+  if (fs.existsSync("/usr/sbin/nginx")) return;
+  if (process.getuid?.() === 0) {
+    log("no nginx found: installing Debian's nginx-light with apt (about 5 s)");
+    if ((await run("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light"])) === 0)
+      return;
+  }
+  throw new Error("no nginx available: install Debian's nginx-light (apt-get install nginx-light) or set NGINX_BIN");
+}
+
 /** The fast drills (`npm run drills -- --fast`) on the e2e's build: one test per drill. */
 async function drills(): Promise<Result> {
   try {
+    await ensureNginx();
     await ensureBuild(log);
   } catch (err) {
     console.error(`drills could not run: ${err instanceof Error ? err.message : String(err)}`);

@@ -9,10 +9,7 @@
  * Every change is audited with the actor "cli:<os user>".
  */
 import os from "node:os";
-import { parseEnv } from "../lib/env.ts";
-import { resolveStoreUrls } from "../lib/db/urls.ts";
-import path from "node:path";
-import { exitWithConfigError, prepareDatabases, root } from "./lib/stack.ts";
+import { cliStores, exitWithConfigError } from "./lib/stack.ts";
 
 let stopDbs: () => Promise<void> = async () => {};
 
@@ -80,21 +77,7 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  const e = parseEnv(process.env);
-  if (!e.TRADING_DATABASE_URL) {
-    // Embedded default: reuse the running server, or start it for the length of this command.
-    const dbs = await prepareDatabases({
-      dataDir: path.resolve(root, e.DATA_DIR),
-      pgPort: e.EMBEDDED_PG_PORT,
-      fixtures: "embedded-only",
-      log: () => {},
-      reuseRunning: true,
-    });
-    process.env.TRADING_DATABASE_URL = dbs.tradingUrl;
-    process.env.CONSOLE_DATABASE_URL = dbs.consoleUrl;
-    stopDbs = dbs.stop;
-  }
-  resolveStoreUrls(parseEnv(process.env));
+  stopDbs = await cliStores();
   const users = await import("../lib/recovery/access/users.ts");
   const { closeStores } = await import("../lib/db/client.ts");
   const ctx = { actor: { id: `cli:${os.userInfo().username}`, email: `cli:${os.userInfo().username}`, role: "admin" }, request: { userAgent: "npm run user" } };

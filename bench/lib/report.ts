@@ -8,6 +8,7 @@ export type Results = {
   generatedAt: string;
   mode: "full" | "quick";
   viewers_ratio: Figure;
+  fleet_ratio: Figure;
   growth_ratio: Figure;
   floor_ratio: Figure;
   freshness_ms: Figure;
@@ -35,6 +36,7 @@ export function targetsFor(r: Results, intervalSeconds: number): Results["target
   const ge = (v: Figure, min: number) => (v === null ? null : v >= min);
   return {
     viewers_ratio: { target: "≤ 1.05", met: le(r.viewers_ratio, 1.05) },
+    fleet_ratio: { target: "≤ 1.1", met: le(r.fleet_ratio, 1.1) },
     growth_ratio: { target: "≤ 2", met: le(r.growth_ratio, 2) },
     floor_ratio: { target: "≤ 1.3", met: le(r.floor_ratio, 1.3) },
     freshness_ms: { target: `≤ ${intervalSeconds * 1000 + 1000} (interval + 1000)`, met: le(r.freshness_ms, intervalSeconds * 1000 + 1000) },
@@ -54,6 +56,7 @@ export function targetsFor(r: Results, intervalSeconds: number): Results["target
 
 const ORDER: Key[] = [
   "viewers_ratio",
+  "fleet_ratio",
   "growth_ratio",
   "floor_ratio",
   "freshness_ms",
@@ -81,8 +84,11 @@ function show(r: Results, k: Key): string {
 
 const mark = (met: boolean | null) => (met === null ? "?" : met ? "met" : "MISSED");
 
-export function summaryLines(r: Results): string[] {
-  return ORDER.map((k) => `${k.padEnd(20)} ${show(r, k).padEnd(52)} ${r.targets[k]!.target.padEnd(34)} ${mark(r.targets[k]!.met)}`);
+/** One line per figure (those in `only`, when given). */
+export function summaryLines(r: Results, only?: ReadonlySet<string>): string[] {
+  return ORDER.filter((k) => !only || only.has(k)).map(
+    (k) => `${k.padEnd(20)} ${show(r, k).padEnd(52)} ${r.targets[k]!.target.padEnd(34)} ${mark(r.targets[k]!.met)}`,
+  );
 }
 
 export function writeResults(dir: string, r: Results, detailsMd: string): { json: string; md: string } {

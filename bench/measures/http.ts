@@ -13,7 +13,13 @@ import { distDir } from "../../tests/support/harness/console.ts";
 import type { Step } from "../../tests/support/harness/progress.ts";
 import { median, percentile, p95, round, roundRatios, sleep } from "../lib/stats.ts";
 
-type Health = { generatedAt: string; refreshSeconds: number; checks: { id: string; status: string; value: number | string | null }[] };
+type Health = {
+  generatedAt: string;
+  refreshSeconds: number;
+  /** Several instances: "shared" when the answering instance serves another's evaluation. */
+  source?: "local" | "shared";
+  checks: { id: string; status: string; value: number | string | null }[];
+};
 
 export async function getHealth(baseUrl: string, token: string): Promise<Health> {
   const res = await fetch(`${baseUrl}/api/health`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
@@ -192,6 +198,38 @@ export async function measureViewers(o: {
   evaluations: number;
   step: Step;
 }) {
+  const console1 = [{ url: o.baseUrl, token: o.token }];
+  const one = await tradingRate({ ...o, instances: console1, viewersEach: 0 });
+  o.step.note(`1 poller: ${round(one.perMinute, 1)} transactions/min (${one.transactions} in ${one.seconds} s, ${one.evaluations} evaluations)`);
+  const crowd = await tradingRate({ ...o, instances: console1, viewersEach: o.pollers - 1 });
+  o.step.note(
+    `${o.pollers} pollers: ${round(crowd.perMinute, 1)} transactions/min (${crowd.transactions} in ${crowd.seconds} s, ${crowd.evaluations} evaluations)`,
+  );
+  return {
+    ratio: round(crowd.perMinute / one.perMinute, 3),
+    onePoller: { ...one, perMinute: round(one.perMinute, 1) },
+    crowdPollers: { ...crowd, perMinute: round(crowd.perMinute, 1) },
+    pollers: o.pollers,
+    pollIntervalSeconds: "the snapshot's refresh interval (the dashboard's pace)",
+  };
+}
+
+/**
+ * Trading-DB transactions per minute over `evaluations` refresh intervals of the console instances
+ * `instances` (one, or several behind a load balancer sharing one console store), each polled by
+ * `viewersEach` viewers at the dashboard's pace; the first instance's `generatedAt` paces the
+ * readings (see measureViewers for why each is taken halfway between two evaluations). The
+ * evaluations are those of every instance, from /api/metrics.
+ */
+export async function tradingRate(o: {
+  instances: { url: string; token: string }[];
+  viewersEach: number;
+  viewerCookie: string;
+  admin: postgres.Sql;
+  database: string;
+  evaluations: number;
+}) {
+  const first = o.instances[0]!;
   const published = async () => {
     await o.admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${o.database} and application_name = 'recovery-console'`;
     for (let i = 0; i < 100; i++) {
@@ -203,31 +241,34 @@ export async function measureViewers(o: {
     }
     throw new Error("the console's sessions did not end");
   };
-  /** The crowd: `n` viewers polling /api/health every `everyMs`, until stopped. */
+  const evaluations = async () => (await Promise.all(o.instances.map((i) => evaluationsSoFar(i.url, i.token)))).reduce((a, b) => a + b, 0);
+  /** The crowd: `n` viewers on each instance polling /api/health every `everyMs`, until stopped. */
   const crowdOf = (n: number, everyMs: number) => {
     let stopped = false;
     const failures: string[] = [];
     let polls = 0;
     const done = Promise.all(
-      Array.from({ length: n }, async () => {
-        const tab = new Tab(o.baseUrl, { cookie: o.viewerCookie });
-        try {
-          await sleep(Math.random() * everyMs);
-          while (!stopped) {
-            const next = Date.now() + everyMs;
-            try {
-              const res = await tab.get("/api/health");
-              polls++;
-              if (res.status !== 200) failures.push(`HTTP ${res.status}`);
-            } catch (err) {
-              failures.push(err instanceof Error ? err.message : String(err));
+      o.instances.flatMap((instance) =>
+        Array.from({ length: n }, async () => {
+          const tab = new Tab(instance.url, { cookie: o.viewerCookie });
+          try {
+            await sleep(Math.random() * everyMs);
+            while (!stopped) {
+              const next = Date.now() + everyMs;
+              try {
+                const res = await tab.get("/api/health");
+                polls++;
+                if (res.status !== 200) failures.push(`HTTP ${res.status}`);
+              } catch (err) {
+                failures.push(err instanceof Error ? err.message : String(err));
+              }
+              while (!stopped && Date.now() < next) await sleep(Math.min(250, next - Date.now()));
             }
-            while (!stopped && Date.now() < next) await sleep(Math.min(250, next - Date.now()));
+          } finally {
+            tab.close();
           }
-        } finally {
-          tab.close();
-        }
-      }),
+        }),
+      ),
     );
     return {
       async stop() {
@@ -238,51 +279,42 @@ export async function measureViewers(o: {
       },
     };
   };
-  const armRate = async (crowd: number) => {
-    let last = await getHealth(o.baseUrl, o.token);
-    const run = crowd > 0 ? crowdOf(crowd, last.refreshSeconds * 1000) : null;
-    let ok = false;
-    try {
-      /** Wait for the next evaluation, then until halfway to the one after. */
-      const phase = async () => {
-        for (;;) {
-          await sleep(250);
-          const h = await getHealth(o.baseUrl, o.token);
-          if (h.generatedAt !== last.generatedAt) {
-            last = h;
-            break;
-          }
+  let last = await getHealth(first.url, first.token);
+  const run = o.viewersEach > 0 ? crowdOf(o.viewersEach, last.refreshSeconds * 1000) : null;
+  let ok = false;
+  try {
+    /** Wait for the next evaluation, then until halfway to the one after. */
+    const phase = async () => {
+      for (;;) {
+        await sleep(250);
+        const h = await getHealth(first.url, first.token);
+        if (h.generatedAt !== last.generatedAt) {
+          last = h;
+          break;
         }
-        await sleep(Math.max(0, (last.refreshSeconds * 1000) / 2 - (Date.now() - Date.parse(last.generatedAt))));
-      };
-      await phase();
-      const a = await published();
-      const ea = await evaluationsSoFar(o.baseUrl, o.token);
-      const t0 = Date.now();
-      for (let i = 0; i < o.evaluations; i++) await phase();
-      const b = await published();
-      const eb = await evaluationsSoFar(o.baseUrl, o.token);
-      const minutes = (Date.now() - t0) / 60_000;
-      ok = true;
-      return { perMinute: (b - a) / minutes, transactions: b - a, evaluations: eb - ea, seconds: round(minutes * 60, 1), pollers: crowd + 1 };
-    } finally {
-      // A failed poll fails the measure; when the measure itself failed, its error is the one reported.
-      if (run) await (ok ? run.stop() : run.stop().catch(() => 0));
-    }
-  };
-  const one = await armRate(0);
-  o.step.note(`1 poller: ${round(one.perMinute, 1)} transactions/min (${one.transactions} in ${one.seconds} s, ${one.evaluations} evaluations)`);
-  const crowd = await armRate(o.pollers - 1);
-  o.step.note(
-    `${o.pollers} pollers: ${round(crowd.perMinute, 1)} transactions/min (${crowd.transactions} in ${crowd.seconds} s, ${crowd.evaluations} evaluations)`,
-  );
-  return {
-    ratio: round(crowd.perMinute / one.perMinute, 3),
-    onePoller: { ...one, perMinute: round(one.perMinute, 1) },
-    crowdPollers: { ...crowd, perMinute: round(crowd.perMinute, 1) },
-    pollers: o.pollers,
-    pollIntervalSeconds: "the snapshot's refresh interval (the dashboard's pace)",
-  };
+      }
+      await sleep(Math.max(0, (last.refreshSeconds * 1000) / 2 - (Date.now() - Date.parse(last.generatedAt))));
+    };
+    await phase();
+    const a = await published();
+    const ea = await evaluations();
+    const t0 = Date.now();
+    for (let i = 0; i < o.evaluations; i++) await phase();
+    const b = await published();
+    const eb = await evaluations();
+    const minutes = (Date.now() - t0) / 60_000;
+    ok = true;
+    return {
+      perMinute: (b - a) / minutes,
+      transactions: b - a,
+      evaluations: eb - ea,
+      seconds: round(minutes * 60, 1),
+      pollers: o.instances.length * o.viewersEach + 1,
+    };
+  } finally {
+    // A failed poll fails the measure; when the measure itself failed, its error is the one reported.
+    if (run) await (ok ? run.stop() : run.stop().catch(() => 0));
+  }
 }
 
 /**

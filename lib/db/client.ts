@@ -27,8 +27,10 @@ import "server-only";
  * one predictable client wins over two half-compatible ones.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { SpanKind } from "@opentelemetry/api";
 import postgres from "postgres";
 import { env } from "../env.ts";
+import { activeCheckId, withSpan } from "../trace.ts";
 import { DbError, isDriverError, isStaleConnectionError, toDbError } from "./errors.ts";
 import { Gate, GateTimeoutError } from "./gate.ts";
 import { resolveStoreUrls } from "./urls.ts";
@@ -234,7 +236,8 @@ async function runRetryingStale<T>(s: Store, fn: (sql: Sql) => Promise<T>, opts:
 
 /** Run `fn` against the trading DB under the pool gate and a deadline. */
 export function withTrading<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
-  return runRetryingStale(store("trading"), fn, opts);
+  const s = store("trading");
+  return traced(s, () => runRetryingStale(s, fn, opts));
 }
 
 /**
@@ -273,7 +276,19 @@ function takeLane(batch: Batch, s: Store): boolean {
 
 /** Run `fn` against the console store under the pool gate and a deadline. */
 export function withConsole<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
-  return runRetryingStale(store("console"), fn, opts);
+  const s = store("console");
+  return traced(s, () => runRetryingStale(s, fn, opts));
+}
+
+/**
+ * One span per call (lib/trace.ts), the wait for a connection included: the store, and the health
+ * check it runs for. Never the statement's text or parameters.
+ */
+function traced<T>(s: Store, call: () => Promise<T>): Promise<T> {
+  const checkId = activeCheckId();
+  return withSpan(`db ${s.name}`, { "db.system.name": "postgresql", "recovery.store": s.name, ...(checkId ? { "recovery.check.id": checkId } : {}) }, call, {
+    kind: SpanKind.CLIENT,
+  });
 }
 
 /**

@@ -18,6 +18,7 @@ import { exportAudit, type ExportFormat } from "./audit/export.ts";
 import { requirePermission, statusIsPublic, type Actor } from "./access/authz.ts";
 import { loadContacts } from "./incidents/contacts.ts";
 import { currentIncidents, PLAIN, statusIncident, viewIncident } from "./incidents/view.ts";
+import { leadsIncidentEvaluation } from "./incidents/evaluator.ts";
 import { env } from "../env.ts";
 import { statusFeed } from "./health/status-feed.ts";
 import { can, type Permission } from "./access/permissions.ts";
@@ -64,12 +65,18 @@ export async function readHealthHistory(caller: Caller = {}) {
   return healthMonitor().historySnapshot();
 }
 
-/** The snapshot and the evaluation count, for the Prometheus exposition. */
+/** The snapshot and the counts of evaluations and shared reads, for the Prometheus exposition. */
 export async function readMetricsInput(caller: Caller = {}) {
   const actor = await authorized("health.read", caller);
   const monitor = healthMonitor();
   // The exposition carries no detail today; redacted anyway, so a new metric cannot leak one.
-  return { snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")), evaluations: monitor.evaluations, anchoring: anchoringStatus() };
+  return {
+    snapshot: redactChecks(await monitor.get(), can(actor.role, "health.details")),
+    evaluations: monitor.evaluations,
+    sharedReads: monitor.sharedReads,
+    anchoring: anchoringStatus(),
+    leader: leadsIncidentEvaluation(),
+  };
 }
 
 /** The audit anchorer's state in this process: the last anchor, and whether (and why) it refuses to anchor. */

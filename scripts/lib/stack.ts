@@ -8,11 +8,11 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import postgres from "postgres";
-import { ConfigError } from "../../lib/env.ts";
+import { ConfigError, parseEnv } from "../../lib/env.ts";
 import { appRoot } from "../../lib/app-root.ts";
 import type { EmbeddedPg } from "../../lib/db/embedded.ts";
 import { ensureConsoleStore, migrateTradingFixtures } from "../../lib/db/migrate.ts";
-import { redactUrl } from "../../lib/db/urls.ts";
+import { redactUrl, resolveStoreUrls } from "../../lib/db/urls.ts";
 
 export const root = appRoot(import.meta.url);
 
@@ -118,6 +118,31 @@ export async function prepareDatabases(opts: {
     throw new Error(`migration failed: ${err instanceof Error ? err.message : String(err)}`);
   }
   return { tradingUrl, consoleUrl, embedded, stop: async () => embedded?.stop() };
+}
+
+/**
+ * For the one-shot CLIs (`npm run user`, `npm run audit:verify`): the stores from the environment,
+ * or by default the embedded server (the running console's, else started for the length of the
+ * command). Sets TRADING_DATABASE_URL and CONSOLE_DATABASE_URL for the modules the CLI imports
+ * next; returns what stops what it started.
+ */
+export async function cliStores(): Promise<() => Promise<void>> {
+  const e = parseEnv(process.env);
+  let stop: () => Promise<void> = async () => {};
+  if (!e.TRADING_DATABASE_URL) {
+    const dbs = await prepareDatabases({
+      dataDir: path.resolve(root, e.DATA_DIR),
+      pgPort: e.EMBEDDED_PG_PORT,
+      fixtures: "embedded-only",
+      log: () => {},
+      reuseRunning: true,
+    });
+    process.env.TRADING_DATABASE_URL = dbs.tradingUrl;
+    process.env.CONSOLE_DATABASE_URL = dbs.consoleUrl;
+    stop = dbs.stop;
+  }
+  resolveStoreUrls(parseEnv(process.env));
+  return stop;
 }
 
 /** If our embedded server is already running on `port`, a URL builder for it. */

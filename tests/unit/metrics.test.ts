@@ -79,6 +79,11 @@ describe("Prometheus metrics", () => {
     expect(lines).toContain("recovery_console_health_evaluations_total 42");
   });
 
+  it("exports the count of shared snapshots served from another instance when given, and nothing when not", () => {
+    expect(renderMetrics(snapshot, { evaluations: 1, sharedReads: 7 }).split("\n")).toContain("recovery_console_health_shared_reads_total 7");
+    expect(text).not.toContain("recovery_console_health_shared_reads_total");
+  });
+
   it("keeps the unit label of a check the same whatever its value (1 directive, 2 directives)", () => {
     const render = (value: number) =>
       renderMetrics(
@@ -116,6 +121,12 @@ describe("Prometheus metrics", () => {
     expect(renderMetrics(snapshot, { evaluations: 1, anchoring: { ...anchoring, refused: false } }).split("\n")).toContain(
       "recovery_console_audit_anchoring_refused 0",
     );
+  });
+
+  it("says whether this process leads incident evaluation, and nothing when it runs no evaluator", () => {
+    expect(renderMetrics(snapshot, { evaluations: 1, leader: true }).split("\n")).toContain("recovery_console_incident_leader 1");
+    expect(renderMetrics(snapshot, { evaluations: 1, leader: false }).split("\n")).toContain("recovery_console_incident_leader 0");
+    expect(renderMetrics(snapshot, { evaluations: 1, leader: null })).not.toContain("recovery_console_incident_leader");
   });
 
   it("escapes label values", () => {

@@ -351,3 +351,21 @@ export const automationPauses = consoleSchema.table("automation_pauses", {
   pausedByEmail: text("paused_by_email").notNull(),
   pausedAt: timestamp("paused_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Several instances behind a load balancer (docs/deploying.md): the health snapshot the incident
+ * leader evaluated, shared with the other instances, which serve it instead of querying the trading
+ * DB themselves (lib/recovery/health/snapshot.ts). One row per id ("health"). `published_at` is
+ * stamped by the database's clock, so an instance judges the row's age without trusting another's.
+ */
+export const sharedSnapshots = consoleSchema.table("shared_snapshots", {
+  id: text("id").primaryKey(),
+  snapshot: jsonb("snapshot").notNull(),
+  /** When the instance that evaluated it finished (its own clock; shown, never compared). */
+  generatedAt: timestamp("generated_at", { withTimezone: true, precision: 3 }).notNull(),
+  /** "host:pid" of the instance that evaluated it. */
+  evaluatedBy: text("evaluated_by").notNull(),
+  publishedAt: timestamp("published_at", { withTimezone: true }).notNull().defaultNow(),
+  /** Bumped on every write (a publication, or one check merged after an action), so readers see a change. */
+  revision: bigint("revision", { mode: "number" }).notNull().default(1),
+});

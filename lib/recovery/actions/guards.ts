@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { text } from "../../validation/text.ts";
 import { env, type Env } from "../../env.ts";
+import { withSpan } from "../../trace.ts";
 import { DbError } from "../../db/errors.ts";
 import { beginRun, finishRun, getRunPressure, releaseRun } from "../../db/queries/actions.ts";
 import { appendAudit, type RequestMeta } from "../audit/writer.ts";
@@ -94,8 +95,7 @@ export async function refuse(
   return { ok: false, code, message, ...state };
 }
 
-/** Steps 1-3: kill switch, session, permission. Returns the actor or the state to return. */
-export async function admit(action: AuditedAction, permission: Permission, ctx: GuardContext): Promise<Actor | ActionState<never>> {
+async function admitUntraced(action: AuditedAction, permission: Permission, ctx: GuardContext): Promise<Actor | ActionState<never>> {
   if (!env().RECOVERY_ACTIONS_ENABLED) {
     return refuse(
       { actor: null, action, request: ctx.request },
@@ -127,7 +127,7 @@ export function previewRateLimited(a: Audited, limit: number, wait: number): Pro
   });
 }
 
-export async function needsApproval<T, P>(def: ActionDefinition<T, P>, count: number, e: Env): Promise<{ needed: boolean; threshold: number | undefined }> {
+async function needsApprovalUntraced<T, P>(def: ActionDefinition<T, P>, count: number, e: Env): Promise<{ needed: boolean; threshold: number | undefined }> {
   const threshold = def.approvalThreshold(e);
   if (def.requiresApproval) return { needed: await def.requiresApproval(count, e), threshold };
   return { needed: threshold !== undefined && count > threshold, threshold };
@@ -137,8 +137,7 @@ export function paramsHash(v: unknown): string {
   return createHash("sha256").update(canonicalJson(v)).digest("hex");
 }
 
-/** Step 8: claim the idempotency key, or answer as the first request with it did. */
-export async function claimKey(a: Audited & { actor: Actor }, key: string, hash: string): Promise<ActionState | null> {
+async function claimKeyUntraced(a: Audited & { actor: Actor }, key: string, hash: string): Promise<ActionState | null> {
   let claim;
   try {
     claim = await beginRun({ key, action: a.action, actorId: a.actor.id, paramsHash: hash });
@@ -163,8 +162,7 @@ export async function claimKey(a: Audited & { actor: Actor }, key: string, hash:
   return first.result as ActionState;
 }
 
-/** Steps 9-10 inside the lock: cooldown and rate limit. */
-export async function pressureCheck(a: Audited & { actor: Actor }, cooldownSeconds: number): Promise<ActionState | null> {
+async function pressureCheckUntraced(a: Audited & { actor: Actor }, cooldownSeconds: number): Promise<ActionState | null> {
   const e = env();
   const p = await getRunPressure({ action: a.action, actorId: a.actor.id, cooldownSeconds });
   if (p.cooldownLeft > 0) {
@@ -206,4 +204,37 @@ export async function finishUncertain(key: string, state: ActionState): Promise<
 export async function finishPendingApproval(key: string, state: ActionState): Promise<ActionState> {
   await finishRun({ key, outcome: "pending", result: state }).catch(() => {});
   return state;
+}
+
+/**
+ * Each guard as a span (lib/trace.ts) under the action's: which guard, for which action, and the
+ * code it refused with, if it did.
+ */
+async function guardSpan<R>(guard: string, action: string, fn: () => Promise<R>): Promise<R> {
+  return withSpan(`action.guard ${guard}`, { "recovery.action": action, "recovery.guard": guard }, async (span) => {
+    const r = await fn();
+    const refusal = r as { ok?: unknown; code?: unknown } | null;
+    if (refusal && refusal.ok === false && typeof refusal.code === "string") span.setAttribute("recovery.guard.refused", refusal.code);
+    return r;
+  });
+}
+
+/** Steps 1-3: kill switch, session, permission. Returns the actor or the state to return. */
+export function admit(action: AuditedAction, permission: Permission, ctx: GuardContext): Promise<Actor | ActionState<never>> {
+  return guardSpan("admit", action, () => admitUntraced(action, permission, ctx));
+}
+
+/** Whether this many targets need a second person's approval (step 11). */
+export function needsApproval<T, P>(def: ActionDefinition<T, P>, count: number, e: Env): Promise<{ needed: boolean; threshold: number | undefined }> {
+  return guardSpan("approval", def.name, () => needsApprovalUntraced(def, count, e));
+}
+
+/** Step 8: claim the idempotency key, or answer as the first request with it did. */
+export function claimKey(a: Audited & { actor: Actor }, key: string, hash: string): Promise<ActionState | null> {
+  return guardSpan("idempotency", a.action, () => claimKeyUntraced(a, key, hash));
+}
+
+/** Steps 9-10 inside the lock: cooldown and rate limit. */
+export function pressureCheck(a: Audited & { actor: Actor }, cooldownSeconds: number): Promise<ActionState | null> {
+  return guardSpan("cooldown", a.action, () => pressureCheckUntraced(a, cooldownSeconds));
 }

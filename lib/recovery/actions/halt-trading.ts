@@ -7,6 +7,7 @@ import "server-only";
  */
 import { z } from "zod";
 import { env } from "../../env.ts";
+import { tracedFetch } from "../../trace.ts";
 import { listOpenIncidents } from "../../db/queries/incidents.ts";
 import { escalation } from "../incidents/escalation.ts";
 import { escalationPolicy } from "../runbook/source.ts";
@@ -55,7 +56,7 @@ export const haltTrading: ActionDefinition<Target, Record<string, never>> = {
     const e = env();
     const url = e.TRADE_DIRECTOR_HALT_URL!;
     try {
-      const res = await fetch(url, {
+      const res = await tracedFetch("trade-director", url, {
         method: "POST",
         headers: {
           "Content-Type": "application/json",

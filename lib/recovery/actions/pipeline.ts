@@ -52,6 +52,7 @@ import type { CheckResult } from "../health/checks/types.ts";
 import { can } from "../access/permissions.ts";
 import { signPreviewToken, verifyPreviewToken } from "./preview-token.ts";
 import { healthMonitor } from "../health/snapshot.ts";
+import { withSpan } from "../../trace.ts";
 import {
   admit,
   approveSchema,
@@ -83,7 +84,11 @@ import {
 } from "./types.ts";
 
 /** Preview: what the action would touch now, stored and bound to a signed token. */
-export async function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams: unknown, ctx: GuardContext): Promise<ActionState<PreviewView>> {
+export function previewAction<T, P>(def: ActionDefinition<T, P>, rawParams: unknown, ctx: GuardContext): Promise<ActionState<PreviewView>> {
+  return actionSpan("preview", def.name, () => previewUntraced(def, rawParams, ctx));
+}
+
+async function previewUntraced<T, P>(def: ActionDefinition<T, P>, rawParams: unknown, ctx: GuardContext): Promise<ActionState<PreviewView>> {
   const actor = await admit(def.name, "actions.execute", ctx);
   if (!("id" in actor)) return actor;
   const parsed = def.params.safeParse(rawParams ?? {});
@@ -219,7 +224,7 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
   const requestId = r.request.requestId ?? randomUUID();
   let intent;
   try {
-    intent = await appendAudit({
+    intent = await auditStep("intent", r.def.name, {
       actor: r.actor,
       action: r.def.name,
       phase: "intent",
@@ -273,17 +278,22 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
 
   let result: ExecuteResult;
   try {
-    result = await r.def.execute(targets, { params: r.params, idempotencyKey: r.key, requestId });
+    result = await withSpan("action.effect", { "recovery.action": r.def.name, "recovery.action.targets": targets.length }, async (span) => {
+      const res = await r.def.execute(targets, { params: r.params, idempotencyKey: r.key, requestId });
+      span.setAttribute("recovery.action.outcome", res.outcome);
+      return res;
+    });
   } catch (err) {
     console.error(`[actions] ${r.def.name} failed:`, err);
     const message = err instanceof DbError ? err.publicMessage : err instanceof Error ? err.message : String(err);
     result = { outcome: "failed", perTarget: [], message: `The action failed: ${message}`, error: message };
   }
 
-  const after = r.def.checkId
-    ? await healthMonitor()
-        .refreshCheck(r.def.checkId)
-        .catch(() => null)
+  const checkId = r.def.checkId;
+  const after = checkId
+    ? await withSpan("action.recheck", { "recovery.action": r.def.name, "recovery.check.id": checkId }, () => healthMonitor().refreshCheck(checkId)).catch(
+        () => null,
+      )
     : null;
   const durationMs = Math.round(performance.now() - started);
   let outcomeSeq: number | null = null;
@@ -310,7 +320,7 @@ async function runEffect<T, P>(r: RunInput<T, P>): Promise<ActionState> {
   // One retry: the intent is already written, so a lost outcome shows as "outcome unknown".
   for (let attempt = 0; attempt < 2 && outcomeSeq === null; attempt++) {
     try {
-      outcomeSeq = (await appendAudit(outcomeEntry)).seq;
+      outcomeSeq = (await auditStep("outcome", r.def.name, outcomeEntry)).seq;
     } catch (err) {
       console.error(`[actions] could not write the outcome of ${r.def.name} (attempt ${attempt + 1}):`, err);
     }
@@ -333,7 +343,11 @@ export function expectedConfirmation(def: Pick<ActionDefinition<unknown, unknown
 }
 
 /** Confirm: execute exactly the previewed set, behind every guard. */
-export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unknown, ctx: GuardContext): Promise<ActionState> {
+export function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unknown, ctx: GuardContext): Promise<ActionState> {
+  return actionSpan("confirm", def.name, () => confirmUntraced(def, raw, ctx));
+}
+
+async function confirmUntraced<T, P>(def: ActionDefinition<T, P>, raw: unknown, ctx: GuardContext): Promise<ActionState> {
   const admitted = await admit(def.name, "actions.execute", ctx);
   if (!("id" in admitted)) return admitted;
   const actor = admitted;
@@ -447,7 +461,11 @@ export async function confirmAction<T, P>(def: ActionDefinition<T, P>, raw: unkn
 }
 
 /** A second on-call approves a pending large action; it then runs under the approver's session. */
-export async function approveAction<T, P>(lookup: (name: string) => ActionDefinition<T, P> | undefined, raw: unknown, ctx: GuardContext): Promise<ActionState> {
+export function approveAction<T, P>(lookup: (name: string) => ActionDefinition<T, P> | undefined, raw: unknown, ctx: GuardContext): Promise<ActionState> {
+  return actionSpan("approve", null, () => approveUntraced(lookup, raw, ctx));
+}
+
+async function approveUntraced<T, P>(lookup: (name: string) => ActionDefinition<T, P> | undefined, raw: unknown, ctx: GuardContext): Promise<ActionState> {
   const parsed = approveSchema.safeParse(raw);
   let pending = null;
   let lookupFailed: unknown = null;
@@ -594,7 +612,11 @@ const AUTOMATION_REQUEST: RequestMeta = { ip: null, userAgent: "recovery-console
  * cooldown and rate limit → approval threshold (automation asks a person, never approves) → intent →
  * effect → outcome → re-check. The actor is AUTOMATION_ACTOR and the reason the policy's name.
  */
-export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunResult> {
+export function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunResult> {
+  return actionSpan("automated", i.def.name, () => runAutomatedUntraced(i));
+}
+
+async function runAutomatedUntraced(i: AutomatedRunInput): Promise<AutomatedRunResult> {
   const e = env();
   const def = i.def;
   const actor = AUTOMATION_ACTOR;
@@ -750,4 +772,23 @@ export async function runAutomated(i: AutomatedRunInput): Promise<AutomatedRunRe
     return { kind: "refused", code: "guard.busy", message };
   }
   return locked.value;
+}
+
+/**
+ * A pipeline stage as a span (lib/trace.ts): preview, confirm, approve or an automated run, with the
+ * action's name and the code it ended with. Its guards, audit entries, effect and re-check are its
+ * children; what a person typed (the reason) is never an attribute.
+ */
+function actionSpan<R>(stage: string, action: string | null, fn: () => Promise<R>): Promise<R> {
+  return withSpan(`action.${stage}`, action ? { "recovery.action": action } : {}, async (span) => {
+    const r = await fn();
+    const code = (r as { code?: unknown } | null)?.code;
+    if (typeof code === "string") span.setAttribute("recovery.action.code", code);
+    return r;
+  });
+}
+
+/** The intent or outcome entry of a run, as its own span. */
+function auditStep(phase: "intent" | "outcome", action: string, entry: Parameters<typeof appendAudit>[0]): ReturnType<typeof appendAudit> {
+  return withSpan(`action.audit ${phase}`, { "recovery.action": action, "recovery.audit.phase": phase }, () => appendAudit(entry));
 }

@@ -7,6 +7,7 @@ import "server-only";
  */
 import { z } from "zod";
 import { env } from "../../env.ts";
+import { tracedFetch } from "../../trace.ts";
 
 export const circuitSchema = z.looseObject({ state: z.enum(["closed", "open", "half-open"]) });
 export type Circuit = z.infer<typeof circuitSchema>;
@@ -39,7 +40,7 @@ async function call(path: string, init: RequestInit & { timeoutMs: number; signa
   const signals = [AbortSignal.timeout(init.timeoutMs), ...(init.signal ? [init.signal] : [])];
   let res: Response;
   try {
-    res = await fetch(`${base()}${path}`, { ...init, signal: AbortSignal.any(signals), cache: "no-store" });
+    res = await tracedFetch("trade-director", `${base()}${path}`, { ...init, signal: AbortSignal.any(signals), cache: "no-store" }, path);
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === "TimeoutError" || name === "AbortError") throw new TradeDirectorError("td.timeout", `no answer within ${init.timeoutMs} ms`);

@@ -27,6 +27,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { env, type Env } from "../../env.ts";
+import { tracedFetch } from "../../trace.ts";
 import { withConsole } from "../../db/client.ts";
 import { DbError } from "../../db/errors.ts";
 import { openAuditCursor, recordsOf } from "../../db/queries/audit.ts";
@@ -150,7 +151,7 @@ export async function readLatestAnchorCached(file: string, chain: string | null 
 /** POST the anchor to the webhook with a deadline. Resolves either way; failures are logged. */
 export async function postAnchorWebhook(url: string, anchor: AnchorLine, token?: string, timeoutMs = WEBHOOK_TIMEOUT_MS): Promise<boolean> {
   try {
-    const res = await fetch(url, {
+    const res = await tracedFetch("anchor-webhook", url, {
       method: "POST",
       headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ type: "recovery-console.audit-anchor", ...anchor }),

@@ -40,7 +40,16 @@ function num(n: number): string {
   return String(n);
 }
 
-export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; anchoring?: AnchoringMetrics }): string {
+export function renderMetrics(
+  snapshot: Snapshot,
+  extra: {
+    evaluations: number;
+    sharedReads?: number;
+    anchoring?: AnchoringMetrics;
+    /** Whether this process leads incident evaluation; null or absent when it runs no evaluator. */
+    leader?: boolean | null;
+  },
+): string {
   const out: string[] = [];
   const family = (name: string, type: "gauge" | "counter", help: string, samples: Array<[Record<string, string>, number]>) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -100,9 +109,22 @@ export function renderMetrics(snapshot: Snapshot, extra: { evaluations: number; 
   family(
     "recovery_console_health_evaluations_total",
     "counter",
-    "Shared health evaluations run by this process (one per refresh interval, whatever the number of viewers).",
+    "Health evaluations run by this process (one per refresh interval, whatever the number of viewers; none while it serves another instance's shared snapshot).",
     [[{}, extra.evaluations]],
   );
+  if (extra.sharedReads !== undefined) {
+    family(
+      "recovery_console_health_shared_reads_total",
+      "counter",
+      "Shared snapshots this process served from another instance's evaluation (read from the console store) instead of evaluating itself.",
+      [[{}, extra.sharedReads]],
+    );
+  }
+  if (typeof extra.leader === "boolean") {
+    family("recovery_console_incident_leader", "gauge", "1 while this process leads incident evaluation (exactly one instance does), else 0.", [
+      [{}, extra.leader ? 1 : 0],
+    ]);
+  }
   const a = extra.anchoring;
   if (a) {
     family(

@@ -13,10 +13,19 @@ import "server-only";
  * The monitor also keeps the last hour of readings per check in memory (for sparklines and for
  * "critical since 14:02"), and a one-minute rollup of signals from SQL, fetched at most every
  * 30 s whatever the number of viewers.
+ *
+ * Several instances (docs/deploying.md) share one evaluation per interval through the console
+ * store: the instance that leads incident evaluation (lib/recovery/incidents/evaluator.ts) evaluates
+ * and publishes; the others serve the published snapshot while it is fresh, folding its readings
+ * into their own history, and evaluate by themselves only when it is stale or cannot be read.
  */
+import os from "node:os";
 import { env, type Env } from "../../env.ts";
 import { withTradingBatch } from "../../db/client.ts";
 import { DbError } from "../../db/errors.ts";
+import { recordError, withSpan } from "../../trace.ts";
+import { mergeSharedCheck, publishSharedSnapshot, readSharedSnapshot } from "../../db/queries/shared-snapshot.ts";
+import type { SharedSnapshotRow } from "../../db/types.ts";
 import { getSignalsPerMinute, signalsPerMinuteQuery, type MonitoringQuery } from "../../db/queries/trading.ts";
 import { checks as defaultChecks } from "./checks/index.ts";
 import { severity, type CheckDefinition, type CheckModule, type CheckResult, type CheckStatus } from "./checks/types.ts";
@@ -25,6 +34,10 @@ export type Snapshot = {
   generatedAt: string;
   refreshSeconds: number;
   checks: CheckResult[];
+  /** With a shared snapshot (several instances): "local" when this instance evaluated it, "shared" when it serves another's. */
+  source?: "local" | "shared";
+  /** With a shared snapshot: the instance ("host:pid") that evaluated it. */
+  evaluatedBy?: string;
 };
 
 export type HistoryPoint = { t: string; status: CheckResult["status"]; value: CheckResult["value"] };
@@ -54,6 +67,18 @@ const ROLLUP_MINUTES = 60;
 const HISTORY_BUCKETS = 120;
 /** The signals rollup is re-read at most this often. */
 const ROLLUP_TTL_MS = 30_000;
+/** A follower reads the shared snapshot at most this often, however many viewers ask. */
+const SHARED_READ_EVERY_MS = 1000;
+/** Deadlines on the console store for the shared snapshot: a slow store delays no answer by more. */
+const SHARED_READ_TIMEOUT_MS = 1000;
+const SHARED_WRITE_TIMEOUT_MS = 2000;
+/**
+ * How late the leader's next snapshot may be before a follower evaluates by itself, beyond the
+ * interval: the leader's evaluations start an interval apart and each may take up to the check
+ * deadline (a slow trading DB is exactly when followers must not pile on), plus this second for
+ * the publication and the follower's own read pace.
+ */
+const SHARED_SLACK_MS = 1000;
 
 /** A short, public error: typed errors keep their code, anything else is a generic check error. */
 function errorInfo(err: unknown): { code: string; message: string } {
@@ -84,7 +109,16 @@ function unknownResult(def: CheckDefinition, err: unknown, durationMs: number): 
   };
 }
 
-export async function runCheck(def: CheckDefinition, defaultTimeoutMs: number): Promise<CheckResult> {
+export function runCheck(def: CheckDefinition, defaultTimeoutMs: number): Promise<CheckResult> {
+  return withSpan(`check ${def.id}`, { "recovery.check.id": def.id }, async (span) => {
+    const result = await runCheckUntraced(def, defaultTimeoutMs);
+    span.setAttribute("recovery.check.status", result.status);
+    if (result.error) recordError(span, { name: "CheckError", code: result.error.code });
+    return result;
+  });
+}
+
+async function runCheckUntraced(def: CheckDefinition, defaultTimeoutMs: number): Promise<CheckResult> {
   const started = performance.now();
   const timeoutMs = def.timeoutMs ?? defaultTimeoutMs;
   const controller = new AbortController();
@@ -133,6 +167,19 @@ export type MonitorOptions = {
   checkTimeoutMs: number;
   /** The signals-per-minute rollup (defaults to the SQL query); injectable for tests. */
   signalsPerMinute?: () => Promise<SignalsPerMinute>;
+  /** Where the snapshot is shared with the other instances (the console store); none: this instance alone. */
+  share?: SnapshotShare;
+  /** Follow the shared snapshot from the start (an instance that runs no incident evaluator, so never leads). */
+  follow?: boolean;
+};
+
+/** The shared snapshot's store, and this instance's name in it (lib/db/queries/shared-snapshot.ts). */
+export type SnapshotShare = {
+  instance: string;
+  read(): Promise<SharedSnapshotRow | null>;
+  publish(snapshot: Snapshot): Promise<void>;
+  /** Put one check's new reading into the shared snapshot (after an action). */
+  merge(check: CheckResult): Promise<void>;
 };
 
 export class HealthMonitor {
@@ -145,29 +192,66 @@ export class HealthMonitor {
   private rollup: { at: number; value: Promise<RollupResult> } | null = null;
   /** Number of evaluations run; lets tests prove single-flight. */
   evaluations = 0;
+  /** Shared snapshots taken from another instance's evaluation instead of evaluating here. */
+  sharedReads = 0;
+  /**
+   * Set by this process's incident evaluator at each tick. "alone" (no evaluator, as in tests and
+   * scripts) evaluates here as a lone instance does; a follower serves the leader's shared snapshot.
+   */
+  private role: "alone" | "leader" | "follower" = "alone";
+  /** The last read of the shared snapshot: shared by every caller until SHARED_READ_EVERY_MS after it settled. */
+  private followed: { settledAt: number; value: Promise<Snapshot | null> } | null = null;
+  /** The shared row last taken (revision and generatedAt), and per check the observedAt folded from it. */
+  private followedKey = "";
+  private readonly adopted = new Map<string, string>();
+  private shareFailing = false;
   readonly startedAt = new Date().toISOString();
 
   constructor(
     private readonly defs: readonly CheckDefinition[],
     private readonly opts: MonitorOptions,
-  ) {}
+  ) {
+    if (opts.follow) this.role = "follower";
+  }
 
   get refreshSeconds(): number {
     return this.opts.refreshSeconds;
   }
 
-  /** The current snapshot, evaluating first if it is older than the refresh interval. */
+  /**
+   * Set by the incident evaluator at each tick: the leader evaluates and publishes; any other
+   * instance follows the shared snapshot while it is fresh.
+   */
+  setLeading(leading: boolean): void {
+    this.role = leading ? "leader" : "follower";
+  }
+
+  /** A shared snapshot older than this (by the store's clock) is stale: the leader has stopped publishing. */
+  get sharedStaleAfterMs(): number {
+    return this.opts.refreshSeconds * 1000 + this.opts.checkTimeoutMs + SHARED_SLACK_MS;
+  }
+
+  /**
+   * The current snapshot, evaluating first if it is older than the refresh interval. A follower
+   * (sharing, and not the leader) serves the shared snapshot while it is fresh instead.
+   */
   async get(): Promise<Snapshot> {
+    if (this.opts.share && this.role === "follower") {
+      const shared = await this.follow();
+      if (shared) return shared;
+    }
     const c = this.current;
-    if (c && Date.now() - Date.parse(c.generatedAt) < this.opts.refreshSeconds * 1000) return c;
+    if (c && c.source !== "shared" && Date.now() - Date.parse(c.generatedAt) < this.opts.refreshSeconds * 1000) return c;
     return this.evaluate();
   }
 
   /** Evaluate now, or join the evaluation in flight. */
   evaluate(): Promise<Snapshot> {
-    this.inFlight ??= this.run().finally(() => {
-      this.inFlight = null;
-    });
+    this.inFlight ??= withSpan("health.evaluate", {}, () => this.run())
+      .then((s) => this.publish(s))
+      .finally(() => {
+        this.inFlight = null;
+      });
     return this.inFlight;
   }
 
@@ -180,7 +264,97 @@ export class HealthMonitor {
     if (this.current) {
       this.current = { ...this.current, checks: this.current.checks.map((r) => (r.id === id ? this.latest.get(id)!.result : r)) };
     }
+    const share = this.opts.share;
+    if (share) {
+      // Every instance shows the new reading at its next read of the shared snapshot, not at the next evaluation.
+      this.followed = null;
+      void share.merge(this.latest.get(id)!.result).then(
+        () => this.shareOk(),
+        (err: unknown) => this.shareFailed("merge a check into", err),
+      );
+    }
     return result;
+  }
+
+  /** After a local evaluation: name its source and publish it, without waiting (a store failure is only logged). */
+  private publish(s: Snapshot): Snapshot {
+    const share = this.opts.share;
+    if (!share) return s;
+    const snapshot: Snapshot = { ...s, source: "local", evaluatedBy: share.instance };
+    if (this.current === s) this.current = snapshot;
+    void share.publish(snapshot).then(
+      () => this.shareOk(),
+      (err: unknown) => this.shareFailed("publish", err),
+    );
+    return snapshot;
+  }
+
+  /** The shared snapshot when fresh, else null; read at most once per SHARED_READ_EVERY_MS whatever the callers. */
+  private follow(): Promise<Snapshot | null> {
+    const f = this.followed;
+    if (f && Date.now() - f.settledAt < SHARED_READ_EVERY_MS) return f.value;
+    const entry = { settledAt: Infinity, value: this.readShared() };
+    void entry.value.finally(() => (entry.settledAt = Date.now()));
+    this.followed = entry;
+    return entry.value;
+  }
+
+  private async readShared(): Promise<Snapshot | null> {
+    let row: SharedSnapshotRow | null;
+    try {
+      row = await this.opts.share!.read();
+      this.shareOk();
+    } catch (err) {
+      this.shareFailed("read", err);
+      return null;
+    }
+    if (!row || row.ageMs > this.sharedStaleAfterMs || !isSnapshot(row.snapshot)) return null;
+    return this.adopt(row, row.snapshot);
+  }
+
+  /**
+   * Serve a fresh shared snapshot: its readings go into this instance's history and status runs
+   * (sparklines, "critical since", and a continuous history should this instance take over), once
+   * each; a reading taken here since (a check re-run after an action) is newer and wins.
+   */
+  private adopt(row: SharedSnapshotRow, snap: Snapshot): Snapshot {
+    const here = row.evaluatedBy === this.opts.share!.instance;
+    const key = `${row.revision}|${snap.generatedAt}`;
+    if (key !== this.followedKey) {
+      this.followedKey = key;
+      if (!here) this.sharedReads++;
+      for (const c of snap.checks) {
+        if (this.adopted.get(c.id) === c.observedAt || this.latest.get(c.id)?.result.observedAt === c.observedAt) continue;
+        this.adopted.set(c.id, c.observedAt);
+        this.fold(c, Date.parse(c.observedAt) - c.durationMs);
+      }
+    }
+    const checks = snap.checks.map((c) => {
+      const mine = this.latest.get(c.id)?.result;
+      return mine && mine.observedAt > c.observedAt ? mine : c;
+    });
+    const snapshot: Snapshot = {
+      generatedAt: snap.generatedAt,
+      refreshSeconds: snap.refreshSeconds,
+      checks,
+      source: here ? "local" : "shared",
+      evaluatedBy: row.evaluatedBy,
+    };
+    this.current = snapshot;
+    return snapshot;
+  }
+
+  /** Console-store trouble with the shared snapshot is logged once when it starts, and once when it ends. */
+  private shareFailed(what: string, err: unknown): void {
+    if (this.shareFailing) return;
+    this.shareFailing = true;
+    console.warn(`[health] could not ${what} the shared snapshot in the console store (evaluating here meanwhile): ${errorInfo(err).message}`);
+  }
+
+  private shareOk(): void {
+    if (!this.shareFailing) return;
+    this.shareFailing = false;
+    console.warn("[health] the shared snapshot is reachable again in the console store");
   }
 
   historyOf(id: string): HistoryPoint[] {
@@ -297,6 +471,28 @@ export function monitoredChecks(): readonly CheckModule[] {
   return g.__rcHealthChecks ?? defaultChecks;
 }
 
+/** A snapshot as another instance wrote it: the shape this one relies on before serving it. */
+function isSnapshot(v: unknown): v is Snapshot {
+  const s = v as Partial<Snapshot> | null;
+  return (
+    typeof s?.generatedAt === "string" &&
+    typeof s.refreshSeconds === "number" &&
+    Array.isArray(s.checks) &&
+    s.checks.every((c) => typeof c?.id === "string" && typeof c.observedAt === "string" && typeof c.status === "string" && typeof c.durationMs === "number")
+  );
+}
+
+/** The shared snapshot in the console store, with this process's name in it. */
+export function consoleStoreShare(): SnapshotShare {
+  const instance = `${os.hostname()}:${process.pid}`;
+  return {
+    instance,
+    read: () => readSharedSnapshot({ timeoutMs: SHARED_READ_TIMEOUT_MS }),
+    publish: (snapshot) => publishSharedSnapshot({ snapshot, evaluatedBy: instance }, { timeoutMs: SHARED_WRITE_TIMEOUT_MS }),
+    merge: (check) => mergeSharedCheck(check, { timeoutMs: SHARED_WRITE_TIMEOUT_MS }),
+  };
+}
+
 /** The process-wide monitor. */
 export function healthMonitor(): HealthMonitor {
   if (!g.__rcHealth) {
@@ -305,6 +501,9 @@ export function healthMonitor(): HealthMonitor {
       refreshSeconds: e.HEALTH_REFRESH_SECONDS,
       checkTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS + 500, e.HEALTH_REFRESH_SECONDS * 1000),
       signalsPerMinute: () => getSignalsPerMinute({ minutes: ROLLUP_MINUTES, timeoutMs: 3000 }),
+      share: consoleStoreShare(),
+      // An instance with no incident evaluator never leads: it follows whichever instance does.
+      follow: !e.INCIDENT_EVALUATOR_ENABLED,
     });
   }
   return g.__rcHealth;

@@ -7,6 +7,11 @@ import "server-only";
  * Leadership is a session-level advisory lock held on a dedicated console-store connection: exactly
  * one process holds it; when the leader dies its session ends, the lock is released, and another
  * instance takes over at its next tick (within one interval).
+ *
+ * With several instances the leader's evaluation is the fleet's: the health monitor publishes it in
+ * the console store and the followers serve it (lib/recovery/health/snapshot.ts), so the trading DB
+ * sees one evaluation per interval however many instances run. Each tick tells the monitor whether
+ * this instance leads.
  */
 import { env } from "../../env.ts";
 import { holdConsoleSession, withConsole, type HeldSession, type Sql } from "../../db/client.ts";
@@ -39,6 +44,8 @@ export type EvaluatorOptions = {
   automate?: (checks: CheckResult[]) => Promise<unknown>;
   /** Run when this instance becomes the leader: resolve its predecessor's automated runs left in flight. */
   takeOver?: () => Promise<unknown>;
+  /** Told at each tick whether this instance leads; the shared snapshot's monitor by default (none when `evaluate` is given). */
+  leadership?: (leading: boolean) => void;
 };
 
 export class IncidentEvaluator {
@@ -56,6 +63,7 @@ export class IncidentEvaluator {
   private lastJanitor = 0;
   private readonly automate: (checks: CheckResult[]) => Promise<unknown>;
   private readonly takeOver: () => Promise<unknown>;
+  private readonly leadership: (leading: boolean) => void;
 
   constructor(opts: EvaluatorOptions = {}) {
     this.intervalMs = opts.intervalMs ?? env().HEALTH_REFRESH_SECONDS * 1000;
@@ -73,6 +81,7 @@ export class IncidentEvaluator {
     // With no policy file there is nothing to automate, and nothing is imported.
     this.automate = opts.automate ?? (async (c) => (env().AUTOMATION_FILE ? (await import("../automation/loop.ts")).automationTick(c) : null));
     this.takeOver = opts.takeOver ?? (async () => (env().AUTOMATION_FILE ? (await import("../automation/loop.ts")).takeOverAutomation() : null));
+    this.leadership = opts.leadership ?? (opts.evaluate ? () => {} : (leading) => healthMonitor().setLeading(leading));
   }
 
   get isLeader(): boolean {
@@ -98,12 +107,21 @@ export class IncidentEvaluator {
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     await this.resign();
+    this.leadership(false);
   }
 
   /** One evaluation: refresh the checks; the leader then records transitions and incidents. */
   async tick(checks?: CheckResult[]): Promise<Decision | null> {
-    const results = checks ?? (await this.evaluate());
-    if (!(await this.lead())) return null;
+    // Not yet the leader (or no longer): follow the leader's shared snapshot rather than evaluate.
+    const wasLeader = this.isLeader;
+    this.leadership(wasLeader);
+    let results = checks ?? (await this.evaluate());
+    const leading = await this.lead();
+    this.leadership(leading);
+    if (!leading) return null;
+    // Just took over: what was read as a follower may be the old leader's last snapshot, so evaluate
+    // now (the monitor does not re-run a snapshot it evaluated itself within the interval).
+    if (!wasLeader && !checks) results = await this.evaluate();
     let decision: Decision;
     try {
       decision = await this.apply(results);
@@ -283,6 +301,15 @@ export function startIncidentEvaluator(): IncidentEvaluator | null {
     g.__rcEvaluator.start();
   }
   return g.__rcEvaluator;
+}
+
+/**
+ * Whether this process leads incident evaluation now (for /api/metrics), or null when it runs no
+ * evaluator (INCIDENT_EVALUATOR_ENABLED=0). Across the instances behind a load balancer exactly one
+ * says true (docs/deploying.md, "Several instances").
+ */
+export function leadsIncidentEvaluation(): boolean | null {
+  return g.__rcEvaluator ? g.__rcEvaluator.isLeader : null;
 }
 
 /**

@@ -12,6 +12,7 @@ import "server-only";
  */
 import { createHmac } from "node:crypto";
 import { env } from "../../env.ts";
+import { tracedFetch } from "../../trace.ts";
 import { withConsole } from "../../db/client.ts";
 import { addIncidentEvent, recordDelivery, type IncidentRow } from "../../db/queries/incidents.ts";
 import { formatDuration, LEVEL_ASKS } from "./escalation.ts";
@@ -182,7 +183,7 @@ async function deliver(target: string, body: unknown, incidentId: number, event:
     let error: string | null = null;
     let wait: number | null = null;
     try {
-      const res = await fetch(target, {
+      const res = await tracedFetch("webhook", target, {
         method: "POST",
         headers: { "Content-Type": "application/json", "User-Agent": "recovery-console" },
         body: JSON.stringify(body),

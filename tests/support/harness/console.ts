@@ -119,7 +119,7 @@ type ManifestEntry = { filename: string; exportedName: string; workers: Record<s
 /** A recorded server-action request: what a browser sent, replayable byte for byte. */
 export type ActionRequest = { path: string; headers: Record<string, string>; body: string };
 
-export type ActionAnswer<T> = { status: number; value: T | undefined; text: string; ms: number };
+export type ActionAnswer<T> = { status: number; value: T | undefined; text: string; ms: number; headers: Headers };
 
 export class ActionClient {
   private readonly manifest: Record<string, ManifestEntry>;
@@ -185,7 +185,7 @@ export class ActionClient {
     const ms = performance.now() - t0;
     let value: T | undefined;
     if (res.status === 200 && (res.headers.get("content-type") ?? "").includes("text/x-component")) value = await decodeActionResult<T>(text);
-    return { status: res.status, value, text, ms };
+    return { status: res.status, value, text, ms, headers: res.headers };
   }
 
   async call<T>(

@@ -18,6 +18,7 @@ import "server-only";
  */
 import { displayUrl } from "../../../display-url.ts";
 import { env, type WorkerProbe } from "../../../env.ts";
+import { tracedFetch } from "../../../trace.ts";
 import { formatAge, notConfigured, plural } from "./format.ts";
 import type { CheckModule, CheckReading, NotConfiguredDetail } from "./types.ts";
 
@@ -129,7 +130,7 @@ export class WorkerProber {
     s.probesSent++;
     const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
     try {
-      const res = await fetch(s.url, {
+      const res = await tracedFetch("worker-probe", s.url, {
         method: "GET",
         headers: { Accept: "application/json, */*", "User-Agent": "recovery-console-health-probe" },
         redirect: "manual",
