@@ -11,7 +11,8 @@
  * PostgreSQL: BENCH_DATABASE_URL (a superuser URL; the bench creates its databases and roles), or
  * the embedded server with its data in BENCH_DATA_DIR (default .data/bench). The console is the
  * production build in NEXT_DIST_DIR (default .next-bench), started with `next start`.
- * Results: bench/results/latest.json and latest.md; bench/results/README.md explains each figure.
+ * Results: bench/results/latest.json and latest.md (a full run: committed), quick.json and quick.md
+ * (--quick: git-ignored); bench/results/README.md explains each figure.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -524,7 +525,7 @@ function finish(started: number, fresh: { intervalSeconds: number } | null): num
   console.log("");
   if (only) {
     for (const [key, v] of Object.entries(results.details)) console.log(`${key}: ${JSON.stringify(v)}`);
-    say(`--only ${[...only].join(",")}: printed, not written (bench/results/latest.* keep the last whole run) (${results.environment.durationSeconds} s)`);
+    say(`--only ${[...only].join(",")}: printed, not written (bench/results/ keeps the last whole run) (${results.environment.durationSeconds} s)`);
   } else {
     const files = writeResults(resultsDir, results, detailsMarkdown());
     say(`results: ${path.relative(root, files.json)}, ${path.relative(root, files.md)} (${results.environment.durationSeconds} s)`);

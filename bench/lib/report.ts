@@ -1,4 +1,4 @@
-/** The bench's targets (issue 8) and the two result files: latest.json and latest.md. */
+/** The bench's targets (issue 8) and the result files: latest.json and latest.md (full run), quick.json and quick.md (--quick). */
 import fs from "node:fs";
 import path from "node:path";
 
@@ -91,10 +91,16 @@ export function summaryLines(r: Results, only?: ReadonlySet<string>): string[] {
   );
 }
 
+/**
+ * A full run writes latest.json and latest.md, which are committed: the claim on record. A quick
+ * run (a smoke check at small sizes) writes quick.json and quick.md beside them, which git ignores,
+ * so trying the bench never overwrites the record.
+ */
 export function writeResults(dir: string, r: Results, detailsMd: string): { json: string; md: string } {
   fs.mkdirSync(dir, { recursive: true });
-  const json = path.join(dir, "latest.json");
-  const md = path.join(dir, "latest.md");
+  const base = r.mode === "quick" ? "quick" : "latest";
+  const json = path.join(dir, `${base}.json`);
+  const md = path.join(dir, `${base}.md`);
   fs.writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
   const lines = [
     `# Bench results (${r.mode})`,
