@@ -11,10 +11,15 @@
  *   - sign-out: the session id (`sid`) is recorded as ended, so the token is refused even if a
  *     copy of the cookie survives.
  * The rules are pure functions of time in lib/auth/session-policy.ts.
+ *
+ * The cookie's codec (lib/auth/session-token.ts) decrypts a given cookie value once per process and
+ * re-encrypts the renewed token at most once a minute (a tenth of the idle timeout when shorter), so
+ * the idle clock (`lastSeen`) moves in those steps.
  */
 import type { NextAuthConfig } from "next-auth";
 import type { Role } from "./lib/db/schema/console.ts";
 import { verifyReauthTicket } from "./lib/auth/reauth-ticket.ts";
+import { renewSecondsFor, sessionTokenCodec } from "./lib/auth/session-token.ts";
 import { epochSeconds, MAX_STORED_ID_TOKEN, secureCookiesFromEnv, sessionPolicyFromEnv, sessionVerdict, type AuthMethod } from "./lib/auth/session-policy.ts";
 
 export const sessionPolicy = sessionPolicyFromEnv();
@@ -64,6 +69,7 @@ export default {
   pages: { signIn: "/login", error: "/login" },
   // The cookie and the token expire after the idle timeout and are renewed as the user works.
   session: { strategy: "jwt", maxAge: sessionPolicy.idleSeconds },
+  jwt: sessionTokenCodec({ renewSeconds: renewSecondsFor(sessionPolicy.idleSeconds) }),
   ...(useSecureCookies === undefined ? {} : { useSecureCookies }),
   providers: [],
   callbacks: {
