@@ -3,14 +3,19 @@
  * has reached it yet reads ea_heartbeat as pending (unknown, with `pending.until`), not critical,
  * during CHECK_WARMUP_SECONDS; after the window a silence is critical again.
  *
- * The e2e console keeps running; a second console process is started here on the same databases
- * (as a restart would find them): the demo's EAs are disconnected first, so no heartbeat reaches
- * any console after the second one starts. Its incident evaluator is off (the first console leads);
- * that a pending check opens no incident is tests/unit/warmup.test.ts (the incident rules).
+ * The e2e console keeps running; a second console process is started here on the same trading DB,
+ * as a restart would find it: the demo's EAs are disconnected first, so no heartbeat reaches any
+ * console after the second one starts. It gets a console store of its own: on the e2e console's
+ * store it would be a second instance of a fleet and serve the running leader's snapshot
+ * (docs/deploying.md, one evaluation for the fleet), not a restarted console's own reading. Its
+ * incident evaluator is off; that a pending check opens no incident is tests/unit/warmup.test.ts
+ * (the incident rules).
  */
 import fs from "node:fs";
 import path from "node:path";
+import postgres from "postgres";
 import { e2eEnv } from "../playwright.config";
+import { ensureConsoleStore } from "../lib/db/migrate";
 import { freePort, startConsole, type ConsoleServer } from "../scripts/lib/stack";
 import { expect, sim, test } from "./fixtures";
 
@@ -40,6 +45,20 @@ test("a restarted console reads a missing heartbeat as pending during the warm-u
 
   const password = secret("pg.password");
   const db = (name: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${e2eEnv.pgPort}/${name}`;
+  /** A console store of the restart's own, new for each start (the previous start's published snapshot would be fresh). */
+  let stores = 0;
+  const ownStore = async (): Promise<string> => {
+    const name = `console_restart_${process.pid}_${++stores}`;
+    const admin = postgres(db("postgres"), { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`drop database if exists ${name}`);
+      await admin.unsafe(`create database ${name}`);
+    } finally {
+      await admin.end({ timeout: 2 });
+    }
+    await ensureConsoleStore(db(name));
+    return db(name);
+  };
   const start = async (warmupSeconds: number): Promise<ConsoleServer> =>
     startConsole({
       port: await freePort(),
@@ -47,7 +66,7 @@ test("a restarted console reads a missing heartbeat as pending during the warm-u
       logFile: test.info().outputPath("restarted-console.log"),
       env: {
         TRADING_DATABASE_URL: db("distortsignals"),
-        CONSOLE_DATABASE_URL: db("console"),
+        CONSOLE_DATABASE_URL: await ownStore(),
         AUTH_SECRET: secret("auth-secret"),
         CONSOLE_API_TOKEN: token,
         EA_HEARTBEAT_TOKEN: secret("ea-heartbeat-token"),

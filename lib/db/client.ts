@@ -11,13 +11,6 @@ import "server-only";
  * as startup parameters; every call also has a client-side deadline, and waiting for a free
  * connection has its own deadline (postgres.js has none, see gate.ts).
  *
- * The trading store's connections are a pool of TRADING_POOL_MAX - 1 and one more, the lane (a
- * client of one connection, so at most TRADING_POOL_MAX in all). The snapshot's checks run in a
- * batch (withTradingBatch): their reads all go to the lane at once, pipelined on its one connection,
- * one round trip for all instead of a round trip each over three connections with a wait for a free
- * one. The batch holds one gate slot. When no batch holds the lane, it serves one ordinary call like
- * any pooled connection, so TRADING_POOL_MAX calls still each have a connection of their own.
- *
  * Queries are postgres.js tagged templates. drizzle-orm defines the schema (lib/db/schema),
  * generates the migrations and runs them (migrate.ts), but is not attached to these pools:
  * drizzle's postgres-js driver replaces the client's json and timestamp serializers and parsers
@@ -26,7 +19,6 @@ import "server-only";
  * on features the builder does not cover (advisory locks, SKIP LOCKED, pg_stat_activity), so
  * one predictable client wins over two half-compatible ones.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { SpanKind } from "@opentelemetry/api";
 import postgres from "postgres";
 import { env } from "../env.ts";
@@ -41,15 +33,7 @@ export type StoreName = "trading" | "console";
 export const TRADING_APPLICATION_NAME = "recovery-console";
 export const CONSOLE_APPLICATION_NAME = "recovery-console-store";
 
-/**
- * One connection of the trading store, taken whole by a batch or by one ordinary call at a time.
- * `ok`: its last call succeeded. A batch takes the lane only then: postgres.js rejects only the
- * first of the queries queued on a connection that cannot connect and keeps the others for its next
- * attempt, so a batch on a lane that is down would leave all but one check to their deadlines. An
- * ordinary call that has the lane sets `ok` again once it answers.
- */
-type Lane = { sql: Sql; busy: boolean; ok: boolean };
-type Store = { name: StoreName; url: string; sql: Sql; gate: Gate; lane: Lane | null };
+type Store = { name: StoreName; url: string; sql: Sql; gate: Gate };
 
 function clientOptions(name: StoreName, max: number): postgres.Options<Record<string, postgres.PostgresType>> {
   const e = env();
@@ -73,33 +57,8 @@ function clientOptions(name: StoreName, max: number): postgres.Options<Record<st
 }
 
 function createStore(name: StoreName, url: string, max: number): Store {
-  if (name === "trading" && max >= 2) {
-    return {
-      name,
-      url,
-      sql: postgres(url, clientOptions(name, max - 1)),
-      gate: new Gate(max),
-      lane: { sql: postgres(url, clientOptions(name, 1)), busy: false, ok: false },
-    };
-  }
-  return { name, url, sql: postgres(url, clientOptions(name, max)), gate: new Gate(max), lane: null };
+  return { name, url, sql: postgres(url, clientOptions(name, max)), gate: new Gate(max) };
 }
-
-/**
- * How long a batch's read may wait on the lane behind another before it also runs on the pool. The
- * monitoring reads answer in a few ms; on a busy 2-core machine a queued read can take a few hundred,
- * and each hedge is one more read (often on a new connection): 1 s fires only for a read that is
- * really stuck, and is less than the 2 s (DB_ACQUIRE_TIMEOUT_MS) a check could wait for a slot before.
- */
-const LANE_HEDGE_MS = 1000;
-
-/**
- * The batch the current call belongs to (withTradingBatch). Its first trading call takes the lane
- * and a slot if both are free at once (`held`), or finds they are not (`held` null: every call of
- * the batch then runs as usual).
- */
-type Batch = { open: boolean; held?: { store: Store; releaseSlot: () => void } | null; inFlight: Set<Promise<unknown>> };
-const batchScope = new AsyncLocalStorage<Batch>();
 
 // HMR-safe singletons: dev reloads must not leak pools.
 const globalStores = globalThis as unknown as { __rcStores?: Partial<Record<StoreName, Store>>; __rcWarned?: boolean };
@@ -132,85 +91,28 @@ export type CallOptions = {
   idempotent?: boolean;
 };
 
-async function run<T>(s: Store, fn: (sql: Sql) => Promise<T>, opts: CallOptions): Promise<T> {
+async function run<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
   const e = env();
   const timeoutMs = opts.timeoutMs ?? e.DB_STATEMENT_TIMEOUT_MS + 1000;
   const started = Date.now();
-  const batch = batchScope.getStore();
-  const inBatch = batch?.open === true && s.name === "trading" && takeLane(batch, s);
   let release: () => void;
-  let sql = s.sql;
-  if (inBatch) {
-    // In a batch: on its lane, pipelined with the batch's other reads, under the batch's slot.
-    sql = s.lane!.sql;
-    release = () => {};
-  } else {
-    try {
-      release = await s.gate.acquire(Math.min(e.DB_ACQUIRE_TIMEOUT_MS, timeoutMs));
-    } catch (err) {
-      if (err instanceof GateTimeoutError) throw new DbError("db.pool_timeout", s.name, err.message, { cause: err });
-      throw err;
-    }
-    const free = s.lane;
-    if (free && !free.busy) {
-      // The lane is free: this call has it, as it would any pooled connection.
-      free.busy = true;
-      sql = free.sql;
-      const releaseSlot = release;
-      release = () => {
-        free.busy = false;
-        releaseSlot();
-      };
-    }
+  try {
+    release = await s.gate.acquire(Math.min(e.DB_ACQUIRE_TIMEOUT_MS, timeoutMs));
+  } catch (err) {
+    if (err instanceof GateTimeoutError) throw new DbError("db.pool_timeout", s.name, err.message, { cause: err });
+    throw err;
   }
   let timer: NodeJS.Timeout | undefined;
-  const work = fn(sql);
-  const lane = s.lane;
-  if (lane && sql === lane.sql) {
-    // A connection-class failure or a deadline: the lane is not used by batches until a call answers on it again.
-    work.then(
-      () => (lane.ok = true),
-      (err: unknown) => {
-        if (isDriverError(err) && toDbError(err, s.name).code !== "db.error") lane.ok = false;
-      },
-    );
-  }
-  let answer: Promise<T> = work;
-  let hedge: NodeJS.Timeout | undefined;
-  if (inBatch) {
-    batch.inFlight.add(work);
-    const done = () => {
-      batch.inFlight.delete(work);
-      clearTimeout(hedge);
-    };
-    work.then(done, done);
-    // Queued on the lane behind a read that does not answer (a lock wait, a slow plan): after
-    // LANE_HEDGE_MS it also runs on a pooled connection of its own, and the first answer wins. So
-    // one slow check delays the others by at most that much. (The oldest read still running is
-    // the slow one itself: it is not sent twice.)
-    answer = Promise.race([
-      work,
-      new Promise<T>((resolve) => {
-        hedge = setTimeout(() => {
-          if (batch.inFlight.values().next().value === work) return;
-          // Only its answer counts: when it fails (no free slot on a busy pool, say), the lane's answer or the deadline decides.
-          batchScope.exit(() => run(s, fn, { ...opts, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) })).then(resolve, () => {});
-        }, LANE_HEDGE_MS);
-      }),
-    ]);
-  }
+  const work = fn();
   // The slot is held until the work settles, so the pool never queues behind our back;
   // the caller is answered at the deadline regardless.
   work.then(release, release);
   try {
     return await Promise.race([
-      answer,
+      work,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => {
-            if (lane && sql === lane.sql) lane.ok = false;
-            reject(new DbError("db.timeout", s.name, `no answer within ${timeoutMs} ms`));
-          },
+          () => reject(new DbError("db.timeout", s.name, `no answer within ${timeoutMs} ms`)),
           Math.max(1, timeoutMs - (Date.now() - started)),
         );
       }),
@@ -220,12 +122,11 @@ async function run<T>(s: Store, fn: (sql: Sql) => Promise<T>, opts: CallOptions)
     throw isDriverError(err) ? toDbError(err, s.name) : err;
   } finally {
     clearTimeout(timer);
-    clearTimeout(hedge);
   }
 }
 
 /** `run`, tried once more when an idempotent call met a connection the server had already ended. */
-async function runRetryingStale<T>(s: Store, fn: (sql: Sql) => Promise<T>, opts: CallOptions): Promise<T> {
+async function runRetryingStale<T>(s: Store, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
   try {
     return await run(s, fn, opts);
   } catch (err) {
@@ -237,47 +138,13 @@ async function runRetryingStale<T>(s: Store, fn: (sql: Sql) => Promise<T>, opts:
 /** Run `fn` against the trading DB under the pool gate and a deadline. */
 export function withTrading<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("trading");
-  return traced(s, () => runRetryingStale(s, fn, opts));
-}
-
-/**
- * Run `fn` (which makes several independent reads with withTrading, e.g. the snapshot's checks)
- * with its trading-DB calls on the lane: sent together, pipelined on one connection, under one gate
- * slot, each still under its own deadline. When the lane is not free at once (an ordinary call has
- * it, or the last batch's read is still running) or no slot is, the calls run as usual, each on a
- * pooled connection: a batch never waits for the lane. The slot and the lane are held until the
- * last of the batch's calls settles (a deadline answers the caller, not the server).
- */
-export async function withTradingBatch<T>(fn: () => Promise<T>): Promise<T> {
-  const batch: Batch = { open: true, inFlight: new Set() };
-  try {
-    return await batchScope.run(batch, fn);
-  } finally {
-    batch.open = false;
-    const held = batch.held;
-    if (held) {
-      void Promise.allSettled([...batch.inFlight]).then(() => {
-        held.store.lane!.busy = false;
-        held.releaseSlot();
-      });
-    }
-  }
-}
-
-/** Whether the batch has the trading store's lane: taken by its first call when the lane and a slot are free at once. */
-function takeLane(batch: Batch, s: Store): boolean {
-  if (batch.held === undefined) {
-    const releaseSlot = s.lane && !s.lane.busy && s.lane.ok ? s.gate.tryAcquire() : null;
-    if (releaseSlot) s.lane!.busy = true;
-    batch.held = releaseSlot ? { store: s, releaseSlot } : null;
-  }
-  return batch.held?.store === s;
+  return traced(s, () => runRetryingStale(s, () => fn(s.sql), opts));
 }
 
 /** Run `fn` against the console store under the pool gate and a deadline. */
 export function withConsole<T>(fn: (sql: Sql) => Promise<T>, opts: CallOptions = {}): Promise<T> {
   const s = store("console");
-  return traced(s, () => runRetryingStale(s, fn, opts));
+  return traced(s, () => runRetryingStale(s, () => fn(s.sql), opts));
 }
 
 /**
@@ -376,5 +243,5 @@ export async function holdConsoleSession(opts: { acquireTimeoutMs?: number } = {
 export async function closeStores(): Promise<void> {
   const stores = globalStores.__rcStores ?? {};
   globalStores.__rcStores = {};
-  await Promise.all(Object.values(stores).flatMap((s) => (s ? [s.sql.end({ timeout: 2 }), s.lane?.sql.end({ timeout: 2 })] : [])));
+  await Promise.all(Object.values(stores).map((s) => s?.sql.end({ timeout: 2 })));
 }

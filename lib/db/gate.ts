@@ -26,13 +26,6 @@ export class Gate {
     return this.waiters.length;
   }
 
-  /** A slot now, or null when every slot is taken (never waits). */
-  tryAcquire(): (() => void) | null {
-    if (this.inUse >= this.capacity) return null;
-    this.inUse++;
-    return this.releaser();
-  }
-
   async acquire(timeoutMs: number): Promise<() => void> {
     if (this.inUse < this.capacity) {
       this.inUse++;

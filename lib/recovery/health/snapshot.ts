@@ -21,7 +21,6 @@ import "server-only";
  */
 import os from "node:os";
 import { env, type Env } from "../../env.ts";
-import { withTradingBatch } from "../../db/client.ts";
 import { DbError } from "../../db/errors.ts";
 import { recordError, withSpan } from "../../trace.ts";
 import { mergeSharedCheck, publishSharedSnapshot, readSharedSnapshot } from "../../db/queries/shared-snapshot.ts";
@@ -393,9 +392,7 @@ export class HealthMonitor {
   private async run(): Promise<Snapshot> {
     this.evaluations++;
     const started = Date.now();
-    // The checks' trading-DB reads go out together, pipelined on one connection (withTradingBatch);
-    // each check keeps its own deadline, and the HTTP probes and the console store are not on that path.
-    const settled = await withTradingBatch(() => Promise.allSettled(this.defs.map((d) => runCheck(d, this.opts.checkTimeoutMs))));
+    const settled = await Promise.allSettled(this.defs.map((d) => runCheck(d, this.opts.checkTimeoutMs)));
     settled.forEach((s, i) => this.fold(s.status === "fulfilled" ? s.value : unknownResult(this.defs[i]!, s.reason, 0), started));
     const snapshot: Snapshot = {
       generatedAt: new Date().toISOString(),
