@@ -86,6 +86,8 @@ export default defineConfig({
       DEMO_PASSWORD: e2eEnv.password,
       // Compressed time so scenarios show within seconds.
       HEALTH_REFRESH_SECONDS: "1",
+      // Live streams end within 7.5 s, so a spec that cuts /api/live sees the browser's reconnect fail.
+      LIVE_STREAM_SECONDS: "5",
       SIGNAL_SILENCE_SECONDS: "4",
       STALE_DIRECTIVE_SECONDS: "5",
       IDLE_TX_SECONDS: "3",

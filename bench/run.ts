@@ -34,6 +34,7 @@ import { measureFirstLoadJs, measureFreshness, measureServing, measureTtfb, meas
 import { measureAuditAppend, measureFloor, measureGrowth, measurePlans } from "./measures/in-process.ts";
 import { measureFleet } from "./measures/fleet.ts";
 import { measureLoad } from "./measures/load.ts";
+import { measureRequestCost } from "./measures/request-cost.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -59,6 +60,7 @@ const HTTP_KEYS = [
   "cancel_10k_ms",
   "terminate_50_ms",
   "load",
+  "request_cost",
 ];
 const ALL_KEYS = ["plans", "growth_ratio", "floor_ratio", "audit_append_p95_ms", ...HTTP_KEYS];
 if (args.includes("--only") && !onlyArg) {
@@ -88,8 +90,10 @@ const MODE = quick
       viewersEvaluations: 3,
       fleetEvaluations: 3,
       pollers: 100,
+      costRequests: 300,
       freshnessSeconds: 12,
       loadViewers: 100,
+      loadApiReaders: 10,
       loadWarmupSeconds: 5,
       loadSeconds: 15,
     }
@@ -106,8 +110,10 @@ const MODE = quick
       viewersEvaluations: 24,
       fleetEvaluations: 24,
       pollers: 1000,
+      costRequests: 1000,
       freshnessSeconds: 60,
       loadViewers: 1000,
+      loadApiReaders: 20,
       loadWarmupSeconds: 40,
       loadSeconds: 60,
     };
@@ -367,6 +373,34 @@ async function main() {
     results.details.ttfb = ttfb;
   }
 
+  const cost = await measure(
+    "request_cost",
+    "request_cost: the console's CPU per request, by route and credential",
+    async () => {
+      const cookie = { cookie: await sessionCookie(app.authSecret, viewer) };
+      const bearer = { authorization: `Bearer ${app.apiToken}` };
+      return measureRequestCost({
+        baseUrl: app.url,
+        pid: app.child.pid!,
+        requests: MODE.costRequests,
+        concurrency: 8,
+        cases: [
+          { name: "ping", path: "/reference/ping", headers: {} },
+          { name: "health_token", path: "/api/health", headers: bearer },
+          { name: "health_cookie", path: "/api/health", headers: cookie },
+          { name: "incidents_cookie", path: "/api/incidents/current", headers: cookie },
+          { name: "history_cookie", path: "/api/health/history", headers: cookie },
+          { name: "dashboard_cookie", path: "/", headers: cookie },
+        ],
+      });
+    },
+    (v) =>
+      Object.entries(v)
+        .map(([k, c]) => `${k} ${c.cpuMsPerRequest} ms${c.failed ? ` (${c.failed} failed)` : ""}`)
+        .join(", "),
+  );
+  if (cost) results.details.request_cost = cost;
+
   const serving = await measure(
     "serving_ratio",
     "serving_ratio: req/s of /api/health vs the static route /reference/ping (autocannon)",
@@ -494,13 +528,15 @@ async function main() {
         director,
         idleSeconds: IDLE_TX_SECONDS,
         refreshSeconds: 5,
+        apiReaders: MODE.loadApiReaders,
+        apiToken: app.apiToken,
         warmupSeconds: MODE.loadWarmupSeconds,
         seconds: MODE.loadSeconds,
         viewers: MODE.loadViewers,
         step: st,
       }),
     (v) =>
-      `${v.errors} errors; /api/health p95 ${v.healthP95Ms} ms over ${v.requests.health.requests} requests; dashboard p95 ${v.dashboardP95Ms} ms; ${v.actions} actions`,
+      `${v.errors} errors; live push fan-out p95 ${v.livePushP95Ms} ms over ${v.live.deliveries} deliveries; /api/health p95 ${v.healthP95Ms} ms over ${v.requests.health.requests} requests; dashboard p95 ${v.dashboardP95Ms} ms; ${v.actions} actions`,
   );
   if (load) {
     results.load = {
@@ -509,6 +545,7 @@ async function main() {
       errors: load.errors,
       health_p95_ms: load.healthP95Ms,
       dashboard_p95_ms: load.dashboardP95Ms,
+      live_push_p95_ms: load.livePushP95Ms,
     };
     results.details.load = load;
   }

@@ -16,6 +16,8 @@ import { expect, LoginPage, Panel, sim, test } from "./fixtures";
 
 const REFRESH_S = 1;
 const CLIENT_S = 3;
+/** The longest an e2e live stream lasts before the browser reconnects (LIVE_STREAM_SECONDS 5, plus half). */
+const LIVE_STREAM_MAX_MS = 7500;
 const within = (ageingSeconds: number) => (ageingSeconds + 2 * REFRESH_S + CLIENT_S) * 1000;
 
 const CHECK_IDS = [
@@ -152,13 +154,29 @@ test("every check is live, with status as colour, icon and word, a threshold and
   expect(hydrationErrors).toEqual([]);
 });
 
-test("polling pauses in a hidden tab and refreshes as soon as the tab is shown again", async ({ page, login }) => {
+test("updates are pushed over the live stream, and the dashboard does not poll /api/health while it delivers", async ({ page, login }) => {
+  const requests: string[] = [];
+  page.on("request", (r) => requests.push(new URL(r.url()).pathname));
   await openDashboard(page, login);
-  let polls = 0;
+  const panel = new Panel(page, "signals_recent");
+  const updated = () => panel.root.getByTestId("updated").textContent();
+  await expect.poll(() => requests.filter((p) => p === "/api/live").length, { timeout: within(0) }).toBeGreaterThan(0);
+  // Fresh data keeps arriving (the panel's age stays under two intervals), with no poll on the wire.
+  const polledBefore = requests.filter((p) => p === "/api/health" || p === "/api/incidents/current").length;
+  for (let i = 0; i < 4; i++) {
+    await expect.poll(updated, { timeout: within(0) }).toMatch(/updated [0-2] s ago/);
+    await page.waitForTimeout(REFRESH_S * 1000);
+  }
+  expect(requests.filter((p) => p === "/api/health" || p === "/api/incidents/current").length).toBe(polledBefore);
+});
+
+test("the live stream and polling pause in a hidden tab and resume as soon as the tab is shown again", async ({ page, login }) => {
+  let requests = 0;
   page.on("request", (r) => {
-    if (new URL(r.url()).pathname === "/api/health") polls++;
+    if (["/api/health", "/api/live", "/api/incidents/current"].includes(new URL(r.url()).pathname)) requests++;
   });
-  await expect.poll(() => polls, { timeout: within(0) }).toBeGreaterThan(0);
+  await openDashboard(page, login);
+  await expect.poll(() => requests, { timeout: within(0) }).toBeGreaterThan(0);
   const setVisibility = (state: "hidden" | "visible") =>
     page.evaluate((s) => {
       Object.defineProperty(document, "visibilityState", { configurable: true, get: () => s });
@@ -166,13 +184,17 @@ test("polling pauses in a hidden tab and refreshes as soon as the tab is shown a
       document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
     }, state);
   await setVisibility("hidden");
-  // Let a request already on the wire finish, then prove the silence over three refresh intervals.
+  // The stream is closed when hidden, so the network goes idle; then prove the silence over three refresh intervals.
   await page.waitForLoadState("networkidle");
-  const whileHidden = polls;
+  const whileHidden = requests;
+  const updatedWhileHidden = await new Panel(page, "signals_recent").root.getByTestId("updated").textContent();
   await page.waitForTimeout(3 * REFRESH_S * 1000);
-  expect(polls).toBe(whileHidden);
+  expect(requests).toBe(whileHidden);
+  // No data arrived either: the panel's age grew.
+  await expect(new Panel(page, "signals_recent").root.getByTestId("updated")).not.toHaveText(updatedWhileHidden ?? "");
   await setVisibility("visible");
-  await expect.poll(() => polls, { timeout: within(0) }).toBeGreaterThan(whileHidden);
+  await expect.poll(() => requests, { timeout: within(0) }).toBeGreaterThan(whileHidden);
+  await expect(new Panel(page, "signals_recent").root.getByTestId("updated")).toHaveText(/updated [0-2] s ago/, { timeout: within(0) });
 });
 
 test("dark mode follows the system", async ({ page, login }) => {
@@ -202,12 +224,16 @@ test("a panel turns visibly stale when refreshes fail, keeping the last good dat
   const panel = new Panel(page, "db_connections");
   await expect(panel.root).toHaveAttribute("data-stale", "false");
   const value = await panel.root.getByTestId("value").textContent();
+  // Both ways in fail: the live stream's reconnect (the server ends each stream within
+  // LIVE_STREAM_SECONDS × 1.5, playwright.config.ts) and the polling it falls back to.
+  await page.route("**/api/live", (route) => route.abort("connectionrefused"));
   await page.route("**/api/health", (route) => route.abort("connectionrefused"));
-  await expect(panel.root).toHaveAttribute("data-stale", "true", { timeout: within(2) });
+  await expect(panel.root).toHaveAttribute("data-stale", "true", { timeout: within(2) + LIVE_STREAM_MAX_MS });
   await expect(panel.root.getByTestId("updated")).toContainText("Stale: refresh failing");
   await expect(page.getByTestId("refresh-error")).toContainText("showing the last good data");
   await expect(panel.root.getByTestId("value")).toHaveText(value ?? "");
   await page.unroute("**/api/health");
+  await page.unroute("**/api/live");
   await expect(panel.root).toHaveAttribute("data-stale", "false", { timeout: within(2) });
 });
 

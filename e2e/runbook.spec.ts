@@ -11,10 +11,20 @@ import { expect, LoginPage, Panel, sim, test } from "./fixtures";
 
 const SHIPPED = fs.readFileSync("runbook/recovery-runbook.md", "utf8");
 
-function edit(from: string, to: string) {
-  const text = fs.readFileSync(e2eEnv.runbookFile, "utf8");
-  expect(text.split(from).length - 1, `"${from}" once in the runbook`).toBe(1);
-  fs.writeFileSync(e2eEnv.runbookFile, text.replace(from, to));
+/**
+ * Replace each `from` with its `to`, in one write: the console reloads the file every second, and
+ * separate writes could be read half-done, as a version of their own (the diff on /runbook is
+ * against the version before, so it would show only the last edit).
+ */
+function edit(...changes: [from: string, to: string][]) {
+  let text = fs.readFileSync(e2eEnv.runbookFile, "utf8");
+  for (const [from, to] of changes) {
+    expect(text.split(from).length - 1, `"${from}" once in the runbook`).toBe(1);
+    text = text.replace(from, to);
+  }
+  // Renamed into place, as editors save: never read half-written.
+  fs.writeFileSync(`${e2eEnv.runbookFile}.tmp`, text);
+  fs.renameSync(`${e2eEnv.runbookFile}.tmp`, e2eEnv.runbookFile);
 }
 
 test.afterEach(async () => {
@@ -36,9 +46,11 @@ test("editing the runbook file changes /runbook and the steps beside a panel wit
   await expect(version).toContainText("Last Updated 2026-01-03, Owner SRE Team");
   const before = await version.getAttribute("data-hash");
 
-  edit("1. Check logs: `tail -f logs/signal-generator.log`", "1. Read the generator's journal: `journalctl -u signal-generator -f`");
-  edit("**Last Updated**: 2026-01-03", "**Last Updated**: 2026-02-10");
-  edit("## Post-Incident", "## Vendor Quirks\n\nThe broker restarts its gateway at 22:00 UTC.\n\n## Post-Incident");
+  edit(
+    ["1. Check logs: `tail -f logs/signal-generator.log`", "1. Read the generator's journal: `journalctl -u signal-generator -f`"],
+    ["**Last Updated**: 2026-01-03", "**Last Updated**: 2026-02-10"],
+    ["## Post-Incident", "## Vendor Quirks\n\nThe broker restarts its gateway at 22:00 UTC.\n\n## Post-Incident"],
+  );
   const editedAt = Date.now();
   // RUNBOOK_RELOAD_SECONDS is 1: the page follows within a few seconds, with no restart.
   await expect(async () => {
@@ -97,7 +109,7 @@ test("a broken runbook file keeps the last good version serving, and on-call see
   await page.goto("/runbook");
   const version = page.getByTestId("runbook-version");
   const good = await version.getAttribute("data-hash");
-  edit("### 5. MT5 EA Disconnected", "### MT5 EA Disconnected");
+  edit(["### 5. MT5 EA Disconnected", "### MT5 EA Disconnected"]);
   const line = fs.readFileSync(e2eEnv.runbookFile, "utf8").split("\n").indexOf("### MT5 EA Disconnected") + 1;
   const banner = page.getByTestId("runbook-problem");
   await expect(async () => {

@@ -108,6 +108,8 @@ export const envSchema = z.object({
   CONSOLE_API_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 
   HEALTH_REFRESH_SECONDS: int(5, 1, 300),
+  /** A dashboard's live stream (GET /api/live) ends after this (plus up to half again) and the browser reconnects. */
+  LIVE_STREAM_SECONDS: int(60, 5, 3600),
   /** Runbook scenario 1: "No new signals in signal_outbox for > 5 minutes". */
   SIGNAL_SILENCE_SECONDS: int(300, 1),
   /** Runbook "Pending directives" monitoring query: older than 10 minutes. */

@@ -45,3 +45,26 @@ export async function runShutdownHooks(timeoutMs: number): Promise<{ name: strin
     }),
   );
 }
+
+const DRAIN_KEY = Symbol.for("recovery-console.drain-hooks");
+const gd = globalThis as unknown as { [DRAIN_KEY]?: Map<string, () => void> };
+
+/**
+ * Run `run` as soon as the server stops accepting, before it waits for the requests in flight: for
+ * responses that never end by themselves (the dashboards' live streams, lib/recovery/live/hub.ts),
+ * which would otherwise hold the shutdown for the whole grace period. Idempotent by name.
+ */
+export function onDrain(name: string, run: () => void): void {
+  (gd[DRAIN_KEY] ??= new Map()).set(name, run);
+}
+
+/** Run the drain hooks (scripts/console-server.ts at SIGTERM); a failing hook is reported, the others still run. */
+export function runDrainHooks(report: (name: string, err: unknown) => void): void {
+  for (const [name, run] of gd[DRAIN_KEY] ?? []) {
+    try {
+      run();
+    } catch (err) {
+      report(name, err);
+    }
+  }
+}

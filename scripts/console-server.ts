@@ -31,7 +31,7 @@ import { ConfigError, parseEnv, type Env } from "../lib/env.ts";
 import { allowedOrigins } from "../lib/http/allowed-origins.ts";
 import { requestContext, requestIdFrom, type RequestContext } from "../lib/http/request-context.ts";
 import { createLogger } from "../lib/log.ts";
-import { runShutdownHooks } from "../lib/shutdown.ts";
+import { runDrainHooks, runShutdownHooks } from "../lib/shutdown.ts";
 
 const root = appRoot(import.meta.url);
 // Relative paths (DATA_DIR, drizzle/ for the readiness check) are the console's root's.
@@ -211,6 +211,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     log.info({ signal, inFlight }, "stopping: no new requests");
     server.close();
     server.closeIdleConnections();
+    // Live streams end now (the browsers reconnect to another instance); other requests finish.
+    runDrainHooks((name, err) => log.warn({ hook: name, err: err instanceof Error ? err.message : String(err) }, "drain step failed"));
     void (async () => {
       const finished = await requestsDone(e.SHUTDOWN_GRACE_SECONDS * 1000);
       if (!finished)

@@ -45,6 +45,56 @@ export class Tab {
     });
   }
 
+  /**
+   * Hold a server-sent event stream open on `path`, as a browser's EventSource does: each event is
+   * handed to `onEvent`; when the server ends the stream it is opened again after the `retry` the
+   * server asked for. Resolves when `until` (epoch ms) has passed or `signal` aborts. A failed
+   * connection (network error or a non-200) is handed to `onError` and retried after `retryMs`.
+   */
+  async stream(
+    path: string,
+    o: { until: number; onEvent: (event: string, data: string) => void; onError: (message: string) => void; onOpen?: (ms: number) => void },
+  ): Promise<void> {
+    let retryMs = 1000;
+    while (Date.now() < o.until) {
+      const t0 = performance.now();
+      const ok = await new Promise<boolean>((resolve) => {
+        const req = http.get(new URL(path, this.baseUrl), { agent: this.agent, headers: { ...this.headers, accept: "text/event-stream" } }, (res) => {
+          if (res.statusCode !== 200) {
+            o.onError(`${path}: HTTP ${res.statusCode}`);
+            res.resume();
+            return resolve(false);
+          }
+          o.onOpen?.(performance.now() - t0);
+          res.setEncoding("utf8");
+          let buf = "";
+          res.on("data", (chunk: string) => {
+            buf += chunk;
+            for (let i; (i = buf.indexOf("\n\n")) >= 0; buf = buf.slice(i + 2)) {
+              const block = buf.slice(0, i);
+              const retry = /^retry: (\d+)$/m.exec(block)?.[1];
+              if (retry) retryMs = Number(retry);
+              const event = /^event: (.*)$/m.exec(block)?.[1];
+              const data = /^data: (.*)$/m.exec(block)?.[1];
+              if (event && data !== undefined) o.onEvent(event, data);
+            }
+          });
+          res.on("end", () => resolve(true));
+          res.on("error", () => resolve(true));
+          res.on("close", () => resolve(true));
+        });
+        const stop = setTimeout(() => req.destroy(), Math.max(0, o.until - Date.now()));
+        req.on("close", () => clearTimeout(stop));
+        req.on("error", (err) => {
+          if (Date.now() < o.until) o.onError(`${path}: ${err.message}`);
+          resolve(false);
+        });
+      });
+      if (Date.now() >= o.until) return;
+      await new Promise((r) => setTimeout(r, ok ? retryMs : Math.max(retryMs, 1000)));
+    }
+  }
+
   close() {
     this.agent.destroy();
   }

@@ -3,14 +3,21 @@
  * recovery actions.
  *
  * A viewer does what the dashboard's own code does (components/data/*): it loads the page, then
- * polls /api/health at the snapshot's refresh interval and /api/incidents/current every 5 s, and
+ * holds the live stream (/api/live: the snapshot and the open incidents pushed at each refresh,
+ * reconnecting when the server ends the stream, as EventSource does) and fetches
  * /api/health/history every 30 s, with a viewer's session cookie, on its own keep-alive
- * connections (bench/lib/viewer-http.ts). They open the dashboard during a warm-up (spread over
+ * connections (bench/lib/viewer-http.ts). Machine readers (monitoring) poll /api/health with the
+ * API token meanwhile. The viewers open the dashboard during a warm-up (spread over
  * `warmupSeconds`: people opening the link as an incident starts; reported apart); then, for
  * `seconds`, all are watching, each reloads the page once at a random moment, and an on-call
  * runs the three recovery actions in turn, each for real (cancel 100 stale directives, kill 5 sessions idle in
  * transaction, reset an open circuit) through the server actions. The latencies are the window's;
- * every failed request (warm-up included) and every action that does not succeed is an error.
+ * every failed request or stream (warm-up included), every viewer left without an update for
+ * three refresh intervals, and every action that does not succeed is an error. The push's
+ * fan-out: for each snapshot pushed, how long after the first viewer got it each other did.
+ *
+ * Before the live stream, the dashboard polled /api/health and /api/incidents/current every 5 s:
+ * 400 requests a second for 1,000 viewers, which saturated an instance (bench/results/README.md).
  *
  * autocannon paces a connection at 1 request/s at the slowest, five times a dashboard's pace, so
  * the viewers are simulated here; autocannon measures raw throughput (serving_ratio).
@@ -24,7 +31,7 @@ import { p95, percentile, round, sleep, waitFor } from "../lib/stats.ts";
 import { settleDirectives } from "./actions.ts";
 import { Tab } from "../lib/viewer-http.ts";
 
-type Kind = "dashboard" | "health" | "incidents" | "history";
+type Kind = "dashboard" | "health" | "history";
 
 export async function measureLoad(o: {
   baseUrl: string;
@@ -37,14 +44,17 @@ export async function measureLoad(o: {
   director: TradeDirectorSim;
   idleSeconds: number;
   refreshSeconds: number;
+  /** Machine readers of /api/health with the API token (monitoring), besides the viewers. */
+  apiReaders: number;
+  apiToken: string;
   warmupSeconds: number;
   seconds: number;
   viewers: number;
   step: Step;
 }) {
   await settleDirectives(o.writer);
-  const times: Record<Kind, number[]> = { dashboard: [], health: [], incidents: [], history: [] };
-  const arrival: Record<Kind, number[]> = { dashboard: [], health: [], incidents: [], history: [] };
+  const times: Record<Kind, number[]> = { dashboard: [], health: [], history: [] };
+  const arrival: Record<Kind, number[]> = { dashboard: [], health: [], history: [] };
   const failures: string[] = [];
   const started = Date.now();
   const windowStart = started + o.warmupSeconds * 1000;
@@ -61,28 +71,65 @@ export async function measureLoad(o: {
     }
   };
 
+  // Pushes: per snapshot (its generatedAt), when each viewer received it; the spread is the fan-out delay.
+  const pushes = new Map<string, number[]>();
+  const streamOpens: number[] = [];
+  const starved: string[] = [];
+  const staleAfterMs = 3 * o.refreshSeconds * 1000;
+
   const viewer = async () => {
     await sleep(Math.random() * o.warmupSeconds * 1000);
     const tab = new Tab(o.baseUrl, { cookie: o.viewerCookie });
     try {
       await get(tab, "dashboard", "/");
+      let lastHealth = Date.now();
+      const streaming = tab.stream("/api/live", {
+        until,
+        onOpen: (ms) => {
+          if (Date.now() >= windowStart) streamOpens.push(ms);
+        },
+        onEvent: (event, data) => {
+          if (event !== "health") return;
+          const now = Date.now();
+          if (now >= windowStart && now - lastHealth > staleAfterMs) starved.push(`no update for ${now - lastHealth} ms`);
+          lastHealth = now;
+          const at = /"generatedAt":"([^"]+)"/.exec(data)?.[1];
+          if (!at || now < windowStart) return;
+          let times = pushes.get(at);
+          if (!times) pushes.set(at, (times = []));
+          times.push(performance.now());
+        },
+        onError: (message) => failures.push(`${message}${Date.now() >= windowStart ? "" : " (warm-up)"}`),
+      });
       const reloadAt = windowStart + Math.random() * (until - windowStart);
       let reloaded = false;
-      let nextHistory = Date.now() + 30_000;
-      for (let tick = Date.now() + o.refreshSeconds * 1000; tick < until; tick += o.refreshSeconds * 1000) {
-        await sleep(Math.max(0, tick - Date.now()));
-        if (Date.now() >= until) break;
+      for (let nextHistory = Date.now() + 30_000; ;) {
+        const wake = Math.min(nextHistory, reloaded ? Infinity : reloadAt);
+        if (wake >= until) break;
+        await sleep(Math.max(0, wake - Date.now()));
         if (!reloaded && Date.now() >= reloadAt) {
           reloaded = true;
           await get(tab, "dashboard", "/");
-          continue;
-        }
-        const polls = [get(tab, "health", "/api/health"), get(tab, "incidents", "/api/incidents/current")];
-        if (Date.now() >= nextHistory) {
+        } else {
           nextHistory += 30_000;
-          polls.push(get(tab, "history", "/api/health/history"));
+          await get(tab, "history", "/api/health/history");
         }
-        await Promise.all(polls);
+      }
+      await streaming;
+      if (until - lastHealth > staleAfterMs) starved.push(`no update in the last ${until - lastHealth} ms`);
+    } finally {
+      tab.close();
+    }
+  };
+
+  /** Machine readers of /api/health (monitoring, status bots) with the API token, every refresh. */
+  const apiReader = async () => {
+    await sleep(Math.random() * o.refreshSeconds * 1000);
+    const tab = new Tab(o.baseUrl, { authorization: `Bearer ${o.apiToken}` });
+    try {
+      for (let tick = Date.now(); tick < until; tick += o.refreshSeconds * 1000) {
+        await sleep(Math.max(0, tick - Date.now()));
+        await get(tab, "health", "/api/health");
       }
     } finally {
       tab.close();
@@ -137,17 +184,23 @@ export async function measureLoad(o: {
     }
   };
 
-  await Promise.all([...Array.from({ length: o.viewers }, viewer), oncall()]);
+  await Promise.all([...Array.from({ length: o.viewers }, viewer), ...Array.from({ length: o.apiReaders }, apiReader), oncall()]);
   const failedActions = actions.filter((a) => !a.ok);
-  const errors = failures.length + failedActions.length;
+  const errors = failures.length + failedActions.length + starved.length;
+  const spread: number[] = [];
+  for (const times of pushes.values()) {
+    const first = Math.min(...times);
+    for (const t of times) spread.push(t - first);
+  }
   const stat = (k: Kind, from = times) => ({
     requests: from[k].length,
     p50Ms: round(percentile(from[k], 50), 1),
     p95Ms: round(p95(from[k]), 1),
     maxMs: round(Math.max(...from[k]), 1),
   });
+  const livePushP95Ms = round(p95(spread), 1);
   o.step.note(
-    `${o.viewers} viewers; /api/health: ${times.health.length} requests, p95 ${stat("health").p95Ms} ms; dashboard: ${times.dashboard.length} loads, p95 ${stat("dashboard").p95Ms} ms; ${actions.length} actions, ${failedActions.length} failed` +
+    `${o.viewers} viewers on the live stream: ${pushes.size} pushes, fan-out p95 ${livePushP95Ms} ms, ${starved.length} starved; /api/health (${o.apiReaders} readers): ${times.health.length} requests, p95 ${stat("health").p95Ms} ms; dashboard: ${times.dashboard.length} loads, p95 ${stat("dashboard").p95Ms} ms; ${actions.length} actions, ${failedActions.length} failed` +
       ` (warm-up: ${arrival.dashboard.length} page loads, p95 ${stat("dashboard", arrival).p95Ms} ms)`,
   );
   return {
@@ -156,14 +209,24 @@ export async function measureLoad(o: {
     errors,
     healthP95Ms: stat("health").p95Ms,
     dashboardP95Ms: stat("dashboard").p95Ms,
-    requests: { dashboard: stat("dashboard"), health: stat("health"), incidents: stat("incidents"), history: stat("history") },
-    warmup: { seconds: o.warmupSeconds, dashboard: stat("dashboard", arrival), health: stat("health", arrival), incidents: stat("incidents", arrival) },
+    livePushP95Ms,
+    live: {
+      pushes: pushes.size,
+      deliveries: spread.length,
+      fanOutP50Ms: round(percentile(spread, 50), 1),
+      fanOutP95Ms: livePushP95Ms,
+      streamOpenP95Ms: round(p95(streamOpens), 1),
+      streamOpens: streamOpens.length,
+      starved: starved.length,
+    },
+    requests: { dashboard: stat("dashboard"), health: stat("health"), history: stat("history") },
+    warmup: { seconds: o.warmupSeconds, dashboard: stat("dashboard", arrival) },
     actions: actions.length,
     actionsByName: Object.fromEntries(
       ["CancelStaleDirectives", "KillIdleTransactions", "ResetCircuit"].map((n) => [n, actions.filter((a) => a.name === n).length]),
     ),
     actionP95Ms: round(p95(actions.filter((a) => a.ok).map((a) => a.ms)), 1),
-    failures: [...failedActions.map((a) => `${a.name}: ${a.message}`), ...failures].slice(0, 20),
-    model: `${o.viewers} viewers, each on its own keep-alive connection, open the dashboard over a ${o.warmupSeconds} s warm-up, then for ${o.seconds} s each polls /api/health every ${o.refreshSeconds} s and /api/incidents/current every 5 s, /api/health/history every 30 s, and reloads once; an on-call runs the three actions in turn`,
+    failures: [...failedActions.map((a) => `${a.name}: ${a.message}`), ...starved, ...failures].slice(0, 20),
+    model: `${o.viewers} viewers, each on its own keep-alive connections, open the dashboard over a ${o.warmupSeconds} s warm-up; for ${o.seconds} s each holds the dashboard's live stream (/api/live, reconnecting when the server ends it), fetches /api/health/history every 30 s and reloads once; ${o.apiReaders} machine readers poll /api/health every ${o.refreshSeconds} s with the API token; an on-call runs the three actions in turn`,
   };
 }

@@ -1,6 +1,7 @@
 "use client";
 /** The one GET helper every polled query uses: no caching, abortable, 401 as a typed error. */
 import { useQuery, type DefinedUseQueryResult, type QueryKey } from "@tanstack/react-query";
+import { useLiveStream, type LiveTopic } from "./live-stream";
 
 /** The session ended (expired, revoked, or signed out elsewhere). */
 export class SignedOutError extends Error {
@@ -30,15 +31,19 @@ export function useLiveQuery<T extends { generatedAt: string }>(
   path: string,
   initial: T,
   everyMs: number | ((data: T) => number),
+  live?: LiveTopic,
 ): DefinedUseQueryResult<T, Error> {
+  const stream = useLiveStream(live !== undefined);
+  const streamed = () => live !== undefined && stream.delivers(live);
   return useQuery<T, Error, T, QueryKey>({
     queryKey: key,
     queryFn: ({ signal }) => fetchJson<T>(path, signal),
     initialData: initial,
     initialDataUpdatedAt: Date.parse(initial.generatedAt),
-    refetchInterval: (q) => (typeof everyMs === "number" ? everyMs : everyMs(q.state.data ?? initial)),
+    // Pushed by the live stream (components/data/live-stream.ts) while it delivers; polled otherwise.
+    refetchInterval: (q) => (streamed() ? false : typeof everyMs === "number" ? everyMs : everyMs(q.state.data ?? initial)),
     refetchIntervalInBackground: false,
-    refetchOnWindowFocus: true,
+    refetchOnWindowFocus: () => !streamed(),
     retry: retryUnlessSignedOut,
     // With initialData the result always has data; TanStack's overloads cannot see that through a generic T.
   }) as DefinedUseQueryResult<T, Error>;

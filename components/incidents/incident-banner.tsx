@@ -4,6 +4,7 @@ import type { CurrentIncidents } from "@/lib/recovery/incidents/view";
 import { formatClock, formatDuration } from "@/lib/recovery/incidents/escalation";
 import { IncidentAutomation } from "../automation/panel-automation";
 import { fetchJson } from "../data/fetch-json";
+import { useLiveStream } from "../data/live-stream";
 import { keys } from "../data/keys";
 import { Link } from "../deferred-link";
 import { clientOnly } from "../lazy";
@@ -30,12 +31,15 @@ const tone = {
  * start time, corrected by the server's clock.
  */
 export function IncidentBanner({ initial, canManage, canAct }: { initial: Current | null; canManage: boolean; canAct: boolean }) {
+  // Pushed by the live stream (components/data/live-stream.ts) while it delivers; polled otherwise.
+  const stream = useLiveStream();
   const { data, dataUpdatedAt } = useQuery({
     queryKey: keys.incidents(),
     queryFn: ({ signal }) => fetchCurrent(signal),
     initialData: initial ?? undefined,
-    refetchInterval: 5000,
+    refetchInterval: () => (stream.delivers("incidents") ? false : 5000),
     refetchIntervalInBackground: false,
+    refetchOnWindowFocus: () => !stream.delivers("incidents"),
   });
   const now = useNow(1000);
   if (!data?.incidents.length) return null;

@@ -15,7 +15,9 @@ import { cache } from "react";
 import type { AuditFilters, AuditPage } from "./audit/filters.ts";
 import { anchorFilePath, anchoringStatus, readLatestAnchorCached } from "./audit/anchors.ts";
 import { exportAudit, type ExportFormat } from "./audit/export.ts";
-import { requirePermission, statusIsPublic, type Actor } from "./access/authz.ts";
+import { requirePermission, statusIsPublic, stillAuthorized, type Actor } from "./access/authz.ts";
+import { LiveHub } from "./live/hub.ts";
+import { onDrain } from "../shutdown.ts";
 import { loadContacts } from "./incidents/contacts.ts";
 import { currentIncidents, PLAIN, statusIncident, viewIncident } from "./incidents/view.ts";
 import { leadsIncidentEvaluation } from "./incidents/evaluator.ts";
@@ -59,6 +61,56 @@ export async function readHealth(caller: Caller = {}) {
   return redactChecks(await healthMonitor().get(), can(actor.role, "health.details"));
 }
 
+/** The body of /api/health as one caller may see it: the snapshot, the runbook version in force and the audit anchorer's state. */
+async function healthBody(details: boolean) {
+  const snapshot = redactChecks(await healthMonitor().get(), details);
+  const { current, error } = runbookState();
+  const runbook = { hash: current.hash, lastUpdated: current.lastUpdated, owner: current.owner, valid: !error };
+  return { ...snapshot, runbook, auditAnchoring: anchoringStatus() };
+}
+
+/**
+ * /api/health's body: the shared snapshot (redacted per caller, as readHealth), the runbook version
+ * in force (`valid` is false while the file on disk does not load and the last good version
+ * serves) and `auditAnchoring` (lib/recovery/audit/anchors.ts).
+ */
+export async function readHealthBody(caller: Caller = {}) {
+  const actor = await authorized("health.read", caller);
+  return healthBody(can(actor.role, "health.details"));
+}
+
+/**
+ * The live stream (GET /api/live, lib/recovery/live/hub.ts): what readHealthBody and
+ * readOpenIncidents answer, pushed at each refresh to this caller's kind of viewer. The caller is
+ * checked now and again before every push.
+ */
+export async function openLiveStream(caller: Caller = {}): Promise<ReadableStream<Uint8Array>> {
+  const actor = await authorized("health.read", caller);
+  return liveHub().open({
+    variant: { details: can(actor.role, "health.details"), contacts: can(actor.role, "incidents.read") },
+    stillAllowed: () => stillAuthorized(actor, "health.read"),
+    signal: caller.request?.signal,
+  });
+}
+
+function liveHub(): LiveHub {
+  const g = globalThis as unknown as { __rcLiveHub?: LiveHub };
+  if (!g.__rcLiveHub) {
+    const hub = new LiveHub(
+      {
+        refreshSeconds: () => healthMonitor().refreshSeconds,
+        health: healthBody,
+        incidents: (contacts) => sharedCurrentIncidents(contacts),
+      },
+      { maxSeconds: env().LIVE_STREAM_SECONDS, log: (m) => console.warn(m) },
+    );
+    // At SIGTERM the streams end first, so they do not hold the shutdown for its grace period.
+    onDrain("live streams", () => hub.closeAll());
+    g.__rcLiveHub = hub;
+  }
+  return g.__rcLiveHub;
+}
+
 /** The sparklines' data: the last hour per check, and signals per minute. */
 export async function readHealthHistory(caller: Caller = {}) {
   await authorized("health.read", caller);
@@ -76,6 +128,7 @@ export async function readMetricsInput(caller: Caller = {}) {
     sharedReads: monitor.sharedReads,
     anchoring: anchoringStatus(),
     leader: leadsIncidentEvaluation(),
+    live: { open: liveHub().streams, opened: liveHub().opened },
   };
 }
 

@@ -245,7 +245,10 @@ export type ConsoleServer = { url: string; child: ChildProcess; stop(): Promise<
  * production server, with the client's address decided from the socket) instead of `next start`.
  */
 export function consoleServerArgs(): string[] {
-  return ["--import", "tsx", path.join(root, "scripts", "console-server.ts")];
+  // CONSOLE_CPU_PROFILE_DIR: a V8 CPU profile of the console, written there when it stops (Node
+  // refuses --cpu-prof in NODE_OPTIONS); for finding where a request's time goes (docs/performance.md).
+  const profile = process.env.CONSOLE_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CONSOLE_CPU_PROFILE_DIR}`] : [];
+  return [...profile, "--import", "tsx", path.join(root, "scripts", "console-server.ts")];
 }
 
 /**

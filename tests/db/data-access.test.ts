@@ -26,6 +26,8 @@ type DataFunction = keyof typeof data;
 
 const PERMISSION: Record<DataFunction, Permission> = {
   readHealth: "health.read",
+  readHealthBody: "health.read",
+  openLiveStream: "health.read",
   readHealthHistory: "health.read",
   readMetricsInput: "health.read",
   readAuditAnchoring: "health.read",
@@ -180,9 +182,18 @@ describe("least data: health details per caller", () => {
 
   const idleOf = (snapshot: Awaited<ReturnType<typeof data.readHealth>>) => snapshot.checks.find((c) => c.id === "idle_transactions")!;
 
-  it.each(roles)("%s: sees SQL text, users and client addresses only with health.details", async (role) => {
+  it.each(roles)("%s: sees SQL text, users and client addresses only with health.details (the page, /api/health and the live stream)", async (role) => {
     signedInAs(role);
-    const snapshot = await data.readHealth();
+    const [page, body, live] = await Promise.all([data.readHealth(), data.readHealthBody(), firstLiveEvents(data.openLiveStream())]);
+    expect(live.incidents).toMatchObject({ incidents: expect.any(Array) });
+    for (const snapshot of [page, body, live.health as typeof page]) assertCut(role, snapshot);
+    if (!can(role, "health.details")) {
+      const metrics = await data.readMetricsInput();
+      expect(JSON.stringify(metrics)).not.toContain(MARKER);
+    }
+  });
+
+  function assertCut(role: Role, snapshot: Awaited<ReturnType<typeof data.readHealth>>) {
     const check = idleOf(snapshot);
     const mine = (check.detail.sessions as Record<string, unknown>[]).find((s) => s.application === "distortsignals-api");
     expect(check.value).toEqual(expect.any(Number));
@@ -194,14 +205,63 @@ describe("least data: health details per caller", () => {
       expect(JSON.stringify(snapshot)).not.toContain(MARKER);
       for (const field of ["query", "user", "client"]) expect(mine, field).not.toHaveProperty(field);
       expect(check.detail.hidden).toEqual(["client", "query", "user"]);
-      const metrics = await data.readMetricsInput();
-      expect(JSON.stringify(metrics)).not.toContain(MARKER);
     }
-  });
+  }
 
   it("cuts at read time: every role read the one shared evaluation, which keeps the details", async () => {
     expect(healthMonitor().evaluations).toBe(1);
     const shared = await healthMonitor().get();
     expect(JSON.stringify(shared)).toContain(MARKER);
+  });
+});
+
+/** The first `health` and `incidents` events of a live stream (GET /api/live), then the stream is let go. */
+async function firstLiveEvents(opened: Promise<ReadableStream<Uint8Array>>): Promise<Record<string, unknown>> {
+  const reader = (await opened).getReader();
+  const decoder = new TextDecoder();
+  const events: Record<string, unknown> = {};
+  let buf = "";
+  try {
+    while (!("health" in events && "incidents" in events)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the live stream ended after ${Object.keys(events).join(", ") || "nothing"}`);
+      buf += decoder.decode(value, { stream: true });
+      for (let i; (i = buf.indexOf("\n\n")) >= 0; buf = buf.slice(i + 2)) {
+        const block = buf.slice(0, i);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const json = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && json) events[event] = JSON.parse(json);
+      }
+    }
+    return events;
+  } finally {
+    await reader.cancel();
+  }
+}
+
+describe("the live stream's caller", () => {
+  it("is re-checked at every push: disabling the user ends the stream", async () => {
+    await withEnv({ HEALTH_REFRESH_SECONDS: "1" });
+    resetHealthMonitor();
+    try {
+      signedInAs("viewer");
+      const stream = await data.openLiveStream();
+      const reader = stream.getReader();
+      expect((await reader.read()).done).toBe(false);
+      await sql`update console.users set disabled_at = now() where id = ${users.viewer.id}`;
+      // The re-check's 15 s cache stands in for time passing.
+      clearSessionCache();
+      await vi.waitFor(
+        async () => {
+          const { done } = await reader.read();
+          expect(done).toBe(true);
+        },
+        { timeout: 10_000, interval: 10 },
+      );
+    } finally {
+      await sql`update console.users set disabled_at = null where id = ${users.viewer.id}`;
+      resetHealthMonitor();
+      await withEnv({ HEALTH_REFRESH_SECONDS: undefined });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "v
 import { GET as getHealth } from "@/app/api/health/route";
 import { GET as getHistory } from "@/app/api/health/history/route";
 import { GET as getMetrics } from "@/app/api/metrics/route";
+import { GET as getLive } from "@/app/api/live/route";
 import { closeStores } from "@/lib/db/client";
 import { noteAnchorRefused, stopAnchoring } from "@/lib/recovery/audit/anchors";
 import { healthMonitor, resetHealthMonitor, type HealthHistory, type Snapshot } from "@/lib/recovery/health/snapshot";
@@ -106,12 +107,41 @@ describe("GET /api/health", () => {
   // (Anonymous requests without any token need Next's request context for the session lookup;
   // the e2e suite covers them against the running server.)
   it("refuses a wrong bearer token with 401, before evaluating anything", async () => {
-    for (const handler of [getHealth, getHistory, getMetrics]) {
+    for (const handler of [getHealth, getHistory, getMetrics, getLive]) {
       const res = await handler(request("/api/x", "wrong-token-wrong-token"), {});
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
     }
     expect(healthMonitor().evaluations).toBe(0);
+  });
+});
+
+describe("GET /api/live", () => {
+  it("streams /api/health's body and the open incidents as server-sent events, unbuffered, and lets go when the client leaves", async () => {
+    const client = new AbortController();
+    const res = await getLive(new Request("http://localhost/api/live", { headers: { authorization: `Bearer ${API_TOKEN}` }, signal: client.signal }), {});
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(res.headers.get("cache-control")).toBe("no-store, no-transform");
+    expect(res.headers.get("x-accel-buffering")).toBe("no");
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!/event: incidents\n/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended early: ${text.slice(0, 200)}`);
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(text).toMatch(/^retry: \d+\n\n/);
+    const health = JSON.parse(/event: health\ndata: (.*)\n/.exec(text)![1]!) as Snapshot & { runbook: unknown; auditAnchoring: unknown };
+    expect(health.checks.map((c) => c.id)).toEqual(IDS);
+    expect(health).toMatchObject({ runbook: { hash: expect.any(String) }, auditAnchoring: expect.any(Object) });
+    const incidents = JSON.parse(/event: incidents\ndata: (.*)\n/.exec(text)![1]!) as { incidents: unknown[] };
+    expect(incidents.incidents).toEqual(expect.any(Array));
+    // The same evaluation /api/health serves: the stream did not run one of its own.
+    expect(healthMonitor().evaluations).toBe(1);
+    client.abort();
+    await expect(reader.read()).resolves.toMatchObject({ done: true });
   });
 });
 

@@ -1,5 +1,5 @@
 import { withPermission } from "@/lib/recovery/access/authz";
-import { readAuditAnchoring, readHealth, readRunbook } from "@/lib/recovery/data";
+import { readHealthBody } from "@/lib/recovery/data";
 
 export const dynamic = "force-dynamic";
 
@@ -8,14 +8,9 @@ export const dynamic = "force-dynamic";
  * is false while the file on disk does not load and the last good version serves), and
  * `auditAnchoring`: this process's audit anchorer (its last anchor, whether it refuses to anchor
  * because the chain does not verify, and why; lib/recovery/audit/anchors.ts). Session of any
- * role, or `Authorization: Bearer $CONSOLE_API_TOKEN`.
+ * role, or `Authorization: Bearer $CONSOLE_API_TOKEN`. Open dashboards get the same body pushed
+ * (GET /api/live).
  */
-export const GET = withPermission("health.read", async (request) => {
-  const [snapshot, { current, error }, auditAnchoring] = await Promise.all([
-    readHealth({ request }),
-    readRunbook({ request }),
-    readAuditAnchoring({ request }),
-  ]);
-  const runbook = { hash: current.hash, lastUpdated: current.lastUpdated, owner: current.owner, valid: !error };
-  return Response.json({ ...snapshot, runbook, auditAnchoring }, { headers: { "Cache-Control": "no-store" } });
-});
+export const GET = withPermission("health.read", async (request) =>
+  Response.json(await readHealthBody({ request }), { headers: { "Cache-Control": "no-store" } }),
+);

@@ -9,8 +9,8 @@ export const dynamic = "force-dynamic";
  * a session, or `Authorization: Bearer $CONSOLE_API_TOKEN` (Prometheus' `authorization` config).
  */
 export const GET = withPermission("health.read", async (request) => {
-  const { snapshot, evaluations, sharedReads, anchoring, leader } = await readMetricsInput({ request });
-  return new Response(renderMetrics(snapshot, { evaluations, sharedReads, anchoring, leader }), {
+  const { snapshot, evaluations, sharedReads, anchoring, leader, live } = await readMetricsInput({ request });
+  return new Response(renderMetrics(snapshot, { evaluations, sharedReads, anchoring, leader, live }), {
     headers: { "Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store" },
   });
 });

@@ -8,6 +8,7 @@ import "server-only";
  */
 import { timingSafeEqual, createHash } from "node:crypto";
 import { headers } from "next/headers";
+import type { Session } from "next-auth";
 import { auth } from "@/auth";
 import { env } from "../../env.ts";
 import { getUserSessionState } from "../../db/queries/users.ts";
@@ -30,6 +31,8 @@ export type Actor = {
   authMethod?: AuthMethod;
   /** The session's id (sessions only): what signing out ends. */
   sid?: string;
+  /** The user's session version the session was issued with (sessions only): revocation. */
+  sessionVersion?: number;
 };
 
 export class AuthzError extends Error {
@@ -121,6 +124,22 @@ export async function currentActor(permission: Permission, request?: Request): P
   return actor;
 }
 
+/**
+ * The session of a route handler's request, read once however many data functions check it: a
+ * handler and the readers it calls each authorize (lib/recovery/data.ts), and /api/health alone
+ * made four next-auth session reads per poll. The permission checks still run each time.
+ */
+const requestSessions = new WeakMap<Request, Promise<Session | null>>();
+function sessionOf(request?: Request): Promise<Session | null> {
+  if (!request) return auth();
+  let session = requestSessions.get(request);
+  if (!session) {
+    session = auth();
+    requestSessions.set(request, session);
+  }
+  return session;
+}
+
 async function findActor(permission: Permission, request?: Request): Promise<Actor | null> {
   const apiToken = env().CONSOLE_API_TOKEN;
   const authz = request?.headers.get("authorization");
@@ -128,7 +147,7 @@ async function findActor(permission: Permission, request?: Request): Promise<Act
     // Machine tokens read health only: they act as a viewer.
     return tokenMatches(authz.slice(7), apiToken) ? { id: "api-token", email: "api-token", role: "viewer", authTime: 0, via: "token" } : null;
   }
-  const session = await auth();
+  const session = await sessionOf(request);
   const u = session?.user;
   if (!session || !u?.id || !u.role) return null;
   const state = await sessionState(u.id, session.sid, permission);
@@ -145,9 +164,26 @@ async function findActor(permission: Permission, request?: Request): Promise<Act
       via: "session",
       authMethod: session.authMethod ?? "password",
       sid: session.sid,
+      sessionVersion: token,
     };
   }
   return { id: u.id, email: u.email, role: u.role, authTime: session.authTime, via: "session", authMethod: session.authMethod ?? "password", sid: session.sid };
+}
+
+/**
+ * Is an actor found earlier (a live stream's caller, lib/recovery/live/hub.ts) still allowed
+ * `permission`? The same re-check as a request's, from the same cache: false once the user is
+ * disabled, the session ended or revoked, or the role lost the permission. Machine tokens do not
+ * change while the process runs.
+ */
+export async function stillAuthorized(actor: Actor, permission: Permission): Promise<boolean> {
+  if (actor.via !== "session") return can(actor.role, permission);
+  const state = await sessionState(actor.id, actor.sid, permission);
+  if (state === null) return false;
+  if (!state) return can(actor.role, permission);
+  if (state.disabled || state.ended) return false;
+  if (actor.sessionVersion !== undefined && actor.sessionVersion !== state.sessionVersion) return false;
+  return can(state.role, permission);
 }
 
 async function metaOf(request?: Request): Promise<RequestMeta> {

@@ -48,6 +48,8 @@ export function renderMetrics(
     anchoring?: AnchoringMetrics;
     /** Whether this process leads incident evaluation; null or absent when it runs no evaluator. */
     leader?: boolean | null;
+    /** Dashboards' live streams open on this process, and opened since it started (GET /api/live). */
+    live?: { open: number; opened: number };
   },
 ): string {
   const out: string[] = [];
@@ -118,6 +120,15 @@ export function renderMetrics(
       "counter",
       "Shared snapshots this process served from another instance's evaluation (read from the console store) instead of evaluating itself.",
       [[{}, extra.sharedReads]],
+    );
+  }
+  if (extra.live) {
+    family("recovery_console_live_streams", "gauge", "Dashboards' live streams (GET /api/live) open on this process.", [[{}, extra.live.open]]);
+    family(
+      "recovery_console_live_streams_opened_total",
+      "counter",
+      "Live streams opened on this process since it started (each dashboard reconnects every LIVE_STREAM_SECONDS).",
+      [[{}, extra.live.opened]],
     );
   }
   if (typeof extra.leader === "boolean") {
