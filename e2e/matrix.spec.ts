@@ -60,7 +60,7 @@ function expectationFor(e: Endpoint, who: Who): Expectation {
   }
 }
 
-type Outcome = { res: APIResponse; text: string; requestId: string };
+type Outcome = { res: Pick<APIResponse, "status" | "headers">; text: string; requestId: string };
 
 async function call(
   playwright: { request: { newContext: (o: object) => Promise<import("@playwright/test").APIRequestContext> } },
@@ -73,6 +73,21 @@ async function call(
   const headers = { "x-request-id": requestId, ...extraHeaders };
   try {
     let res: APIResponse;
+    if (e.kind === "route" && e.stream) {
+      // A live stream does not end: its status and headers are the answer, then the connection is cut.
+      const cookie = (await ctx.storageState()).cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+      const cut = new AbortController();
+      const r = await fetch(new URL(e.path, e2eEnv.baseURL), {
+        method: e.method,
+        headers: { ...headers, ...(cookie ? { cookie } : {}) },
+        redirect: "manual",
+        signal: cut.signal,
+      });
+      const text = r.headers.get("content-type")?.startsWith("text/event-stream") ? "" : await r.text();
+      cut.abort();
+      const answer = { status: () => r.status, headers: () => Object.fromEntries(r.headers) };
+      return { res: answer, text, requestId };
+    }
     if (e.kind === "route") {
       const qs = e.example.query ? `?${new URLSearchParams(e.example.query)}` : "";
       res = await ctx.fetch(`${e.path}${qs}`, {

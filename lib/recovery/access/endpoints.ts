@@ -36,6 +36,8 @@ export type RouteEndpoint = {
   access: Access;
   example: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> };
   effectWhenAllowed?: string;
+  /** An allowed caller gets a response that does not end (server-sent events): read its status and headers, not its body. */
+  stream?: boolean;
 };
 
 export type ActionEndpoint = {
@@ -97,6 +99,7 @@ export const endpoints: Endpoint[] = [
   // ── Route handlers ──────────────────────────────────────────────────────────
   route("app/api/health/route.ts", "GET", "/api/health", perm("health.read")),
   route("app/api/health/history/route.ts", "GET", "/api/health/history", perm("health.read")),
+  route("app/api/live/route.ts", "GET", "/api/live", perm("health.read"), {}, { stream: true }),
   route("app/api/metrics/route.ts", "GET", "/api/metrics", perm("health.read")),
   // With STATUS_PUBLIC=1 these two answer anyone (the reduced status only); off by default.
   route("app/api/status/route.ts", "GET", "/api/status", perm("status.read")),
