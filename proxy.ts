@@ -10,11 +10,14 @@
  */
 import NextAuth from "next-auth";
 import { NextResponse, type NextFetchEvent, type NextRequest } from "next/server";
-import authConfig from "./auth.config.ts";
+import authConfig, { sessionPolicy } from "./auth.config.ts";
+import { epochSeconds, sessionVerdict } from "./lib/auth/session-policy.ts";
+import { renewSecondsFor, verifiedRecently } from "./lib/auth/session-token.ts";
 import { isHttps, newNonce, securityHeaders } from "./lib/auth/security-headers.ts";
 import { checkActionRequest, checkPath } from "./lib/http/action-request.ts";
 
 const { auth } = NextAuth(authConfig);
+const RENEW_SECONDS = renewSecondsFor(sessionPolicy.idleSeconds);
 
 // /reference: a static page and route with no data, the baselines `npm run bench` compares against.
 const PUBLIC = [/^\/login(\/|$)/, /^\/api\//, /^\/healthz$/, /^\/readyz$/, /^\/reference(\/|$)/, /^\/_next\//, /^\/favicon/, /^\/robots\.txt$/];
@@ -90,7 +93,16 @@ export async function proxy(req: NextRequest, ev: NextFetchEvent) {
       return refused;
     }
   }
-  if (!req.cookies.getAll().some((c) => SESSION_COOKIE.test(c.name))) return respond(req, false);
+  const sessionCookies = req.cookies.getAll().filter((c) => SESSION_COOKIE.test(c.name));
+  if (sessionCookies.length === 0) return respond(req, false);
+  // A session cookie this process verified and renewed less than a minute ago: next-auth would
+  // answer with the same cookie (lib/auth/session-token.ts), so its whole session request is
+  // skipped. The session rules still decide; the page or handler authorizes as always.
+  const [only] = sessionCookies;
+  if (sessionCookies.length === 1 && only) {
+    const payload = verifiedRecently(only.value, only.name, RENEW_SECONDS);
+    if (payload && sessionVerdict(payload, epochSeconds(), sessionPolicy).ok) return respond(req, true);
+  }
   return withSession(req, ev);
 }
 

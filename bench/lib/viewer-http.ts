@@ -17,6 +17,19 @@ export class Tab {
     private readonly headers: Record<string, string>,
   ) {}
 
+  /** Like a browser: a cookie the tab sends that a response sets anew is sent with its new value from then on. */
+  private keepCookies(setCookie: string[] | undefined): void {
+    const sent = this.headers.cookie;
+    if (!setCookie?.length || !sent) return;
+    const jar = new Map(sent.split("; ").map((c) => [c.slice(0, c.indexOf("=")), c.slice(c.indexOf("=") + 1)] as const));
+    for (const line of setCookie) {
+      const pair = line.split(";")[0]!;
+      const name = pair.slice(0, pair.indexOf("="));
+      if (jar.has(name)) jar.set(name, pair.slice(pair.indexOf("=") + 1));
+    }
+    this.headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
   /** GET `path`, the whole body read; rejects on a network error or after `timeoutMs`. */
   async get(path: string, timeoutMs = 10_000): Promise<TabResponse> {
     const t0 = performance.now();
@@ -31,6 +44,7 @@ export class Tab {
   private once(path: string, timeoutMs: number): Promise<{ status: number; bytes: number }> {
     return new Promise((resolve, reject) => {
       const req = http.get(new URL(path, this.baseUrl), { agent: this.agent, headers: this.headers, timeout: timeoutMs }, (res) => {
+        this.keepCookies(res.headers["set-cookie"]);
         let bytes = 0;
         res.on("data", (chunk: Buffer) => (bytes += chunk.length));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes }));
@@ -53,13 +67,14 @@ export class Tab {
    */
   async stream(
     path: string,
-    o: { until: number; onEvent: (event: string, data: string) => void; onError: (message: string) => void; onOpen?: (ms: number) => void },
+    o: { until: number; onEvent: (event: string, data: string, id?: string) => void; onError: (message: string) => void; onOpen?: (ms: number) => void },
   ): Promise<void> {
     let retryMs = 1000;
     while (Date.now() < o.until) {
       const t0 = performance.now();
       const ok = await new Promise<boolean>((resolve) => {
         const req = http.get(new URL(path, this.baseUrl), { agent: this.agent, headers: { ...this.headers, accept: "text/event-stream" } }, (res) => {
+          this.keepCookies(res.headers["set-cookie"]);
           if (res.statusCode !== 200) {
             o.onError(`${path}: HTTP ${res.statusCode}`);
             res.resume();
@@ -76,7 +91,8 @@ export class Tab {
               if (retry) retryMs = Number(retry);
               const event = /^event: (.*)$/m.exec(block)?.[1];
               const data = /^data: (.*)$/m.exec(block)?.[1];
-              if (event && data !== undefined) o.onEvent(event, data);
+              const id = /^id: (.*)$/m.exec(block)?.[1];
+              if (event && data !== undefined) o.onEvent(event, data, id);
             }
           });
           res.on("end", () => resolve(true));

@@ -71,7 +71,7 @@ export async function measureLoad(o: {
     }
   };
 
-  // Pushes: per snapshot (its generatedAt), when each viewer received it; the spread is the fan-out delay.
+  // Pushes: per push (the event's id), when each viewer received it; the spread is the fan-out delay.
   const pushes = new Map<string, number[]>();
   const streamOpens: number[] = [];
   const starved: string[] = [];
@@ -83,20 +83,24 @@ export async function measureLoad(o: {
     try {
       await get(tab, "dashboard", "/");
       let lastHealth = Date.now();
+      // The first event of each (re)connection is the state at that moment, not a push: not in the fan-out.
+      let first = true;
       const streaming = tab.stream("/api/live", {
         until,
         onOpen: (ms) => {
+          first = true;
           if (Date.now() >= windowStart) streamOpens.push(ms);
         },
-        onEvent: (event, data) => {
+        onEvent: (event, _data, id) => {
           if (event !== "health") return;
           const now = Date.now();
           if (now >= windowStart && now - lastHealth > staleAfterMs) starved.push(`no update for ${now - lastHealth} ms`);
           lastHealth = now;
-          const at = /"generatedAt":"([^"]+)"/.exec(data)?.[1];
-          if (!at || now < windowStart) return;
-          let times = pushes.get(at);
-          if (!times) pushes.set(at, (times = []));
+          const initial = first;
+          first = false;
+          if (id === undefined || initial || now < windowStart) return;
+          let times = pushes.get(id);
+          if (!times) pushes.set(id, (times = []));
           times.push(performance.now());
         },
         onError: (message) => failures.push(`${message}${Date.now() >= windowStart ? "" : " (warm-up)"}`),

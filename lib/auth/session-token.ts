@@ -74,6 +74,21 @@ function sameClaims(a: JWT, b: JWT): boolean {
   return true;
 }
 
+/**
+ * For the proxy: the payload of a session cookie value this process has verified, if it is not yet
+ * due for renewal (issued less than `renewSeconds` ago), else null. The proxy then skips next-auth's
+ * session request: it would hand back this same value (encode, above), and the proxy grants nothing
+ * (every page and handler authorizes again). Only the cookie's own expiry is then not pushed
+ * forward on that response; it is at the next renewal, within `renewSeconds`.
+ */
+export function verifiedRecently(token: string, salt: string, renewSeconds: number, now: number = Date.now()): JWT | null {
+  const hit = verified.get(`${salt}\u0000${token}`);
+  if (!hit || now >= hit.until) return null;
+  const iat = hit.payload.iat;
+  const age = typeof iat === "number" ? now / 1000 - iat : Infinity;
+  return age >= 0 && age < renewSeconds ? hit.payload : null;
+}
+
 export function sessionTokenCodec(opts: { renewSeconds: number; now?: () => number }) {
   const now = opts.now ?? (() => Date.now());
   return {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Auth } from "@auth/core";
 import { decode, encode } from "@auth/core/jwt";
 import authConfig from "@/auth.config";
-import { forgetVerifiedTokens, renewSecondsFor, sessionTokenCodec, VERIFIED_MAX } from "@/lib/auth/session-token";
+import { forgetVerifiedTokens, renewSecondsFor, sessionTokenCodec, VERIFIED_MAX, verifiedRecently } from "@/lib/auth/session-token";
 
 // The session cookie's codec (lib/auth/session-token.ts), through next-auth's own session read with
 // the console's config (auth.config.ts): what the proxy and every authorization check run.
@@ -132,6 +132,24 @@ describe("session cookie codec", () => {
     expect((await codec.decode(short))?.sub).toBe("u1");
     vi.setSystemTime(T0 + 120_000);
     await expect(codec.decode(short)).rejects.toThrow(/"exp" claim/);
+  });
+
+  it("lets the proxy skip next-auth only for a value this process verified and issued less than a renewal ago", async () => {
+    const now = T0 / 1000;
+    const first = await mint({ startedAt: now, authTime: now, lastSeen: now });
+    // Never seen here: the proxy asks next-auth.
+    expect(verifiedRecently(first, SALT, 60)).toBeNull();
+    await read(first);
+    expect(verifiedRecently(first, SALT, 60)).toMatchObject({ sub: "u1", sid: "s1" });
+    // Another cookie name (a chunk, the __Secure- form) is another salt.
+    expect(verifiedRecently(first, `__Secure-${SALT}`, 60)).toBeNull();
+    // Due for renewal: next-auth again, which re-encrypts it.
+    vi.setSystemTime(T0 + 60_000);
+    expect(verifiedRecently(first, SALT, 60)).toBeNull();
+    // A tampered value never verified, so it never skips.
+    const tampered = `${first.slice(0, -4)}AAAA`;
+    await read(tampered);
+    expect(verifiedRecently(tampered, SALT, 60)).toBeNull();
   });
 
   it("keeps at most VERIFIED_MAX values, and renews at most once a minute (a tenth of a short idle timeout)", () => {

@@ -78,6 +78,20 @@ export function forgetSession(id: string, sid?: string | null): void {
 const STORE_DOWN_MS = 5_000;
 let storeDown: { until: number } | null = null;
 
+/**
+ * One read of a session's state at a time: the callers that find its cache entry expired together
+ * (a dashboard's parallel requests, the live streams of one session at a push) share it.
+ */
+const reading = new Map<string, ReturnType<typeof getUserSessionState>>();
+function sharedRead(key: string, id: string, sid: string | undefined): ReturnType<typeof getUserSessionState> {
+  let read = reading.get(key);
+  if (!read) {
+    read = getUserSessionState({ id, sid }).finally(() => reading.delete(key));
+    reading.set(key, read);
+  }
+  return read;
+}
+
 async function sessionState(id: string, sid: string | undefined, permission: Permission) {
   const key = `${id}|${sid ?? ""}`;
   if (FRESH.has(permission)) {
@@ -95,7 +109,7 @@ async function sessionState(id: string, sid: string | undefined, permission: Per
     return hit && Date.now() - hit.at < STALE_OK_MS ? hit.state : undefined;
   }
   try {
-    const state = await getUserSessionState({ id, sid });
+    const state = await sharedRead(key, id, sid);
     cache.set(key, { at: Date.now(), state });
     // One entry per session: drop the ones too old to be used before the map grows large.
     if (cache.size > 2000) for (const [k, v] of cache) if (Date.now() - v.at > STALE_OK_MS) cache.delete(k);

@@ -54,15 +54,17 @@ type Subscriber = {
 const encoder = new TextEncoder();
 
 /** One server-sent event. JSON has no raw newline, so `data` is one line. */
-export function sseFrame(event: string, data: unknown): Uint8Array {
-  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+export function sseFrame(event: string, data: unknown, id?: number): Uint8Array {
+  return encoder.encode(`${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 const keyOf = (v: LiveVariant) => `${v.details ? "d" : "-"}${v.contacts ? "c" : "-"}`;
 
 export class LiveHub {
   private readonly subs = new Set<Subscriber>();
-  private readonly frames = new Map<string, { at: number; value: Promise<Frames> }>();
+  private readonly frames = new Map<string, { at: number; push: number; value: Promise<Frames> }>();
+  /** The push's number, the events' id: a stream opened between pushes gets the last push's. */
+  private push = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Streams opened and frames built, for /api/metrics and the tests. */
   opened = 0;
@@ -157,15 +159,30 @@ export class LiveHub {
 
   /** One push: the frames of each variant in use, built once, written to each of its streams. */
   async tick(): Promise<void> {
+    const t0 = performance.now();
     const subs = [...this.subs];
-    const allowed = await Promise.all(subs.map((s) => s.stillAllowed().catch(() => false)));
+    const variants = new Map<string, LiveVariant>();
+    for (const s of subs) variants.set(keyOf(s.variant), s.variant);
+    this.push++;
+    const frames = new Map(await Promise.all([...variants].map(async ([k, v]) => [k, await this.framesFor(v)] as const)));
+    const built = performance.now();
+    // Each stream gets the push once its own caller is re-checked: a check answered from the
+    // session cache is immediate, one that reads the store does not hold the others back.
+    let slowest = built;
     await Promise.all(
-      subs.map(async (s, i) => {
-        if (!allowed[i]) return s.close();
-        this.send(s, await this.framesFor(s.variant));
+      subs.map(async (s) => {
+        const allowed = await s.stillAllowed().catch(() => false);
+        if (allowed) this.send(s, frames.get(keyOf(s.variant))!);
+        else s.close();
+        slowest = Math.max(slowest, performance.now());
       }),
     );
+    this.lastPush = { streams: subs.length, buildMs: built - t0, writeMs: slowest - built };
+    if (slowest - t0 > 1000) this.opts.log?.(`[live] a push to ${subs.length} streams took ${Math.round(slowest - t0)} ms (${JSON.stringify(this.lastPush)})`);
   }
+
+  /** The last push: streams, the time to build its frames, then until the last stream had them (re-checked and written). */
+  lastPush: { streams: number; buildMs: number; writeMs: number } | null = null;
 
   /**
    * The frames of a variant: built once per push for all its streams. A stream opened between
@@ -175,20 +192,20 @@ export class LiveHub {
   private framesFor(variant: LiveVariant): Promise<Frames> {
     const key = keyOf(variant);
     const cached = this.frames.get(key);
-    if (cached && Date.now() - cached.at < REUSE_MS) return cached.value;
-    const value = this.build(variant);
-    this.frames.set(key, { at: Date.now(), value });
+    if (cached && cached.push === this.push && Date.now() - cached.at < REUSE_MS) return cached.value;
+    const value = this.build(variant, this.push);
+    this.frames.set(key, { at: Date.now(), push: this.push, value });
     return value;
   }
 
-  private async build(variant: LiveVariant): Promise<Frames> {
+  private async build(variant: LiveVariant, push: number): Promise<Frames> {
     this.builds++;
     const [health, incidents] = await Promise.allSettled([this.source.health(variant.details), this.source.incidents(variant.contacts)]);
     if (health.status === "rejected") this.opts.log?.(`[live] cannot build the health frame: ${String(health.reason)}`);
     return {
-      health: health.status === "fulfilled" ? sseFrame("health", health.value) : null,
+      health: health.status === "fulfilled" ? sseFrame("health", health.value, push) : null,
       // The store down: no incidents frame, and the banner polls (and shows) the error itself.
-      incidents: incidents.status === "fulfilled" ? sseFrame("incidents", incidents.value) : null,
+      incidents: incidents.status === "fulfilled" ? sseFrame("incidents", incidents.value, push) : null,
     };
   }
 
