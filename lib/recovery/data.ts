@@ -132,12 +132,6 @@ export async function readMetricsInput(caller: Caller = {}) {
   };
 }
 
-/** The audit anchorer's state in this process: the last anchor, and whether (and why) it refuses to anchor. */
-export async function readAuditAnchoring(caller: Caller = {}) {
-  await authorized("health.read", caller);
-  return anchoringStatus();
-}
-
 /** The stakeholders' reduced status (lib/recovery/health/status.ts): no checks, no SQL, no hosts. */
 export async function readStatus(caller: Caller = {}) {
   if (!statusIsPublic()) await authorized("status.read", caller);

@@ -30,7 +30,6 @@ const PERMISSION: Record<DataFunction, Permission> = {
   openLiveStream: "health.read",
   readHealthHistory: "health.read",
   readMetricsInput: "health.read",
-  readAuditAnchoring: "health.read",
   readStatus: "status.read",
   readStatusFeed: "status.read",
   readContacts: "health.read",
